@@ -1,0 +1,319 @@
+//! Talking to a corridor server as a field client: sign once, keep what was signed, resend the
+//! same bytes until a receipt comes back, and on every contact check that the log the server
+//! shows is consistent with the last checkpoint this client saw.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, bail};
+use corridor_core::checkpoint::Checkpoint;
+use corridor_core::crypto::{PublicKey, sha256, unb64};
+use corridor_core::merkle::verify_consistency;
+use corridor_core::receipt::SignedReceipt;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+/// Where the CLI keeps its outbox, receipts and the last checkpoint per server:
+/// `$CORRIDOR_HOME`, else `~/.corridor`.
+pub fn home() -> PathBuf {
+    std::env::var_os("CORRIDOR_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".corridor")))
+        .unwrap_or_else(|| PathBuf::from(".corridor"))
+}
+
+fn server_dir(server: &str) -> PathBuf {
+    let name: String = server
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
+        .collect();
+    home().join("servers").join(name)
+}
+
+/// What the server says about its log.
+#[derive(Debug, Deserialize)]
+pub struct HeadInfo {
+    /// Origin.
+    pub origin: String,
+    /// Size of the latest checkpoint.
+    pub size: u64,
+    /// The signed note.
+    pub note: String,
+    /// The log's public key.
+    pub log_key: String,
+    /// Whether the log is an exercise.
+    pub exercise: bool,
+    /// The server's clock.
+    pub clock: ClockInfo,
+}
+
+/// The server's clock, as it reports it.
+#[derive(Debug, Deserialize)]
+pub struct ClockInfo {
+    /// True on an exercise clock.
+    pub simulated: bool,
+    /// The server's now.
+    pub now: String,
+}
+
+/// What the client remembers about a server.
+#[derive(Debug, Serialize, Deserialize)]
+struct Remembered {
+    origin: String,
+    log_key: String,
+    size: u64,
+    note: String,
+}
+
+/// A client for one server.
+pub struct Client {
+    /// Base URL without trailing slash.
+    pub base: String,
+    http: reqwest::Client,
+}
+
+/// A problem document from the server, with a readable message.
+pub fn problem_message(status: reqwest::StatusCode, body: &str) -> String {
+    match serde_json::from_str::<Value>(body) {
+        Ok(p) if p.get("code").is_some() => {
+            let code = p["code"].as_str().unwrap_or("?");
+            let detail = p["detail"].as_str().unwrap_or("");
+            let hint = match code {
+                "clock-skew" => format!(
+                    "\nhint: this computer's clock is off from the log's ({}). Set the clock right (e.g. `timedatectl set-ntp true`) and try again; the signed command was kept, resend it with `corridor resend`.",
+                    p["server_time"].as_str().unwrap_or("?")
+                ),
+                "unknown-key" => "\nhint: ask your party admin to register this key (actor.register or key.register).".into(),
+                "key-revoked" => "\nhint: this key was revoked; ask your admin for a new key registration.".into(),
+                "key-actor-mismatch" => "\nhint: pass the actor this key was registered for with --actor.".into(),
+                "command-id-conflict" => "\nhint: this command id was used for a different command; submit with a new --id.".into(),
+                _ => String::new(),
+            };
+            format!("the server refused the command ({status}, {code}): {detail}{hint}")
+        }
+        _ => format!("the server answered {status}: {body}"),
+    }
+}
+
+impl Client {
+    /// A client for `server` (e.g. `http://127.0.0.1:8080`).
+    pub fn new(server: &str) -> Self {
+        Client {
+            base: server.trim_end_matches('/').to_string(),
+            http: reqwest::Client::new(),
+        }
+    }
+
+    async fn get_text(&self, path: &str) -> anyhow::Result<String> {
+        let url = format!("{}{path}", self.base);
+        let resp =
+            self.http.get(&url).send().await.with_context(|| {
+                format!("cannot reach {url}: is `corridor serve` running there?")
+            })?;
+        let status = resp.status();
+        let body = resp.text().await?;
+        if !status.is_success() {
+            bail!("{}", problem_message(status, &body));
+        }
+        Ok(body)
+    }
+
+    /// The server's head, as JSON.
+    pub async fn head(&self) -> anyhow::Result<HeadInfo> {
+        let body = self.get_text("/v1/log/head").await?;
+        serde_json::from_str(&body).context("the server's /v1/log/head is not what corridor serves")
+    }
+
+    /// Fetch the latest checkpoint, verify it with the log key remembered for this server (trust
+    /// on first use), and prove it consistent with the last one seen. Returns the head.
+    pub async fn check_log(&self) -> anyhow::Result<HeadInfo> {
+        let head = self.head().await?;
+        let dir = server_dir(&self.base);
+        let file = dir.join("checkpoint.json");
+        let remembered: Option<Remembered> = fs::read_to_string(&file)
+            .ok()
+            .and_then(|t| serde_json::from_str(&t).ok());
+        let log_key = match &remembered {
+            Some(r) => {
+                if r.log_key != head.log_key || r.origin != head.origin {
+                    bail!(
+                        "the server at {} now presents log {:?} with key {}, but this client knew log {:?} with key {}. \
+                         This is either a different log or a key change that was not handed over; do not trust it until your coordinator confirms. \
+                         (To start over deliberately, delete {}.)",
+                        self.base,
+                        head.origin,
+                        head.log_key,
+                        r.origin,
+                        r.log_key,
+                        file.display()
+                    );
+                }
+                PublicKey::parse(&r.log_key)?
+            }
+            None => PublicKey::parse(&head.log_key)?,
+        };
+        let cp = Checkpoint::verify(&head.note, &head.origin, &log_key)
+            .map_err(|e| anyhow::anyhow!("the server's checkpoint does not verify: {e}"))?;
+        if let Some(r) = &remembered {
+            let old = Checkpoint::verify(&r.note, &r.origin, &log_key)
+                .map_err(|e| anyhow::anyhow!("the remembered checkpoint does not verify: {e}"))?;
+            if cp.size < old.size {
+                bail!(
+                    "the server shows a log of {} entries, but this client already saw {}: the log was rolled back or forked",
+                    cp.size,
+                    old.size
+                );
+            }
+            if cp.size > old.size {
+                let body = self
+                    .get_text(&format!(
+                        "/v1/log/proof/consistency?from={}&to={}",
+                        old.size, cp.size
+                    ))
+                    .await?;
+                let v: Value = serde_json::from_str(&body)?;
+                let proof: Vec<[u8; 32]> = v["proof"]
+                    .as_array()
+                    .context("consistency proof missing")?
+                    .iter()
+                    .map(|h| {
+                        unb64("proof", h.as_str().unwrap_or(""))
+                            .ok()
+                            .and_then(|b| b.try_into().ok())
+                            .context("the consistency proof holds a hash that is not 32 bytes")
+                    })
+                    .collect::<anyhow::Result<_>>()?;
+                verify_consistency(old.size, cp.size, &old.root, &cp.root, &proof).map_err(|e| {
+                    anyhow::anyhow!(
+                        "the log at size {} is NOT consistent with the checkpoint this client saw at size {}: {e}. Something rewrote history.",
+                        cp.size,
+                        old.size
+                    )
+                })?;
+            } else if cp.root != old.root {
+                bail!(
+                    "the server shows a different root for the same size {}: a fork",
+                    cp.size
+                );
+            }
+        }
+        fs::create_dir_all(&dir)?;
+        let tmp = dir.join("checkpoint.json.tmp");
+        fs::write(
+            &tmp,
+            serde_json::to_string_pretty(&Remembered {
+                origin: head.origin.clone(),
+                log_key: log_key.id(),
+                size: cp.size,
+                note: head.note.clone(),
+            })?,
+        )?;
+        fs::rename(&tmp, &file)?;
+        Ok(head)
+    }
+
+    /// Send signed envelope bytes; Ok(receipt, duplicate).
+    pub async fn send(&self, envelope: &[u8]) -> anyhow::Result<(SignedReceipt, bool)> {
+        let url = format!("{}/v1/commands", self.base);
+        let resp = self
+            .http
+            .post(&url)
+            .header("content-type", "application/json")
+            .body(envelope.to_vec())
+            .send()
+            .await
+            .with_context(|| format!("cannot reach {url}"))?;
+        let status = resp.status();
+        let body = resp.text().await?;
+        if !status.is_success() {
+            bail!("{}", problem_message(status, &body));
+        }
+        let receipt: SignedReceipt =
+            serde_json::from_str(&body).context("the server's receipt is malformed")?;
+        Ok((receipt, status == reqwest::StatusCode::OK))
+    }
+}
+
+/// The outbox: signed envelopes not yet acknowledged, kept so a retry sends the same bytes.
+pub fn outbox_dir() -> PathBuf {
+    home().join("outbox")
+}
+
+/// Save an envelope before sending it. Named by its hash, so saving twice is harmless.
+pub fn outbox_put(server: &str, envelope: &[u8]) -> anyhow::Result<PathBuf> {
+    let dir = outbox_dir();
+    fs::create_dir_all(&dir)?;
+    let name = hex(&sha256(&[envelope]))[..32].to_string();
+    let path = dir.join(format!("{name}.json"));
+    let record =
+        serde_json::json!({"server": server, "envelope": String::from_utf8_lossy(envelope)});
+    fs::write(&path, serde_json::to_vec_pretty(&record)?)?;
+    Ok(path)
+}
+
+/// Pending envelopes: (file, server, envelope bytes).
+pub fn outbox_list() -> anyhow::Result<Vec<(PathBuf, String, Vec<u8>)>> {
+    let mut out = Vec::new();
+    let Ok(rd) = fs::read_dir(outbox_dir()) else {
+        return Ok(out);
+    };
+    for e in rd {
+        let path = e?.path();
+        if path.extension().is_some_and(|x| x == "json") {
+            let v: Value = serde_json::from_slice(&fs::read(&path)?)?;
+            out.push((
+                path,
+                v["server"].as_str().unwrap_or_default().to_string(),
+                v["envelope"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .as_bytes()
+                    .to_vec(),
+            ));
+        }
+    }
+    out.sort();
+    Ok(out)
+}
+
+/// Move a sent envelope out of the outbox, keeping the receipt beside it.
+pub fn outbox_done(path: &Path, receipt: &SignedReceipt) -> anyhow::Result<PathBuf> {
+    let dir = home().join("receipts");
+    fs::create_dir_all(&dir)?;
+    let name = format!(
+        "{}-{}.json",
+        receipt.receipt.index,
+        path.file_stem()
+            .and_then(|s| s.to_str())
+            .unwrap_or("receipt")
+    );
+    let dest = dir.join(name);
+    let mut record: Value = serde_json::from_slice(&fs::read(path)?)?;
+    record["receipt"] = serde_json::to_value(receipt)?;
+    fs::write(&dest, serde_json::to_vec_pretty(&record)?)?;
+    fs::remove_file(path)?;
+    Ok(dest)
+}
+
+/// Lowercase hex.
+pub fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Check a receipt against the log key and the envelope we sent.
+pub fn check_receipt(
+    receipt: &SignedReceipt,
+    log_key: &PublicKey,
+    origin: &str,
+    actor: &str,
+    command_id: &str,
+) -> anyhow::Result<()> {
+    receipt
+        .verify(log_key)
+        .map_err(|_| anyhow::anyhow!("the receipt's signature does not verify with the log key"))?;
+    let r = &receipt.receipt;
+    if r.log != origin || r.actor != actor || r.command_id != command_id {
+        bail!("the receipt is for another command or log");
+    }
+    Ok(())
+}

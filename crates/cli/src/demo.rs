@@ -1,0 +1,234 @@
+//! `corridor demo`: a log preloaded with the March 2022 exercise scenario.
+//!
+//! The demo generates a key for every person in the scenario and writes them to
+//! `DATA_DIR/keys/`, so a user can act as any of them with `corridor submit --key`. It runs on a
+//! simulated clock (by default 3 March 2022, 14:50 UTC, when the second round of talks began),
+//! and the genesis marks the log as an exercise, so nothing it shows can be mistaken for a real
+//! corridor. Later issues add corridors and windows to the scenario.
+
+use std::fs;
+use std::net::SocketAddr;
+use std::path::Path;
+use std::sync::Arc;
+
+use anyhow::Context;
+use corridor_core::crypto::Keypair;
+use corridor_core::envelope::{Draft, SignedCommand};
+use corridor_core::genesis::{self, GenesisDocument, Names, Party, Policy, SignedGenesis};
+use corridor_server::Log;
+use corridor_storage::Database;
+use corridor_storage_sqlite::Sqlite;
+use serde_json::{Value, json};
+
+use crate::{keys, ops};
+
+/// The demo log's origin.
+pub const ORIGIN: &str = "corridor.demo/march-2022-exercise";
+
+fn names(en: &str, uk: &str, ru: &str) -> Names {
+    Names {
+        en: en.into(),
+        uk: uk.into(),
+        ru: ru.into(),
+    }
+}
+
+fn new_key(dir: &Path, file: &str, actor: Option<&str>) -> anyhow::Result<Keypair> {
+    let kp = Keypair::from_seed(keys::random_seed());
+    keys::write_new(&dir.join(file), &kp, actor)?;
+    Ok(kp)
+}
+
+/// Prepare the data directory (if empty) and serve.
+pub async fn run(
+    data_dir: &Path,
+    listen: SocketAddr,
+    clock: &str,
+    rate: f64,
+    no_serve: bool,
+) -> anyhow::Result<()> {
+    ops::init_tracing();
+    let clock = ops::clock_arg(Some(clock), rate)?;
+    let fresh = !ops::db_path(data_dir).exists();
+    let log = if fresh {
+        prepare(data_dir, clock).await?
+    } else {
+        let db: Arc<dyn Database> = Arc::new(Sqlite::open(&ops::db_path(data_dir)).await?);
+        let log_key = keys::load(&data_dir.join("log.key"))?.keypair;
+        Log::open(db, log_key, None, clock).await?
+    };
+    let keys_dir = data_dir.join("keys");
+    println!("corridor demo — EXERCISE, March 2022 scenario, simulated clock");
+    println!("data directory: {}", data_dir.display());
+    println!("key files (act as any of these people with `corridor submit --key FILE`):");
+    let mut files: Vec<_> = fs::read_dir(&keys_dir)?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "key"))
+        .collect();
+    files.sort();
+    for f in files {
+        let actor = keys::load(&f)?.actor.unwrap_or_default();
+        println!("  {:<48} {actor}", f.display());
+    }
+    if no_serve {
+        return Ok(());
+    }
+    ops::run_server(log, listen).await
+}
+
+async fn prepare(data_dir: &Path, clock: corridor_server::Clock) -> anyhow::Result<Arc<Log>> {
+    let keys_dir = data_dir.join("keys");
+    fs::create_dir_all(&keys_dir)
+        .with_context(|| format!("cannot create {}", keys_dir.display()))?;
+    let log_key = new_key(data_dir, "log.key", None)?;
+    let icrc = new_key(
+        &keys_dir,
+        "intermediary-admin.key",
+        Some("intermediary/admin"),
+    )?;
+    let ua = new_key(&keys_dir, "ua-admin.key", Some("ua/admin"))?;
+    let ru = new_key(&keys_dir, "ru-admin.key", Some("ru/admin"))?;
+    let org = new_key(&keys_dir, "convoys-admin.key", Some("convoys/admin"))?;
+    let doc = GenesisDocument {
+        v: 1,
+        origin: ORIGIN.into(),
+        exercise: true,
+        log_key: log_key.public().id(),
+        intermediary: genesis::Body {
+            id: "intermediary".into(),
+            names: names(
+                "Neutral intermediary (exercise)",
+                "Нейтральний посередник (навчання)",
+                "Нейтральный посредник (учения)",
+            ),
+            admin_key: icrc.public().id(),
+        },
+        parties: vec![
+            Party {
+                id: "ua".into(),
+                names: names("Ukraine", "Україна", "Украина"),
+                zone: "Europe/Kyiv".into(),
+                admin_key: ua.public().id(),
+            },
+            Party {
+                id: "ru".into(),
+                names: names(
+                    "Russian Federation",
+                    "Російська Федерація",
+                    "Российская Федерация",
+                ),
+                zone: "Europe/Moscow".into(),
+                admin_key: ru.public().id(),
+            },
+        ],
+        organisations: vec![genesis::Body {
+            id: "convoys".into(),
+            names: names(
+                "Humanitarian convoy operator (exercise)",
+                "Оператор гуманітарних колон (навчання)",
+                "Оператор гуманитарных колонн (учения)",
+            ),
+            admin_key: org.public().id(),
+        }],
+        policy: Policy::default(),
+    };
+    let mut g = SignedGenesis {
+        document: doc,
+        signatures: vec![],
+    };
+    for (who, k) in [
+        ("intermediary", &icrc),
+        ("ua", &ua),
+        ("ru", &ru),
+        ("convoys", &org),
+    ] {
+        g.sign(who, k).map_err(|e| anyhow::anyhow!("{e}"))?;
+    }
+    fs::write(
+        data_dir.join("genesis.json"),
+        serde_json::to_string_pretty(&g)? + "\n",
+    )?;
+    let db: Arc<dyn Database> = Arc::new(Sqlite::open(&ops::db_path(data_dir)).await?);
+    let log = Log::open(db, log_key, Some(g), clock).await?;
+
+    let ua_coord = new_key(
+        &keys_dir,
+        "ua-coord-kyiv-oblast.key",
+        Some("ua/coord-kyiv-oblast"),
+    )?;
+    let ru_coord = new_key(&keys_dir, "ru-coord-1.key", Some("ru/coord-1"))?;
+    let lead = new_key(&keys_dir, "convoys-lead.key", Some("convoys/lead"))?;
+    let mut n = 0;
+    let mut act = |log: Arc<Log>, key: Keypair, actor: &'static str, body: Value| {
+        n += 1;
+        let id = format!("demo-{n}");
+        async move {
+            let time = corridor_core::time::format_log_time(log.clock().now());
+            let time = format!("{}Z", &time[..19]);
+            let bytes = Draft {
+                origin: ORIGIN,
+                actor,
+                id: &id,
+                time: &time,
+                body,
+            }
+            .sign(&key);
+            let cmd = SignedCommand::parse(&bytes, ORIGIN).map_err(|e| anyhow::anyhow!("{e}"))?;
+            log.submit(cmd)
+                .await
+                .map_err(|e| anyhow::anyhow!("demo command {id} failed: {e:?}"))
+        }
+    };
+    let reg = |actor: &str, role: &str, k: &Keypair, name: &str| json!({"type": "actor.register", "actor": actor, "role": role, "key": k.public().id(), "name": name});
+    act(
+        log.clone(),
+        ua.clone(),
+        "ua/admin",
+        reg(
+            "ua/coord-kyiv-oblast",
+            "coordinator",
+            &ua_coord,
+            "Humanitarian coordinator, Kyiv oblast",
+        ),
+    )
+    .await?;
+    act(
+        log.clone(),
+        ru.clone(),
+        "ru/admin",
+        reg(
+            "ru/coord-1",
+            "coordinator",
+            &ru_coord,
+            "Humanitarian coordinator",
+        ),
+    )
+    .await?;
+    act(
+        log.clone(),
+        org.clone(),
+        "convoys/admin",
+        reg("convoys/lead", "organisation-member", &lead, "Convoy lead"),
+    )
+    .await?;
+    act(
+        log.clone(),
+        ua_coord.clone(),
+        "ua/coord-kyiv-oblast",
+        json!({"type": "incident.report", "incident": "demo-borodianka-1",
+               "occurred_at": "2022-03-03T13:30:00Z",
+               "location": {"lat_e7": 506_451_000, "lon_e7": 299_220_000},
+               "category": "shelling", "accused_party": "ru",
+               "description": "Exercise: shelling reported near the gathering point in Borodianka while buses waited."}),
+    )
+    .await?;
+    act(
+        log.clone(),
+        ru_coord,
+        "ru/coord-1",
+        json!({"type": "incident.respond", "incident": "demo-borodianka-1",
+               "text": "Exercise: the accused party denies firing in this sector at that time."}),
+    )
+    .await?;
+    Ok(log)
+}

@@ -1,0 +1,161 @@
+//! `corridor`: the one command for coordinators, operators and monitors.
+//!
+//! A thin shell: argument parsing and files here, every rule in `corridor-core`, the server in
+//! `corridor-server`. Errors name what was wrong and how to fix it.
+
+mod client;
+mod demo;
+mod keys;
+mod ops;
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+
+/// Humanitarian corridors and local ceasefires on a shared, verifiable log.
+#[derive(Parser)]
+#[command(name = "corridor", version, about, long_about = None)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Make a new Ed25519 key pair: FILE (private, mode 0600) and FILE.pub (share this one).
+    Keygen {
+        /// Where to write the private key.
+        #[arg(long)]
+        out: PathBuf,
+        /// The actor this key will sign for (e.g. ua/coord-kyiv), remembered in the file.
+        #[arg(long)]
+        actor: Option<String>,
+    },
+    /// Write a genesis document for the parties to countersign.
+    Init(ops::InitArgs),
+    /// Countersign or inspect a genesis document.
+    Genesis {
+        #[command(subcommand)]
+        command: GenesisCommand,
+    },
+    /// Run the server.
+    Serve(ops::ServeArgs),
+    /// Sign a command body with your key and submit it; the signed bytes are kept until a
+    /// receipt comes back.
+    Submit(ops::SubmitArgs),
+    /// Resend every signed command still waiting in the outbox (same bytes, same ids).
+    Resend {
+        /// Only commands for this server.
+        #[arg(long)]
+        server: Option<String>,
+    },
+    /// Fetch a server's checkpoint and prove it consistent with the last one this client saw.
+    Monitor {
+        /// The server, e.g. http://127.0.0.1:8080.
+        #[arg(long, default_value = "http://127.0.0.1:8080")]
+        server: String,
+    },
+    /// Check a whole log: signatures, key status at each entry, times, Merkle roots against
+    /// every checkpoint, projections against the replay.
+    Verify(ops::VerifyArgs),
+    /// Recompute the projection tables from the log.
+    Rebuild {
+        /// The data directory.
+        #[arg(long, default_value = "./corridor-data")]
+        data_dir: PathBuf,
+    },
+    /// Export the log (entries with salts and signatures, and every checkpoint) as JSON Lines.
+    Export {
+        /// The data directory.
+        #[arg(long, default_value = "./corridor-data")]
+        data_dir: PathBuf,
+        /// Output file.
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Run a server preloaded with the March 2022 exercise scenario, with key files for its
+    /// people in DATA_DIR/keys so you can act as any of them.
+    Demo {
+        /// The data directory (created with the scenario if empty).
+        #[arg(long, default_value = "./corridor-demo")]
+        data_dir: PathBuf,
+        /// Address to listen on.
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        listen: SocketAddr,
+        /// Start of the simulated exercise clock.
+        #[arg(long, default_value = "2022-03-03T14:50:00Z")]
+        clock: String,
+        /// How fast the exercise clock runs.
+        #[arg(long, default_value_t = 1.0)]
+        clock_rate: f64,
+        /// Prepare the data directory and exit without serving.
+        #[arg(long)]
+        no_serve: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum GenesisCommand {
+    /// Add your countersignature (with your party's, the intermediary's or your organisation's
+    /// admin key) to GENESIS, in place.
+    Sign {
+        /// Your admin key file.
+        #[arg(long)]
+        key: PathBuf,
+        /// The genesis file.
+        genesis: PathBuf,
+    },
+    /// Print the genesis fingerprint to compare out of band, and who has signed.
+    Fingerprint {
+        /// The genesis file.
+        genesis: PathBuf,
+    },
+}
+
+fn main() {
+    let cli = Cli::parse();
+    let result = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(anyhow::Error::from)
+        .and_then(|rt| rt.block_on(run(cli)));
+    if let Err(e) = result {
+        eprintln!("error: {e:#}");
+        std::process::exit(1);
+    }
+}
+
+async fn run(cli: Cli) -> anyhow::Result<()> {
+    match cli.command {
+        Command::Keygen { out, actor } => {
+            let kp = corridor_core::crypto::Keypair::from_seed(keys::random_seed());
+            let public = keys::write_new(&out, &kp, actor.as_deref())?;
+            println!(
+                "private key: {} (keep it; never send it anywhere)",
+                out.display()
+            );
+            println!("public key:  {} ({})", public.display(), kp.public());
+            Ok(())
+        }
+        Command::Init(args) => ops::init(args),
+        Command::Genesis { command } => match command {
+            GenesisCommand::Sign { key, genesis } => ops::genesis_sign(&key, &genesis),
+            GenesisCommand::Fingerprint { genesis } => ops::genesis_fingerprint(&genesis),
+        },
+        Command::Serve(args) => ops::serve(args).await,
+        Command::Submit(args) => ops::submit(args).await,
+        Command::Resend { server } => ops::resend(server.as_deref()).await,
+        Command::Monitor { server } => ops::monitor(&server).await,
+        Command::Verify(args) => ops::verify(args).await,
+        Command::Rebuild { data_dir } => ops::rebuild(&data_dir).await,
+        Command::Export { data_dir, out } => ops::export(&data_dir, &out).await,
+        Command::Demo {
+            data_dir,
+            listen,
+            clock,
+            clock_rate,
+            no_serve,
+        } => demo::run(&data_dir, listen, &clock, clock_rate, no_serve).await,
+    }
+}

@@ -1,0 +1,777 @@
+//! The subcommands that work on files, data directories and servers.
+
+use std::fs;
+use std::io::{BufRead, BufWriter, Write};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use anyhow::{Context, bail};
+use clap::Args;
+use corridor_core::checkpoint::Checkpoint;
+use corridor_core::entry::{DisclosedEntry, Entry};
+use corridor_core::envelope::{Draft, SignedCommand, envelope_bytes};
+use corridor_core::genesis::{self, GenesisDocument, Names, Party, Policy, SignedGenesis};
+use corridor_core::merkle::MemoryTree;
+use corridor_core::state::{Replay, State};
+use corridor_server::{Clock, Log};
+use corridor_storage::{Database, StoredCheckpoint, StoredRow};
+use corridor_storage_sqlite::Sqlite;
+use indicatif::{ProgressBar, ProgressStyle};
+use serde_json::Value;
+
+use crate::{client, keys};
+
+/// The database file inside a data directory.
+pub fn db_path(data_dir: &Path) -> PathBuf {
+    data_dir.join("corridor.sqlite")
+}
+
+/// Open an existing data directory's database.
+pub async fn open_existing(data_dir: &Path) -> anyhow::Result<Arc<dyn Database>> {
+    let path = db_path(data_dir);
+    if !path.exists() {
+        bail!(
+            "{} holds no corridor log (no {}); start one with `corridor serve --data-dir {} --genesis GENESIS` or `corridor demo`",
+            data_dir.display(),
+            path.display(),
+            data_dir.display()
+        );
+    }
+    Ok(Arc::new(Sqlite::open(&path).await?))
+}
+
+#[derive(Args)]
+pub struct InitArgs {
+    /// The log's origin, e.g. corridor.example.org/march-2022 (names the log in every signature).
+    #[arg(long)]
+    origin: String,
+    /// The log's public key (base64, a .pub file or a key file): signs receipts and checkpoints.
+    #[arg(long)]
+    log_key: String,
+    /// The intermediary: ID=KEY (its admin's public key).
+    #[arg(long)]
+    intermediary: String,
+    /// A party: ID=KEY, repeated (at least two).
+    #[arg(long = "party", required = true)]
+    parties: Vec<String>,
+    /// A party's IANA time zone: ID=ZONE, e.g. ua=Europe/Kyiv (one per party).
+    #[arg(long = "zone")]
+    zones: Vec<String>,
+    /// A humanitarian organisation: ID=KEY, repeated.
+    #[arg(long = "organisation")]
+    organisations: Vec<String>,
+    /// Names: ID=English|Українська|Русский, repeated (defaults to the id; edit the file before signing).
+    #[arg(long = "name")]
+    names: Vec<String>,
+    /// Mark the log as an exercise (allows a simulated clock; every page says so).
+    #[arg(long)]
+    exercise: bool,
+    /// Where to write the genesis.
+    #[arg(long, default_value = "genesis.json")]
+    out: PathBuf,
+}
+
+fn split_eq<'a>(flag: &str, s: &'a str) -> anyhow::Result<(&'a str, &'a str)> {
+    s.split_once('=')
+        .with_context(|| format!("--{flag} {s:?}: expected ID=VALUE"))
+}
+
+pub fn init(a: InitArgs) -> anyhow::Result<()> {
+    let lookup = |list: &[String], flag: &str, id: &str| -> anyhow::Result<Option<String>> {
+        for item in list {
+            let (k, v) = split_eq(flag, item)?;
+            if k == id {
+                return Ok(Some(v.to_string()));
+            }
+        }
+        Ok(None)
+    };
+    let names = |id: &str| -> anyhow::Result<Names> {
+        Ok(match lookup(&a.names, "name", id)? {
+            Some(n) => {
+                let parts: Vec<&str> = n.split('|').collect();
+                let [en, uk, ru] = parts[..] else {
+                    bail!("--name {id}={n:?}: give three names, English|Українська|Русский");
+                };
+                Names {
+                    en: en.into(),
+                    uk: uk.into(),
+                    ru: ru.into(),
+                }
+            }
+            None => Names {
+                en: id.into(),
+                uk: id.into(),
+                ru: id.into(),
+            },
+        })
+    };
+    let body = |flag: &str, s: &str| -> anyhow::Result<genesis::Body> {
+        let (id, key) = split_eq(flag, s)?;
+        Ok(genesis::Body {
+            id: id.into(),
+            names: names(id)?,
+            admin_key: keys::public_key_arg(key)?.id(),
+        })
+    };
+    let mut parties = Vec::new();
+    for p in &a.parties {
+        let (id, key) = split_eq("party", p)?;
+        let zone = lookup(&a.zones, "zone", id)?.with_context(|| {
+            format!(
+                "party {id:?} needs a time zone: add --zone {id}=Europe/Kyiv (or its IANA zone)"
+            )
+        })?;
+        parties.push(Party {
+            id: id.into(),
+            names: names(id)?,
+            zone,
+            admin_key: keys::public_key_arg(key)?.id(),
+        });
+    }
+    let doc = GenesisDocument {
+        v: 1,
+        origin: a.origin.clone(),
+        exercise: a.exercise,
+        log_key: keys::public_key_arg(&a.log_key)?.id(),
+        intermediary: body("intermediary", &a.intermediary)?,
+        parties,
+        organisations: a
+            .organisations
+            .iter()
+            .map(|o| body("organisation", o))
+            .collect::<anyhow::Result<_>>()?,
+        policy: Policy::default(),
+    };
+    doc.check()
+        .map_err(|e| anyhow::anyhow!("the genesis would be invalid: {e}"))?;
+    let g = SignedGenesis {
+        document: doc,
+        signatures: vec![],
+    };
+    if a.out.exists() {
+        bail!(
+            "{} exists; refusing to overwrite it (choose another --out)",
+            a.out.display()
+        );
+    }
+    fs::write(&a.out, serde_json::to_string_pretty(&g)? + "\n")?;
+    println!("wrote {}", a.out.display());
+    println!("fingerprint: {}", genesis::fingerprint(&g.document));
+    println!(
+        "next: each party admin and the intermediary run `corridor genesis sign --key THEIR.key {}`",
+        a.out.display()
+    );
+    Ok(())
+}
+
+pub fn read_genesis(path: &Path) -> anyhow::Result<SignedGenesis> {
+    let text = fs::read_to_string(path)
+        .with_context(|| format!("cannot read the genesis file {}", path.display()))?;
+    serde_json::from_str(&text)
+        .with_context(|| format!("{} is not a corridor genesis file", path.display()))
+}
+
+pub fn genesis_sign(key: &Path, path: &Path) -> anyhow::Result<()> {
+    let mut g = read_genesis(path)?;
+    let k = keys::load(key)?;
+    let signer = g.signer_for_key(&k.keypair.public()).with_context(|| {
+        format!(
+            "the key {} is not the admin key of any party, organisation or the intermediary in {}",
+            k.keypair.public(),
+            path.display()
+        )
+    })?;
+    g.sign(&signer, &k.keypair)
+        .map_err(|e| anyhow::anyhow!("cannot sign: {e}"))?;
+    let tmp = path.with_extension("json.tmp");
+    fs::write(&tmp, serde_json::to_string_pretty(&g)? + "\n")?;
+    fs::rename(&tmp, path)?;
+    println!(
+        "signed as {signer}; fingerprint {}",
+        genesis::fingerprint(&g.document)
+    );
+    Ok(())
+}
+
+pub fn genesis_fingerprint(path: &Path) -> anyhow::Result<()> {
+    let g = read_genesis(path)?;
+    println!("{}", genesis::fingerprint(&g.document));
+    for req in g.document.required_signers() {
+        let state = if g.signatures.iter().any(|s| s.signer == req) {
+            "signed"
+        } else {
+            "NOT SIGNED"
+        };
+        println!("  {req}: {state}");
+    }
+    match g.verify() {
+        Ok(()) => println!("complete: every party and the intermediary signed"),
+        Err(e) => println!("incomplete or invalid: {e}"),
+    }
+    Ok(())
+}
+
+#[derive(Args)]
+pub struct ServeArgs {
+    /// The data directory (SQLite database, log key).
+    #[arg(long, default_value = "./corridor-data")]
+    pub data_dir: PathBuf,
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    pub listen: SocketAddr,
+    /// The countersigned genesis, needed the first time.
+    #[arg(long)]
+    pub genesis: Option<PathBuf>,
+    /// The log's private key (default DATA_DIR/log.key).
+    #[arg(long)]
+    pub log_key: Option<PathBuf>,
+    /// Run on a simulated exercise clock starting at this instant (exercise logs only).
+    #[arg(long)]
+    pub clock: Option<String>,
+    /// Speed of the simulated clock.
+    #[arg(long, default_value_t = 1.0)]
+    pub clock_rate: f64,
+}
+
+pub fn clock_arg(clock: Option<&str>, rate: f64) -> anyhow::Result<Clock> {
+    Ok(match clock {
+        None => Clock::system(),
+        Some(t) => {
+            let start: jiff::Timestamp = t.parse().with_context(|| {
+                format!("--clock {t:?}: give an RFC 3339 instant like 2022-03-03T14:50:00Z")
+            })?;
+            if !(rate > 0.0 && rate.is_finite()) {
+                bail!("--clock-rate must be a positive number");
+            }
+            Clock::simulated(start, rate)
+        }
+    })
+}
+
+pub fn init_tracing() {
+    use tracing_subscriber::EnvFilter;
+    let filter = EnvFilter::try_from_env("CORRIDOR_LOG").unwrap_or_else(|_| EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    if std::env::var("CORRIDOR_LOG_FORMAT").as_deref() == Ok("json") {
+        let _ = builder.json().try_init();
+    } else {
+        let _ = builder.try_init();
+    }
+}
+
+pub async fn serve(a: ServeArgs) -> anyhow::Result<()> {
+    init_tracing();
+    fs::create_dir_all(&a.data_dir)
+        .with_context(|| format!("cannot create {}", a.data_dir.display()))?;
+    let key_path = a
+        .log_key
+        .clone()
+        .unwrap_or_else(|| a.data_dir.join("log.key"));
+    let log_key = keys::load(&key_path)
+        .with_context(|| "the server needs the log's private key (make one with `corridor keygen --out DATA_DIR/log.key`, and name its public half in `corridor init --log-key`)")?
+        .keypair;
+    let genesis = a.genesis.as_deref().map(read_genesis).transpose()?;
+    if let Some(path) = &a.genesis {
+        let copy = a.data_dir.join("genesis.json");
+        if !copy.exists() {
+            fs::copy(path, &copy)?;
+        }
+    }
+    let clock = clock_arg(a.clock.as_deref(), a.clock_rate)?;
+    let db: Arc<dyn Database> = Arc::new(Sqlite::open(&db_path(&a.data_dir)).await?);
+    let log = Log::open(db, log_key, genesis, clock).await?;
+    run_server(log, a.listen).await
+}
+
+pub async fn run_server(log: Arc<Log>, listen: SocketAddr) -> anyhow::Result<()> {
+    let listener = tokio::net::TcpListener::bind(listen)
+        .await
+        .with_context(|| format!("cannot listen on {listen} (is another server running there? choose another --listen)"))?;
+    let addr = listener.local_addr()?;
+    let head = log.head();
+    tracing::info!(
+        %addr,
+        origin = log.origin(),
+        size = head.map(|h| h.checkpoint.size).unwrap_or(0),
+        simulated_clock = log.clock().is_simulated(),
+        "corridor is serving"
+    );
+    println!("corridor: serving log {} on http://{addr}", log.origin());
+    if log.clock().is_simulated() {
+        println!(
+            "corridor: EXERCISE — simulated clock, now {}",
+            corridor_core::time::format_log_time(log.clock().now())
+        );
+    }
+    axum::serve(
+        listener,
+        corridor_server::router(log).into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(async {
+        let _ = tokio::signal::ctrl_c().await;
+    })
+    .await?;
+    Ok(())
+}
+
+#[derive(Args)]
+pub struct SubmitArgs {
+    /// Your private key file.
+    #[arg(long)]
+    key: PathBuf,
+    /// The server.
+    #[arg(long, default_value = "http://127.0.0.1:8080")]
+    server: String,
+    /// The actor you act as (default: the one named in the key file).
+    #[arg(long)]
+    actor: Option<String>,
+    /// Command id (default: a fresh random id). Reuse an id only to resend the same command.
+    #[arg(long)]
+    id: Option<String>,
+    /// A JSON file with the command body, including its "type".
+    body: PathBuf,
+}
+
+pub async fn submit(a: SubmitArgs) -> anyhow::Result<()> {
+    let key = keys::load(&a.key)?;
+    let actor = a.actor.or(key.actor).context(
+        "which actor are you? pass --actor (e.g. --actor ua/coord-kyiv) or make the key with `corridor keygen --actor`",
+    )?;
+    let text =
+        fs::read_to_string(&a.body).with_context(|| format!("cannot read {}", a.body.display()))?;
+    let body: Value =
+        serde_json::from_str(&text).with_context(|| format!("{} is not JSON", a.body.display()))?;
+    if body.get("type").and_then(Value::as_str).is_none() {
+        bail!(
+            "{}: the body needs a \"type\", one of {}",
+            a.body.display(),
+            corridor_core::command::COMMAND_TYPES.join(", ")
+        );
+    }
+    let c = client::Client::new(&a.server);
+    let head = c.check_log().await?;
+    // On an exercise log the client signs with the log's simulated time, or every command would
+    // be refused as being from 2026 in a 2022 exercise.
+    let time = if head.clock.simulated {
+        eprintln!(
+            "exercise: using the log's simulated clock ({})",
+            head.clock.now
+        );
+        head.clock.now.clone()
+    } else {
+        corridor_core::time::format_log_time(jiff::Timestamp::now())
+    };
+    let time = format!("{}Z", &time[..19]);
+    let id =
+        a.id.unwrap_or_else(|| client::hex(&keys::random_seed()[..16]));
+    let envelope = Draft {
+        origin: &head.origin,
+        actor: &actor,
+        id: &id,
+        time: &time,
+        body,
+    }
+    .sign(&key.keypair);
+    // Refuse locally what the server would refuse for shape, before anything leaves the device.
+    SignedCommand::parse(&envelope, &head.origin)
+        .map_err(|e| anyhow::anyhow!("{e} ({})", e.code()))?;
+    let kept = client::outbox_put(&c.base, &envelope)?;
+    send_kept(&c, &kept, &envelope, &head).await
+}
+
+async fn send_kept(
+    c: &client::Client,
+    kept: &Path,
+    envelope: &[u8],
+    head: &client::HeadInfo,
+) -> anyhow::Result<()> {
+    let cmd = SignedCommand::parse_unverified(envelope, &head.origin)
+        .map_err(|e| anyhow::anyhow!("kept envelope {} is damaged: {e}", kept.display()))?;
+    match c.send(envelope).await {
+        Ok((receipt, duplicate)) => {
+            let log_key = corridor_core::crypto::PublicKey::parse(&head.log_key)?;
+            client::check_receipt(&receipt, &log_key, &head.origin, &cmd.actor, &cmd.id)?;
+            let saved = client::outbox_done(kept, &receipt)?;
+            println!(
+                "{} entry {} at {} (command id {}){}",
+                if duplicate {
+                    "already in the log as"
+                } else {
+                    "accepted as"
+                },
+                receipt.receipt.index,
+                receipt.receipt.time,
+                cmd.id,
+                if head.exercise { " [EXERCISE]" } else { "" }
+            );
+            println!("receipt: {}", saved.display());
+            Ok(())
+        }
+        Err(e) => {
+            let refused = e.to_string().contains("refused the command");
+            if refused {
+                fs::remove_file(kept).ok();
+                Err(e)
+            } else {
+                Err(e.context(format!(
+                    "the signed command is kept in {}; run `corridor resend` to send the same bytes again",
+                    kept.display()
+                )))
+            }
+        }
+    }
+}
+
+pub async fn resend(server: Option<&str>) -> anyhow::Result<()> {
+    let pending = client::outbox_list()?;
+    if pending.is_empty() {
+        println!("nothing to resend");
+        return Ok(());
+    }
+    let mut failed = 0;
+    for (path, srv, envelope) in pending {
+        if server.is_some_and(|s| s.trim_end_matches('/') != srv) {
+            continue;
+        }
+        let c = client::Client::new(&srv);
+        let result = match c.check_log().await {
+            Ok(head) => send_kept(&c, &path, &envelope, &head).await,
+            Err(e) => Err(e),
+        };
+        if let Err(e) = result {
+            eprintln!("error: {e:#}");
+            failed += 1;
+        }
+    }
+    if failed > 0 {
+        bail!("{failed} command(s) could not be sent; they stay in the outbox");
+    }
+    Ok(())
+}
+
+pub async fn monitor(server: &str) -> anyhow::Result<()> {
+    let c = client::Client::new(server);
+    let head = c.check_log().await?;
+    println!(
+        "log {} at size {}: checkpoint verified and consistent with what this client saw before{}",
+        head.origin,
+        head.size,
+        if head.exercise { " [EXERCISE]" } else { "" }
+    );
+    Ok(())
+}
+
+#[derive(Args)]
+pub struct VerifyArgs {
+    /// A data directory to verify.
+    #[arg(long, default_value = "./corridor-data", conflicts_with = "export")]
+    data_dir: PathBuf,
+    /// An exported log (JSON Lines) to verify instead.
+    #[arg(long)]
+    export: Option<PathBuf>,
+}
+
+/// What a verification found, for tests and the summary line.
+#[derive(Debug)]
+pub struct Verified {
+    pub entries: u64,
+    pub checkpoints: usize,
+    pub state: State,
+}
+
+/// Verify a sequence of entries (in pages) and checkpoints.
+pub struct Verifier {
+    replay: Replay,
+    tree: MemoryTree,
+    origin: Option<String>,
+    progress: ProgressBar,
+}
+
+impl Verifier {
+    pub fn new(total: u64) -> Self {
+        let progress = if std::io::IsTerminal::is_terminal(&std::io::stderr()) {
+            ProgressBar::new(total)
+        } else {
+            ProgressBar::hidden()
+        };
+        progress.set_style(
+            ProgressStyle::with_template("{bar:40} {pos}/{len} entries ({per_sec}, eta {eta})")
+                .expect("valid template"),
+        );
+        Verifier {
+            replay: Replay::trusting_signatures(),
+            tree: MemoryTree::new(),
+            origin: None,
+            progress,
+        }
+    }
+
+    /// Check one page: signatures in parallel on every core (strict), then replay in order.
+    pub fn page(&mut self, entries: &[Entry]) -> anyhow::Result<()> {
+        let origin = match &self.origin {
+            Some(o) => o.clone(),
+            None => {
+                // Entry 0 must be the genesis; replaying it gives the origin.
+                let first = entries.first().context("the log is empty")?;
+                self.replay
+                    .apply(first)
+                    .map_err(|e| anyhow::anyhow!("entry 0 is bad: {e} ({})", e.code()))?;
+                self.tree.push(first.leaf_hash());
+                self.progress.inc(1);
+                let o = self
+                    .replay
+                    .state()
+                    .expect("genesis applied")
+                    .origin()
+                    .to_string();
+                self.origin = Some(o.clone());
+                return self.page(&entries[1..]);
+            }
+        };
+        let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+        let chunk = entries.len().div_ceil(threads).max(1);
+        let first_bad = std::thread::scope(|s| {
+            let handles: Vec<_> = entries
+                .chunks(chunk)
+                .map(|part| {
+                    let origin = &origin;
+                    s.spawn(move || {
+                        part.iter().find_map(|e| {
+                            let env = envelope_bytes(&e.command, &e.signature);
+                            SignedCommand::parse(&env, origin)
+                                .err()
+                                .map(|r| (e.header.index, r))
+                        })
+                    })
+                })
+                .collect();
+            handles
+                .into_iter()
+                .filter_map(|h| h.join().expect("verifier thread"))
+                .min_by_key(|(i, _)| *i)
+        });
+        for e in entries {
+            if let Some((i, r)) = &first_bad
+                && *i == e.header.index
+            {
+                bail!("entry {i} is bad: {r} ({})", r.code());
+            }
+            self.replay.apply(e).map_err(|r| {
+                anyhow::anyhow!("entry {} is bad: {r} ({})", e.header.index, r.code())
+            })?;
+            self.tree.push(e.leaf_hash());
+        }
+        self.progress.inc(entries.len() as u64);
+        Ok(())
+    }
+
+    /// Check every checkpoint's signature and root against the recomputed tree.
+    pub fn checkpoints(&self, cps: &[StoredCheckpoint]) -> anyhow::Result<usize> {
+        let state = self.replay.state().context("the log is empty")?;
+        let key = corridor_core::crypto::PublicKey::parse(&state.genesis.log_key)?;
+        for cp in cps {
+            let c = Checkpoint::verify(&cp.note, state.origin(), &key)
+                .map_err(|e| anyhow::anyhow!("checkpoint at size {} is bad: {e}", cp.size))?;
+            if c.size != cp.size {
+                bail!("checkpoint stored as size {} says size {}", cp.size, c.size);
+            }
+            let root = self.tree.root_at(c.size).map_err(|e| {
+                anyhow::anyhow!(
+                    "checkpoint at size {} covers entries the log does not have: {e}",
+                    c.size
+                )
+            })?;
+            if root != c.root {
+                bail!(
+                    "checkpoint at size {} has a root the entries do not give: the log was rewritten after it was signed",
+                    c.size
+                );
+            }
+        }
+        Ok(cps.len())
+    }
+
+    pub fn finish(self, checkpoints: usize) -> anyhow::Result<Verified> {
+        self.progress.finish_and_clear();
+        let entries = self.tree.size();
+        let state = self.replay.into_state().context("the log is empty")?;
+        Ok(Verified {
+            entries,
+            checkpoints,
+            state,
+        })
+    }
+}
+
+pub async fn verify_db(db: &dyn Database) -> anyhow::Result<Verified> {
+    let size = db.size().await?;
+    let mut v = Verifier::new(size);
+    let mut start = 0;
+    while start < size {
+        let end = (start + 20_000).min(size);
+        let page = db.entries(start, end).await?;
+        v.page(&page)?;
+        start = end;
+    }
+    let n = v.checkpoints(&db.checkpoints().await?)?;
+    let verified = v.finish(n)?;
+    let expected: Vec<StoredRow> = verified
+        .state
+        .projection_rows()
+        .iter()
+        .map(StoredRow::from)
+        .collect();
+    let stored = db.projection_rows().await?;
+    let mut expected_sorted = expected;
+    expected_sorted.sort_by(|a, b| (&a.kind, &a.id).cmp(&(&b.kind, &b.id)));
+    if stored != expected_sorted {
+        let diff = expected_sorted
+            .iter()
+            .zip(stored.iter())
+            .find(|(a, b)| a != b)
+            .map(|(a, _)| format!("{}/{}", a.kind, a.id))
+            .unwrap_or_else(|| {
+                format!(
+                    "{} rows expected, {} stored",
+                    expected_sorted.len(),
+                    stored.len()
+                )
+            });
+        bail!(
+            "the projections differ from the replay of the log (first at {diff}); run `corridor rebuild`"
+        );
+    }
+    Ok(verified)
+}
+
+pub async fn verify(a: VerifyArgs) -> anyhow::Result<()> {
+    let v = match &a.export {
+        Some(path) => verify_export(path)?,
+        None => {
+            let db = open_existing(&a.data_dir).await?;
+            verify_db(db.as_ref()).await?
+        }
+    };
+    println!(
+        "ok: {} entries of log {} verified (signatures, key status, times, commitments, replay), {} checkpoints match{}",
+        v.entries,
+        v.state.origin(),
+        v.checkpoints,
+        if a.export.is_some() {
+            ""
+        } else {
+            ", projections match the replay"
+        }
+    );
+    if !v.state.flagged.is_empty() {
+        println!(
+            "note: {} entries were signed by keys later declared compromised: {:?}",
+            v.state.flagged.len(),
+            v.state.flagged
+        );
+    }
+    Ok(())
+}
+
+fn verify_export(path: &Path) -> anyhow::Result<Verified> {
+    let f = fs::File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
+    let mut v = Verifier::new(0);
+    let mut page = Vec::new();
+    let mut cps = Vec::new();
+    for (n, line) in std::io::BufReader::new(f).lines().enumerate() {
+        let line = line?;
+        let rec: Value = serde_json::from_str(&line)
+            .with_context(|| format!("{} line {}: not JSON", path.display(), n + 1))?;
+        match rec["kind"].as_str() {
+            Some("entry") => {
+                let d: DisclosedEntry = serde_json::from_value(rec)
+                    .with_context(|| format!("{} line {}: not an entry", path.display(), n + 1))?;
+                page.push(
+                    d.to_entry()
+                        .map_err(|e| anyhow::anyhow!("line {}: {e}", n + 1))?,
+                );
+                if page.len() == 20_000 {
+                    v.page(&page)?;
+                    page.clear();
+                }
+            }
+            Some("checkpoint") => cps.push(StoredCheckpoint {
+                size: rec["size"].as_u64().context("checkpoint without size")?,
+                note: rec["note"]
+                    .as_str()
+                    .context("checkpoint without note")?
+                    .to_string(),
+            }),
+            _ => bail!("{} line {}: unknown record", path.display(), n + 1),
+        }
+    }
+    if !page.is_empty() {
+        v.page(&page)?;
+    }
+    let n = v.checkpoints(&cps)?;
+    v.finish(n)
+}
+
+pub async fn rebuild(data_dir: &Path) -> anyhow::Result<()> {
+    let db = open_existing(data_dir).await?;
+    let size = db.size().await?;
+    let mut replay = Replay::trusting_signatures();
+    let bar = ProgressBar::new(size);
+    let mut start = 0;
+    while start < size {
+        let end = (start + 20_000).min(size);
+        for e in db.entries(start, end).await? {
+            replay
+                .apply(&e)
+                .map_err(|r| anyhow::anyhow!("entry {} does not replay: {r}", e.header.index))?;
+        }
+        bar.inc(end - start);
+        start = end;
+    }
+    bar.finish_and_clear();
+    let state = replay.into_state().context("the log is empty")?;
+    let rows = state.projection_rows();
+    db.replace_projections(&rows).await?;
+    println!("rebuilt {} projection rows from {size} entries", rows.len());
+    Ok(())
+}
+
+pub async fn export(data_dir: &Path, out: &Path) -> anyhow::Result<()> {
+    let db = open_existing(data_dir).await?;
+    let size = db.size().await?;
+    let tmp = out.with_extension("tmp");
+    let mut w = BufWriter::new(
+        fs::File::create(&tmp).with_context(|| format!("cannot create {}", tmp.display()))?,
+    );
+    let mut start = 0;
+    while start < size {
+        let end = (start + 20_000).min(size);
+        for e in db.entries(start, end).await? {
+            let mut v = serde_json::to_value(DisclosedEntry::from(&e))?;
+            v["kind"] = "entry".into();
+            serde_json::to_writer(&mut w, &v)?;
+            w.write_all(b"\n")?;
+        }
+        start = end;
+    }
+    let cps = db.checkpoints().await?;
+    for cp in &cps {
+        serde_json::to_writer(
+            &mut w,
+            &serde_json::json!({"kind": "checkpoint", "size": cp.size, "note": cp.note}),
+        )?;
+        w.write_all(b"\n")?;
+    }
+    w.into_inner()?.sync_all()?;
+    fs::rename(&tmp, out)?;
+    println!(
+        "exported {size} entries and {} checkpoints to {}",
+        cps.len(),
+        out.display()
+    );
+    Ok(())
+}

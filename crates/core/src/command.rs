@@ -1,0 +1,332 @@
+//! Command bodies: what an actor asks the log to record.
+//!
+//! The body's `type` picks the command; the other fields are checked here for shape only.
+//! Whether the state accepts the command is for [`crate::state`]. Signed data carries no
+//! floats: coordinates are integers in units of 1e-7 degree, instants RFC 3339 UTC strings.
+
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::Rejection;
+use crate::envelope::{into_object, take};
+
+/// The role an actor holds. One actor, one role; a person with two roles has two actors.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Role {
+    /// Registers and revokes the keys of the party's own people.
+    PartyAdmin,
+    /// A party's humanitarian coordinator: proposes, consents, reports, answers.
+    Coordinator,
+    /// A sub-actor of a party, confirming from the chain of command.
+    Unit,
+    /// Signs documents on behalf of its party.
+    Signatory,
+    /// The neutral intermediary's staff (and its admin).
+    Intermediary,
+    /// Registers the people of a humanitarian organisation.
+    OrganisationAdmin,
+    /// Operates convoys for an organisation.
+    OrganisationMember,
+    /// Reads and monitors; never acts on the substance.
+    Observer,
+}
+
+impl Role {
+    /// The role's wire name.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Role::PartyAdmin => "party-admin",
+            Role::Coordinator => "coordinator",
+            Role::Unit => "unit",
+            Role::Signatory => "signatory",
+            Role::Intermediary => "intermediary",
+            Role::OrganisationAdmin => "organisation-admin",
+            Role::OrganisationMember => "organisation-member",
+            Role::Observer => "observer",
+        }
+    }
+}
+
+/// A point on the ground, WGS 84, in integer units of 1e-7 degree (about 1 cm), so that signed
+/// bytes never depend on float formatting.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Point {
+    /// Latitude × 10^7.
+    pub lat_e7: i64,
+    /// Longitude × 10^7.
+    pub lon_e7: i64,
+}
+
+impl Point {
+    fn check(&self, field: &str) -> Result<(), Rejection> {
+        if !(-900_000_000..=900_000_000).contains(&self.lat_e7)
+            || !(-1_800_000_000..=1_800_000_000).contains(&self.lon_e7)
+        {
+            return Err(Rejection::invalid(
+                field,
+                "latitude must be within ±90° and longitude within ±180° (units of 1e-7 degree)",
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// What an incident report says happened. A report is a claim by its reporter, not a fact.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum IncidentCategory {
+    /// Artillery or rocket fire.
+    Shelling,
+    /// Small-arms fire.
+    Gunfire,
+    /// Air strike.
+    AirStrike,
+    /// Mines or unexploded ordnance.
+    Mines,
+    /// Passage blocked.
+    Blockade,
+    /// A convoy was stopped.
+    ConvoyStopped,
+    /// Anything else; the description says what.
+    Other,
+}
+
+/// Register a new actor with their first key. Issued by the admin of the actor's affiliation.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ActorRegister {
+    /// New actor id, `<affiliation>/<name>`, e.g. `ua/coord-kyiv`.
+    pub actor: String,
+    /// The actor's role.
+    pub role: Role,
+    /// The actor's first public key.
+    pub key: String,
+    /// Display name or function, e.g. "Humanitarian coordinator, Kyiv oblast".
+    pub name: String,
+}
+
+/// Add another key to an existing actor (rotation: add the new key, then revoke the old).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct KeyRegister {
+    /// The actor who gets the key.
+    pub actor: String,
+    /// The new public key.
+    pub key: String,
+}
+
+/// Revoke a key from the moment it is sequenced; with `compromised_since`, also flag what it
+/// signed from that instant on.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct KeyRevoke {
+    /// The key to revoke.
+    pub key: String,
+    /// Why, for the record.
+    pub reason: String,
+    /// If set, entries signed by this key at or after this instant are flagged.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub compromised_since: Option<String>,
+}
+
+/// Report an incident: time, place, category, who is accused if anyone, evidence as hashes.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IncidentReport {
+    /// Client-chosen incident id, unique in the log.
+    pub incident: String,
+    /// When it happened (RFC 3339 UTC).
+    pub occurred_at: String,
+    /// Where it happened.
+    pub location: Point,
+    /// What kind of incident.
+    pub category: IncidentCategory,
+    /// What the reporter says happened.
+    pub description: String,
+    /// The party the reporter holds responsible, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub accused_party: Option<String>,
+    /// SHA-256 hex digests of evidence files kept elsewhere.
+    #[serde(default)]
+    pub evidence: Vec<String>,
+}
+
+/// The accused party's answer, which stands beside the report.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IncidentRespond {
+    /// The incident answered.
+    pub incident: String,
+    /// The answer.
+    pub text: String,
+}
+
+/// Longest free text in a command, to bound entry size.
+pub const MAX_TEXT: usize = 8192;
+
+/// A typed command body.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Body {
+    /// `actor.register`
+    ActorRegister(ActorRegister),
+    /// `key.register`
+    KeyRegister(KeyRegister),
+    /// `key.revoke`
+    KeyRevoke(KeyRevoke),
+    /// `incident.report`
+    IncidentReport(IncidentReport),
+    /// `incident.respond`
+    IncidentRespond(IncidentRespond),
+}
+
+/// Every command type this version knows, for error messages and docs.
+pub const COMMAND_TYPES: &[&str] = &[
+    "actor.register",
+    "key.register",
+    "key.revoke",
+    "incident.report",
+    "incident.respond",
+];
+
+impl Body {
+    /// The command type, also the entry type in the log.
+    pub fn type_name(&self) -> &'static str {
+        match self {
+            Body::ActorRegister(_) => "actor.register",
+            Body::KeyRegister(_) => "key.register",
+            Body::KeyRevoke(_) => "key.revoke",
+            Body::IncidentReport(_) => "incident.report",
+            Body::IncidentRespond(_) => "incident.respond",
+        }
+    }
+
+    /// Type the `body` object, telling apart an unknown type, a missing field and a bad value.
+    pub fn from_value(value: Value) -> Result<Self, Rejection> {
+        let mut m = into_object(value, "command.body")?;
+        let ty = match take(&mut m, "command.body", "type")? {
+            Value::String(s) => s,
+            _ => return Err(Rejection::invalid("command.body.type", "must be a string")),
+        };
+        let rest = Value::Object(m);
+        let body = match ty.as_str() {
+            "actor.register" => Body::ActorRegister(typed(rest)?),
+            "key.register" => Body::KeyRegister(typed(rest)?),
+            "key.revoke" => Body::KeyRevoke(typed(rest)?),
+            "incident.report" => Body::IncidentReport(typed(rest)?),
+            "incident.respond" => Body::IncidentRespond(typed(rest)?),
+            _ => return Err(Rejection::UnknownCommandType(ty)),
+        };
+        body.check_shape()?;
+        Ok(body)
+    }
+
+    /// The body as JSON, with its `type`.
+    pub fn to_value(&self) -> Value {
+        let mut v = match self {
+            Body::ActorRegister(b) => serde_json::to_value(b),
+            Body::KeyRegister(b) => serde_json::to_value(b),
+            Body::KeyRevoke(b) => serde_json::to_value(b),
+            Body::IncidentReport(b) => serde_json::to_value(b),
+            Body::IncidentRespond(b) => serde_json::to_value(b),
+        }
+        .expect("command bodies always serialize");
+        let ty = self.type_name();
+        if let Value::Object(m) = &mut v {
+            m.insert("type".into(), Value::String(ty.into()));
+        }
+        v
+    }
+
+    fn check_shape(&self) -> Result<(), Rejection> {
+        match self {
+            Body::ActorRegister(b) => {
+                text("command.body.name", &b.name)?;
+                text("command.body.actor", &b.actor)
+            }
+            Body::KeyRegister(_) => Ok(()),
+            Body::KeyRevoke(b) => {
+                text("command.body.reason", &b.reason)?;
+                if let Some(t) = &b.compromised_since {
+                    crate::time::parse_utc("command.body.compromised_since", t)?;
+                }
+                Ok(())
+            }
+            Body::IncidentReport(b) => {
+                text("command.body.incident", &b.incident)?;
+                text("command.body.description", &b.description)?;
+                crate::time::parse_utc("command.body.occurred_at", &b.occurred_at)?;
+                b.location.check("command.body.location")?;
+                for (i, h) in b.evidence.iter().enumerate() {
+                    if h.len() != 64 || !h.bytes().all(|c| matches!(c, b'0'..=b'9' | b'a'..=b'f')) {
+                        return Err(Rejection::invalid(
+                            format!("command.body.evidence[{i}]"),
+                            "must be a lowercase hex SHA-256 digest of the evidence file",
+                        ));
+                    }
+                }
+                Ok(())
+            }
+            Body::IncidentRespond(b) => text("command.body.text", &b.text),
+        }
+    }
+}
+
+fn text(field: &str, s: &str) -> Result<(), Rejection> {
+    if s.trim().is_empty() || s.len() > MAX_TEXT {
+        return Err(Rejection::invalid(
+            field,
+            format!("must be non-empty text of at most {MAX_TEXT} bytes"),
+        ));
+    }
+    Ok(())
+}
+
+fn typed<T: DeserializeOwned>(v: Value) -> Result<T, Rejection> {
+    serde_json::from_value(v).map_err(|e| {
+        let msg = e.to_string();
+        // serde's message for an absent field is "missing field `name`".
+        if let Some(rest) = msg.strip_prefix("missing field `") {
+            let name = rest.split('`').next().unwrap_or(rest);
+            Rejection::MissingField(format!("command.body.{name}"))
+        } else {
+            Rejection::invalid("command.body", msg)
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn body_round_trips_through_json() {
+        let v = json!({"type":"incident.report","incident":"i1","occurred_at":"2022-03-05T08:00:00Z",
+            "location":{"lat_e7":506451000,"lon_e7":299220000},"category":"shelling",
+            "description":"shelling near the gathering point","accused_party":"ru","evidence":[]});
+        let b = Body::from_value(v.clone()).unwrap();
+        assert_eq!(b.type_name(), "incident.report");
+        assert_eq!(b.to_value(), v);
+    }
+
+    #[test]
+    fn shape_errors() {
+        let bad_point = json!({"type":"incident.report","incident":"i1","occurred_at":"2022-03-05T08:00:00Z",
+            "location":{"lat_e7":950000000,"lon_e7":0},"category":"shelling","description":"x"});
+        assert_eq!(
+            Body::from_value(bad_point).unwrap_err().code(),
+            "invalid-field"
+        );
+        let bad_cat = json!({"type":"incident.report","incident":"i1","occurred_at":"2022-03-05T08:00:00Z",
+            "location":{"lat_e7":0,"lon_e7":0},"category":"rumour","description":"x"});
+        assert_eq!(
+            Body::from_value(bad_cat).unwrap_err().code(),
+            "invalid-field"
+        );
+        let extra = json!({"type":"incident.respond","incident":"i1","text":"no","extra":1});
+        assert_eq!(Body::from_value(extra).unwrap_err().code(), "invalid-field");
+    }
+}

@@ -1,0 +1,402 @@
+//! The genesis: the first entry, naming the parties, the intermediary, the organisations, their
+//! admin keys, the log's origin and key, and the policy.
+//!
+//! The operator (usually the intermediary) must not be able to invent a party's admin key, so the
+//! genesis document is countersigned by every party's admin and by the intermediary, and the log
+//! refuses to start without all of those signatures. Parties compare its [`fingerprint`] out of
+//! band (read aloud over a phone line) before trusting the log.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::crypto::{Keypair, PublicKey, b64, sha256, unb64};
+use crate::{PROTOCOL, Rejection};
+
+/// Names in the three languages of the scenario. All three are required: a public page must
+/// never fall back to another side's language for a party's own name.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Names {
+    /// English.
+    pub en: String,
+    /// Ukrainian.
+    pub uk: String,
+    /// Russian.
+    pub ru: String,
+}
+
+/// A party to the conflict.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Party {
+    /// Short id, also the prefix of its actors' ids (`ua` → `ua/admin`).
+    pub id: String,
+    /// Names in uk/ru/en.
+    pub names: Names,
+    /// The IANA time zone the party states times in (e.g. Europe/Kyiv, Europe/Moscow).
+    pub zone: String,
+    /// The party admin's public key.
+    pub admin_key: String,
+}
+
+/// The neutral intermediary or a humanitarian organisation.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Body {
+    /// Short id, also the prefix of its actors' ids.
+    pub id: String,
+    /// Names in uk/ru/en.
+    pub names: Names,
+    /// The admin's public key.
+    pub admin_key: String,
+}
+
+/// Rules that change outcomes. They live in the genesis (never only in server configuration),
+/// so every replay of the log gives the same answer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Policy {
+    /// How far a command's client time may be from the log's time, in seconds.
+    pub max_clock_skew_s: i64,
+    /// The promise in every receipt: a checkpoint covering it within this many milliseconds.
+    pub max_merge_delay_ms: i64,
+    /// Longest ceasefire window, in seconds.
+    pub max_window_s: i64,
+    /// When an unacknowledged notification becomes overdue, in seconds.
+    pub ack_overdue_s: i64,
+}
+
+impl Default for Policy {
+    fn default() -> Self {
+        Policy {
+            max_clock_skew_s: 300,
+            max_merge_delay_ms: 1000,
+            max_window_s: 72 * 3600,
+            ack_overdue_s: 3600,
+        }
+    }
+}
+
+/// The genesis document, as countersigned.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GenesisDocument {
+    /// Format version.
+    pub v: u64,
+    /// The log's origin (C2SP checkpoint origin line), e.g. `corridor.example/march-2022`.
+    pub origin: String,
+    /// Whether this log is an exercise. An exercise log may run on a simulated clock and says so
+    /// everywhere; a real log refuses a simulated clock.
+    pub exercise: bool,
+    /// The public key that signs receipts and checkpoints.
+    pub log_key: String,
+    /// The neutral intermediary.
+    pub intermediary: Body,
+    /// The parties to the conflict; each must countersign.
+    pub parties: Vec<Party>,
+    /// Humanitarian organisations.
+    #[serde(default)]
+    pub organisations: Vec<Body>,
+    /// The policy.
+    pub policy: Policy,
+}
+
+/// One countersignature over the genesis document.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GenesisSignature {
+    /// Party, intermediary or organisation id.
+    pub signer: String,
+    /// The key that signed (must be that signer's admin key in the document).
+    pub key: String,
+    /// Ed25519 signature over `corridor/v1/genesis\n` + canonical document.
+    pub signature: String,
+}
+
+/// The genesis file: the document and its countersignatures.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SignedGenesis {
+    /// What was agreed.
+    pub document: GenesisDocument,
+    /// Who agreed to it.
+    pub signatures: Vec<GenesisSignature>,
+}
+
+impl GenesisDocument {
+    /// Canonical bytes of the document.
+    pub fn canonical(&self) -> Vec<u8> {
+        corridor_jcs::to_canonical(self).expect("genesis serializes")
+    }
+
+    /// What each admin signs.
+    pub fn signing_message(&self) -> Vec<u8> {
+        let mut m = format!("{PROTOCOL}/genesis\n").into_bytes();
+        m.extend_from_slice(&self.canonical());
+        m
+    }
+
+    /// Admin key of a party, the intermediary or an organisation.
+    pub fn admin_key_of(&self, signer: &str) -> Option<&str> {
+        if self.intermediary.id == signer {
+            return Some(&self.intermediary.admin_key);
+        }
+        self.parties
+            .iter()
+            .find(|p| p.id == signer)
+            .map(|p| p.admin_key.as_str())
+            .or_else(|| {
+                self.organisations
+                    .iter()
+                    .find(|o| o.id == signer)
+                    .map(|o| o.admin_key.as_str())
+            })
+    }
+
+    /// Whose countersignatures are required: every party and the intermediary.
+    pub fn required_signers(&self) -> Vec<&str> {
+        let mut v: Vec<&str> = self.parties.iter().map(|p| p.id.as_str()).collect();
+        v.push(&self.intermediary.id);
+        v
+    }
+
+    /// Check the document's own consistency: ids unique and well-formed, keys valid, zones known,
+    /// policy sane.
+    pub fn check(&self) -> Result<(), Rejection> {
+        if self.v != 1 {
+            return Err(Rejection::UnsupportedVersion(self.v));
+        }
+        if self.origin.is_empty() || self.origin.contains(char::is_whitespace) {
+            return Err(Rejection::invalid(
+                "origin",
+                "must be non-empty without spaces",
+            ));
+        }
+        if self.parties.len() < 2 {
+            return Err(Rejection::invalid(
+                "parties",
+                "a log needs at least two parties",
+            ));
+        }
+        PublicKey::parse(&self.log_key)?;
+        let mut ids = BTreeMap::new();
+        let mut keys = BTreeMap::new();
+        let all = std::iter::once((&self.intermediary.id, &self.intermediary.admin_key))
+            .chain(self.parties.iter().map(|p| (&p.id, &p.admin_key)))
+            .chain(self.organisations.iter().map(|o| (&o.id, &o.admin_key)));
+        for (id, key) in all {
+            if id.is_empty()
+                || !id
+                    .bytes()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == b'-')
+            {
+                return Err(Rejection::invalid(
+                    "id",
+                    format!("{id:?}: ids are lowercase letters, digits and '-'"),
+                ));
+            }
+            if ids.insert(id.clone(), ()).is_some() {
+                return Err(Rejection::invalid("id", format!("{id:?} appears twice")));
+            }
+            PublicKey::parse(key)?;
+            if keys.insert(key.clone(), ()).is_some() || *key == self.log_key {
+                return Err(Rejection::invalid(
+                    "admin_key",
+                    format!("the key of {id:?} is used twice; a key belongs to one actor"),
+                ));
+            }
+        }
+        for p in &self.parties {
+            if jiff::tz::TimeZone::get(&p.zone).is_err() {
+                return Err(Rejection::invalid(
+                    "zone",
+                    format!("{:?} is not an IANA time zone", p.zone),
+                ));
+            }
+        }
+        let pol = &self.policy;
+        if pol.max_clock_skew_s <= 0 || pol.max_merge_delay_ms <= 0 || pol.max_window_s <= 0 {
+            return Err(Rejection::invalid("policy", "limits must be positive"));
+        }
+        Ok(())
+    }
+}
+
+impl SignedGenesis {
+    /// Add (or replace) the countersignature of `signer`, made with `key`.
+    pub fn sign(&mut self, signer: &str, key: &Keypair) -> Result<(), Rejection> {
+        let expected = self.document.admin_key_of(signer).ok_or_else(|| {
+            Rejection::invalid("signer", format!("{signer:?} is not named in the genesis"))
+        })?;
+        if expected != key.public().id() {
+            return Err(Rejection::KeyActorMismatch {
+                key: key.public().id(),
+                actor: signer.to_string(),
+                owner: "nobody in this genesis".into(),
+            });
+        }
+        let sig = key.sign(&self.document.signing_message());
+        self.signatures.retain(|s| s.signer != signer);
+        self.signatures.push(GenesisSignature {
+            signer: signer.to_string(),
+            key: key.public().id(),
+            signature: b64(&sig),
+        });
+        self.signatures.sort_by(|a, b| a.signer.cmp(&b.signer));
+        Ok(())
+    }
+
+    /// Find the signer whose admin key is `key`.
+    pub fn signer_for_key(&self, key: &PublicKey) -> Option<String> {
+        let id = key.id();
+        std::iter::once(&self.document.intermediary.id)
+            .chain(self.document.parties.iter().map(|p| &p.id))
+            .chain(self.document.organisations.iter().map(|o| &o.id))
+            .find(|s| self.document.admin_key_of(s) == Some(id.as_str()))
+            .cloned()
+    }
+
+    /// Check the document and that every required signer countersigned it with its admin key.
+    pub fn verify(&self) -> Result<(), Rejection> {
+        self.document.check()?;
+        let msg = self.document.signing_message();
+        for s in &self.signatures {
+            let expected = self.document.admin_key_of(&s.signer).ok_or_else(|| {
+                Rejection::invalid(
+                    "signatures",
+                    format!("{:?} is not in the genesis", s.signer),
+                )
+            })?;
+            if expected != s.key {
+                return Err(Rejection::rule(
+                    "genesis-signature-invalid",
+                    format!("{:?} signed with a key that is not its admin key", s.signer),
+                ));
+            }
+            let sig = unb64("signatures.signature", &s.signature)?;
+            PublicKey::parse(&s.key)?.verify(&msg, &sig).map_err(|_| {
+                Rejection::rule(
+                    "genesis-signature-invalid",
+                    format!("the signature of {:?} does not verify", s.signer),
+                )
+            })?;
+        }
+        for req in self.document.required_signers() {
+            if !self.signatures.iter().any(|s| s.signer == req) {
+                return Err(Rejection::rule(
+                    "genesis-unsigned",
+                    format!(
+                        "the genesis lacks the signature of {req:?}; every party and the intermediary must sign it"
+                    ),
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// Canonical bytes of the whole signed genesis: the command bytes of entry 0.
+    pub fn canonical(&self) -> Vec<u8> {
+        corridor_jcs::to_canonical(self).expect("genesis serializes")
+    }
+}
+
+/// A short fingerprint of the document for comparing out of band: the first 16 bytes of its
+/// SHA-256 as eight groups of four hex digits.
+pub fn fingerprint(doc: &GenesisDocument) -> String {
+    let h = sha256(&[&doc.canonical()]);
+    h[..16]
+        .chunks(2)
+        .map(|c| format!("{:02x}{:02x}", c[0], c[1]))
+        .collect::<Vec<_>>()
+        .join("-")
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+
+    /// A genesis with fixed seeds: intermediary 1, log 2, ua 3, ru 4, org 5.
+    pub fn sample() -> (SignedGenesis, Vec<(&'static str, Keypair)>) {
+        let kp = |n: u8| Keypair::from_seed([n; 32]);
+        let names = |s: &str| Names {
+            en: s.into(),
+            uk: s.into(),
+            ru: s.into(),
+        };
+        let doc = GenesisDocument {
+            v: 1,
+            origin: "corridor.test/log".into(),
+            exercise: true,
+            log_key: kp(2).public().id(),
+            intermediary: Body {
+                id: "icrc".into(),
+                names: names("ICRC"),
+                admin_key: kp(1).public().id(),
+            },
+            parties: vec![
+                Party {
+                    id: "ua".into(),
+                    names: names("Ukraine"),
+                    zone: "Europe/Kyiv".into(),
+                    admin_key: kp(3).public().id(),
+                },
+                Party {
+                    id: "ru".into(),
+                    names: names("Russian Federation"),
+                    zone: "Europe/Moscow".into(),
+                    admin_key: kp(4).public().id(),
+                },
+            ],
+            organisations: vec![Body {
+                id: "urcs".into(),
+                names: names("Red Cross"),
+                admin_key: kp(5).public().id(),
+            }],
+            policy: Policy::default(),
+        };
+        let mut g = SignedGenesis {
+            document: doc,
+            signatures: vec![],
+        };
+        let signers = vec![("icrc", kp(1)), ("ua", kp(3)), ("ru", kp(4))];
+        for (s, k) in &signers {
+            g.sign(s, k).unwrap();
+        }
+        (g, signers)
+    }
+
+    #[test]
+    fn fully_signed_genesis_verifies() {
+        let (g, _) = sample();
+        g.verify().unwrap();
+        assert_eq!(fingerprint(&g.document).len(), 39);
+    }
+
+    #[test]
+    fn missing_party_signature_is_refused() {
+        let (mut g, _) = sample();
+        g.signatures.retain(|s| s.signer != "ru");
+        assert_eq!(g.verify().unwrap_err().code(), "genesis-unsigned");
+    }
+
+    #[test]
+    fn forged_party_key_is_refused() {
+        // The operator swaps in a key of its own for "ru" after the parties signed.
+        let (mut g, _) = sample();
+        g.document.parties[1].admin_key = Keypair::from_seed([9; 32]).public().id();
+        assert_eq!(g.verify().unwrap_err().code(), "genesis-signature-invalid");
+        // ...and re-signs as "ru" with the forged key: the real ua signature no longer verifies.
+        let forged = Keypair::from_seed([9; 32]);
+        g.sign("ru", &forged).unwrap();
+        assert_eq!(g.verify().unwrap_err().code(), "genesis-signature-invalid");
+    }
+
+    #[test]
+    fn fingerprint_changes_with_any_edit() {
+        let (g, _) = sample();
+        let mut doc = g.document.clone();
+        doc.parties[0].names.uk = "Україна".into();
+        assert_ne!(fingerprint(&g.document), fingerprint(&doc));
+    }
+}

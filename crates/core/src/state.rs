@@ -1,0 +1,656 @@
+//! State: a pure fold of the log's entries.
+//!
+//! [`State::execute`] decides whether the state accepts a signed command sequenced at a given
+//! log time, and if so applies it. It checks everything that depends on the state — the key is
+//! registered to this actor and active *at the moment of sequencing*, the client's clock is within
+//! the genesis policy's skew limit, the role may issue the command, the domain rules hold — and
+//! it changes nothing when it refuses. The server runs it live; `corridor verify`, `rebuild` and
+//! every monitor run it again over the stored entries and must reach the same state. All maps
+//! are `BTreeMap`s so iteration order never depends on hashing.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use jiff::Timestamp;
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::Rejection;
+use crate::command::{Body, IncidentCategory, Point, Role};
+use crate::crypto::PublicKey;
+use crate::entry::{Entry, GENESIS_TYPE};
+use crate::envelope::SignedCommand;
+use crate::genesis::{GenesisDocument, SignedGenesis};
+use crate::time::{format_log_time, parse_utc};
+
+/// Which body an actor belongs to.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(tag = "kind", content = "id", rename_all = "kebab-case")]
+pub enum Affiliation {
+    /// A party to the conflict.
+    Party(String),
+    /// The intermediary.
+    Intermediary(String),
+    /// A humanitarian organisation.
+    Organisation(String),
+}
+
+impl Affiliation {
+    /// The affiliation's id, also its actors' id prefix.
+    pub fn id(&self) -> &str {
+        match self {
+            Affiliation::Party(s) | Affiliation::Intermediary(s) | Affiliation::Organisation(s) => {
+                s
+            }
+        }
+    }
+
+    fn allows(&self, role: Role) -> bool {
+        match self {
+            Affiliation::Party(_) => matches!(
+                role,
+                Role::PartyAdmin | Role::Coordinator | Role::Unit | Role::Signatory
+            ),
+            Affiliation::Intermediary(_) => matches!(role, Role::Intermediary | Role::Observer),
+            Affiliation::Organisation(_) => {
+                matches!(role, Role::OrganisationAdmin | Role::OrganisationMember)
+            }
+        }
+    }
+}
+
+/// A person (or unit) who signs commands.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Actor {
+    /// `<affiliation>/<name>`.
+    pub id: String,
+    /// Whom the actor acts for.
+    pub affiliation: Affiliation,
+    /// What the actor may do.
+    pub role: Role,
+    /// Display name or function.
+    pub name: String,
+    /// Entry that registered the actor.
+    pub registered_at: u64,
+}
+
+impl Actor {
+    /// Whether this actor administers the affiliation's people.
+    pub fn is_admin_of(&self, aff: &Affiliation) -> bool {
+        &self.affiliation == aff
+            && matches!(
+                self.role,
+                Role::PartyAdmin | Role::Intermediary | Role::OrganisationAdmin
+            )
+    }
+}
+
+/// A registered key and its status.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Key {
+    /// The key id (base64 public key).
+    pub key: String,
+    /// The one actor it belongs to.
+    pub actor: String,
+    /// Entry that registered it.
+    pub registered_at: u64,
+    /// Set once the key is revoked.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub revoked: Option<Revocation>,
+    /// Entries this key signed, with their log times (to flag them if it turns out compromised).
+    #[serde(skip)]
+    pub signed: Vec<(u64, Timestamp)>,
+}
+
+/// When and why a key was revoked.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Revocation {
+    /// Entry that revoked it.
+    pub at_index: u64,
+    /// Log time of that entry.
+    pub at_time: String,
+    /// Why.
+    pub reason: String,
+    /// If the key was compromised, from when.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub compromised_since: Option<String>,
+}
+
+/// An incident report with the accused party's answers beside it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Incident {
+    /// Incident id.
+    pub id: String,
+    /// Who reported it (a claim attributed to them, never a fact).
+    pub reporter: String,
+    /// Entry of the report.
+    pub reported_at: u64,
+    /// When it happened, per the reporter.
+    pub occurred_at: String,
+    /// Where.
+    pub location: Point,
+    /// What.
+    pub category: IncidentCategory,
+    /// The reporter's words.
+    pub description: String,
+    /// The party accused, if any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub accused_party: Option<String>,
+    /// Evidence digests.
+    pub evidence: Vec<String>,
+    /// Answers by the accused party, in log order.
+    pub responses: Vec<Response>,
+}
+
+/// An answer to an incident report.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Response {
+    /// Who answered.
+    pub actor: String,
+    /// Entry of the answer.
+    pub index: u64,
+    /// The answer.
+    pub text: String,
+}
+
+/// One row of a query projection: a record of some kind, as JSON. Storage keeps these in
+/// tables written in the same transaction as the entry; they can always be rebuilt from the log.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProjectionRow {
+    /// `actor`, `key`, `incident`.
+    pub kind: &'static str,
+    /// The record's id.
+    pub id: String,
+    /// The record.
+    pub body: Value,
+}
+
+/// Everything the log means, as of its last entry.
+#[derive(Debug, Clone, PartialEq)]
+pub struct State {
+    /// The genesis document.
+    pub genesis: GenesisDocument,
+    /// Actors by id.
+    pub actors: BTreeMap<String, Actor>,
+    /// Keys by key id.
+    pub keys: BTreeMap<String, Key>,
+    /// Incidents by id.
+    pub incidents: BTreeMap<String, Incident>,
+    /// Entries signed by a key after its stated compromise.
+    pub flagged: BTreeSet<u64>,
+    /// Number of entries applied.
+    pub size: u64,
+    /// Log time of the last entry.
+    pub last_time: Timestamp,
+}
+
+impl State {
+    /// The state after entry 0. Refuses a genesis that is not signed by every party and the
+    /// intermediary.
+    pub fn from_genesis(genesis: &SignedGenesis, time: Timestamp) -> Result<State, Rejection> {
+        genesis.verify()?;
+        let doc = &genesis.document;
+        let mut s = State {
+            genesis: doc.clone(),
+            actors: BTreeMap::new(),
+            keys: BTreeMap::new(),
+            incidents: BTreeMap::new(),
+            flagged: BTreeSet::new(),
+            size: 1,
+            last_time: time,
+        };
+        let mut admin = |aff: Affiliation, role: Role, name: &str, key: &str| {
+            let id = format!("{}/admin", aff.id());
+            s.keys.insert(
+                key.to_string(),
+                Key {
+                    key: key.to_string(),
+                    actor: id.clone(),
+                    registered_at: 0,
+                    revoked: None,
+                    signed: vec![],
+                },
+            );
+            s.actors.insert(
+                id.clone(),
+                Actor {
+                    id,
+                    affiliation: aff,
+                    role,
+                    name: format!("Administrator, {name}"),
+                    registered_at: 0,
+                },
+            );
+        };
+        let i = &doc.intermediary;
+        admin(
+            Affiliation::Intermediary(i.id.clone()),
+            Role::Intermediary,
+            &i.names.en,
+            &i.admin_key,
+        );
+        for p in &doc.parties {
+            admin(
+                Affiliation::Party(p.id.clone()),
+                Role::PartyAdmin,
+                &p.names.en,
+                &p.admin_key,
+            );
+        }
+        for o in &doc.organisations {
+            admin(
+                Affiliation::Organisation(o.id.clone()),
+                Role::OrganisationAdmin,
+                &o.names.en,
+                &o.admin_key,
+            );
+        }
+        Ok(s)
+    }
+
+    /// The log's origin.
+    pub fn origin(&self) -> &str {
+        &self.genesis.origin
+    }
+
+    /// Decide and, if accepted, apply `cmd` as entry `self.size` at log time `time`. Returns the
+    /// projection rows that changed. On refusal nothing changes.
+    pub fn execute(
+        &mut self,
+        cmd: &SignedCommand,
+        time: Timestamp,
+    ) -> Result<Vec<ProjectionRow>, Rejection> {
+        let index = self.size;
+        // Clock skew, against the genesis policy.
+        let limit = self.genesis.policy.max_clock_skew_s;
+        let skew = (cmd.client_time.as_second() - time.as_second()).abs();
+        if skew > limit {
+            return Err(Rejection::ClockSkew {
+                client: format_log_time(cmd.client_time),
+                server: format_log_time(time),
+                skew_s: skew,
+                limit_s: limit,
+            });
+        }
+        // The key: registered, to this actor, active now.
+        let key_id = cmd.key.id();
+        let key = self
+            .keys
+            .get(&key_id)
+            .ok_or_else(|| Rejection::UnknownKey(key_id.clone()))?;
+        if key.actor != cmd.actor {
+            return Err(Rejection::KeyActorMismatch {
+                key: key_id,
+                actor: cmd.actor.clone(),
+                owner: key.actor.clone(),
+            });
+        }
+        if key.revoked.is_some() {
+            return Err(Rejection::KeyRevoked(key_id));
+        }
+        let actor = self
+            .actors
+            .get(&cmd.actor)
+            .expect("every key belongs to a registered actor")
+            .clone();
+        let rows = self.decide_and_apply(&actor, &cmd.body, index, time)?;
+        self.keys
+            .get_mut(&key_id)
+            .expect("checked above")
+            .signed
+            .push((index, time));
+        self.size += 1;
+        self.last_time = time;
+        Ok(rows)
+    }
+
+    fn not_allowed(actor: &Actor, action: &str) -> Rejection {
+        Rejection::RoleNotAllowed {
+            actor: actor.id.clone(),
+            role: actor.role.as_str().to_string(),
+            action: action.to_string(),
+        }
+    }
+
+    fn decide_and_apply(
+        &mut self,
+        actor: &Actor,
+        body: &Body,
+        index: u64,
+        time: Timestamp,
+    ) -> Result<Vec<ProjectionRow>, Rejection> {
+        match body {
+            Body::ActorRegister(b) => {
+                let (prefix, _) = b.actor.split_once('/').ok_or_else(|| {
+                    Rejection::invalid("command.body.actor", "must be <affiliation>/<name>")
+                })?;
+                let aff = self.affiliation(prefix).ok_or_else(|| {
+                    Rejection::rule(
+                        "unknown-affiliation",
+                        format!("{prefix:?} is not a party, organisation or the intermediary"),
+                    )
+                })?;
+                if !actor.is_admin_of(&aff) {
+                    return Err(Self::not_allowed(
+                        actor,
+                        &format!("register people of {prefix:?}"),
+                    ));
+                }
+                if !aff.allows(b.role) {
+                    return Err(Rejection::rule(
+                        "role-not-for-affiliation",
+                        format!("{prefix:?} cannot have a {}", b.role.as_str()),
+                    ));
+                }
+                if self.actors.contains_key(&b.actor) {
+                    return Err(Rejection::rule(
+                        "actor-exists",
+                        format!("{} is already registered", b.actor),
+                    ));
+                }
+                let key = self.fresh_key(&b.key)?;
+                self.actors.insert(
+                    b.actor.clone(),
+                    Actor {
+                        id: b.actor.clone(),
+                        affiliation: aff,
+                        role: b.role,
+                        name: b.name.clone(),
+                        registered_at: index,
+                    },
+                );
+                self.insert_key(key, &b.actor, index);
+                Ok(vec![self.row("actor", &b.actor), self.row("key", &b.key)])
+            }
+            Body::KeyRegister(b) => {
+                let owner = self.actors.get(&b.actor).ok_or_else(|| {
+                    Rejection::rule("unknown-actor", format!("{} is not registered", b.actor))
+                })?;
+                if owner.id != actor.id && !actor.is_admin_of(&owner.affiliation) {
+                    return Err(Self::not_allowed(
+                        actor,
+                        &format!("add keys for {}", b.actor),
+                    ));
+                }
+                let key = self.fresh_key(&b.key)?;
+                self.insert_key(key, &b.actor, index);
+                Ok(vec![self.row("key", &b.key)])
+            }
+            Body::KeyRevoke(b) => {
+                let target = self
+                    .keys
+                    .get(&b.key)
+                    .ok_or_else(|| Rejection::UnknownKey(b.key.clone()))?;
+                let owner = &self.actors[&target.actor];
+                if owner.id != actor.id && !actor.is_admin_of(&owner.affiliation) {
+                    return Err(Self::not_allowed(
+                        actor,
+                        &format!("revoke keys of {}", owner.id),
+                    ));
+                }
+                if target.revoked.is_some() {
+                    return Err(Rejection::KeyRevoked(b.key.clone()));
+                }
+                let since = match &b.compromised_since {
+                    Some(t) => Some(parse_utc("command.body.compromised_since", t)?),
+                    None => None,
+                };
+                let target = self.keys.get_mut(&b.key).expect("checked");
+                target.revoked = Some(Revocation {
+                    at_index: index,
+                    at_time: format_log_time(time),
+                    reason: b.reason.clone(),
+                    compromised_since: b.compromised_since.clone(),
+                });
+                if let Some(since) = since {
+                    for (i, t) in &target.signed {
+                        if *t >= since {
+                            self.flagged.insert(*i);
+                        }
+                    }
+                }
+                Ok(vec![self.row("key", &b.key)])
+            }
+            Body::IncidentReport(b) => {
+                if matches!(actor.role, Role::Observer | Role::Signatory) {
+                    return Err(Self::not_allowed(actor, "report incidents"));
+                }
+                if self.incidents.contains_key(&b.incident) {
+                    return Err(Rejection::rule(
+                        "incident-exists",
+                        format!("incident {:?} was already reported", b.incident),
+                    ));
+                }
+                if let Some(p) = &b.accused_party
+                    && !self.genesis.parties.iter().any(|x| &x.id == p)
+                {
+                    return Err(Rejection::rule(
+                        "unknown-party",
+                        format!("{p:?} is not a party to this log"),
+                    ));
+                }
+                self.incidents.insert(
+                    b.incident.clone(),
+                    Incident {
+                        id: b.incident.clone(),
+                        reporter: actor.id.clone(),
+                        reported_at: index,
+                        occurred_at: b.occurred_at.clone(),
+                        location: b.location,
+                        category: b.category,
+                        description: b.description.clone(),
+                        accused_party: b.accused_party.clone(),
+                        evidence: b.evidence.clone(),
+                        responses: vec![],
+                    },
+                );
+                Ok(vec![self.row("incident", &b.incident)])
+            }
+            Body::IncidentRespond(b) => {
+                let inc = self.incidents.get(&b.incident).ok_or_else(|| {
+                    Rejection::rule(
+                        "unknown-incident",
+                        format!("no incident {:?} in this log", b.incident),
+                    )
+                })?;
+                let accused = inc.accused_party.as_deref();
+                let may = matches!(actor.role, Role::Coordinator | Role::PartyAdmin)
+                    && matches!(&actor.affiliation, Affiliation::Party(p) if Some(p.as_str()) == accused);
+                if !may {
+                    return Err(Self::not_allowed(
+                        actor,
+                        "answer this report (only the accused party's coordinators may)",
+                    ));
+                }
+                let inc = self.incidents.get_mut(&b.incident).expect("checked");
+                inc.responses.push(Response {
+                    actor: actor.id.clone(),
+                    index,
+                    text: b.text.clone(),
+                });
+                Ok(vec![self.row("incident", &b.incident)])
+            }
+        }
+    }
+
+    fn affiliation(&self, id: &str) -> Option<Affiliation> {
+        let g = &self.genesis;
+        if g.intermediary.id == id {
+            Some(Affiliation::Intermediary(id.to_string()))
+        } else if g.parties.iter().any(|p| p.id == id) {
+            Some(Affiliation::Party(id.to_string()))
+        } else if g.organisations.iter().any(|o| o.id == id) {
+            Some(Affiliation::Organisation(id.to_string()))
+        } else {
+            None
+        }
+    }
+
+    fn fresh_key(&self, key: &str) -> Result<PublicKey, Rejection> {
+        let k = PublicKey::parse(key)?;
+        if self.keys.contains_key(key) || key == self.genesis.log_key {
+            return Err(Rejection::rule(
+                "key-in-use",
+                "this key is already registered; a key belongs to one actor",
+            ));
+        }
+        Ok(k)
+    }
+
+    fn insert_key(&mut self, key: PublicKey, actor: &str, index: u64) {
+        self.keys.insert(
+            key.id(),
+            Key {
+                key: key.id(),
+                actor: actor.to_string(),
+                registered_at: index,
+                revoked: None,
+                signed: vec![],
+            },
+        );
+    }
+
+    fn row(&self, kind: &'static str, id: &str) -> ProjectionRow {
+        let body = match kind {
+            "actor" => serde_json::to_value(&self.actors[id]),
+            "key" => serde_json::to_value(&self.keys[id]),
+            "incident" => serde_json::to_value(&self.incidents[id]),
+            _ => unreachable!("projection kinds are fixed"),
+        }
+        .expect("records serialize");
+        ProjectionRow {
+            kind,
+            id: id.to_string(),
+            body,
+        }
+    }
+
+    /// Every projection row the state implies, in a fixed order: what the projection tables must
+    /// hold. `verify` compares the stored tables with this; `rebuild` writes it.
+    pub fn projection_rows(&self) -> Vec<ProjectionRow> {
+        let mut rows = Vec::new();
+        rows.extend(self.actors.keys().map(|id| self.row("actor", id)));
+        rows.extend(self.keys.keys().map(|id| self.row("key", id)));
+        rows.extend(self.incidents.keys().map(|id| self.row("incident", id)));
+        rows
+    }
+}
+
+/// Replays stored entries: the one place that turns the log back into state, shared by server
+/// start-up, `verify` and `rebuild`, so they cannot disagree.
+#[derive(Debug)]
+pub struct Replay {
+    state: Option<State>,
+    verify_signatures: bool,
+}
+
+impl Default for Replay {
+    fn default() -> Self {
+        Replay::new()
+    }
+}
+
+impl Replay {
+    /// A replay that has seen no entry yet and checks every signature.
+    pub fn new() -> Self {
+        Replay {
+            state: None,
+            verify_signatures: true,
+        }
+    }
+
+    /// A replay that trusts signatures: for a server reloading its own log at start-up, or a
+    /// verifier that has already checked them in parallel. Everything else is still checked.
+    pub fn trusting_signatures() -> Self {
+        Replay {
+            state: None,
+            verify_signatures: false,
+        }
+    }
+
+    /// The state so far (None before the genesis).
+    pub fn state(&self) -> Option<&State> {
+        self.state.as_ref()
+    }
+
+    /// Take the state out.
+    pub fn into_state(self) -> Option<State> {
+        self.state
+    }
+
+    /// Apply the next stored entry, checking everything the server checked when it accepted it:
+    /// position, strictly increasing time, commitment, signature, key status, role and rules.
+    pub fn apply(&mut self, entry: &Entry) -> Result<Vec<ProjectionRow>, Rejection> {
+        let h = &entry.header;
+        let time = parse_utc("time", &h.time)?;
+        if format_log_time(time) != h.time {
+            return Err(Rejection::invalid(
+                "time",
+                "not in the log's fixed-width form",
+            ));
+        }
+        if !entry.commitment_matches() {
+            return Err(Rejection::rule(
+                "commitment-mismatch",
+                "the commitment does not match the salt, command and signature",
+            ));
+        }
+        match &mut self.state {
+            None => {
+                if h.index != 0 || h.entry_type != GENESIS_TYPE || !entry.signature.is_empty() {
+                    return Err(Rejection::rule(
+                        "not-genesis",
+                        "entry 0 must be the genesis",
+                    ));
+                }
+                let value = corridor_jcs::parse_canonical(&entry.command)?;
+                let genesis: SignedGenesis = serde_json::from_value(value)
+                    .map_err(|e| Rejection::invalid("genesis", e.to_string()))?;
+                let s = State::from_genesis(&genesis, time)?;
+                let intermediary = format!("{}/admin", genesis.document.intermediary.id);
+                if h.actor != intermediary || h.key != genesis.document.intermediary.admin_key {
+                    return Err(Rejection::rule(
+                        "header-mismatch",
+                        "the genesis header must name the intermediary's admin",
+                    ));
+                }
+                let rows = s.projection_rows();
+                self.state = Some(s);
+                Ok(rows)
+            }
+            Some(s) => {
+                if h.index != s.size {
+                    return Err(Rejection::rule(
+                        "index-gap",
+                        format!("expected entry {}, found {}", s.size, h.index),
+                    ));
+                }
+                if time <= s.last_time {
+                    return Err(Rejection::rule(
+                        "time-not-increasing",
+                        "entry time is not after the previous entry's",
+                    ));
+                }
+                let envelope = crate::envelope::envelope_bytes(&entry.command, &entry.signature);
+                let cmd = if self.verify_signatures {
+                    SignedCommand::parse(&envelope, s.origin())?
+                } else {
+                    SignedCommand::parse_unverified(&envelope, s.origin())?
+                };
+                if h.entry_type != cmd.body.type_name()
+                    || h.actor != cmd.actor
+                    || h.key != cmd.key.id()
+                    || entry.command_id != cmd.id
+                {
+                    return Err(Rejection::rule(
+                        "header-mismatch",
+                        "the entry header does not match its command",
+                    ));
+                }
+                s.execute(&cmd, time)
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,315 @@
+//! The HTTP API (axum). The paths are a contract other tools rely on:
+//!
+//! - `POST /v1/commands` — a signed envelope; reply: the signed receipt (201, or 200 when the
+//!   same bytes were already accepted);
+//! - `GET /v1/log/checkpoint` — the latest signed note; `GET /v1/log/head` — the same as JSON;
+//! - `GET /v1/log/leaves?start=&end=` — public leaf data;
+//! - `GET /v1/log/entries?start=&end=` — full entries (local clients only until read access
+//!   control lands);
+//! - `GET /v1/log/proof/inclusion?index=&size=`, `GET /v1/log/proof/consistency?from=&to=`;
+//! - `GET /healthz`, `GET /readyz`, `GET /metrics`, `GET /v1/openapi.json`.
+//!
+//! Every error is an RFC 9457 problem document (see [`crate::problem`]). On a simulated clock
+//! every reply carries a `Corridor-Clock: simulated` header, so an exercise is never mistaken for
+//! the real thing.
+
+use std::net::SocketAddr;
+use std::sync::{Arc, OnceLock};
+
+use axum::body::{Body, to_bytes};
+use axum::extract::{ConnectInfo, Query, Request, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use corridor_core::crypto::b64;
+use corridor_core::entry::DisclosedEntry;
+use corridor_core::envelope::SignedCommand;
+use corridor_core::merkle::ProofError;
+use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
+use serde::Deserialize;
+use serde_json::json;
+
+use crate::log::{Log, SubmitError};
+use crate::problem::Problem;
+
+/// Largest accepted command envelope. Commands are a few hundred bytes to a few KiB; this bounds
+/// what one request can make the server hold.
+pub const MAX_BODY: usize = 64 * 1024;
+/// Most leaves or entries in one page.
+pub const MAX_PAGE: u64 = 1000;
+
+type Shared = Arc<Log>;
+
+fn metrics_handle() -> &'static PrometheusHandle {
+    static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
+    HANDLE.get_or_init(|| {
+        let recorder = PrometheusBuilder::new().build_recorder();
+        let handle = recorder.handle();
+        // Tests start several servers in one process: only the first installs the recorder.
+        let _ = metrics::set_global_recorder(recorder);
+        handle
+    })
+}
+
+/// The API router for a running log.
+pub fn router(log: Shared) -> Router {
+    metrics_handle();
+    Router::new()
+        .route("/v1/commands", post(submit))
+        .route("/v1/log/checkpoint", get(checkpoint))
+        .route("/v1/log/head", get(head))
+        .route("/v1/log/leaves", get(leaves))
+        .route("/v1/log/entries", get(entries))
+        .route("/v1/log/proof/inclusion", get(inclusion))
+        .route("/v1/log/proof/consistency", get(consistency))
+        .route("/v1/openapi.json", get(openapi))
+        .route("/healthz", get(|| async { "ok" }))
+        .route("/readyz", get(readyz))
+        .route("/metrics", get(|| async { metrics_handle().render() }))
+        .fallback(|| async {
+            Problem::new(
+                StatusCode::NOT_FOUND,
+                "not-found",
+                "no such path; see /v1/openapi.json",
+            )
+        })
+        .layer(middleware::from_fn_with_state(log.clone(), clock_header))
+        .with_state(log)
+}
+
+async fn clock_header(State(log): State<Shared>, req: Request, next: Next) -> Response {
+    let mut resp = next.run(req).await;
+    if log.clock().is_simulated() {
+        let now = corridor_core::time::format_log_time(log.clock().now());
+        if let Ok(v) = HeaderValue::from_str(&format!("simulated; now={now}; exercise")) {
+            resp.headers_mut().insert("corridor-clock", v);
+        }
+    }
+    resp
+}
+
+async fn submit(State(log): State<Shared>, req: Request) -> Result<Response, Problem> {
+    let ct = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let mime = ct.split(';').next().unwrap_or("").trim();
+    if !mime.eq_ignore_ascii_case("application/json") {
+        return Err(Problem::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported-media-type",
+            format!("send the signed envelope as application/json, not {ct:?}"),
+        ));
+    }
+    let too_large = || {
+        Problem::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "body-too-large",
+            format!("a command envelope may be at most {MAX_BODY} bytes"),
+        )
+        .with(json!({"limit_bytes": MAX_BODY}))
+    };
+    let declared = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok());
+    if declared.is_some_and(|n| n > MAX_BODY) {
+        return Err(too_large());
+    }
+    let bytes = to_bytes(req.into_body(), MAX_BODY)
+        .await
+        .map_err(|_| too_large())?;
+    let origin = log.origin().to_string();
+    // Signature checks are CPU work; run them off the async workers so all cores share them.
+    let parsed = tokio::task::spawn_blocking(move || SignedCommand::parse(&bytes, &origin))
+        .await
+        .map_err(|e| Problem::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", e.to_string()))?;
+    let cmd = parsed.map_err(|r| {
+        metrics::counter!("corridor_commands_rejected_total", "code" => r.code()).increment(1);
+        Problem::rejection(&r)
+    })?;
+    match log.submit(cmd).await {
+        Ok(a) => {
+            let status = if a.duplicate {
+                StatusCode::OK
+            } else {
+                StatusCode::CREATED
+            };
+            Ok((status, Json(a.receipt)).into_response())
+        }
+        Err(SubmitError::Rejected(r)) => Err(Problem::rejection(&r)),
+        Err(SubmitError::Unavailable(why)) => Err(Problem::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "storage-unavailable",
+            format!("nothing was written; resend the same bytes later ({why})"),
+        )),
+    }
+}
+
+async fn checkpoint(State(log): State<Shared>) -> Result<Response, Problem> {
+    let head = log.head().ok_or_else(no_head)?;
+    Ok((
+        [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
+        head.note,
+    )
+        .into_response())
+}
+
+fn no_head() -> Problem {
+    Problem::new(
+        StatusCode::SERVICE_UNAVAILABLE,
+        "no-checkpoint",
+        "no checkpoint has been published yet",
+    )
+}
+
+async fn head(State(log): State<Shared>) -> Result<Response, Problem> {
+    let head = log.head().ok_or_else(no_head)?;
+    Ok(Json(json!({
+        "origin": head.checkpoint.origin,
+        "size": head.checkpoint.size,
+        "root": b64(&head.checkpoint.root),
+        "note": head.note,
+        "log_key": log.genesis().log_key,
+        "exercise": log.genesis().exercise,
+        "clock": {
+            "simulated": log.clock().is_simulated(),
+            "now": corridor_core::time::format_log_time(log.clock().now()),
+        },
+    }))
+    .into_response())
+}
+
+#[derive(Deserialize)]
+struct Range {
+    start: u64,
+    end: u64,
+}
+
+fn check_range(r: &Range, size: u64) -> Result<(), Problem> {
+    if r.start >= r.end || r.end > size || r.end - r.start > MAX_PAGE {
+        return Err(Problem::new(
+            StatusCode::BAD_REQUEST,
+            "range-out-of-range",
+            format!(
+                "need start < end <= {size} (the tree size) and at most {MAX_PAGE} per page; got start={} end={}",
+                r.start, r.end
+            ),
+        ));
+    }
+    Ok(())
+}
+
+fn storage(e: corridor_storage::DbError) -> Problem {
+    Problem::new(
+        StatusCode::SERVICE_UNAVAILABLE,
+        "storage-unavailable",
+        e.to_string(),
+    )
+}
+
+async fn leaves(State(log): State<Shared>, Query(r): Query<Range>) -> Result<Response, Problem> {
+    check_range(&r, log.with_tree(|t| t.size()))?;
+    let entries = log.db().entries(r.start, r.end).await.map_err(storage)?;
+    let leaves: Vec<_> = entries
+        .iter()
+        .map(|e| {
+            json!({
+                "index": e.header.index,
+                "leaf": e.header,
+                "leaf_hash": b64(&e.leaf_hash()),
+            })
+        })
+        .collect();
+    Ok(Json(json!({ "leaves": leaves })).into_response())
+}
+
+async fn entries(
+    State(log): State<Shared>,
+    Query(r): Query<Range>,
+    req: Request<Body>,
+) -> Result<Response, Problem> {
+    let local = req
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .is_some_and(|c| c.0.ip().is_loopback());
+    if !local {
+        return Err(Problem::new(
+            StatusCode::FORBIDDEN,
+            "entries-local-only",
+            "full entries are served only to clients on this machine until read access control is configured",
+        ));
+    }
+    check_range(&r, log.with_tree(|t| t.size()))?;
+    let entries = log.db().entries(r.start, r.end).await.map_err(storage)?;
+    let out: Vec<DisclosedEntry> = entries.iter().map(DisclosedEntry::from).collect();
+    Ok(Json(json!({ "entries": out })).into_response())
+}
+
+fn proof_problem(e: ProofError) -> Problem {
+    Problem::new(StatusCode::BAD_REQUEST, "proof-out-of-range", e.to_string())
+}
+
+#[derive(Deserialize)]
+struct InclusionQuery {
+    index: u64,
+    size: u64,
+}
+
+async fn inclusion(
+    State(log): State<Shared>,
+    Query(q): Query<InclusionQuery>,
+) -> Result<Response, Problem> {
+    let (proof, leaf) = log
+        .with_tree(|t| {
+            t.inclusion_proof(q.index, q.size)
+                .map(|p| (p, t.leaf(q.index)))
+        })
+        .map_err(proof_problem)?;
+    Ok(Json(json!({
+        "index": q.index,
+        "size": q.size,
+        "leaf_hash": leaf.map(|h| b64(&h)),
+        "proof": proof.iter().map(|h| b64(h)).collect::<Vec<_>>(),
+    }))
+    .into_response())
+}
+
+#[derive(Deserialize)]
+struct ConsistencyQuery {
+    from: u64,
+    to: u64,
+}
+
+async fn consistency(
+    State(log): State<Shared>,
+    Query(q): Query<ConsistencyQuery>,
+) -> Result<Response, Problem> {
+    let proof = log
+        .with_tree(|t| t.consistency_proof(q.from, q.to))
+        .map_err(proof_problem)?;
+    Ok(Json(json!({
+        "from": q.from,
+        "to": q.to,
+        "proof": proof.iter().map(|h| b64(h)).collect::<Vec<_>>(),
+    }))
+    .into_response())
+}
+
+async fn readyz(State(log): State<Shared>) -> Result<&'static str, Problem> {
+    log.db().size().await.map_err(storage)?;
+    log.head().ok_or_else(no_head)?;
+    Ok("ready")
+}
+
+async fn openapi() -> Response {
+    (
+        [(header::CONTENT_TYPE, "application/json")],
+        include_str!("openapi.json"),
+    )
+        .into_response()
+}

@@ -1,0 +1,14 @@
+//! corridor's HTTP server: a thin shell around `corridor-core` and a `corridor-storage`
+//! backend.
+//!
+//! Read [`log`] first (how a command becomes a durable entry with a receipt), then [`http`]
+//! (the routes other tools rely on). Domain rules are not here: they live in the core.
+
+pub mod clock;
+pub mod http;
+pub mod log;
+pub mod problem;
+
+pub use clock::Clock;
+pub use http::router;
+pub use log::Log;

@@ -1,0 +1,405 @@
+//! The log service: start-up, the sequencer and the checkpointer.
+//!
+//! One task, the *sequencer*, owns the state and is the only writer. Request handlers verify
+//! signatures on every core and queue the command; the sequencer drains the queue in batches,
+//! decides each command against the state at the moment it is sequenced, writes the whole batch
+//! in one durable transaction (group commit: one fsync for many commands), and only then
+//! extends the in-memory Merkle tree and answers with signed receipts. The *checkpointer* signs a
+//! tree head from that tree, which only ever holds committed entries, well within the maximum
+//! merge delay promised in every receipt.
+
+use std::collections::HashMap;
+use std::sync::{Arc, RwLock};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, bail};
+use corridor_core::Rejection;
+use corridor_core::checkpoint::Checkpoint;
+use corridor_core::crypto::{Keypair, b64};
+use corridor_core::entry::{Entry, GENESIS_TYPE};
+use corridor_core::envelope::SignedCommand;
+use corridor_core::genesis::{GenesisDocument, SignedGenesis};
+use corridor_core::merkle::MemoryTree;
+use corridor_core::receipt::{Receipt, SignedReceipt};
+use corridor_core::state::{Replay, State};
+use corridor_core::time::{format_log_time, next_log_time};
+use corridor_storage::{Database, DbError, StoredCheckpoint};
+use tokio::sync::{mpsc, oneshot};
+
+use crate::clock::Clock;
+
+/// Most commands written in one transaction.
+const MAX_BATCH: usize = 1024;
+/// Entries read per query when loading the log.
+const PAGE: u64 = 10_000;
+
+/// Why a submission got no receipt.
+#[derive(Debug)]
+pub enum SubmitError {
+    /// The command was refused; nothing was written.
+    Rejected(Rejection),
+    /// Storage failed; nothing was acknowledged. The client should resend the same bytes.
+    Unavailable(String),
+}
+
+/// A receipt, and whether it is the original answer to an earlier copy of the same bytes.
+#[derive(Debug, Clone)]
+pub struct Accepted {
+    /// The signed receipt.
+    pub receipt: SignedReceipt,
+    /// True when these exact bytes were already in the log.
+    pub duplicate: bool,
+}
+
+struct Job {
+    cmd: SignedCommand,
+    reply: oneshot::Sender<Result<Accepted, SubmitError>>,
+}
+
+/// The latest signed tree head.
+#[derive(Debug, Clone)]
+pub struct Head {
+    /// The checkpoint.
+    pub checkpoint: Checkpoint,
+    /// Its signed note.
+    pub note: String,
+}
+
+/// A running log: what the HTTP handlers share.
+pub struct Log {
+    db: Arc<dyn Database>,
+    genesis: GenesisDocument,
+    log_key: Keypair,
+    clock: Clock,
+    tree: RwLock<MemoryTree>,
+    head: RwLock<Option<Head>>,
+    jobs: mpsc::Sender<Job>,
+}
+
+impl std::fmt::Debug for Log {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Log")
+            .field("origin", &self.genesis.origin)
+            .finish_non_exhaustive()
+    }
+}
+
+fn random_salt() -> [u8; 32] {
+    let mut salt = [0u8; 32];
+    getrandom::fill(&mut salt).expect("the operating system provides randomness");
+    salt
+}
+
+/// Load every entry, replaying it into state (signatures trusted: this is our own store;
+/// `corridor verify` checks them) and into a Merkle tree. Also returns the idempotency index.
+pub async fn load(
+    db: &dyn Database,
+) -> anyhow::Result<(Option<State>, MemoryTree, HashMap<(String, String), u64>)> {
+    let size = db.size().await?;
+    let mut replay = Replay::trusting_signatures();
+    let mut tree = MemoryTree::new();
+    let mut ids = HashMap::new();
+    let mut start = 0;
+    while start < size {
+        let end = (start + PAGE).min(size);
+        for e in db.entries(start, end).await? {
+            let i = e.header.index;
+            replay
+                .apply(&e)
+                .map_err(|r| anyhow::anyhow!("stored entry {i} does not replay: {r}"))?;
+            tree.push(e.leaf_hash());
+            ids.insert((e.header.actor.clone(), e.command_id.clone()), i);
+        }
+        start = end;
+    }
+    Ok((replay.into_state(), tree, ids))
+}
+
+impl Log {
+    /// Open the log in `db`: create it from `genesis` if empty, else reload it. Refuses a
+    /// simulated clock on a log whose genesis says it is real, and a log key that is not the one
+    /// the genesis names.
+    pub async fn open(
+        db: Arc<dyn Database>,
+        log_key: Keypair,
+        genesis: Option<SignedGenesis>,
+        clock: Clock,
+    ) -> anyhow::Result<Arc<Log>> {
+        let (mut state, mut tree, mut ids) = load(db.as_ref()).await?;
+        if state.is_none() {
+            let g = genesis.context(
+                "this data directory holds no log yet: start it with a genesis file (--genesis FILE)",
+            )?;
+            g.verify()
+                .map_err(|r| anyhow::anyhow!("the genesis is not valid: {r}"))?;
+            let now = next_log_time(clock.now(), None);
+            let s = State::from_genesis(&g, now)?;
+            let i = &g.document.intermediary;
+            let entry = Entry::new(
+                0,
+                format_log_time(now),
+                GENESIS_TYPE,
+                &format!("{}/admin", i.id),
+                &i.admin_key,
+                "genesis",
+                random_salt(),
+                g.canonical(),
+                vec![],
+            );
+            db.append(std::slice::from_ref(&entry), &s.projection_rows())
+                .await?;
+            tree.push(entry.leaf_hash());
+            ids.insert((entry.header.actor.clone(), "genesis".into()), 0);
+            state = Some(s);
+        } else if let Some(g) = &genesis {
+            let s = state.as_ref().expect("loaded");
+            if g.document != s.genesis {
+                bail!("the data directory holds a log with another genesis than the one given");
+            }
+        }
+        let state = state.expect("created or loaded");
+        let genesis = state.genesis.clone();
+        if log_key.public().id() != genesis.log_key {
+            bail!(
+                "the log key {} is not the one the genesis names ({})",
+                log_key.public(),
+                genesis.log_key
+            );
+        }
+        if clock.is_simulated() && !genesis.exercise {
+            bail!(
+                "this log is real (its genesis says exercise: false) and refuses a simulated clock"
+            );
+        }
+        let (tx, rx) = mpsc::channel(8192);
+        let log = Arc::new(Log {
+            db: db.clone(),
+            genesis,
+            log_key,
+            clock,
+            tree: RwLock::new(tree),
+            head: RwLock::new(None),
+            jobs: tx,
+        });
+        if let Some(cp) = db.latest_checkpoint().await? {
+            let verified = Checkpoint::verify(&cp.note, log.origin(), &log.log_key.public())
+                .map_err(|r| anyhow::anyhow!("stored checkpoint does not verify: {r}"))?;
+            *log.head.write().expect("not poisoned") = Some(Head {
+                checkpoint: verified,
+                note: cp.note,
+            });
+        }
+        log.publish_checkpoint().await?;
+        tokio::spawn(sequencer(log.clone(), state, ids, rx));
+        tokio::spawn(checkpointer(log.clone()));
+        Ok(log)
+    }
+
+    /// The log's origin.
+    pub fn origin(&self) -> &str {
+        &self.genesis.origin
+    }
+
+    /// The genesis document.
+    pub fn genesis(&self) -> &GenesisDocument {
+        &self.genesis
+    }
+
+    /// The clock.
+    pub fn clock(&self) -> &Clock {
+        &self.clock
+    }
+
+    /// The storage.
+    pub fn db(&self) -> &Arc<dyn Database> {
+        &self.db
+    }
+
+    /// Run `f` on the committed tree.
+    pub fn with_tree<T>(&self, f: impl FnOnce(&MemoryTree) -> T) -> T {
+        f(&self.tree.read().expect("not poisoned"))
+    }
+
+    /// The latest signed tree head.
+    pub fn head(&self) -> Option<Head> {
+        self.head.read().expect("not poisoned").clone()
+    }
+
+    /// Submit a verified command and wait for its receipt.
+    pub async fn submit(&self, cmd: SignedCommand) -> Result<Accepted, SubmitError> {
+        let (reply, rx) = oneshot::channel();
+        self.jobs
+            .send(Job { cmd, reply })
+            .await
+            .map_err(|_| SubmitError::Unavailable("the sequencer has stopped".into()))?;
+        rx.await
+            .map_err(|_| SubmitError::Unavailable("the sequencer has stopped".into()))?
+    }
+
+    fn receipt(&self, e: &Entry) -> SignedReceipt {
+        Receipt {
+            log: self.origin().to_string(),
+            index: e.header.index,
+            leaf_hash: b64(&e.leaf_hash()),
+            time: e.header.time.clone(),
+            salt: b64(&e.salt),
+            max_merge_delay_ms: self.genesis.policy.max_merge_delay_ms,
+            actor: e.header.actor.clone(),
+            command_id: e.command_id.clone(),
+        }
+        .sign(&self.log_key)
+    }
+
+    /// Sign and store a checkpoint for the committed tree if it grew since the last one.
+    async fn publish_checkpoint(&self) -> Result<(), DbError> {
+        let (size, root) = self.with_tree(|t| (t.size(), t.root()));
+        if self.head().is_some_and(|h| h.checkpoint.size >= size) {
+            return Ok(());
+        }
+        let cp = Checkpoint {
+            origin: self.origin().to_string(),
+            size,
+            root,
+        };
+        let note = cp.sign(&self.log_key);
+        self.db
+            .add_checkpoint(&StoredCheckpoint {
+                size,
+                note: note.clone(),
+            })
+            .await?;
+        *self.head.write().expect("not poisoned") = Some(Head {
+            checkpoint: cp,
+            note,
+        });
+        metrics::gauge!("corridor_checkpoint_size").set(size as f64);
+        Ok(())
+    }
+}
+
+enum Pending {
+    /// Answer with the receipt of the batch's n-th entry.
+    New(usize),
+    /// Answer with the receipt of an earlier entry (same bytes sent again).
+    Duplicate(Box<Entry>),
+}
+
+async fn sequencer(
+    log: Arc<Log>,
+    mut state: State,
+    mut ids: HashMap<(String, String), u64>,
+    mut rx: mpsc::Receiver<Job>,
+) {
+    let mut jobs = Vec::with_capacity(MAX_BATCH);
+    while rx.recv_many(&mut jobs, MAX_BATCH).await > 0 {
+        let started = Instant::now();
+        let mut entries: Vec<Entry> = Vec::new();
+        let mut rows = Vec::new();
+        let mut waiting = Vec::new();
+        for Job { cmd, reply } in jobs.drain(..) {
+            let id_key = (cmd.actor.clone(), cmd.id.clone());
+            if let Some(&i) = ids.get(&id_key) {
+                let earlier = match i.checked_sub(state.size - entries.len() as u64) {
+                    Some(pos) => Ok(Some(entries[pos as usize].clone())),
+                    None => log.db.entries(i, i + 1).await.map(|mut v| v.pop()),
+                };
+                match earlier {
+                    Ok(Some(e))
+                        if e.command == cmd.command_bytes && e.signature == cmd.signature =>
+                    {
+                        waiting.push((reply, Pending::Duplicate(Box::new(e))));
+                    }
+                    Ok(_) => {
+                        let _ =
+                            reply.send(Err(SubmitError::Rejected(Rejection::CommandIdConflict {
+                                actor: cmd.actor,
+                                id: cmd.id,
+                            })));
+                    }
+                    Err(e) => {
+                        let _ = reply.send(Err(SubmitError::Unavailable(e.to_string())));
+                    }
+                }
+                continue;
+            }
+            let time = next_log_time(log.clock.now(), Some(state.last_time));
+            let index = state.size;
+            match state.execute(&cmd, time) {
+                Ok(changed) => {
+                    rows.extend(changed);
+                    let e = Entry::new(
+                        index,
+                        format_log_time(time),
+                        cmd.body.type_name(),
+                        &cmd.actor,
+                        &cmd.key.id(),
+                        &cmd.id,
+                        random_salt(),
+                        cmd.command_bytes,
+                        cmd.signature.to_vec(),
+                    );
+                    ids.insert(id_key, index);
+                    waiting.push((reply, Pending::New(entries.len())));
+                    entries.push(e);
+                }
+                Err(r) => {
+                    metrics::counter!("corridor_commands_rejected_total", "code" => r.code())
+                        .increment(1);
+                    let _ = reply.send(Err(SubmitError::Rejected(r)));
+                }
+            }
+        }
+        if !entries.is_empty() {
+            if let Err(e) = log.db.append(&entries, &rows).await {
+                tracing::error!(error = %e, "append failed; reloading state from storage");
+                for (reply, _) in waiting.drain(..) {
+                    let _ = reply.send(Err(SubmitError::Unavailable(e.to_string())));
+                }
+                match load(log.db.as_ref()).await {
+                    Ok((Some(s), tree, i)) => {
+                        state = s;
+                        ids = i;
+                        *log.tree.write().expect("not poisoned") = tree;
+                    }
+                    other => {
+                        tracing::error!(?other, "cannot reload the log; the sequencer stops");
+                        return;
+                    }
+                }
+                continue;
+            }
+            log.tree
+                .write()
+                .expect("not poisoned")
+                .extend(entries.iter().map(Entry::leaf_hash));
+            metrics::counter!("corridor_commands_accepted_total").increment(entries.len() as u64);
+            metrics::histogram!("corridor_append_batch_size").record(entries.len() as f64);
+            metrics::histogram!("corridor_append_seconds").record(started.elapsed().as_secs_f64());
+            metrics::gauge!("corridor_log_size").set(state.size as f64);
+        }
+        for (reply, pending) in waiting.drain(..) {
+            let accepted = match pending {
+                Pending::New(n) => Accepted {
+                    receipt: log.receipt(&entries[n]),
+                    duplicate: false,
+                },
+                Pending::Duplicate(e) => Accepted {
+                    receipt: log.receipt(&e),
+                    duplicate: true,
+                },
+            };
+            let _ = reply.send(Ok(accepted));
+        }
+    }
+}
+
+async fn checkpointer(log: Arc<Log>) {
+    let mmd = log.genesis.policy.max_merge_delay_ms.max(4) as u64;
+    let mut tick = tokio::time::interval(Duration::from_millis(mmd / 4));
+    loop {
+        tick.tick().await;
+        if let Err(e) = log.publish_checkpoint().await {
+            tracing::error!(error = %e, "could not store a checkpoint");
+        }
+    }
+}

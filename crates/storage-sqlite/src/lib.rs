@@ -1,0 +1,265 @@
+//! The embedded default: one SQLite file, so `corridor serve` runs on a laptop with nothing
+//! else installed.
+//!
+//! Durability: WAL mode with `synchronous=FULL`, so a transaction is on disk (the WAL is
+//! fsynced) before `commit` returns, and the server sends a receipt only after that. Group
+//! commit happens one level up: the sequencer hands a whole batch to [`Database::append`], which
+//! writes it in one transaction and so pays one fsync for many commands.
+//!
+//! Queries are plain runtime queries (not the `query!` macros), so the crate builds without a
+//! database or offline data; the same SQL shape is reused by the PostgreSQL backend.
+
+use std::path::Path;
+use std::str::FromStr;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use corridor_core::entry::{Entry, EntryHeader};
+use corridor_core::merkle::Hash;
+use corridor_core::state::ProjectionRow;
+use corridor_storage::{Database, DbError, StoredCheckpoint, StoredRow};
+use sqlx::Row;
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteRow,
+    SqliteSynchronous,
+};
+
+/// The SQLite backend.
+#[derive(Debug, Clone)]
+pub struct Sqlite {
+    pool: SqlitePool,
+}
+
+fn backend(e: sqlx::Error) -> DbError {
+    match &e {
+        sqlx::Error::Database(d) if d.is_unique_violation() => DbError::Conflict(d.to_string()),
+        _ => DbError::Backend(e.to_string()),
+    }
+}
+
+impl Sqlite {
+    /// Open (creating if missing) the database file at `path` and run migrations.
+    pub async fn open(path: &Path) -> Result<Self, DbError> {
+        let opts = SqliteConnectOptions::from_str("sqlite://")
+            .map_err(backend)?
+            .filename(path)
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Full)
+            .busy_timeout(Duration::from_secs(10))
+            .foreign_keys(true);
+        let pool = SqlitePoolOptions::new()
+            .max_connections(4)
+            .connect_with(opts)
+            .await
+            .map_err(backend)?;
+        sqlx::migrate!("./migrations")
+            .run(&pool)
+            .await
+            .map_err(|e| DbError::Backend(format!("migration failed: {e}")))?;
+        Ok(Sqlite { pool })
+    }
+}
+
+fn to_i64(n: u64) -> i64 {
+    i64::try_from(n).unwrap_or(i64::MAX)
+}
+
+fn entry_from_row(row: &SqliteRow) -> Result<Entry, DbError> {
+    let get_blob = |name: &str| -> Result<Vec<u8>, DbError> {
+        row.try_get::<Vec<u8>, _>(name).map_err(backend)
+    };
+    let idx: i64 = row.try_get("idx").map_err(backend)?;
+    let salt: [u8; 32] = get_blob("salt")?
+        .try_into()
+        .map_err(|_| DbError::Corrupt(format!("entry {idx}: salt is not 32 bytes")))?;
+    Ok(Entry {
+        header: EntryHeader {
+            index: idx as u64,
+            time: row.try_get("time").map_err(backend)?,
+            entry_type: row.try_get("type").map_err(backend)?,
+            actor: row.try_get("actor").map_err(backend)?,
+            key: row.try_get("key").map_err(backend)?,
+            commitment: row.try_get("commitment").map_err(backend)?,
+        },
+        command_id: row.try_get("command_id").map_err(backend)?,
+        salt,
+        command: get_blob("command")?,
+        signature: get_blob("signature")?,
+    })
+}
+
+/// The entry columns, as a literal so queries stay static strings (sqlx refuses dynamic SQL).
+macro_rules! select_entries {
+    ($rest:literal) => {
+        concat!(
+            "SELECT idx, time, type, actor, key, command_id, commitment, salt, command, signature FROM entries ",
+            $rest
+        )
+    };
+}
+
+#[async_trait]
+impl Database for Sqlite {
+    async fn append(&self, entries: &[Entry], rows: &[ProjectionRow]) -> Result<(), DbError> {
+        let mut tx = self.pool.begin().await.map_err(backend)?;
+        if let Some(first) = entries.first() {
+            let size: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM entries")
+                .fetch_one(&mut *tx)
+                .await
+                .map_err(backend)?;
+            if first.header.index != size as u64 {
+                return Err(DbError::Conflict(format!(
+                    "append at {} but the log has {size} entries",
+                    first.header.index
+                )));
+            }
+        }
+        for e in entries {
+            let h = &e.header;
+            sqlx::query(
+                "INSERT INTO entries (idx, time, type, actor, key, command_id, commitment, salt, command, signature, leaf_hash) \
+                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            )
+            .bind(to_i64(h.index))
+            .bind(&h.time)
+            .bind(&h.entry_type)
+            .bind(&h.actor)
+            .bind(&h.key)
+            .bind(&e.command_id)
+            .bind(&h.commitment)
+            .bind(&e.salt[..])
+            .bind(&e.command)
+            .bind(&e.signature)
+            .bind(&e.leaf_hash()[..])
+            .execute(&mut *tx)
+            .await
+            .map_err(backend)?;
+        }
+        for r in rows {
+            sqlx::query("INSERT OR REPLACE INTO projections (kind, id, body) VALUES (?, ?, ?)")
+                .bind(r.kind)
+                .bind(&r.id)
+                .bind(r.body.to_string())
+                .execute(&mut *tx)
+                .await
+                .map_err(backend)?;
+        }
+        tx.commit().await.map_err(backend)
+    }
+
+    async fn size(&self) -> Result<u64, DbError> {
+        let n: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(idx) + 1, 0) FROM entries")
+            .fetch_one(&self.pool)
+            .await
+            .map_err(backend)?;
+        Ok(n as u64)
+    }
+
+    async fn entries(&self, start: u64, end: u64) -> Result<Vec<Entry>, DbError> {
+        let rows = sqlx::query(select_entries!("WHERE idx >= ? AND idx < ? ORDER BY idx"))
+            .bind(to_i64(start))
+            .bind(to_i64(end))
+            .fetch_all(&self.pool)
+            .await
+            .map_err(backend)?;
+        rows.iter().map(entry_from_row).collect()
+    }
+
+    async fn leaf_hashes(&self, start: u64, end: u64) -> Result<Vec<Hash>, DbError> {
+        let rows: Vec<(i64, Vec<u8>)> = sqlx::query_as(
+            "SELECT idx, leaf_hash FROM entries WHERE idx >= ? AND idx < ? ORDER BY idx",
+        )
+        .bind(to_i64(start))
+        .bind(to_i64(end))
+        .fetch_all(&self.pool)
+        .await
+        .map_err(backend)?;
+        rows.into_iter()
+            .map(|(i, h)| {
+                h.try_into()
+                    .map_err(|_| DbError::Corrupt(format!("entry {i}: leaf hash is not 32 bytes")))
+            })
+            .collect()
+    }
+
+    async fn find_command(&self, actor: &str, command_id: &str) -> Result<Option<Entry>, DbError> {
+        let row = sqlx::query(select_entries!("WHERE actor = ? AND command_id = ?"))
+            .bind(actor)
+            .bind(command_id)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(backend)?;
+        row.as_ref().map(entry_from_row).transpose()
+    }
+
+    async fn add_checkpoint(&self, cp: &StoredCheckpoint) -> Result<(), DbError> {
+        sqlx::query("INSERT OR IGNORE INTO checkpoints (size, note) VALUES (?, ?)")
+            .bind(to_i64(cp.size))
+            .bind(&cp.note)
+            .execute(&self.pool)
+            .await
+            .map_err(backend)?;
+        Ok(())
+    }
+
+    async fn checkpoints(&self) -> Result<Vec<StoredCheckpoint>, DbError> {
+        let rows: Vec<(i64, String)> =
+            sqlx::query_as("SELECT size, note FROM checkpoints ORDER BY size")
+                .fetch_all(&self.pool)
+                .await
+                .map_err(backend)?;
+        Ok(rows
+            .into_iter()
+            .map(|(size, note)| StoredCheckpoint {
+                size: size as u64,
+                note,
+            })
+            .collect())
+    }
+
+    async fn latest_checkpoint(&self) -> Result<Option<StoredCheckpoint>, DbError> {
+        let row: Option<(i64, String)> =
+            sqlx::query_as("SELECT size, note FROM checkpoints ORDER BY size DESC LIMIT 1")
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(backend)?;
+        Ok(row.map(|(size, note)| StoredCheckpoint {
+            size: size as u64,
+            note,
+        }))
+    }
+
+    async fn projection_rows(&self) -> Result<Vec<StoredRow>, DbError> {
+        let rows: Vec<(String, String, String)> =
+            sqlx::query_as("SELECT kind, id, body FROM projections ORDER BY kind, id")
+                .fetch_all(&self.pool)
+                .await
+                .map_err(backend)?;
+        rows.into_iter()
+            .map(|(kind, id, body)| {
+                let body = serde_json::from_str(&body)
+                    .map_err(|e| DbError::Corrupt(format!("projection {kind}/{id}: {e}")))?;
+                Ok(StoredRow { kind, id, body })
+            })
+            .collect()
+    }
+
+    async fn replace_projections(&self, rows: &[ProjectionRow]) -> Result<(), DbError> {
+        let mut tx = self.pool.begin().await.map_err(backend)?;
+        sqlx::query("DELETE FROM projections")
+            .execute(&mut *tx)
+            .await
+            .map_err(backend)?;
+        for r in rows {
+            sqlx::query("INSERT INTO projections (kind, id, body) VALUES (?, ?, ?)")
+                .bind(r.kind)
+                .bind(&r.id)
+                .bind(r.body.to_string())
+                .execute(&mut *tx)
+                .await
+                .map_err(backend)?;
+        }
+        tx.commit().await.map_err(backend)
+    }
+}

@@ -1,0 +1,96 @@
+//! The storage interface.
+//!
+//! As in atuin's server, there is one [`Database`] trait and one crate per backend
+//! (`corridor-storage-sqlite` now, PostgreSQL next), and the same story tests run against each.
+//! Storage is a thin shell: it keeps entries, checkpoints and projection rows durably and hands
+//! them back; it decides nothing. Every rule lives in `corridor-core`.
+//!
+//! Invariants every backend keeps:
+//! - entry indices are dense from 0 and guarded by a unique key; (actor, command id) is unique;
+//! - [`Database::append`] is atomic and durable when it returns `Ok` (the server sends a receipt
+//!   only after that), and writes the projection rows in the same transaction;
+//! - nothing is updated or deleted in the log; only projections are replaced by `rebuild`.
+
+use async_trait::async_trait;
+use corridor_core::entry::Entry;
+use corridor_core::merkle::Hash;
+use corridor_core::state::ProjectionRow;
+
+/// A storage failure. Messages never contain credentials.
+#[derive(Debug, thiserror::Error)]
+pub enum DbError {
+    /// A uniqueness guard refused the write (a gap, a fork, or a reused command id).
+    #[error("storage conflict: {0}")]
+    Conflict(String),
+    /// Stored data could not be read back as an entry (corruption or a foreign database).
+    #[error("stored data is corrupt: {0}")]
+    Corrupt(String),
+    /// The backend failed (disk full, connection lost, ...).
+    #[error("storage failed: {0}")]
+    Backend(String),
+}
+
+/// A signed checkpoint as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredCheckpoint {
+    /// Tree size it covers.
+    pub size: u64,
+    /// The signed note, verbatim.
+    pub note: String,
+}
+
+/// A projection row as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredRow {
+    /// Record kind.
+    pub kind: String,
+    /// Record id.
+    pub id: String,
+    /// The record.
+    pub body: serde_json::Value,
+}
+
+impl From<&ProjectionRow> for StoredRow {
+    fn from(r: &ProjectionRow) -> Self {
+        StoredRow {
+            kind: r.kind.to_string(),
+            id: r.id.clone(),
+            body: r.body.clone(),
+        }
+    }
+}
+
+/// What the server and the CLI need from storage.
+#[async_trait]
+pub trait Database: Send + Sync + 'static {
+    /// Append a batch of consecutive entries, starting at the current size, with the projection
+    /// rows they changed (upserted), in one transaction that is on disk when this returns `Ok`.
+    async fn append(&self, entries: &[Entry], rows: &[ProjectionRow]) -> Result<(), DbError>;
+
+    /// Number of entries.
+    async fn size(&self) -> Result<u64, DbError>;
+
+    /// Entries with `start <= index < end`, in order.
+    async fn entries(&self, start: u64, end: u64) -> Result<Vec<Entry>, DbError>;
+
+    /// Leaf hashes with `start <= index < end`, in order (to rebuild the in-memory tree fast).
+    async fn leaf_hashes(&self, start: u64, end: u64) -> Result<Vec<Hash>, DbError>;
+
+    /// The entry of a command, by (actor, client command id), for idempotency.
+    async fn find_command(&self, actor: &str, command_id: &str) -> Result<Option<Entry>, DbError>;
+
+    /// Store a signed checkpoint (ignored if one for that size exists).
+    async fn add_checkpoint(&self, checkpoint: &StoredCheckpoint) -> Result<(), DbError>;
+
+    /// Every stored checkpoint, by size.
+    async fn checkpoints(&self) -> Result<Vec<StoredCheckpoint>, DbError>;
+
+    /// The largest stored checkpoint.
+    async fn latest_checkpoint(&self) -> Result<Option<StoredCheckpoint>, DbError>;
+
+    /// Every projection row, ordered by (kind, id).
+    async fn projection_rows(&self) -> Result<Vec<StoredRow>, DbError>;
+
+    /// Replace all projection rows (used by `rebuild`), in one transaction.
+    async fn replace_projections(&self, rows: &[ProjectionRow]) -> Result<(), DbError>;
+}
