@@ -125,39 +125,43 @@ impl Log {
         genesis: Option<SignedGenesis>,
         clock: Clock,
     ) -> anyhow::Result<Arc<Log>> {
-        let (mut state, mut tree, mut ids) = load(db.as_ref()).await?;
-        if state.is_none() {
-            let g = genesis.context(
-                "this data directory holds no log yet: start it with a genesis file (--genesis FILE)",
-            )?;
-            g.verify()
-                .map_err(|r| anyhow::anyhow!("the genesis is not valid: {r}"))?;
-            let now = next_log_time(clock.now(), None);
-            let s = State::from_genesis(&g, now)?;
-            let i = &g.document.intermediary;
-            let entry = Entry::new(
-                0,
-                format_log_time(now),
-                GENESIS_TYPE,
-                &format!("{}/admin", i.id),
-                &i.admin_key,
-                "genesis",
-                random_salt(),
-                g.canonical(),
-                vec![],
-            );
-            db.append(std::slice::from_ref(&entry), &s.projection_rows())
-                .await?;
-            tree.push(entry.leaf_hash());
-            ids.insert((entry.header.actor.clone(), "genesis".into()), 0);
-            state = Some(s);
-        } else if let Some(g) = &genesis {
-            let s = state.as_ref().expect("loaded");
-            if g.document != s.genesis {
-                bail!("the data directory holds a log with another genesis than the one given");
+        let (loaded, mut tree, mut ids) = load(db.as_ref()).await?;
+        let state = match loaded {
+            Some(s) => {
+                if let Some(g) = &genesis
+                    && g.document != s.genesis
+                {
+                    bail!("the data directory holds a log with another genesis than the one given");
+                }
+                s
             }
-        }
-        let state = state.expect("created or loaded");
+            None => {
+                let g = genesis.context(
+                    "this data directory holds no log yet: start it with a genesis file (--genesis FILE)",
+                )?;
+                g.verify()
+                    .map_err(|r| anyhow::anyhow!("the genesis is not valid: {r}"))?;
+                let now = next_log_time(clock.now(), None);
+                let s = State::from_genesis(&g, now)?;
+                let i = &g.document.intermediary;
+                let entry = Entry::new(
+                    0,
+                    format_log_time(now),
+                    GENESIS_TYPE,
+                    &format!("{}/admin", i.id),
+                    &i.admin_key,
+                    "genesis",
+                    random_salt(),
+                    g.canonical(),
+                    vec![],
+                );
+                db.append(std::slice::from_ref(&entry), &s.projection_rows())
+                    .await?;
+                tree.push(entry.leaf_hash());
+                ids.insert((entry.header.actor.clone(), "genesis".into()), 0);
+                s
+            }
+        };
         let genesis = state.genesis.clone();
         if log_key.public().id() != genesis.log_key {
             bail!(

@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Run corridor's whole test suite. Installs what the interoperability tests need (npm
+# `canonicalize`, PyPI `rfc8785` and `cryptography`) the first time.
+# Tests that need a missing tool skip with a message; under CI=true they fail instead.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if command -v npm >/dev/null 2>&1; then
+  if [ ! -d tools/interop/node_modules/canonicalize ]; then
+    npm ci --prefix tools/interop --no-audit --no-fund --loglevel=error
+  fi
+else
+  echo "note: npm not found; the Node interoperability tests will skip" >&2
+fi
+if command -v python3 >/dev/null 2>&1; then
+  if ! python3 -c 'import rfc8785, cryptography' >/dev/null 2>&1; then
+    python3 -m pip install --quiet -r tools/interop/requirements.txt
+  fi
+else
+  echo "note: python3 not found; the Python interoperability tests will skip" >&2
+fi
+
+exec cargo test --workspace "$@"
