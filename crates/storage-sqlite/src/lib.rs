@@ -59,6 +59,24 @@ impl Sqlite {
             .map_err(|e| DbError::Backend(format!("migration failed: {e}")))?;
         Ok(Sqlite { pool })
     }
+
+    /// Read a pragma's value as text (to check the durability settings in tests and `verify`).
+    pub async fn pragma(&self, name: &str) -> Result<String, DbError> {
+        let sql = match name {
+            "journal_mode" => "PRAGMA journal_mode",
+            "synchronous" => "PRAGMA synchronous",
+            _ => return Err(DbError::Backend(format!("unknown pragma {name}"))),
+        };
+        let row = sqlx::query(sql)
+            .fetch_one(&self.pool)
+            .await
+            .map_err(backend)?;
+        let v: sqlx::Result<String> = row.try_get(0);
+        match v {
+            Ok(s) => Ok(s),
+            Err(_) => Ok(row.try_get::<i64, _>(0).map_err(backend)?.to_string()),
+        }
+    }
 }
 
 fn to_i64(n: u64) -> i64 {
@@ -104,7 +122,8 @@ impl Database for Sqlite {
     async fn append(&self, entries: &[Entry], rows: &[ProjectionRow]) -> Result<(), DbError> {
         let mut tx = self.pool.begin().await.map_err(backend)?;
         if let Some(first) = entries.first() {
-            let size: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM entries")
+            // MAX on the integer primary key is a b-tree look-up; COUNT(*) would scan.
+            let size: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(idx) + 1, 0) FROM entries")
                 .fetch_one(&mut *tx)
                 .await
                 .map_err(backend)?;

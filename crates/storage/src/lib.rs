@@ -11,6 +11,9 @@
 //!   only after that), and writes the projection rows in the same transaction;
 //! - nothing is updated or deleted in the log; only projections are replaced by `rebuild`.
 
+#[cfg(feature = "testkit")]
+pub mod story;
+
 use async_trait::async_trait;
 use corridor_core::entry::Entry;
 use corridor_core::merkle::Hash;

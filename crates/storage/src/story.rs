@@ -1,0 +1,126 @@
+//! The story every backend must tell the same way: one test, run against SQLite now and
+//! PostgreSQL later, so the backends cannot drift apart. Storage decides nothing, so the story
+//! uses arbitrary bytes; what it checks is durability of order, uniqueness and atomicity.
+
+use corridor_core::entry::Entry;
+use corridor_core::state::ProjectionRow;
+use serde_json::json;
+
+use crate::{Database, DbError, StoredCheckpoint, StoredRow};
+
+fn entry(index: u64, actor: &str, id: &str) -> Entry {
+    Entry::new(
+        index,
+        format!("2022-03-03T14:50:{:02}.000000Z", index % 60),
+        "incident.report",
+        actor,
+        "KEY",
+        id,
+        [index as u8; 32],
+        format!("{{\"n\":{index}}}").into_bytes(),
+        vec![7; 64],
+    )
+}
+
+fn row(id: &str, n: i64) -> ProjectionRow {
+    ProjectionRow {
+        kind: "incident",
+        id: id.to_string(),
+        body: json!({ "n": n }),
+    }
+}
+
+/// Run the whole story against an empty database. Panics on the first broken promise.
+pub async fn run(db: &dyn Database) {
+    assert_eq!(
+        db.size().await.unwrap(),
+        0,
+        "the story needs an empty database"
+    );
+    assert!(db.latest_checkpoint().await.unwrap().is_none());
+
+    // Appends are batches at the current size, with their projection rows.
+    let batch: Vec<Entry> = (0..3).map(|i| entry(i, "ua/c", &format!("c{i}"))).collect();
+    db.append(&batch, &[row("a", 1)]).await.unwrap();
+    db.append(&[entry(3, "ru/c", "c0")], &[row("a", 2), row("b", 1)])
+        .await
+        .unwrap();
+    assert_eq!(db.size().await.unwrap(), 4);
+    let back = db.entries(0, 4).await.unwrap();
+    assert_eq!(back.len(), 4);
+    assert_eq!(back[1], batch[1], "an entry reads back exactly as written");
+    assert!(back.iter().all(Entry::commitment_matches));
+    assert_eq!(db.entries(2, 3).await.unwrap(), vec![batch[2].clone()]);
+    assert!(db.entries(4, 10).await.unwrap().is_empty());
+    let hashes = db.leaf_hashes(0, 4).await.unwrap();
+    assert_eq!(
+        hashes,
+        back.iter().map(Entry::leaf_hash).collect::<Vec<_>>()
+    );
+
+    // Idempotency look-up is per (actor, command id).
+    assert_eq!(
+        db.find_command("ua/c", "c1").await.unwrap(),
+        Some(batch[1].clone())
+    );
+    assert_eq!(
+        db.find_command("ru/c", "c0")
+            .await
+            .unwrap()
+            .unwrap()
+            .header
+            .index,
+        3
+    );
+    assert_eq!(db.find_command("ru/c", "c9").await.unwrap(), None);
+
+    // A gap, a fork (same index twice) or a reused (actor, id) is refused and writes nothing,
+    // not even the batch's other entries or rows.
+    let gap = db.append(&[entry(5, "ua/c", "x")], &[]).await;
+    assert!(matches!(gap, Err(DbError::Conflict(_))), "{gap:?}");
+    let fork = db.append(&[entry(3, "ua/c", "y")], &[]).await;
+    assert!(matches!(fork, Err(DbError::Conflict(_))), "{fork:?}");
+    let reuse = db
+        .append(
+            &[entry(4, "ua/c", "z"), entry(5, "ua/c", "c1")],
+            &[row("c", 1)],
+        )
+        .await;
+    assert!(matches!(reuse, Err(DbError::Conflict(_))), "{reuse:?}");
+    assert_eq!(db.size().await.unwrap(), 4);
+    assert_eq!(db.find_command("ua/c", "z").await.unwrap(), None);
+
+    // Projection rows are upserted with the entries; replace swaps them all at once.
+    let rows = db.projection_rows().await.unwrap();
+    assert_eq!(
+        rows,
+        vec![
+            StoredRow {
+                kind: "incident".into(),
+                id: "a".into(),
+                body: json!({"n": 2})
+            },
+            StoredRow {
+                kind: "incident".into(),
+                id: "b".into(),
+                body: json!({"n": 1})
+            },
+        ]
+    );
+    db.replace_projections(&[row("z", 9)]).await.unwrap();
+    assert_eq!(db.projection_rows().await.unwrap().len(), 1);
+
+    // Checkpoints: one per size, first one kept, latest is the largest.
+    let cp = |size, note: &str| StoredCheckpoint {
+        size,
+        note: note.into(),
+    };
+    db.add_checkpoint(&cp(2, "two")).await.unwrap();
+    db.add_checkpoint(&cp(4, "four")).await.unwrap();
+    db.add_checkpoint(&cp(2, "two again")).await.unwrap();
+    assert_eq!(
+        db.checkpoints().await.unwrap(),
+        vec![cp(2, "two"), cp(4, "four")]
+    );
+    assert_eq!(db.latest_checkpoint().await.unwrap(), Some(cp(4, "four")));
+}
