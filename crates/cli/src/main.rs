@@ -53,7 +53,7 @@ enum Command {
     /// Fetch a server's checkpoint and prove it consistent with the last one this client saw.
     Monitor {
         /// The server, e.g. http://127.0.0.1:8080.
-        #[arg(long, default_value = "http://127.0.0.1:8080")]
+        #[arg(long, env = "CORRIDOR_SERVER", default_value = "http://127.0.0.1:8080")]
         server: String,
     },
     /// Check a whole log: signatures, key status at each entry, times, Merkle roots against

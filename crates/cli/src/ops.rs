@@ -324,7 +324,7 @@ pub struct SubmitArgs {
     #[arg(long)]
     key: PathBuf,
     /// The server.
-    #[arg(long, default_value = "http://127.0.0.1:8080")]
+    #[arg(long, env = "CORRIDOR_SERVER", default_value = "http://127.0.0.1:8080")]
     server: String,
     /// The actor you act as (default: the one named in the key file).
     #[arg(long)]

@@ -27,7 +27,12 @@ use sqlx::sqlite::{
 /// The SQLite backend.
 #[derive(Debug, Clone)]
 pub struct Sqlite {
+    /// Readers: WAL lets them run beside the writer.
     pool: SqlitePool,
+    /// The one writer connection. SQLite allows one writer at a time; funnelling every write
+    /// through one connection means a transaction never has to upgrade its lock against another
+    /// writer of ours (which SQLite answers with "database is locked" rather than waiting).
+    write: SqlitePool,
 }
 
 fn backend(e: sqlx::Error) -> DbError {
@@ -48,16 +53,21 @@ impl Sqlite {
             .synchronous(SqliteSynchronous::Full)
             .busy_timeout(Duration::from_secs(10))
             .foreign_keys(true);
+        let write = SqlitePoolOptions::new()
+            .max_connections(1)
+            .connect_with(opts.clone())
+            .await
+            .map_err(backend)?;
+        sqlx::migrate!("./migrations")
+            .run(&write)
+            .await
+            .map_err(|e| DbError::Backend(format!("migration failed: {e}")))?;
         let pool = SqlitePoolOptions::new()
             .max_connections(4)
             .connect_with(opts)
             .await
             .map_err(backend)?;
-        sqlx::migrate!("./migrations")
-            .run(&pool)
-            .await
-            .map_err(|e| DbError::Backend(format!("migration failed: {e}")))?;
-        Ok(Sqlite { pool })
+        Ok(Sqlite { pool, write })
     }
 
     /// Read a pragma's value as text (to check the durability settings in tests and `verify`).
@@ -120,7 +130,7 @@ macro_rules! select_entries {
 #[async_trait]
 impl Database for Sqlite {
     async fn append(&self, entries: &[Entry], rows: &[ProjectionRow]) -> Result<(), DbError> {
-        let mut tx = self.pool.begin().await.map_err(backend)?;
+        let mut tx = self.write.begin().await.map_err(backend)?;
         if let Some(first) = entries.first() {
             // MAX on the integer primary key is a b-tree look-up; COUNT(*) would scan.
             let size: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(idx) + 1, 0) FROM entries")
@@ -216,7 +226,7 @@ impl Database for Sqlite {
         sqlx::query("INSERT OR IGNORE INTO checkpoints (size, note) VALUES (?, ?)")
             .bind(to_i64(cp.size))
             .bind(&cp.note)
-            .execute(&self.pool)
+            .execute(&self.write)
             .await
             .map_err(backend)?;
         Ok(())
@@ -265,7 +275,7 @@ impl Database for Sqlite {
     }
 
     async fn replace_projections(&self, rows: &[ProjectionRow]) -> Result<(), DbError> {
-        let mut tx = self.pool.begin().await.map_err(backend)?;
+        let mut tx = self.write.begin().await.map_err(backend)?;
         sqlx::query("DELETE FROM projections")
             .execute(&mut *tx)
             .await
