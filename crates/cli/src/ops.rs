@@ -541,6 +541,13 @@ impl Verifier {
                     let origin = &origin;
                     s.spawn(move || {
                         part.iter().find_map(|e| {
+                            if !e.commitment_matches() {
+                                let r = corridor_core::Rejection::rule(
+                                    "commitment-mismatch",
+                                    "the stored command does not match the commitment in its leaf",
+                                );
+                                return Some((e.header.index, r));
+                            }
                             let env = envelope_bytes(&e.command, &e.signature);
                             SignedCommand::parse(&env, origin)
                                 .err()
