@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::Rejection;
+use crate::agreement as A;
 use crate::envelope::{into_object, take};
 
 /// The role an actor holds. One actor, one role; a person with two roles has two actors.
@@ -61,7 +62,7 @@ pub struct Point {
 }
 
 impl Point {
-    fn check(&self, field: &str) -> Result<(), Rejection> {
+    pub(crate) fn check(&self, field: &str) -> Result<(), Rejection> {
         if !(-900_000_000..=900_000_000).contains(&self.lat_e7)
             || !(-1_800_000_000..=1_800_000_000).contains(&self.lon_e7)
         {
@@ -180,6 +181,28 @@ pub enum Body {
     IncidentReport(IncidentReport),
     /// `incident.respond`
     IncidentRespond(IncidentRespond),
+    /// `settlement.import`
+    SettlementImport(A::SettlementImport),
+    /// `corridor.propose`
+    CorridorPropose(A::CorridorPropose),
+    /// `corridor.amend`
+    CorridorAmend(A::CorridorAmend),
+    /// `window.propose`
+    WindowPropose(A::WindowPropose),
+    /// `window.amend`
+    WindowAmend(A::WindowAmend),
+    /// `window.consent`
+    WindowConsent(A::WindowConsent),
+    /// `window.withdraw`
+    WindowWithdraw(A::WindowPartyAct),
+    /// `window.cancel`
+    WindowCancel(A::WindowCancel),
+    /// `window.suspend`
+    WindowSuspend(A::WindowPartyAct),
+    /// `window.resume`
+    WindowResume(A::WindowConsent),
+    /// `declaration.publish`
+    DeclarationPublish(A::DeclarationPublish),
 }
 
 /// Every command type this version knows, for error messages and docs.
@@ -189,6 +212,17 @@ pub const COMMAND_TYPES: &[&str] = &[
     "key.revoke",
     "incident.report",
     "incident.respond",
+    "settlement.import",
+    "corridor.propose",
+    "corridor.amend",
+    "window.propose",
+    "window.amend",
+    "window.consent",
+    "window.withdraw",
+    "window.cancel",
+    "window.suspend",
+    "window.resume",
+    "declaration.publish",
 ];
 
 impl Body {
@@ -200,6 +234,17 @@ impl Body {
             Body::KeyRevoke(_) => "key.revoke",
             Body::IncidentReport(_) => "incident.report",
             Body::IncidentRespond(_) => "incident.respond",
+            Body::SettlementImport(_) => "settlement.import",
+            Body::CorridorPropose(_) => "corridor.propose",
+            Body::CorridorAmend(_) => "corridor.amend",
+            Body::WindowPropose(_) => "window.propose",
+            Body::WindowAmend(_) => "window.amend",
+            Body::WindowConsent(_) => "window.consent",
+            Body::WindowWithdraw(_) => "window.withdraw",
+            Body::WindowCancel(_) => "window.cancel",
+            Body::WindowSuspend(_) => "window.suspend",
+            Body::WindowResume(_) => "window.resume",
+            Body::DeclarationPublish(_) => "declaration.publish",
         }
     }
 
@@ -217,6 +262,17 @@ impl Body {
             "key.revoke" => Body::KeyRevoke(typed(rest)?),
             "incident.report" => Body::IncidentReport(typed(rest)?),
             "incident.respond" => Body::IncidentRespond(typed(rest)?),
+            "settlement.import" => Body::SettlementImport(typed(rest)?),
+            "corridor.propose" => Body::CorridorPropose(typed(rest)?),
+            "corridor.amend" => Body::CorridorAmend(typed(rest)?),
+            "window.propose" => Body::WindowPropose(typed(rest)?),
+            "window.amend" => Body::WindowAmend(typed(rest)?),
+            "window.consent" => Body::WindowConsent(typed(rest)?),
+            "window.withdraw" => Body::WindowWithdraw(typed(rest)?),
+            "window.cancel" => Body::WindowCancel(typed(rest)?),
+            "window.suspend" => Body::WindowSuspend(typed(rest)?),
+            "window.resume" => Body::WindowResume(typed(rest)?),
+            "declaration.publish" => Body::DeclarationPublish(typed(rest)?),
             _ => return Err(Rejection::UnknownCommandType(ty)),
         };
         body.check_shape()?;
@@ -231,6 +287,15 @@ impl Body {
             Body::KeyRevoke(b) => serde_json::to_value(b),
             Body::IncidentReport(b) => serde_json::to_value(b),
             Body::IncidentRespond(b) => serde_json::to_value(b),
+            Body::SettlementImport(b) => serde_json::to_value(b),
+            Body::CorridorPropose(b) => serde_json::to_value(b),
+            Body::CorridorAmend(b) => serde_json::to_value(b),
+            Body::WindowPropose(b) => serde_json::to_value(b),
+            Body::WindowAmend(b) => serde_json::to_value(b),
+            Body::WindowConsent(b) | Body::WindowResume(b) => serde_json::to_value(b),
+            Body::WindowWithdraw(b) | Body::WindowSuspend(b) => serde_json::to_value(b),
+            Body::WindowCancel(b) => serde_json::to_value(b),
+            Body::DeclarationPublish(b) => serde_json::to_value(b),
         }
         .expect("command bodies always serialize");
         let ty = self.type_name();
@@ -270,6 +335,11 @@ impl Body {
                 Ok(())
             }
             Body::IncidentRespond(b) => text("command.body.text", &b.text),
+            Body::WindowWithdraw(b) | Body::WindowSuspend(b) => {
+                text("command.body.reason", &b.reason)
+            }
+            Body::WindowCancel(b) => text("command.body.reason", &b.reason),
+            _ => Ok(()),
         }
     }
 }

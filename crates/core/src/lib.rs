@@ -10,6 +10,7 @@
 //! Start reading at [`envelope`] (what a client sends), then [`entry`] (what the log stores),
 //! then [`state`] (what the log means).
 
+pub mod agreement;
 pub mod checkpoint;
 pub mod command;
 pub mod crypto;
@@ -17,6 +18,7 @@ pub mod entry;
 pub mod envelope;
 pub mod error;
 pub mod genesis;
+pub mod localtime;
 pub mod receipt;
 pub mod state;
 pub mod time;

@@ -15,6 +15,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::Rejection;
+use crate::agreement::{Agreements, Ctx};
 use crate::command::{Body, IncidentCategory, Point, Role};
 use crate::crypto::PublicKey;
 use crate::entry::{Entry, GENESIS_TYPE};
@@ -177,6 +178,8 @@ pub struct State {
     pub incidents: BTreeMap<String, Incident>,
     /// Entries signed by a key after its stated compromise.
     pub flagged: BTreeSet<u64>,
+    /// Settlements, corridors, windows, declarations.
+    pub agreements: Agreements,
     /// Number of entries applied.
     pub size: u64,
     /// Log time of the last entry.
@@ -195,6 +198,7 @@ impl State {
             keys: BTreeMap::new(),
             incidents: BTreeMap::new(),
             flagged: BTreeSet::new(),
+            agreements: Agreements::default(),
             size: 1,
             last_time: time,
         };
@@ -401,14 +405,19 @@ impl State {
                     reason: b.reason.clone(),
                     compromised_since: b.compromised_since.clone(),
                 });
+                let mut newly = BTreeSet::new();
                 if let Some(since) = since {
                     for (i, t) in &target.signed {
-                        if *t >= since {
-                            self.flagged.insert(*i);
+                        if *t >= since && self.flagged.insert(*i) {
+                            newly.insert(*i);
                         }
                     }
                 }
-                Ok(vec![self.row("key", &b.key)])
+                let mut rows = vec![self.row("key", &b.key)];
+                for (kind, id) in self.agreements.void_entries(&newly) {
+                    rows.push(self.row(kind, &id));
+                }
+                Ok(rows)
             }
             Body::IncidentReport(b) => {
                 if matches!(actor.role, Role::Observer | Role::Signatory) {
@@ -444,6 +453,32 @@ impl State {
                     },
                 );
                 Ok(vec![self.row("incident", &b.incident)])
+            }
+            Body::SettlementImport(_)
+            | Body::CorridorPropose(_)
+            | Body::CorridorAmend(_)
+            | Body::WindowPropose(_)
+            | Body::WindowAmend(_)
+            | Body::WindowConsent(_)
+            | Body::WindowWithdraw(_)
+            | Body::WindowCancel(_)
+            | Body::WindowSuspend(_)
+            | Body::WindowResume(_)
+            | Body::DeclarationPublish(_) => {
+                let party = match &actor.affiliation {
+                    Affiliation::Party(p) => Some(p.as_str()),
+                    _ => None,
+                };
+                let ctx = Ctx {
+                    actor: &actor.id,
+                    party,
+                    role: actor.role,
+                    index,
+                    time,
+                    genesis: &self.genesis,
+                };
+                let changed = self.agreements.execute(&ctx, body)?;
+                Ok(changed.iter().map(|(k, id)| self.row(k, id)).collect())
             }
             Body::IncidentRespond(b) => {
                 let inc = self.incidents.get(&b.incident).ok_or_else(|| {
@@ -514,6 +549,10 @@ impl State {
             "actor" => serde_json::to_value(&self.actors[id]),
             "key" => serde_json::to_value(&self.keys[id]),
             "incident" => serde_json::to_value(&self.incidents[id]),
+            "settlement" => serde_json::to_value(&self.agreements.settlements[id]),
+            "corridor" => serde_json::to_value(&self.agreements.corridors[id]),
+            "window" => serde_json::to_value(&self.agreements.windows[id]),
+            "declaration" => serde_json::to_value(&self.agreements.declarations[id]),
             _ => unreachable!("projection kinds are fixed"),
         }
         .expect("records serialize");
@@ -531,6 +570,11 @@ impl State {
         rows.extend(self.actors.keys().map(|id| self.row("actor", id)));
         rows.extend(self.keys.keys().map(|id| self.row("key", id)));
         rows.extend(self.incidents.keys().map(|id| self.row("incident", id)));
+        let a = &self.agreements;
+        rows.extend(a.settlements.keys().map(|id| self.row("settlement", id)));
+        rows.extend(a.corridors.keys().map(|id| self.row("corridor", id)));
+        rows.extend(a.windows.keys().map(|id| self.row("window", id)));
+        rows.extend(a.declarations.keys().map(|id| self.row("declaration", id)));
         rows
     }
 }

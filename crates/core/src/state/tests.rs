@@ -366,3 +366,534 @@ proptest! {
         prop_assert_eq!(rows.len(), h.state.actors.len() + h.state.keys.len() + h.state.incidents.len());
     }
 }
+
+// ------------------------------------------------------------------ agreements
+
+fn names(s: &str) -> Value {
+    json!({"en": s, "uk": s, "ru": s})
+}
+
+fn settlements() -> Value {
+    json!({"type": "settlement.import", "settlements": [
+        {"id": "borodianka", "names": {"en": "Borodianka", "uk": "Бородянка", "ru": "Бородянка"},
+         "location": {"lat_e7": 506451000, "lon_e7": 299220000}, "zone": "Europe/Kyiv"},
+        {"id": "berestianka", "names": {"en": "Berestianka", "uk": "Берестянка", "ru": "Берестянка"},
+         "location": {"lat_e7": 505900000, "lon_e7": 298300000}, "zone": "Europe/Kyiv"}]})
+}
+
+fn corridor_terms(complete: bool) -> Value {
+    let mut t = json!({
+        "names": names("Borodianka – Berestianka"),
+        "route": [[299220000, 506451000], [299000000, 506300000], [298300000, 505900000]],
+        "buffer_m": 500, "origin": "borodianka", "destination": "berestianka",
+        "checkpoints": [{"names": names("Checkpoint 1"), "location": {"lat_e7": 506300000, "lon_e7": 299000000}}],
+        "purpose": "evacuation", "binding_language": "uk"});
+    if complete {
+        t["who_may_leave"] = names("Civilians");
+        t["aid_may_enter"] = json!(true);
+        t["reception"] = names("School No. 1, Berestianka");
+        t["instructions"] = json!({"bring": names("Documents, water"), "gather": names("Central square"),
+            "if_suspended": names("Return to shelter")});
+    }
+    t
+}
+
+fn window_terms(start: &str, end: &str, guarantees: Value) -> Value {
+    json!({"start": start, "end": end, "required_parties": ["ua", "ru"], "guarantees": guarantees,
+           "start_local": {"local": "2022-03-05T10:00", "zone": "Europe/Moscow"}})
+}
+
+/// A log with the people, settlements, a complete corridor and a window `w1` proposed by the
+/// intermediary for 5 March 2022, 07:00–17:00 UTC, with both guarantees.
+fn agreement_log() -> Harness {
+    let mut h = Harness::new();
+    h.submit(&kp(3), "ua/admin", register("ua/c", "coordinator", &kp(10)))
+        .unwrap();
+    h.submit(&kp(4), "ru/admin", register("ru/c", "coordinator", &kp(11)))
+        .unwrap();
+    h.submit(&kp(1), "icrc/admin", settlements()).unwrap();
+    h.submit(
+        &kp(1),
+        "icrc/admin",
+        json!({"type": "corridor.propose", "corridor": "c1", "terms": corridor_terms(true)}),
+    )
+    .unwrap();
+    h.submit(
+        &kp(1),
+        "icrc/admin",
+        json!({"type": "window.propose", "window": "w1", "corridor": "c1", "corridor_version": 1,
+        "terms": window_terms("2022-03-05T07:00:00Z", "2022-03-05T17:00:00Z", json!({}))}),
+    )
+    .unwrap();
+    // Each party states its own guarantee: two amendments, each a new version.
+    for (key, actor, party, base) in [(10u8, "ua/c", "ua", 1), (11, "ru/c", "ru", 2)] {
+        let mut g = h.state.agreements.windows["w1"]
+            .latest()
+            .terms
+            .guarantees
+            .clone();
+        g.insert(
+            party.to_string(),
+            format!("{party} will not fire on the route"),
+        );
+        h.submit(&kp(key), actor, json!({"type": "window.amend", "window": "w1", "base_version": base, "corridor_version": 1,
+            "terms": window_terms("2022-03-05T07:00:00Z", "2022-03-05T17:00:00Z", serde_json::to_value(g).unwrap())})).unwrap();
+    }
+    h
+}
+
+fn hash(h: &Harness, w: &str) -> String {
+    h.state.agreements.windows[w].latest().hash.clone()
+}
+
+fn consent(w: &str, party: &str, hash: &str) -> Value {
+    json!({"type": "window.consent", "window": w, "party": party, "version_hash": hash})
+}
+
+fn status(h: &Harness, w: &str, at: &str) -> &'static str {
+    h.state.agreements.windows[w]
+        .status_at(at.parse().unwrap())
+        .unwrap()
+        .0
+        .as_str()
+}
+
+fn jump_to(h: &mut Harness, at: &str) {
+    let t: Timestamp = at.parse().unwrap();
+    h.now = t;
+}
+
+#[test]
+fn agreed_only_when_every_party_signed_the_same_version() {
+    let mut h = agreement_log();
+    let v3 = hash(&h, "w1");
+    h.submit(&kp(10), "ua/c", consent("w1", "ua", &v3)).unwrap();
+    assert_eq!(status(&h, "w1", "2022-03-04T00:00:00Z"), "proposed");
+    // An amendment voids the consent: a new version needs fresh consents.
+    let terms = h.state.agreements.windows["w1"].latest().terms.clone();
+    let mut t = serde_json::to_value(&terms).unwrap();
+    t["end"] = json!("2022-03-05T15:00:00Z");
+    h.submit(&kp(1), "icrc/admin", json!({"type": "window.amend", "window": "w1", "base_version": 3, "corridor_version": 1, "terms": t})).unwrap();
+    let v4 = hash(&h, "w1");
+    assert_ne!(v3, v4);
+    // A consent to the superseded version is refused; to the new one it counts.
+    assert_eq!(
+        h.submit(&kp(11), "ru/c", consent("w1", "ru", &v3))
+            .unwrap_err()
+            .code(),
+        "superseded-version"
+    );
+    h.submit(&kp(11), "ru/c", consent("w1", "ru", &v4)).unwrap();
+    assert_eq!(
+        status(&h, "w1", "2022-03-04T00:00:00Z"),
+        "proposed",
+        "ua's consent was to version 3"
+    );
+    h.submit(&kp(10), "ua/c", consent("w1", "ua", &v4)).unwrap();
+    assert_eq!(
+        h.submit(&kp(10), "ua/c", consent("w1", "ua", &v4))
+            .unwrap_err()
+            .code(),
+        "already-consented"
+    );
+    // Statuses at frozen instants, live and on replay.
+    let replayed = h.replay();
+    for (at, want) in [
+        ("2022-03-03T14:49:00Z", None),
+        ("2022-03-05T06:59:59Z", Some("agreed")),
+        ("2022-03-05T07:00:00Z", Some("active")),
+        ("2022-03-05T14:59:59Z", Some("active")),
+        ("2022-03-05T15:00:00Z", Some("completed")),
+    ] {
+        let t: Timestamp = at.parse().unwrap();
+        let live = h.state.agreements.windows["w1"]
+            .status_at(t)
+            .map(|s| s.0.as_str());
+        let again = replayed.agreements.windows["w1"]
+            .status_at(t)
+            .map(|s| s.0.as_str());
+        assert_eq!(live, want, "at {at}");
+        assert_eq!(again, want, "replayed at {at}");
+    }
+    // Earlier, between the versions, the window was proposed under version 3.
+    let v3_time = h.state.agreements.windows["w1"].versions[2].at_time.clone();
+    assert_eq!(status(&h, "w1", &v3_time), "proposed");
+    assert_eq!(replayed, h.state);
+}
+
+#[test]
+fn consent_rules() {
+    let mut h = agreement_log();
+    let v = hash(&h, "w1");
+    // The intermediary never consents for a party.
+    assert_eq!(
+        h.submit(&kp(1), "icrc/admin", consent("w1", "ua", &v))
+            .unwrap_err()
+            .code(),
+        "intermediary-cannot-act-for-party"
+    );
+    // A coordinator consents only for their own party.
+    assert_eq!(
+        h.submit(&kp(10), "ua/c", consent("w1", "ru", &v))
+            .unwrap_err()
+            .code(),
+        "not-your-party"
+    );
+    assert_eq!(
+        h.submit(&kp(10), "ua/c", consent("w1", "ua", "bm90IGEgaGFzaA=="))
+            .unwrap_err()
+            .code(),
+        "unknown-version"
+    );
+    assert_eq!(
+        h.submit(&kp(10), "ua/c", consent("nope", "ua", &v))
+            .unwrap_err()
+            .code(),
+        "unknown-window"
+    );
+    // Only a party states its own guarantee.
+    let mut t = serde_json::to_value(&h.state.agreements.windows["w1"].latest().terms).unwrap();
+    t["guarantees"]["ru"] = json!("ru promises something else");
+    let e = h.submit(&kp(10), "ua/c", json!({"type": "window.amend", "window": "w1", "base_version": 3, "corridor_version": 1, "terms": t})).unwrap_err();
+    assert_eq!(e.code(), "guarantee-of-another-party");
+    let e = h.submit(&kp(10), "ua/c", json!({"type": "window.amend", "window": "w1", "base_version": 2, "corridor_version": 1, "terms": window_terms("2022-03-05T07:00:00Z", "2022-03-05T17:00:00Z", json!({}))})).unwrap_err();
+    assert_eq!(e.code(), "stale-version");
+}
+
+#[test]
+fn completeness_gate() {
+    let mut h = Harness::new();
+    h.submit(&kp(3), "ua/admin", register("ua/c", "coordinator", &kp(10)))
+        .unwrap();
+    h.submit(&kp(1), "icrc/admin", settlements()).unwrap();
+    h.submit(
+        &kp(10),
+        "ua/c",
+        json!({"type": "corridor.propose", "corridor": "c1", "terms": corridor_terms(false)}),
+    )
+    .unwrap();
+    h.submit(&kp(10), "ua/c", json!({"type": "window.propose", "window": "w1", "corridor": "c1", "corridor_version": 1,
+        "terms": window_terms("2022-03-05T07:00:00Z", "2022-03-05T17:00:00Z", json!({"ua": "we hold fire"}))})).unwrap();
+    let e = h
+        .submit(&kp(10), "ua/c", consent("w1", "ua", &hash(&h, "w1")))
+        .unwrap_err();
+    assert_eq!(e.code(), "incomplete-proposal");
+    let msg = e.to_string();
+    for m in [
+        "who_may_leave",
+        "aid_may_enter",
+        "reception",
+        "instructions",
+        "guarantee of ru",
+    ] {
+        assert!(msg.contains(m), "{msg} names {m}");
+    }
+}
+
+#[test]
+fn proposal_rules() {
+    let mut h = Harness::new();
+    h.submit(&kp(3), "ua/admin", register("ua/c", "coordinator", &kp(10)))
+        .unwrap();
+    h.submit(&kp(1), "icrc/admin", settlements()).unwrap();
+    let propose =
+        |terms: Value| json!({"type": "corridor.propose", "corridor": "c1", "terms": terms});
+    let mut t = corridor_terms(true);
+    t["buffer_m"] = json!(20);
+    assert_eq!(
+        h.submit(&kp(10), "ua/c", propose(t)).unwrap_err().code(),
+        "buffer-out-of-range"
+    );
+    let mut t = corridor_terms(true);
+    t["route"] = json!([[299220000, 506451000], [299220000, 506451000]]);
+    assert_eq!(
+        h.submit(&kp(10), "ua/c", propose(t)).unwrap_err().code(),
+        "invalid-geometry"
+    );
+    let mut t = corridor_terms(true);
+    t["route"] = json!([[2992200000i64, 506451000], [1, 2]]);
+    assert_eq!(
+        h.submit(&kp(10), "ua/c", propose(t)).unwrap_err().code(),
+        "invalid-geometry"
+    );
+    let mut t = corridor_terms(true);
+    t["route"] = json!([[0, 0], [300000000, 0]]);
+    assert_eq!(
+        h.submit(&kp(10), "ua/c", propose(t)).unwrap_err().code(),
+        "invalid-geometry",
+        "3300 km is over the length limit"
+    );
+    let mut t = corridor_terms(true);
+    t["destination"] = json!("atlantis");
+    assert_eq!(
+        h.submit(&kp(10), "ua/c", propose(t)).unwrap_err().code(),
+        "unknown-settlement"
+    );
+    // Settlements are the intermediary's to import.
+    assert_eq!(
+        h.submit(&kp(10), "ua/c", settlements()).unwrap_err().code(),
+        "role-not-allowed"
+    );
+    h.submit(&kp(10), "ua/c", propose(corridor_terms(true)))
+        .unwrap();
+    let window = |start: &str, end: &str| {
+        json!({"type": "window.propose", "window": "w9", "corridor": "c1", "corridor_version": 1,
+        "terms": window_terms(start, end, json!({}))})
+    };
+    assert_eq!(
+        h.submit(
+            &kp(10),
+            "ua/c",
+            window("2022-03-05T17:00:00Z", "2022-03-05T07:00:00Z")
+        )
+        .unwrap_err()
+        .code(),
+        "end-before-start"
+    );
+    assert_eq!(
+        h.submit(
+            &kp(10),
+            "ua/c",
+            window("2022-03-01T07:00:00Z", "2022-03-01T17:00:00Z")
+        )
+        .unwrap_err()
+        .code(),
+        "window-in-past"
+    );
+    assert_eq!(
+        h.submit(
+            &kp(10),
+            "ua/c",
+            window("2022-03-05T07:00:00Z", "2022-03-09T07:00:00Z")
+        )
+        .unwrap_err()
+        .code(),
+        "window-too-long"
+    );
+    let mut w = window("2022-03-05T07:00:00Z", "2022-03-05T17:00:00Z");
+    w["terms"]["start_local"]["zone"] = json!("Europe/Atlantis");
+    assert_eq!(
+        h.submit(&kp(10), "ua/c", w).unwrap_err().code(),
+        "unknown-zone"
+    );
+    // Settlement import is idempotent: the same data again changes nothing.
+    let before = h.state.agreements.settlements.clone();
+    h.submit(&kp(1), "icrc/admin", settlements()).unwrap();
+    assert_eq!(h.state.agreements.settlements, before);
+    assert_eq!(h.replay(), h.state);
+}
+
+fn agree(h: &mut Harness, w: &str) {
+    let v = hash(h, w);
+    h.submit(&kp(10), "ua/c", consent(w, "ua", &v)).unwrap();
+    h.submit(&kp(11), "ru/c", consent(w, "ru", &v)).unwrap();
+}
+
+#[test]
+fn lifecycle_withdraw_suspend_resume_expire() {
+    let mut h = agreement_log();
+    agree(&mut h, "w1");
+    // No two agreed windows on one corridor overlap.
+    let g = json!({"ua": "ua holds fire", "ru": "ru holds fire"});
+    h.submit(&kp(10), "ua/c", json!({"type": "window.propose", "window": "w2", "corridor": "c1", "corridor_version": 1,
+        "terms": window_terms("2022-03-05T16:00:00Z", "2022-03-05T20:00:00Z", json!({"ua": "ua holds fire"}))})).unwrap();
+    let mut t = window_terms("2022-03-05T16:00:00Z", "2022-03-05T20:00:00Z", g.clone());
+    t["guarantees"] = g;
+    h.submit(&kp(11), "ru/c", json!({"type": "window.amend", "window": "w2", "base_version": 1, "corridor_version": 1, "terms": t})).unwrap();
+    let v2 = hash(&h, "w2");
+    h.submit(&kp(10), "ua/c", consent("w2", "ua", &v2)).unwrap();
+    assert_eq!(
+        h.submit(&kp(11), "ru/c", consent("w2", "ru", &v2))
+            .unwrap_err()
+            .code(),
+        "overlapping-window"
+    );
+    // The proposer may cancel only before any consent.
+    assert_eq!(
+        h.submit(
+            &kp(10),
+            "ua/c",
+            json!({"type": "window.cancel", "window": "w2", "reason": "overlap"})
+        )
+        .unwrap_err()
+        .code(),
+        "has-consents"
+    );
+    // Withdrawal before the start is final.
+    h.submit(
+        &kp(10),
+        "ua/c",
+        json!({"type": "window.withdraw", "window": "w2", "party": "ua", "reason": "overlaps w1"}),
+    )
+    .unwrap();
+    assert_eq!(status(&h, "w2", "2022-03-05T10:00:00Z"), "withdrawn");
+    assert_eq!(
+        h.submit(&kp(10), "ua/c", consent("w2", "ua", &v2))
+            .unwrap_err()
+            .code(),
+        "window-closed"
+    );
+    // Inside w1: withdrawal is too late; suspension works and needs every party to resume.
+    jump_to(&mut h, "2022-03-05T08:00:00Z");
+    assert_eq!(
+        h.submit(
+            &kp(11),
+            "ru/c",
+            json!({"type": "window.withdraw", "window": "w1", "party": "ru", "reason": "late"})
+        )
+        .unwrap_err()
+        .code(),
+        "withdrawal-after-start"
+    );
+    let v1 = hash(&h, "w1");
+    assert_eq!(
+        h.submit(
+            &kp(10),
+            "ua/c",
+            json!({"type": "window.resume", "window": "w1", "party": "ua", "version_hash": v1})
+        )
+        .unwrap_err()
+        .code(),
+        "not-suspended"
+    );
+    h.submit(&kp(10), "ua/c", json!({"type": "window.suspend", "window": "w1", "party": "ua", "reason": "shelling at the gathering point"})).unwrap();
+    let now = crate::time::format_log_time(h.state.last_time);
+    assert_eq!(status(&h, "w1", &now), "suspended");
+    assert_eq!(
+        h.state.agreements.windows["w1"]
+            .status_at(h.state.last_time)
+            .unwrap()
+            .1
+            .as_deref(),
+        Some("shelling at the gathering point")
+    );
+    h.submit(
+        &kp(10),
+        "ua/c",
+        json!({"type": "window.resume", "window": "w1", "party": "ua", "version_hash": v1}),
+    )
+    .unwrap();
+    let now = crate::time::format_log_time(h.state.last_time);
+    assert_eq!(
+        status(&h, "w1", &now),
+        "suspended",
+        "resume without every party"
+    );
+    h.submit(
+        &kp(11),
+        "ru/c",
+        json!({"type": "window.resume", "window": "w1", "party": "ru", "version_hash": v1}),
+    )
+    .unwrap();
+    let now = crate::time::format_log_time(h.state.last_time);
+    assert_eq!(status(&h, "w1", &now), "active");
+    assert_eq!(status(&h, "w1", "2022-03-05T17:00:00Z"), "completed");
+    // A window never agreed expires at its start.
+    h.submit(
+        &kp(1),
+        "icrc/admin",
+        json!({"type": "window.propose", "window": "w3", "corridor": "c1", "corridor_version": 1,
+        "terms": window_terms("2022-03-06T07:00:00Z", "2022-03-06T09:00:00Z", json!({}))}),
+    )
+    .unwrap();
+    assert_eq!(status(&h, "w3", "2022-03-06T06:00:00Z"), "proposed");
+    assert_eq!(status(&h, "w3", "2022-03-06T07:00:00Z"), "expired");
+    h.submit(
+        &kp(1),
+        "icrc/admin",
+        json!({"type": "window.cancel", "window": "w3", "reason": "no longer needed"}),
+    )
+    .unwrap();
+    assert_eq!(status(&h, "w3", "2022-03-06T06:00:00Z"), "cancelled");
+    assert_eq!(h.replay(), h.state);
+}
+
+#[test]
+fn declarations_stay_a_partys_own_statement() {
+    let mut h = agreement_log();
+    h.submit(&kp(11), "ru/c", json!({"type": "declaration.publish", "declaration": "d1", "corridor": "c1",
+        "start": "2022-03-05T07:00:00Z", "text": names("We will observe a ceasefire on this route from 10:00 Moscow time")})).unwrap();
+    let d = &h.state.agreements.declarations["d1"];
+    assert_eq!(d.party, "ru");
+    assert_eq!(
+        h.state.agreements.windows.len(),
+        1,
+        "a declaration never becomes a window"
+    );
+    assert_eq!(
+        h.submit(
+            &kp(1),
+            "icrc/admin",
+            json!({"type": "declaration.publish", "declaration": "d2",
+        "start": "2022-03-05T07:00:00Z", "text": names("x")})
+        )
+        .unwrap_err()
+        .code(),
+        "role-not-allowed"
+    );
+}
+
+#[test]
+fn a_compromised_key_s_consent_stops_counting() {
+    let mut h = agreement_log();
+    let since = crate::time::format_log_time(h.now);
+    agree(&mut h, "w1");
+    assert_eq!(status(&h, "w1", "2022-03-05T06:00:00Z"), "agreed");
+    h.submit(&kp(4), "ru/admin", json!({"type": "key.revoke", "key": kp(11).public().id(), "reason": "captured", "compromised_since": since})).unwrap();
+    assert_eq!(
+        status(&h, "w1", "2022-03-05T06:00:00Z"),
+        "proposed",
+        "ru must consent again with a good key"
+    );
+    h.submit(
+        &kp(4),
+        "ru/admin",
+        json!({"type": "key.register", "actor": "ru/c", "key": kp(12).public().id()}),
+    )
+    .unwrap();
+    let v = hash(&h, "w1");
+    h.submit(&kp(12), "ru/c", consent("w1", "ru", &v)).unwrap();
+    assert_eq!(status(&h, "w1", "2022-03-05T06:00:00Z"), "agreed");
+    assert_eq!(h.replay(), h.state);
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(32))]
+    /// Random sequences of valid and invalid agreement commands, with the clock jumping across
+    /// window boundaries, give the same state live and on replay; refusals change nothing.
+    #[test]
+    fn agreements_live_equals_replay(steps in proptest::collection::vec((0u8..8, 0u8..3, 0u8..3, 0u32..14), 1..30)) {
+        let mut h = agreement_log();
+        let actors = [("ua/c", 10u8, "ua"), ("ru/c", 11, "ru"), ("icrc/admin", 1, "ua")];
+        for (what, who, w, hours) in steps {
+            let (actor, key, party) = actors[who as usize];
+            let wid = ["w1", "w2", "w3"][w as usize];
+            let current = h.state.agreements.windows.get(wid).map(|x| x.latest().hash.clone()).unwrap_or_default();
+            let g = json!({"ua": "ua holds fire", "ru": "ru holds fire"});
+            let body = match what {
+                0 => consent(wid, party, &current),
+                1 => json!({"type": "window.propose", "window": wid, "corridor": "c1", "corridor_version": 1,
+                    "terms": window_terms("2022-03-05T12:00:00Z", "2022-03-05T20:00:00Z", json!({}))}),
+                2 => json!({"type": "window.withdraw", "window": wid, "party": party, "reason": "r"}),
+                3 => json!({"type": "window.suspend", "window": wid, "party": party, "reason": "r"}),
+                4 => json!({"type": "window.resume", "window": wid, "party": party, "version_hash": current}),
+                5 => json!({"type": "window.cancel", "window": wid, "reason": "r"}),
+                6 => json!({"type": "window.amend", "window": wid, "base_version": h.state.agreements.windows.get(wid).map_or(1, |x| x.latest().version), "corridor_version": 1,
+                    "terms": window_terms("2022-03-05T09:00:00Z", "2022-03-05T13:00:00Z", g[party].clone().as_str().map(|s| json!({party: s})).unwrap_or(json!({})))}),
+                _ => { h.tick(i64::from(hours) * 3600); continue; }
+            };
+            let before = h.state.clone();
+            if h.submit(&kp(key), actor, body).is_err() {
+                prop_assert_eq!(&h.state, &before);
+            }
+        }
+        let replayed = h.replay();
+        prop_assert_eq!(&replayed, &h.state);
+        for hour in 0..72 {
+            let t = Timestamp::from_second(1_646_319_000 + hour * 3600).unwrap();
+            for (id, w) in &h.state.agreements.windows {
+                prop_assert_eq!(w.status_at(t), replayed.agreements.windows[id].status_at(t));
+            }
+        }
+    }
+}

@@ -1,0 +1,159 @@
+//! Local time, done carefully.
+//!
+//! In March 2022 corridors failed partly because opening times were announced in different time
+//! zones. Signed commands therefore carry instants in UTC only; people state and read times in
+//! their own zones, and this module converts between the two with the tz database compiled into
+//! the binary (jiff's bundled copy), so results never depend on the host. A local time that
+//! does not exist (in a DST gap) is an error; one that exists twice (in a DST fold) is an error
+//! unless the offset is given.
+
+use jiff::Timestamp;
+use jiff::civil::DateTime;
+use jiff::tz::{AmbiguousOffset, Offset, TimeZone};
+
+use crate::Rejection;
+
+/// Look up an IANA zone in the embedded database.
+pub fn zone(name: &str) -> Result<TimeZone, Rejection> {
+    TimeZone::get(name)
+        .map_err(|_| Rejection::rule("unknown-zone", format!("{name:?} is not an IANA time zone")))
+}
+
+/// Resolve a local date-time in `zone_name` to an instant. `offset` (e.g. "+03:00")
+/// disambiguates a fold and must match the zone's offset at that time.
+pub fn resolve(local: &str, zone_name: &str, offset: Option<&str>) -> Result<Timestamp, Rejection> {
+    let tz = zone(zone_name)?;
+    let dt: DateTime = local.parse().map_err(|e| {
+        Rejection::invalid(
+            "local",
+            format!("{local:?} is not a local date-time like 2022-03-05T10:00: {e}"),
+        )
+    })?;
+    let amb = tz.to_ambiguous_timestamp(dt);
+    let wanted: Option<Offset> = match offset {
+        None => None,
+        Some(o) => Some(parse_offset(o)?),
+    };
+    let chosen = match (amb.offset(), wanted) {
+        (AmbiguousOffset::Unambiguous { offset }, None) => offset,
+        (AmbiguousOffset::Unambiguous { offset }, Some(w)) if w == offset => offset,
+        (AmbiguousOffset::Unambiguous { offset }, Some(w)) => {
+            return Err(Rejection::rule(
+                "offset-mismatch",
+                format!("{local} in {zone_name} has offset {offset}, not {w}"),
+            ));
+        }
+        (AmbiguousOffset::Gap { before, after }, _) => {
+            return Err(Rejection::rule(
+                "local-time-in-gap",
+                format!(
+                    "{local} does not exist in {zone_name}: the clocks jump from {before} to {after} (daylight saving time)"
+                ),
+            ));
+        }
+        (AmbiguousOffset::Fold { before, after }, None) => {
+            return Err(Rejection::rule(
+                "local-time-ambiguous",
+                format!(
+                    "{local} happens twice in {zone_name} (clocks go back from {before} to {after}); give the offset"
+                ),
+            ));
+        }
+        (AmbiguousOffset::Fold { before, after }, Some(w)) if w == before || w == after => w,
+        (AmbiguousOffset::Fold { before, after }, Some(w)) => {
+            return Err(Rejection::rule(
+                "offset-mismatch",
+                format!("{local} in {zone_name} is either {before} or {after}, not {w}"),
+            ));
+        }
+    };
+    chosen
+        .to_timestamp(dt)
+        .map_err(|e| Rejection::invalid("local", e.to_string()))
+}
+
+fn parse_offset(text: &str) -> Result<Offset, Rejection> {
+    let bad = || Rejection::invalid("offset", format!("{text:?} is not an offset like +03:00"));
+    let (sign, rest) = match text.as_bytes().first() {
+        Some(b'+') => (1, &text[1..]),
+        Some(b'-') => (-1, &text[1..]),
+        _ => return Err(bad()),
+    };
+    let (h, m) = rest.split_once(':').ok_or_else(bad)?;
+    let h: i32 = h.parse().map_err(|_| bad())?;
+    let m: i32 = m.parse().map_err(|_| bad())?;
+    Offset::from_seconds(sign * (h * 3600 + m * 60)).map_err(|_| bad())
+}
+
+/// An instant as shown in a zone: RFC 3339 with that zone's offset at that instant.
+pub fn show(ts: Timestamp, zone_name: &str) -> Result<String, Rejection> {
+    let tz = zone(zone_name)?;
+    Ok(ts.to_zoned(tz).strftime("%Y-%m-%dT%H:%M:%S%:z").to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ten_moscow_time_on_5_march_2022() {
+        let t = resolve("2022-03-05T10:00", "Europe/Moscow", None).unwrap();
+        assert_eq!(t.to_string(), "2022-03-05T07:00:00Z");
+        assert_eq!(show(t, "Europe/Kyiv").unwrap(), "2022-03-05T09:00:00+02:00");
+        assert_eq!(
+            show(t, "Europe/Moscow").unwrap(),
+            "2022-03-05T10:00:00+03:00"
+        );
+    }
+
+    #[test]
+    fn kyiv_moves_to_summer_time_on_27_march_2022() {
+        let before: Timestamp = "2022-03-26T12:00:00Z".parse().unwrap();
+        let after: Timestamp = "2022-03-28T12:00:00Z".parse().unwrap();
+        assert!(show(before, "Europe/Kyiv").unwrap().ends_with("+02:00"));
+        assert!(show(after, "Europe/Kyiv").unwrap().ends_with("+03:00"));
+        // 03:30 on 27 March 2022 does not exist in Kyiv (03:00 -> 04:00).
+        assert_eq!(
+            resolve("2022-03-27T03:30", "Europe/Kyiv", None)
+                .unwrap_err()
+                .code(),
+            "local-time-in-gap"
+        );
+    }
+
+    #[test]
+    fn a_fold_needs_the_offset() {
+        // 30 October 2022: Kyiv clocks go back from 04:00 to 03:00.
+        assert_eq!(
+            resolve("2022-10-30T03:30", "Europe/Kyiv", None)
+                .unwrap_err()
+                .code(),
+            "local-time-ambiguous"
+        );
+        let first = resolve("2022-10-30T03:30", "Europe/Kyiv", Some("+03:00")).unwrap();
+        let second = resolve("2022-10-30T03:30", "Europe/Kyiv", Some("+02:00")).unwrap();
+        assert_eq!(second.as_second() - first.as_second(), 3600);
+        assert_eq!(
+            resolve("2022-10-30T03:30", "Europe/Kyiv", Some("+05:00"))
+                .unwrap_err()
+                .code(),
+            "offset-mismatch"
+        );
+    }
+
+    #[test]
+    fn unknown_zone_is_refused() {
+        assert_eq!(
+            resolve("2022-03-05T10:00", "Europe/Atlantis", None)
+                .unwrap_err()
+                .code(),
+            "unknown-zone"
+        );
+        assert_eq!(
+            show(Timestamp::UNIX_EPOCH, "Mars/Olympus")
+                .unwrap_err()
+                .code(),
+            "unknown-zone"
+        );
+    }
+}
