@@ -18,10 +18,12 @@ pub mod entry;
 pub mod envelope;
 pub mod error;
 pub mod genesis;
+pub mod hxl;
 pub mod localtime;
 pub mod receipt;
 pub mod state;
 pub mod time;
+pub mod views;
 
 pub use corridor_merkle as merkle;
 pub use error::Rejection;

@@ -9,15 +9,19 @@
 //! - `GET /v1/log/proof/inclusion?index=&size=`, `GET /v1/log/proof/consistency?from=&to=`;
 //! - `GET /healthz`, `GET /readyz`, `GET /metrics`, `GET /v1/openapi.json`.
 //!
-//! Every error is an RFC 9457 problem document (see [`crate::problem`]). On a simulated clock
-//! every reply carries a `Corridor-Clock: simulated` header, so an exercise is never mistaken for
-//! the real thing.
+//! Every error is an RFC 9457 problem document (see [`crate::problem`]), including a bad query
+//! string (`invalid-query`), an unknown path (`not-found`), a wrong method (`method-not-allowed`)
+//! and a request body that cannot be read (`body-unreadable`). On a simulated clock every reply
+//! carries a `Corridor-Clock: simulated` header, so an exercise is never mistaken for the real
+//! thing.
 
 use std::net::SocketAddr;
+use std::pin::Pin;
 use std::sync::{Arc, OnceLock};
 
-use axum::body::{Body, to_bytes};
-use axum::extract::{ConnectInfo, Query, Request, State};
+use axum::body::{Body, HttpBody};
+use axum::extract::{ConnectInfo, FromRequestParts, Query, Request, State};
+use axum::http::request::Parts;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
@@ -29,6 +33,7 @@ use corridor_core::envelope::SignedCommand;
 use corridor_core::merkle::ProofError;
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
 use serde::Deserialize;
+use serde::de::DeserializeOwned;
 use serde_json::json;
 
 use crate::log::{Log, SubmitError};
@@ -68,6 +73,20 @@ pub fn router(log: Shared) -> Router {
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(readyz))
         .route("/metrics", get(|| async { metrics_handle().render() }))
+        .merge(crate::queries::routes())
+        // After every route: it applies to the routes already added. axum keeps the `Allow`
+        // header on the reply.
+        .method_not_allowed_fallback(|req: Request| async move {
+            Problem::new(
+                StatusCode::METHOD_NOT_ALLOWED,
+                "method-not-allowed",
+                format!(
+                    "{} is not allowed on {}; see /v1/openapi.json",
+                    req.method(),
+                    req.uri().path()
+                ),
+            )
+        })
         .fallback(|| async {
             Problem::new(
                 StatusCode::NOT_FOUND,
@@ -120,9 +139,7 @@ async fn submit(State(log): State<Shared>, req: Request) -> Result<Response, Pro
     if declared.is_some_and(|n| n > MAX_BODY) {
         return Err(too_large());
     }
-    let bytes = to_bytes(req.into_body(), MAX_BODY)
-        .await
-        .map_err(|_| too_large())?;
+    let bytes = read_body(req.into_body(), too_large).await?;
     let origin = log.origin().to_string();
     // Signature checks are CPU work; run them off the async workers so all cores share them.
     let parsed = tokio::task::spawn_blocking(move || SignedCommand::parse(&bytes, &origin))
@@ -148,6 +165,29 @@ async fn submit(State(log): State<Shared>, req: Request) -> Result<Response, Pro
             format!("nothing was written; resend the same bytes later ({why})"),
         )),
     }
+}
+
+/// Read a request body of at most [`MAX_BODY`] bytes (whatever the framing: a lying or absent
+/// Content-Length is caught by counting), telling a body over the limit (`too_large`) apart
+/// from one that could not be read at all (broken chunked framing, a client that hung up).
+async fn read_body(mut body: Body, too_large: impl Fn() -> Problem) -> Result<Vec<u8>, Problem> {
+    let mut buf = Vec::new();
+    while let Some(frame) = std::future::poll_fn(|cx| Pin::new(&mut body).poll_frame(cx)).await {
+        let frame = frame.map_err(|e| {
+            Problem::new(
+                StatusCode::BAD_REQUEST,
+                "body-unreadable",
+                format!("the request body could not be read: {e}"),
+            )
+        })?;
+        if let Ok(data) = frame.into_data() {
+            if buf.len() + data.len() > MAX_BODY {
+                return Err(too_large());
+            }
+            buf.extend_from_slice(&data);
+        }
+    }
+    Ok(buf)
 }
 
 async fn checkpoint(State(log): State<Shared>) -> Result<Response, Problem> {
@@ -184,6 +224,32 @@ async fn head(State(log): State<Shared>) -> Result<Response, Problem> {
     .into_response())
 }
 
+/// A query string, like axum's [`Query`], but refused with an `invalid-query` problem document
+/// instead of axum's plain-text rejection, so clients see one error format everywhere.
+struct Params<T>(T);
+
+impl<S, T> FromRequestParts<S> for Params<T>
+where
+    S: Send + Sync,
+    T: DeserializeOwned,
+{
+    type Rejection = Problem;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Problem> {
+        match Query::<T>::from_request_parts(parts, state).await {
+            Ok(Query(v)) => Ok(Params(v)),
+            Err(e) => Err(Problem::new(
+                StatusCode::BAD_REQUEST,
+                "invalid-query",
+                format!(
+                    "{}; the parameters are unsigned integers, see /v1/openapi.json",
+                    e.body_text()
+                ),
+            )),
+        }
+    }
+}
+
 #[derive(Deserialize)]
 struct Range {
     start: u64,
@@ -212,7 +278,7 @@ fn storage(e: corridor_storage::DbError) -> Problem {
     )
 }
 
-async fn leaves(State(log): State<Shared>, Query(r): Query<Range>) -> Result<Response, Problem> {
+async fn leaves(State(log): State<Shared>, Params(r): Params<Range>) -> Result<Response, Problem> {
     check_range(&r, log.with_tree(|t| t.size()))?;
     let entries = log.db().entries(r.start, r.end).await.map_err(storage)?;
     let leaves: Vec<_> = entries
@@ -230,7 +296,7 @@ async fn leaves(State(log): State<Shared>, Query(r): Query<Range>) -> Result<Res
 
 async fn entries(
     State(log): State<Shared>,
-    Query(r): Query<Range>,
+    Params(r): Params<Range>,
     req: Request<Body>,
 ) -> Result<Response, Problem> {
     let local = req
@@ -262,7 +328,7 @@ struct InclusionQuery {
 
 async fn inclusion(
     State(log): State<Shared>,
-    Query(q): Query<InclusionQuery>,
+    Params(q): Params<InclusionQuery>,
 ) -> Result<Response, Problem> {
     let (proof, leaf) = log
         .with_tree(|t| {
@@ -287,7 +353,7 @@ struct ConsistencyQuery {
 
 async fn consistency(
     State(log): State<Shared>,
-    Query(q): Query<ConsistencyQuery>,
+    Params(q): Params<ConsistencyQuery>,
 ) -> Result<Response, Problem> {
     let proof = log
         .with_tree(|t| t.consistency_proof(q.from, q.to))

@@ -314,6 +314,8 @@ async fn sequencer(
                         waiting.push((reply, Pending::Duplicate(Box::new(e))));
                     }
                     Ok(_) => {
+                        metrics::counter!("corridor_commands_rejected_total", "code" => "command-id-conflict")
+                            .increment(1);
                         let _ =
                             reply.send(Err(SubmitError::Rejected(Rejection::CommandIdConflict {
                                 actor: cmd.actor,

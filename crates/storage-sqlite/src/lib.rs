@@ -89,6 +89,12 @@ impl Sqlite {
     }
 }
 
+fn stored_row((kind, id, body): (String, String, String)) -> Result<StoredRow, DbError> {
+    let body = serde_json::from_str(&body)
+        .map_err(|e| DbError::Corrupt(format!("projection {kind}/{id}: {e}")))?;
+    Ok(StoredRow { kind, id, body })
+}
+
 fn to_i64(n: u64) -> i64 {
     i64::try_from(n).unwrap_or(i64::MAX)
 }
@@ -265,13 +271,28 @@ impl Database for Sqlite {
                 .fetch_all(&self.pool)
                 .await
                 .map_err(backend)?;
-        rows.into_iter()
-            .map(|(kind, id, body)| {
-                let body = serde_json::from_str(&body)
-                    .map_err(|e| DbError::Corrupt(format!("projection {kind}/{id}: {e}")))?;
-                Ok(StoredRow { kind, id, body })
-            })
-            .collect()
+        rows.into_iter().map(stored_row).collect()
+    }
+
+    async fn projection_rows_of(&self, kind: &str) -> Result<Vec<StoredRow>, DbError> {
+        let rows: Vec<(String, String, String)> =
+            sqlx::query_as("SELECT kind, id, body FROM projections WHERE kind = ? ORDER BY id")
+                .bind(kind)
+                .fetch_all(&self.pool)
+                .await
+                .map_err(backend)?;
+        rows.into_iter().map(stored_row).collect()
+    }
+
+    async fn projection_row(&self, kind: &str, id: &str) -> Result<Option<StoredRow>, DbError> {
+        let row: Option<(String, String, String)> =
+            sqlx::query_as("SELECT kind, id, body FROM projections WHERE kind = ? AND id = ?")
+                .bind(kind)
+                .bind(id)
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(backend)?;
+        row.map(stored_row).transpose()
     }
 
     async fn replace_projections(&self, rows: &[ProjectionRow]) -> Result<(), DbError> {

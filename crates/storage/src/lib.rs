@@ -94,6 +94,12 @@ pub trait Database: Send + Sync + 'static {
     /// Every projection row, ordered by (kind, id).
     async fn projection_rows(&self) -> Result<Vec<StoredRow>, DbError>;
 
+    /// Projection rows of one kind, ordered by id.
+    async fn projection_rows_of(&self, kind: &str) -> Result<Vec<StoredRow>, DbError>;
+
+    /// One projection row.
+    async fn projection_row(&self, kind: &str, id: &str) -> Result<Option<StoredRow>, DbError>;
+
     /// Replace all projection rows (used by `rebuild`), in one transaction.
     async fn replace_projections(&self, rows: &[ProjectionRow]) -> Result<(), DbError>;
 }

@@ -107,6 +107,13 @@ pub async fn run(db: &dyn Database) {
             },
         ]
     );
+    assert_eq!(db.projection_rows_of("incident").await.unwrap(), rows);
+    assert!(db.projection_rows_of("window").await.unwrap().is_empty());
+    assert_eq!(
+        db.projection_row("incident", "b").await.unwrap(),
+        Some(rows[1].clone())
+    );
+    assert_eq!(db.projection_row("incident", "nope").await.unwrap(), None);
     db.replace_projections(&[row("z", 9)]).await.unwrap();
     assert_eq!(db.projection_rows().await.unwrap().len(), 1);
 

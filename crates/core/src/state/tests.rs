@@ -897,3 +897,65 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn window_json_shows_utc_and_every_zone_across_dst() {
+    let mut h = agreement_log();
+    agree(&mut h, "w1");
+    let a = &h.state.agreements;
+    let at: Timestamp = "2022-03-05T08:00:00Z".parse().unwrap();
+    let v = crate::views::window(
+        &a.windows["w1"],
+        &a.settlements,
+        a.corridors.get("c1"),
+        &h.state.genesis,
+        at,
+    );
+    // "10:00 Europe/Moscow" on 5 March 2022: 07:00 UTC, 09:00 in Kyiv.
+    assert_eq!(v["start"], "2022-03-05T07:00:00Z");
+    assert_eq!(
+        v["local"]["Europe/Moscow"]["start"],
+        "2022-03-05T10:00:00+03:00"
+    );
+    assert_eq!(
+        v["local"]["Europe/Kyiv"]["start"],
+        "2022-03-05T09:00:00+02:00"
+    );
+    assert_eq!(v["status"], "active");
+    assert_eq!(v["consents"]["ru"]["consented"], true);
+    // A window across 27 March 2022 shows Kyiv's change from +02:00 to +03:00.
+    h.submit(
+        &kp(1),
+        "icrc/admin",
+        json!({"type": "window.propose", "window": "w-dst", "corridor": "c1", "corridor_version": 1,
+        "terms": window_terms("2022-03-26T20:00:00Z", "2022-03-27T08:00:00Z", json!({}))}),
+    )
+    .unwrap();
+    let a = &h.state.agreements;
+    let v = crate::views::window(
+        &a.windows["w-dst"],
+        &a.settlements,
+        a.corridors.get("c1"),
+        &h.state.genesis,
+        at,
+    );
+    assert_eq!(
+        v["local"]["Europe/Kyiv"]["start"],
+        "2022-03-26T22:00:00+02:00"
+    );
+    assert_eq!(
+        v["local"]["Europe/Kyiv"]["end"],
+        "2022-03-27T11:00:00+03:00"
+    );
+    assert_eq!(
+        v["local"]["Europe/Moscow"]["end"],
+        "2022-03-27T11:00:00+03:00"
+    );
+    let g = crate::views::corridors_geojson(
+        &[a.corridors["c1"].clone()],
+        &a.windows.values().cloned().collect::<Vec<_>>(),
+        at,
+    );
+    assert_eq!(g["features"][0]["properties"]["status"], "active");
+    assert_eq!(g["features"][0]["geometry"]["coordinates"][0][0], 29.922);
+}

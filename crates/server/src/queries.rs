@@ -1,0 +1,363 @@
+//! Queries over agreements: corridors, windows, settlements, declarations, GeoJSON, and a
+//! time-resolution helper for clients that must sign UTC instants.
+//!
+//! Records come from the projection tables (written with each entry, rebuildable from the log);
+//! statuses are computed here, at request time, as a pure function of the records and the
+//! instant asked about (default: the log's clock), so a window opens and closes without any new
+//! entry.
+//!
+//! Contract: `GET /v1/corridors`, `GET /v1/corridors/{id}`, `GET /v1/windows` with `status=`,
+//! `corridor=`, `party=`, `settlement=`, `at=`; `GET /v1/corridors.geojson`. `at` is an RFC 3339
+//! instant with an offset, or a local date-time with `zone=` (and `offset=` inside a DST fold).
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+use corridor_core::Rejection;
+use corridor_core::agreement::{Corridor, Declaration, Settlement, Window};
+use corridor_core::views;
+use jiff::Timestamp;
+use serde::Deserialize;
+use serde::de::DeserializeOwned;
+use serde_json::{Value, json};
+
+use crate::log::Log;
+use crate::problem::Problem;
+
+type Shared = Arc<Log>;
+
+/// The query routes.
+pub fn routes() -> Router<Shared> {
+    Router::new()
+        .route("/v1/corridors", get(corridors))
+        .route("/v1/corridors.geojson", get(geojson))
+        .route("/v1/corridors/{id}", get(corridor))
+        .route("/v1/windows", get(windows))
+        .route("/v1/settlements", get(settlements))
+        .route("/v1/declarations", get(declarations))
+        .route("/v1/time/resolve", get(resolve))
+}
+
+/// Filters shared by the list endpoints.
+#[derive(Debug, Default, Deserialize)]
+pub struct Filter {
+    status: Option<String>,
+    corridor: Option<String>,
+    party: Option<String>,
+    settlement: Option<String>,
+    at: Option<String>,
+    zone: Option<String>,
+    offset: Option<String>,
+    version: Option<u32>,
+}
+
+fn bad_query(r: Rejection) -> Problem {
+    Problem::new(StatusCode::BAD_REQUEST, r.code(), r.to_string())
+}
+
+fn query<T: DeserializeOwned + Default>(
+    q: Result<Query<T>, axum::extract::rejection::QueryRejection>,
+) -> Result<T, Problem> {
+    q.map(|Query(t)| t)
+        .map_err(|e| Problem::new(StatusCode::BAD_REQUEST, "invalid-query", e.body_text()))
+}
+
+/// An instant from `at` (RFC 3339 with offset, or local date-time with `zone`).
+fn instant(log: &Log, f: &Filter) -> Result<Timestamp, Problem> {
+    match (&f.at, &f.zone) {
+        (None, _) => Ok(log.clock().now()),
+        (Some(at), None) => at.parse::<Timestamp>().map_err(|e| {
+            Problem::new(
+                StatusCode::BAD_REQUEST,
+                "invalid-instant",
+                format!("at={at:?}: give an RFC 3339 instant with an offset (2022-03-05T10:00:00+03:00), or a local date-time with zone= ({e})"),
+            )
+        }),
+        (Some(at), Some(zone)) => {
+            corridor_core::localtime::resolve(at, zone, f.offset.as_deref()).map_err(bad_query)
+        }
+    }
+}
+
+fn storage(e: corridor_storage::DbError) -> Problem {
+    Problem::new(
+        StatusCode::SERVICE_UNAVAILABLE,
+        "storage-unavailable",
+        e.to_string(),
+    )
+}
+
+async fn load<T: DeserializeOwned>(log: &Log, kind: &str) -> Result<Vec<T>, Problem> {
+    let rows = log.db().projection_rows_of(kind).await.map_err(storage)?;
+    rows.into_iter()
+        .map(|r| {
+            serde_json::from_value(r.body).map_err(|e| {
+                Problem::new(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "projection-corrupt",
+                    format!("{kind}/{}: {e}; run `corridor rebuild`", r.id),
+                )
+            })
+        })
+        .collect()
+}
+
+struct World {
+    settlements: BTreeMap<String, Settlement>,
+    corridors: BTreeMap<String, Corridor>,
+    windows: Vec<Window>,
+}
+
+async fn world(log: &Log) -> Result<World, Problem> {
+    let settlements = load::<Settlement>(log, "settlement").await?;
+    let corridors = load::<Corridor>(log, "corridor").await?;
+    Ok(World {
+        settlements: settlements.into_iter().map(|s| (s.id.clone(), s)).collect(),
+        corridors: corridors.into_iter().map(|c| (c.id.clone(), c)).collect(),
+        windows: load::<Window>(log, "window").await?,
+    })
+}
+
+fn window_matches(w: &Window, world: &World, f: &Filter, at: Timestamp) -> bool {
+    let Some((status, _)) = w.status_at(at) else {
+        return false;
+    };
+    if f.at.is_some() && f.status.is_none() && status.as_str() != "active" {
+        // `at=` alone asks what was open then.
+        return false;
+    }
+    if f.status.as_deref().is_some_and(|s| s != status.as_str()) {
+        return false;
+    }
+    if f.corridor.as_deref().is_some_and(|c| c != w.corridor) {
+        return false;
+    }
+    let v = w.version_at(at).unwrap_or_else(|| w.latest());
+    if f.party
+        .as_deref()
+        .is_some_and(|p| !v.terms.required_parties.iter().any(|x| x == p))
+    {
+        return false;
+    }
+    if let Some(s) = &f.settlement {
+        let touches = world
+            .corridors
+            .get(&w.corridor)
+            .and_then(|c| c.versions.iter().find(|x| x.version == v.corridor_version))
+            .is_some_and(|cv| &cv.terms.origin == s || &cv.terms.destination == s);
+        if !touches {
+            return false;
+        }
+    }
+    true
+}
+
+const STATUSES: &[&str] = &[
+    "proposed",
+    "agreed",
+    "active",
+    "suspended",
+    "completed",
+    "withdrawn",
+    "cancelled",
+    "expired",
+];
+
+fn check_status(f: &Filter) -> Result<(), Problem> {
+    if let Some(s) = &f.status
+        && !STATUSES.contains(&s.as_str())
+    {
+        return Err(Problem::new(
+            StatusCode::BAD_REQUEST,
+            "invalid-query",
+            format!("status={s:?}: one of {}", STATUSES.join(", ")),
+        ));
+    }
+    Ok(())
+}
+
+async fn windows(
+    State(log): State<Shared>,
+    q: Result<Query<Filter>, axum::extract::rejection::QueryRejection>,
+) -> Result<Response, Problem> {
+    let f = query(q)?;
+    check_status(&f)?;
+    let at = instant(&log, &f)?;
+    let world = world(&log).await?;
+    let list: Vec<Value> = world
+        .windows
+        .iter()
+        .filter(|w| window_matches(w, &world, &f, at))
+        .map(|w| {
+            views::window(
+                w,
+                &world.settlements,
+                world.corridors.get(&w.corridor),
+                log.genesis(),
+                at,
+            )
+        })
+        .collect();
+    Ok(
+        Json(json!({"as_of": corridor_core::time::format_log_time(at), "windows": list}))
+            .into_response(),
+    )
+}
+
+fn corridor_summary(c: &Corridor, world: &World, log: &Log, at: Timestamp) -> Value {
+    let mut v = views::corridor_version(c, c.latest(), &world.settlements);
+    let mine: Vec<&Window> = world
+        .windows
+        .iter()
+        .filter(|w| w.corridor == c.id)
+        .collect();
+    v["status"] = json!(views::corridor_status(mine.iter().copied(), at));
+    v["windows"] = json!(
+        mine.iter()
+            .map(|w| views::window(w, &world.settlements, Some(c), log.genesis(), at))
+            .collect::<Vec<_>>()
+    );
+    v
+}
+
+async fn corridors(
+    State(log): State<Shared>,
+    q: Result<Query<Filter>, axum::extract::rejection::QueryRejection>,
+) -> Result<Response, Problem> {
+    let f = query(q)?;
+    check_status(&f)?;
+    let at = instant(&log, &f)?;
+    let world = world(&log).await?;
+    let list: Vec<Value> = world
+        .corridors
+        .values()
+        .filter(|c| {
+            let t = &c.latest().terms;
+            f.settlement
+                .as_deref()
+                .is_none_or(|s| t.origin == s || t.destination == s)
+        })
+        .filter(|c| {
+            if f.status.is_none() && f.party.is_none() {
+                return true;
+            }
+            world
+                .windows
+                .iter()
+                .any(|w| w.corridor == c.id && window_matches(w, &world, &f, at))
+        })
+        .map(|c| corridor_summary(c, &world, &log, at))
+        .collect();
+    Ok(
+        Json(json!({"as_of": corridor_core::time::format_log_time(at), "corridors": list}))
+            .into_response(),
+    )
+}
+
+async fn corridor(
+    State(log): State<Shared>,
+    Path(id): Path<String>,
+    q: Result<Query<Filter>, axum::extract::rejection::QueryRejection>,
+) -> Result<Response, Problem> {
+    let f = query(q)?;
+    let at = instant(&log, &f)?;
+    let world = world(&log).await?;
+    let c = world.corridors.get(&id).ok_or_else(|| {
+        Problem::new(
+            StatusCode::NOT_FOUND,
+            "unknown-corridor",
+            format!("no corridor {id:?}"),
+        )
+    })?;
+    let mut v = corridor_summary(c, &world, &log, at);
+    if let Some(n) = f.version {
+        let cv = c.versions.iter().find(|x| x.version == n).ok_or_else(|| {
+            Problem::new(
+                StatusCode::NOT_FOUND,
+                "unknown-version",
+                format!("corridor {id} has no version {n}"),
+            )
+        })?;
+        let old = views::corridor_version(c, cv, &world.settlements);
+        v = json!({"as_of": corridor_core::time::format_log_time(at), "corridor": old});
+        return Ok(Json(v).into_response());
+    }
+    v["as_of"] = json!(corridor_core::time::format_log_time(at));
+    Ok(Json(v).into_response())
+}
+
+async fn geojson(
+    State(log): State<Shared>,
+    q: Result<Query<Filter>, axum::extract::rejection::QueryRejection>,
+) -> Result<Response, Problem> {
+    let f = query(q)?;
+    let at = instant(&log, &f)?;
+    let world = world(&log).await?;
+    let corridors: Vec<Corridor> = world.corridors.into_values().collect();
+    let body = views::corridors_geojson(&corridors, &world.windows, at);
+    Ok((
+        [(axum::http::header::CONTENT_TYPE, "application/geo+json")],
+        body.to_string(),
+    )
+        .into_response())
+}
+
+async fn settlements(State(log): State<Shared>) -> Result<Response, Problem> {
+    let list = load::<Settlement>(&log, "settlement").await?;
+    Ok(Json(json!({"settlements": list})).into_response())
+}
+
+async fn declarations(
+    State(log): State<Shared>,
+    q: Result<Query<Filter>, axum::extract::rejection::QueryRejection>,
+) -> Result<Response, Problem> {
+    let f = query(q)?;
+    let list: Vec<Declaration> = load::<Declaration>(&log, "declaration")
+        .await?
+        .into_iter()
+        .filter(|d| f.corridor.is_none() || d.corridor == f.corridor)
+        .filter(|d| f.party.as_deref().is_none_or(|p| d.party == p))
+        .collect();
+    Ok(Json(json!({
+        "note": "each declaration is one party's own statement, not a jointly agreed window",
+        "declarations": list,
+    }))
+    .into_response())
+}
+
+/// Resolve a local time to UTC before signing: `local=2022-03-05T10:00&zone=Europe/Moscow`.
+#[derive(Debug, Default, Deserialize)]
+pub struct Resolve {
+    local: Option<String>,
+    zone: Option<String>,
+    offset: Option<String>,
+}
+
+async fn resolve(
+    State(log): State<Shared>,
+    q: Result<Query<Resolve>, axum::extract::rejection::QueryRejection>,
+) -> Result<Response, Problem> {
+    let r = query(q)?;
+    let (Some(local), Some(zone)) = (&r.local, &r.zone) else {
+        return Err(Problem::new(
+            StatusCode::BAD_REQUEST,
+            "invalid-query",
+            "give local=YYYY-MM-DDTHH:MM and zone=IANA/Zone (and offset=+HH:MM inside a DST fold)",
+        ));
+    };
+    let t =
+        corridor_core::localtime::resolve(local, zone, r.offset.as_deref()).map_err(bad_query)?;
+    let zones = views::zones(log.genesis(), None);
+    let mut shown = serde_json::Map::new();
+    for z in zones.iter().chain(std::iter::once(zone)) {
+        if let Ok(s) = corridor_core::localtime::show(t, z) {
+            shown.insert(z.clone(), json!(s));
+        }
+    }
+    Ok(Json(json!({"utc": t.to_string(), "local": shown})).into_response())
+}

@@ -1,0 +1,431 @@
+//! Test harness: a real corridor server on loopback, backed by a real SQLite file in a temporary
+//! directory, on the simulated clock of the demo (2022-03-03T14:50:00Z, real speed), with fixed
+//! key seeds like the core tests: intermediary 1, log 2, ua 3, ru 4, urcs 5.
+//!
+//! Every reply that goes through [`Server::send`] is checked for the `corridor-clock: simulated`
+//! header, so each test also checks that an exercise is never mistaken for the real thing.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use axum::Extension;
+use axum::extract::ConnectInfo;
+use corridor_core::checkpoint::Checkpoint;
+use corridor_core::crypto::{Keypair, PublicKey};
+use corridor_core::envelope::Draft;
+use corridor_core::genesis::{self, GenesisDocument, Names, Party, Policy, SignedGenesis};
+use corridor_core::receipt::SignedReceipt;
+use corridor_server::{Clock, Log};
+use corridor_storage_sqlite::Sqlite;
+use reqwest::header::{CONTENT_TYPE, HeaderMap};
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+use tokio::task::JoinHandle;
+
+/// The test log's origin.
+pub const ORIGIN: &str = "corridor.test/log";
+/// Where the simulated clock starts; also the client time of every command (well within the
+/// 300 s skew limit for the few seconds a test runs).
+pub const T0: &str = "2022-03-03T14:50:00Z";
+/// The genesis policy's maximum merge delay.
+pub const MMD: Duration = Duration::from_millis(1000);
+
+/// The keypair with seed `[n; 32]`.
+pub fn kp(n: u8) -> Keypair {
+    Keypair::from_seed([n; 32])
+}
+
+/// The genesis of the test log, countersigned by ua, ru and the intermediary.
+pub fn genesis() -> SignedGenesis {
+    let names = |s: &str| Names {
+        en: s.into(),
+        uk: s.into(),
+        ru: s.into(),
+    };
+    let document = GenesisDocument {
+        v: 1,
+        origin: ORIGIN.into(),
+        exercise: true,
+        log_key: kp(2).public().id(),
+        intermediary: genesis::Body {
+            id: "icrc".into(),
+            names: names("ICRC"),
+            admin_key: kp(1).public().id(),
+        },
+        parties: vec![
+            Party {
+                id: "ua".into(),
+                names: names("Ukraine"),
+                zone: "Europe/Kyiv".into(),
+                admin_key: kp(3).public().id(),
+            },
+            Party {
+                id: "ru".into(),
+                names: names("Russian Federation"),
+                zone: "Europe/Moscow".into(),
+                admin_key: kp(4).public().id(),
+            },
+        ],
+        organisations: vec![genesis::Body {
+            id: "urcs".into(),
+            names: names("Red Cross"),
+            admin_key: kp(5).public().id(),
+        }],
+        policy: Policy {
+            max_clock_skew_s: 300,
+            max_merge_delay_ms: MMD.as_millis() as i64,
+            max_window_s: 72 * 3600,
+            ack_overdue_s: 3600,
+        },
+    };
+    let mut g = SignedGenesis {
+        document,
+        signatures: vec![],
+    };
+    for (signer, seed) in [("icrc", 1), ("ua", 3), ("ru", 4)] {
+        g.sign(signer, &kp(seed)).unwrap();
+    }
+    g
+}
+
+/// Sign `body` as `actor` with `key`, for the test log, at client time `time`.
+pub fn sign_at(key: &Keypair, actor: &str, id: &str, time: &str, body: Value) -> Vec<u8> {
+    Draft {
+        origin: ORIGIN,
+        actor,
+        id,
+        time,
+        body,
+    }
+    .sign(key)
+}
+
+/// Sign `body` as `actor` with `key` at [`T0`], for the log named `origin`.
+pub fn sign_with_origin(
+    key: &Keypair,
+    origin: &str,
+    actor: &str,
+    id: &str,
+    body: Value,
+) -> Vec<u8> {
+    Draft {
+        origin,
+        actor,
+        id,
+        time: T0,
+        body,
+    }
+    .sign(key)
+}
+
+/// Sign `body` as `actor` with `key`, for the test log, at [`T0`].
+pub fn sign(key: &Keypair, actor: &str, id: &str, body: Value) -> Vec<u8> {
+    sign_at(key, actor, id, T0, body)
+}
+
+/// An `actor.register` body.
+pub fn register_body(actor: &str, role: &str, key: &Keypair) -> Value {
+    json!({"type": "actor.register", "actor": actor, "role": role,
+        "key": key.public().id(), "name": "Humanitarian coordinator"})
+}
+
+/// An `incident.report` body.
+pub fn report_body(incident: &str) -> Value {
+    json!({"type": "incident.report", "incident": incident,
+        "occurred_at": "2022-03-03T08:00:00Z",
+        "location": {"lat_e7": 506451000, "lon_e7": 299220000},
+        "category": "shelling", "accused_party": "ru",
+        "description": "shelling near the gathering point in Borodianka"})
+}
+
+/// A reply, read in full.
+#[derive(Debug)]
+pub struct Reply {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub body: Vec<u8>,
+    /// What was asked, for failure messages.
+    pub what: String,
+}
+
+impl Reply {
+    /// The body as text.
+    pub fn text(&self) -> String {
+        String::from_utf8(self.body.clone())
+            .unwrap_or_else(|_| panic!("{}: body is not UTF-8", self.what))
+    }
+
+    /// The body as JSON.
+    pub fn json(&self) -> Value {
+        serde_json::from_slice(&self.body)
+            .unwrap_or_else(|e| panic!("{}: body is not JSON ({e}): {}", self.what, self.text()))
+    }
+
+    /// The content type's media type, lowercased, without parameters.
+    pub fn mime(&self) -> String {
+        self.headers
+            .get(CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .split(';')
+            .next()
+            .unwrap_or("")
+            .trim()
+            .to_ascii_lowercase()
+    }
+
+    /// Require a 2xx-or-other `status` with a JSON body, and return it.
+    pub fn expect_json(&self, status: StatusCode) -> Value {
+        assert_eq!(self.status, status, "{}: {}", self.what, self.text());
+        assert_eq!(self.mime(), "application/json", "{}", self.what);
+        self.json()
+    }
+
+    /// Require an RFC 9457 problem document with this status and code, and return it.
+    pub fn expect_problem(&self, status: StatusCode, code: &str) -> Value {
+        assert_eq!(self.status, status, "{}: {}", self.what, self.text());
+        assert_eq!(
+            self.mime(),
+            "application/problem+json",
+            "{}: content type {:?}",
+            self.what,
+            self.headers.get(CONTENT_TYPE)
+        );
+        let p = self.json();
+        assert_eq!(p["code"], code, "{}: {p}", self.what);
+        assert_eq!(p["status"], status.as_u16(), "{}: {p}", self.what);
+        assert_eq!(
+            p["type"],
+            format!("urn:corridor:problem:{code}"),
+            "{}: {p}",
+            self.what
+        );
+        assert!(
+            p["title"].as_str().is_some_and(|t| !t.is_empty()),
+            "{}: {p}",
+            self.what
+        );
+        assert!(
+            p["detail"].as_str().is_some_and(|t| !t.is_empty()),
+            "{}: {p}",
+            self.what
+        );
+        p
+    }
+
+    /// Require a fresh (201) or repeated (200) receipt and parse it.
+    pub fn expect_receipt(&self, status: StatusCode) -> SignedReceipt {
+        let v = self.expect_json(status);
+        serde_json::from_value(v)
+            .unwrap_or_else(|e| panic!("{}: not a signed receipt: {e}", self.what))
+    }
+}
+
+/// What the log holds, to check that a refused request wrote nothing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Snapshot {
+    pub db_size: u64,
+    pub tree_size: u64,
+    pub projection_rows: usize,
+}
+
+/// A running server.
+pub struct Server {
+    /// `http://127.0.0.1:PORT`.
+    pub base: String,
+    pub addr: SocketAddr,
+    pub http: reqwest::Client,
+    pub log: Arc<Log>,
+    ids: AtomicU64,
+    task: JoinHandle<()>,
+    // Last, so the database file outlives everything that uses it.
+    _dir: tempfile::TempDir,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+impl Server {
+    /// Start a server whose clients are seen as connecting from their real (loopback) address.
+    pub async fn start() -> Server {
+        Server::start_inner(None).await
+    }
+
+    /// Start a server that sees every client as connecting from `peer`, as behind a proxy that
+    /// forwards connections from elsewhere.
+    pub async fn start_as_peer(peer: SocketAddr) -> Server {
+        Server::start_inner(Some(peer)).await
+    }
+
+    async fn start_inner(peer: Option<SocketAddr>) -> Server {
+        let dir = tempfile::tempdir().unwrap();
+        let db = Sqlite::open(&dir.path().join("corridor.sqlite"))
+            .await
+            .unwrap();
+        let clock = Clock::simulated(T0.parse().unwrap(), 1.0);
+        let log = Log::open(Arc::new(db), kp(2), Some(genesis()), clock)
+            .await
+            .unwrap();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let app = corridor_server::router(log.clone());
+        let task = match peer {
+            None => tokio::spawn(async move {
+                axum::serve(
+                    listener,
+                    app.into_make_service_with_connect_info::<SocketAddr>(),
+                )
+                .await
+                .unwrap();
+            }),
+            Some(peer) => {
+                let app = app.layer(Extension(ConnectInfo(peer)));
+                tokio::spawn(async move {
+                    axum::serve(listener, app.into_make_service())
+                        .await
+                        .unwrap();
+                })
+            }
+        };
+        let http = reqwest::Client::builder()
+            .no_proxy()
+            .timeout(Duration::from_secs(10))
+            .build()
+            .unwrap();
+        Server {
+            base: format!("http://{addr}"),
+            addr,
+            http,
+            log,
+            ids: AtomicU64::new(0),
+            task,
+            _dir: dir,
+        }
+    }
+
+    /// The log key, as the genesis names it.
+    pub fn log_key(&self) -> PublicKey {
+        PublicKey::parse(&self.log.genesis().log_key).unwrap()
+    }
+
+    /// A fresh command id.
+    pub fn next_id(&self) -> String {
+        format!("cmd-{}", self.ids.fetch_add(1, Ordering::Relaxed) + 1)
+    }
+
+    /// Send a request and read the reply; every reply must say the clock is simulated.
+    pub async fn send(
+        &self,
+        method: Method,
+        path: &str,
+        content_type: Option<&str>,
+        body: Option<Vec<u8>>,
+    ) -> Reply {
+        let what = format!("{method} {path}");
+        let mut req = self.http.request(method, format!("{}{path}", self.base));
+        if let Some(ct) = content_type {
+            req = req.header(CONTENT_TYPE, ct);
+        }
+        if let Some(b) = body {
+            req = req.body(b);
+        }
+        let resp = req.send().await.unwrap_or_else(|e| panic!("{what}: {e}"));
+        let status = resp.status();
+        let headers = resp.headers().clone();
+        let body = resp.bytes().await.unwrap().to_vec();
+        let reply = Reply {
+            status,
+            headers,
+            body,
+            what,
+        };
+        check_clock_header(&reply.headers, &reply.what);
+        reply
+    }
+
+    /// `GET path`.
+    pub async fn get(&self, path: &str) -> Reply {
+        self.send(Method::GET, path, None, None).await
+    }
+
+    /// `POST /v1/commands` with `application/json`.
+    pub async fn post(&self, envelope: &[u8]) -> Reply {
+        self.send(
+            Method::POST,
+            "/v1/commands",
+            Some("application/json"),
+            Some(envelope.to_vec()),
+        )
+        .await
+    }
+
+    /// Submit a command that must be accepted; returns its receipt.
+    pub async fn accept(&self, envelope: &[u8]) -> SignedReceipt {
+        self.post(envelope)
+            .await
+            .expect_receipt(StatusCode::CREATED)
+    }
+
+    /// Sign and submit a command (fresh id, client time [`T0`]) that must be accepted.
+    pub async fn run(&self, key: &Keypair, actor: &str, body: Value) -> SignedReceipt {
+        let id = self.next_id();
+        self.accept(&sign(key, actor, &id, body)).await
+    }
+
+    /// What the log holds now: the stored entries, the committed tree and the projections.
+    pub async fn snapshot(&self) -> Snapshot {
+        Snapshot {
+            db_size: self.log.db().size().await.unwrap(),
+            tree_size: self.log.with_tree(|t| t.size()),
+            projection_rows: self.log.db().projection_rows().await.unwrap().len(),
+        }
+    }
+
+    /// The latest checkpoint, fetched and verified as a signed note with the genesis's log key.
+    pub async fn checkpoint(&self) -> (Checkpoint, String) {
+        let r = self.get("/v1/log/checkpoint").await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+        assert_eq!(r.mime(), "text/plain");
+        let note = r.text();
+        let cp = Checkpoint::verify(&note, ORIGIN, &self.log_key())
+            .unwrap_or_else(|e| panic!("checkpoint does not verify: {e}\n{note}"));
+        (cp, note)
+    }
+
+    /// Poll the checkpoint until it covers at least `size` leaves; fail if that takes longer
+    /// than the maximum merge delay (plus scheduling slack) from now.
+    pub async fn checkpoint_covering(&self, size: u64) -> Checkpoint {
+        let started = Instant::now();
+        loop {
+            let (cp, _) = self.checkpoint().await;
+            if cp.size >= size {
+                return cp;
+            }
+            assert!(
+                started.elapsed() < MMD + Duration::from_millis(500),
+                "no checkpoint covers {size} leaves {:?} after the receipt (max merge delay {MMD:?}); latest covers {}",
+                started.elapsed(),
+                cp.size
+            );
+            tokio::time::sleep(Duration::from_millis(25)).await;
+        }
+    }
+}
+
+/// Every reply on a simulated clock says so.
+pub fn check_clock_header(headers: &HeaderMap, what: &str) {
+    let clock = headers
+        .get("corridor-clock")
+        .unwrap_or_else(|| panic!("{what}: no corridor-clock header on a simulated clock"))
+        .to_str()
+        .unwrap();
+    assert!(
+        clock.starts_with("simulated; now=2022-03-03T"),
+        "{what}: corridor-clock is {clock:?}"
+    );
+}
