@@ -39,6 +39,85 @@ fn new_key(dir: &Path, file: &str, actor: Option<&str>) -> anyhow::Result<Keypai
     Ok(kp)
 }
 
+/// The scenario's settlements (HXL CSV), kept in the repository.
+const SETTLEMENTS_CSV: &str = include_str!("../../../scenario/settlements.csv");
+/// The scenario's route (GeoJSON Feature).
+const ROUTE_GEOJSON: &str = include_str!("../../../scenario/borodianka-berestianka.geojson");
+/// The demo corridor's id.
+const CORRIDOR: &str = "borodianka-berestianka";
+
+fn t3(en: &str, uk: &str, ru: &str) -> Value {
+    json!({"en": en, "uk": uk, "ru": ru})
+}
+
+fn corridor_terms() -> anyhow::Result<Value> {
+    let feature: Value = serde_json::from_str(ROUTE_GEOJSON)?;
+    let coords = feature["geometry"]["coordinates"]
+        .as_array()
+        .context("route coordinates")?;
+    let route: Vec<[i64; 2]> = coords
+        .iter()
+        .map(|p| {
+            let e7 = |v: &Value| v.as_f64().map(|x| (x * 1e7).round() as i64);
+            Ok([e7(&p[0]).context("lon")?, e7(&p[1]).context("lat")?])
+        })
+        .collect::<anyhow::Result<_>>()?;
+    let mid = route[route.len() / 2];
+    Ok(json!({
+        "names": t3("Borodianka – Berestianka", "Бородянка – Берестянка", "Бородянка – Берестянка"),
+        "route": route,
+        "buffer_m": feature["properties"]["buffer_m"].as_i64().unwrap_or(500),
+        "origin": "borodianka",
+        "destination": "berestianka",
+        "checkpoints": [{"names": t3("Checkpoint on the Berestianka road", "Блокпост на дорозі до Берестянки", "Блокпост на дороге в Берестянку"),
+                         "location": {"lon_e7": mid[0], "lat_e7": mid[1]}}],
+        "purpose": "evacuation",
+        "who_may_leave": t3("All civilians who wish to leave, with their pets",
+            "Усі цивільні, які бажають виїхати, разом із домашніми тваринами",
+            "Все гражданские лица, желающие выехать, вместе с домашними животными"),
+        "aid_may_enter": false,
+        "reception": t3("Reception point at the Berestianka school", "Пункт прийому в школі Берестянки", "Пункт приёма в школе Берестянки"),
+        "instructions": {
+            "bring": t3("Identity documents, water, warm clothes, medicines for three days. One bag per person.",
+                "Документи, що посвідчують особу, воду, теплий одяг, ліки на три дні. Одна сумка на людину.",
+                "Документы, удостоверяющие личность, воду, тёплую одежду, лекарства на три дня. Одна сумка на человека."),
+            "gather": t3("Central square of Borodianka, by the bus stop, from 09:00 Kyiv time (10:00 Moscow time).",
+                "Центральна площа Бородянки, біля автобусної зупинки, з 09:00 за київським часом (10:00 за московським).",
+                "Центральная площадь Бородянки, у автобусной остановки, с 09:00 по киевскому времени (10:00 по московскому)."),
+            "if_suspended": t3("Stay in shelter and wait for the next announcement. Do not set out on the route.",
+                "Залишайтеся в укритті й чекайте наступного оголошення. Не виходьте на маршрут.",
+                "Оставайтесь в укрытии и ждите следующего объявления. Не выходите на маршрут."),
+        },
+        "binding_language": "uk",
+    }))
+}
+
+/// Window terms stated in Moscow time, as the announcements were; signed as UTC.
+fn window_terms(start: &str, end: &str, guarantees: Value) -> anyhow::Result<Value> {
+    let utc = |local: &str| {
+        corridor_core::localtime::resolve(local, "Europe/Moscow", None)
+            .map(|t| t.to_string())
+            .map_err(|e| anyhow::anyhow!("{e}"))
+    };
+    Ok(json!({
+        "start": utc(start)?, "end": utc(end)?,
+        "start_local": {"local": start, "zone": "Europe/Moscow"},
+        "end_local": {"local": end, "zone": "Europe/Moscow"},
+        "required_parties": ["ua", "ru"],
+        "guarantees": guarantees,
+    }))
+}
+
+async fn version_hash(log: &Log, window: &str) -> anyhow::Result<String> {
+    let row = log
+        .db()
+        .projection_row("window", window)
+        .await?
+        .context("the demo window was not recorded")?;
+    let w: corridor_core::agreement::Window = serde_json::from_value(row.body)?;
+    Ok(w.latest().hash.clone())
+}
+
 /// Prepare the data directory (if empty) and serve.
 pub async fn run(
     data_dir: &Path,
@@ -224,10 +303,90 @@ async fn prepare(data_dir: &Path, clock: corridor_server::Clock) -> anyhow::Resu
     .await?;
     act(
         log.clone(),
-        ru_coord,
+        ru_coord.clone(),
         "ru/coord-1",
         json!({"type": "incident.respond", "incident": "demo-borodianka-1",
                "text": "Exercise: the accused party denies firing in this sector at that time."}),
+    )
+    .await?;
+
+    // Settlements from the scenario file, and the corridor announced on 3 March 2022 from
+    // Borodianka "in the direction of Berestyanka".
+    let settlements = corridor_core::hxl::parse_settlements(SETTLEMENTS_CSV, "Europe/Kyiv")
+        .map_err(|e| anyhow::anyhow!("scenario settlements: {e}"))?;
+    act(
+        log.clone(),
+        icrc.clone(),
+        "intermediary/admin",
+        json!({"type": "settlement.import", "settlements": settlements}),
+    )
+    .await?;
+    act(
+        log.clone(),
+        icrc.clone(),
+        "intermediary/admin",
+        json!({"type": "corridor.propose", "corridor": CORRIDOR, "terms": corridor_terms()?}),
+    )
+    .await?;
+
+    // An agreed window on 4 March, 10:00–18:00 Moscow time: proposed by the intermediary, each
+    // party states its own guarantee, both consent to the same version.
+    let w1 = "borodianka-2022-03-04";
+    act(
+        log.clone(),
+        icrc.clone(),
+        "intermediary/admin",
+        json!({"type": "window.propose", "window": w1, "corridor": CORRIDOR, "corridor_version": 1,
+        "terms": window_terms("2022-03-04T10:00", "2022-03-04T18:00", json!({}))?}),
+    )
+    .await?;
+    let ua_g =
+        "Ukraine will hold fire along the route and at the gathering point for the whole window.";
+    let ru_g = "The Russian Federation will hold fire along the route for the whole window.";
+    act(
+        log.clone(),
+        ua_coord.clone(),
+        "ua/coord-kyiv-oblast",
+        json!({"type": "window.amend", "window": w1, "base_version": 1, "corridor_version": 1,
+        "terms": window_terms("2022-03-04T10:00", "2022-03-04T18:00", json!({"ua": ua_g}))?}),
+    )
+    .await?;
+    act(log.clone(), ru_coord.clone(), "ru/coord-1", json!({"type": "window.amend", "window": w1, "base_version": 2, "corridor_version": 1,
+        "terms": window_terms("2022-03-04T10:00", "2022-03-04T18:00", json!({"ua": ua_g, "ru": ru_g}))?})).await?;
+    let hash = version_hash(&log, w1).await?;
+    act(
+        log.clone(),
+        ua_coord.clone(),
+        "ua/coord-kyiv-oblast",
+        json!({"type": "window.consent", "window": w1, "party": "ua", "version_hash": hash}),
+    )
+    .await?;
+    act(
+        log.clone(),
+        ru_coord.clone(),
+        "ru/coord-1",
+        json!({"type": "window.consent", "window": w1, "party": "ru", "version_hash": hash}),
+    )
+    .await?;
+
+    // A second proposal for 5 March, awaiting the Russian Federation's consent.
+    let w2 = "borodianka-2022-03-05";
+    act(
+        log.clone(),
+        ua_coord.clone(),
+        "ua/coord-kyiv-oblast",
+        json!({"type": "window.propose", "window": w2, "corridor": CORRIDOR, "corridor_version": 1,
+        "terms": window_terms("2022-03-05T10:00", "2022-03-05T18:00", json!({"ua": ua_g}))?}),
+    )
+    .await?;
+    act(log.clone(), ru_coord, "ru/coord-1", json!({"type": "window.amend", "window": w2, "base_version": 1, "corridor_version": 1,
+        "terms": window_terms("2022-03-05T10:00", "2022-03-05T18:00", json!({"ua": ua_g, "ru": ru_g}))?})).await?;
+    let hash = version_hash(&log, w2).await?;
+    act(
+        log.clone(),
+        ua_coord,
+        "ua/coord-kyiv-oblast",
+        json!({"type": "window.consent", "window": w2, "party": "ua", "version_hash": hash}),
     )
     .await?;
     Ok(log)

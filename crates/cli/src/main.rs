@@ -3,6 +3,7 @@
 //! A thin shell: argument parsing and files here, every rule in `corridor-core`, the server in
 //! `corridor-server`. Errors name what was wrong and how to fix it.
 
+mod agree;
 mod client;
 mod demo;
 mod keys;
@@ -73,6 +74,21 @@ enum Command {
         /// Output file.
         #[arg(long)]
         out: PathBuf,
+    },
+    /// Settlements: import from HXL-tagged CSV.
+    Settlements {
+        #[command(subcommand)]
+        command: agree::SettlementsCommand,
+    },
+    /// Ceasefire windows: propose in local time, consent to the exact version, show.
+    Window {
+        #[command(subcommand)]
+        command: agree::WindowCommand,
+    },
+    /// Time zones: resolve a local time to UTC as the log stores it.
+    Time {
+        #[command(subcommand)]
+        command: agree::TimeCommand,
     },
     /// Run a server preloaded with the March 2022 exercise scenario, with key files for its
     /// people in DATA_DIR/keys so you can act as any of them.
@@ -150,6 +166,9 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Verify(args) => ops::verify(args).await,
         Command::Rebuild { data_dir } => ops::rebuild(&data_dir).await,
         Command::Export { data_dir, out } => ops::export(&data_dir, &out).await,
+        Command::Settlements { command } => agree::settlements(command).await,
+        Command::Window { command } => agree::window(command).await,
+        Command::Time { command } => agree::time(command),
         Command::Demo {
             data_dir,
             listen,

@@ -337,10 +337,6 @@ pub struct SubmitArgs {
 }
 
 pub async fn submit(a: SubmitArgs) -> anyhow::Result<()> {
-    let key = keys::load(&a.key)?;
-    let actor = a.actor.or(key.actor).context(
-        "which actor are you? pass --actor (e.g. --actor ua/coord-kyiv) or make the key with `corridor keygen --actor`",
-    )?;
     let text =
         fs::read_to_string(&a.body).with_context(|| format!("cannot read {}", a.body.display()))?;
     let body: Value =
@@ -352,7 +348,23 @@ pub async fn submit(a: SubmitArgs) -> anyhow::Result<()> {
             corridor_core::command::COMMAND_TYPES.join(", ")
         );
     }
-    let c = client::Client::new(&a.server);
+    submit_body(&a.key, &a.server, a.actor, a.id, body).await
+}
+
+/// Sign `body` with the key file, keep the envelope in the outbox, send it and check the
+/// receipt: the one path every command-making subcommand takes.
+pub async fn submit_body(
+    key: &Path,
+    server: &str,
+    actor: Option<String>,
+    id: Option<String>,
+    body: Value,
+) -> anyhow::Result<()> {
+    let key = keys::load(key)?;
+    let actor = actor.or(key.actor).context(
+        "which actor are you? pass --actor (e.g. --actor ua/coord-kyiv) or make the key with `corridor keygen --actor`",
+    )?;
+    let c = client::Client::new(server);
     let head = c.check_log().await?;
     // On an exercise log the client signs with the log's simulated time, or every command would
     // be refused as being from 2026 in a 2022 exercise.
@@ -366,8 +378,7 @@ pub async fn submit(a: SubmitArgs) -> anyhow::Result<()> {
         corridor_core::time::format_log_time(jiff::Timestamp::now())
     };
     let time = format!("{}Z", &time[..19]);
-    let id =
-        a.id.unwrap_or_else(|| client::hex(&keys::random_seed()[..16]));
+    let id = id.unwrap_or_else(|| client::hex(&keys::random_seed()[..16]));
     let envelope = Draft {
         origin: &head.origin,
         actor: &actor,

@@ -219,7 +219,7 @@ async fn verify_names_the_first_bad_entry() {
     let dir = d.path();
     ok(dir, &["demo", "--data-dir", "demo", "--no-serve"]);
     let out = ok(dir, &["verify", "--data-dir", "demo"]);
-    assert!(out.contains("ok: 6 entries"), "{out}");
+    assert!(out.contains("ok: 16 entries"), "{out}");
     let db = dir.join("demo/corridor.sqlite");
 
     // Projections that differ from the replay are caught, and `rebuild` mends them.

@@ -1,0 +1,286 @@
+//! Subcommands a coordinator uses for agreements: import settlements, resolve local times,
+//! propose a window in local time, consent to the exact version shown.
+
+use std::path::PathBuf;
+
+use anyhow::{Context, bail};
+use clap::{Args, Subcommand};
+use corridor_core::localtime;
+use serde_json::{Value, json};
+
+use crate::{client, ops};
+
+#[derive(Subcommand)]
+pub enum SettlementsCommand {
+    /// Import settlements from an HXL-tagged or plain CSV (intermediary only).
+    Import {
+        /// The intermediary's key file.
+        #[arg(long)]
+        key: PathBuf,
+        /// The server.
+        #[arg(long, env = "CORRIDOR_SERVER", default_value = "http://127.0.0.1:8080")]
+        server: String,
+        /// Zone for rows without one (places under occupation may keep Europe/Moscow: give a
+        /// `zone` column or `#loc+tz` tag).
+        #[arg(long, default_value = "Europe/Kyiv")]
+        zone: String,
+        /// The CSV file.
+        csv: PathBuf,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum TimeCommand {
+    /// Convert a local date-time in a zone to UTC (refuses DST gaps; needs --offset in a fold).
+    Resolve {
+        /// Local date-time, e.g. 2022-03-05T10:00.
+        local: String,
+        /// IANA zone, e.g. Europe/Moscow.
+        #[arg(long)]
+        zone: String,
+        /// Offset such as +03:00, to choose inside a DST fold.
+        #[arg(long)]
+        offset: Option<String>,
+        /// Also show the time in these zones.
+        #[arg(long = "show", default_values_t = ["Europe/Kyiv".to_string(), "Europe/Moscow".to_string()])]
+        show: Vec<String>,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum WindowCommand {
+    /// Propose a ceasefire window, stating times in local time and zone (signed as UTC).
+    Propose(ProposeArgs),
+    /// Consent for your party to the exact current version of a window (shown before signing).
+    Consent {
+        /// Your key file.
+        #[arg(long)]
+        key: PathBuf,
+        /// The server.
+        #[arg(long, env = "CORRIDOR_SERVER", default_value = "http://127.0.0.1:8080")]
+        server: String,
+        /// The window.
+        window: String,
+        /// The version hash you agree to (default: the current one, printed first).
+        #[arg(long)]
+        hash: Option<String>,
+    },
+    /// Show a window: status, times in UTC and local zones, consents.
+    Show {
+        /// The server.
+        #[arg(long, env = "CORRIDOR_SERVER", default_value = "http://127.0.0.1:8080")]
+        server: String,
+        /// The window.
+        window: String,
+    },
+}
+
+#[derive(Args)]
+pub struct ProposeArgs {
+    /// Your key file (a party coordinator or the intermediary).
+    #[arg(long)]
+    key: PathBuf,
+    /// The server.
+    #[arg(long, env = "CORRIDOR_SERVER", default_value = "http://127.0.0.1:8080")]
+    server: String,
+    /// New window id.
+    #[arg(long)]
+    window: String,
+    /// The corridor.
+    #[arg(long)]
+    corridor: String,
+    /// Start: local date-time with --zone (2022-03-05T10:00), or RFC 3339 with offset.
+    #[arg(long)]
+    start: String,
+    /// End, same forms.
+    #[arg(long)]
+    end: String,
+    /// Zone of local start/end times.
+    #[arg(long)]
+    zone: Option<String>,
+    /// A party whose consent is required (repeat).
+    #[arg(long = "party", required = true)]
+    parties: Vec<String>,
+    /// Your own party's security guarantee.
+    #[arg(long)]
+    guarantee: Option<String>,
+}
+
+fn instant(text: &str, zone: Option<&str>) -> anyhow::Result<(String, Option<Value>)> {
+    if let Ok(t) = text.parse::<jiff::Timestamp>() {
+        return Ok((t.to_string(), None));
+    }
+    let zone = zone.with_context(|| {
+        format!("{text:?} has no offset: add --zone (e.g. --zone Europe/Moscow) or give an RFC 3339 instant")
+    })?;
+    let t =
+        localtime::resolve(text, zone, None).map_err(|e| anyhow::anyhow!("{e} ({})", e.code()))?;
+    Ok((t.to_string(), Some(json!({"local": text, "zone": zone}))))
+}
+
+pub async fn settlements(cmd: SettlementsCommand) -> anyhow::Result<()> {
+    match cmd {
+        SettlementsCommand::Import {
+            key,
+            server,
+            zone,
+            csv,
+        } => {
+            let text = std::fs::read_to_string(&csv)
+                .with_context(|| format!("cannot read {}", csv.display()))?;
+            let list = corridor_core::hxl::parse_settlements(&text, &zone)
+                .map_err(|e| anyhow::anyhow!("{}: {e}", csv.display()))?;
+            println!("{} settlements read from {}", list.len(), csv.display());
+            let body = json!({"type": "settlement.import", "settlements": list});
+            ops::submit_body(&key, &server, None, None, body).await
+        }
+    }
+}
+
+pub fn time(cmd: TimeCommand) -> anyhow::Result<()> {
+    match cmd {
+        TimeCommand::Resolve {
+            local,
+            zone,
+            offset,
+            show,
+        } => {
+            let t = localtime::resolve(&local, &zone, offset.as_deref())
+                .map_err(|e| anyhow::anyhow!("{e} ({})", e.code()))?;
+            println!("UTC            {t}");
+            let mut zones: Vec<&String> = show.iter().chain(std::iter::once(&zone)).collect();
+            zones.sort();
+            zones.dedup();
+            for z in zones {
+                if let Ok(s) = localtime::show(t, z) {
+                    println!("{z:<14} {s}");
+                }
+            }
+            Ok(())
+        }
+    }
+}
+
+async fn fetch_window(server: &str, window: &str) -> anyhow::Result<Value> {
+    let c = client::Client::new(server);
+    c.check_log().await?;
+    let url = format!("{}/v1/windows", c.base);
+    let list: Value = reqwest::get(&url).await?.json().await?;
+    list["windows"]
+        .as_array()
+        .and_then(|ws| ws.iter().find(|w| w["id"] == window).cloned())
+        .with_context(|| format!("no window {window:?} on {server}"))
+}
+
+fn print_window(w: &Value) {
+    println!(
+        "window {} on corridor {} — {}",
+        w["id"].as_str().unwrap_or("?"),
+        w["corridor"].as_str().unwrap_or("?"),
+        w["status"].as_str().unwrap_or("?")
+    );
+    println!(
+        "  UTC            {} → {}",
+        w["start"].as_str().unwrap_or("?"),
+        w["end"].as_str().unwrap_or("?")
+    );
+    if let Some(local) = w["local"].as_object() {
+        for (zone, t) in local {
+            println!(
+                "  {zone:<14} {} → {}",
+                t["start"].as_str().unwrap_or("?"),
+                t["end"].as_str().unwrap_or("?")
+            );
+        }
+    }
+    if let Some(g) = w["guarantees"].as_object() {
+        for (p, text) in g {
+            println!("  guarantee of {p}: {}", text.as_str().unwrap_or("?"));
+        }
+    }
+    if let Some(c) = w["consents"].as_object() {
+        for (p, s) in c {
+            println!(
+                "  consent of {p}: {}",
+                if s["consented"] == true {
+                    "given"
+                } else {
+                    "not given"
+                }
+            );
+        }
+    }
+    println!(
+        "  version {} hash {}",
+        w["version"],
+        w["version_hash"].as_str().unwrap_or("?")
+    );
+}
+
+pub async fn window(cmd: WindowCommand) -> anyhow::Result<()> {
+    match cmd {
+        WindowCommand::Propose(a) => {
+            let (start, start_local) = instant(&a.start, a.zone.as_deref())?;
+            let (end, end_local) = instant(&a.end, a.zone.as_deref())?;
+            let c = client::Client::new(&a.server);
+            c.check_log().await?;
+            let corridor: Value = reqwest::get(format!("{}/v1/corridors/{}", c.base, a.corridor))
+                .await?
+                .json()
+                .await?;
+            let version = corridor["version"]
+                .as_u64()
+                .with_context(|| format!("no corridor {:?} on {}", a.corridor, a.server))?;
+            let key = crate::keys::load(&a.key)?;
+            let party = key
+                .actor
+                .as_deref()
+                .and_then(|x| x.split_once('/'))
+                .map(|(p, _)| p.to_string());
+            let mut guarantees = serde_json::Map::new();
+            if let Some(g) = a.guarantee {
+                let p = party
+                    .context("--guarantee needs a key file that names your actor (party/name)")?;
+                guarantees.insert(p, json!(g));
+            }
+            let mut terms = json!({"start": start, "end": end, "required_parties": a.parties, "guarantees": guarantees});
+            if let Some(l) = start_local {
+                terms["start_local"] = l;
+            }
+            if let Some(l) = end_local {
+                terms["end_local"] = l;
+            }
+            let body = json!({"type": "window.propose", "window": a.window, "corridor": a.corridor, "corridor_version": version, "terms": terms});
+            ops::submit_body(&a.key, &a.server, None, None, body).await
+        }
+        WindowCommand::Consent {
+            key,
+            server,
+            window,
+            hash,
+        } => {
+            let w = fetch_window(&server, &window).await?;
+            print_window(&w);
+            let current = w["version_hash"].as_str().unwrap_or_default().to_string();
+            let hash = hash.unwrap_or_else(|| current.clone());
+            if hash != current {
+                bail!(
+                    "you named version {hash}, but the window is now at {current}: read the new version before consenting"
+                );
+            }
+            let k = crate::keys::load(&key)?;
+            let party = k
+                .actor
+                .as_deref()
+                .and_then(|x| x.split_once('/'))
+                .map(|(p, _)| p.to_string())
+                .context("the key file does not name your actor (party/name)")?;
+            let body = json!({"type": "window.consent", "window": window, "party": party, "version_hash": hash});
+            ops::submit_body(&key, &server, None, None, body).await
+        }
+        WindowCommand::Show { server, window } => {
+            print_window(&fetch_window(&server, &window).await?);
+            Ok(())
+        }
+    }
+}
