@@ -30,6 +30,40 @@ pub enum SettlementsCommand {
 }
 
 #[derive(Subcommand)]
+pub enum CorridorCommand {
+    /// Propose a corridor: the route from a GeoJSON LineString (or Feature), the other terms
+    /// (names, buffer_m, origin, destination, purpose, instructions...) from a JSON file.
+    Propose(CorridorArgs),
+    /// Amend a corridor: a new version of its terms; old versions stay readable.
+    Amend {
+        #[command(flatten)]
+        args: CorridorArgs,
+        /// The version this amends (the latest).
+        #[arg(long)]
+        base_version: u32,
+    },
+}
+
+#[derive(Args)]
+pub struct CorridorArgs {
+    /// Your key file (a party coordinator or the intermediary).
+    #[arg(long)]
+    key: PathBuf,
+    /// The server.
+    #[arg(long, env = "CORRIDOR_SERVER", default_value = "http://127.0.0.1:8080")]
+    server: String,
+    /// Corridor id.
+    #[arg(long)]
+    id: String,
+    /// GeoJSON file with the route (WGS 84, longitude-latitude).
+    #[arg(long)]
+    route: PathBuf,
+    /// JSON file with the rest of the terms.
+    #[arg(long)]
+    terms: PathBuf,
+}
+
+#[derive(Subcommand)]
 pub enum TimeCommand {
     /// Convert a local date-time in a zone to UTC (refuses DST gaps; needs --offset in a fold).
     Resolve {
@@ -65,6 +99,36 @@ pub enum WindowCommand {
         #[arg(long)]
         hash: Option<String>,
     },
+    /// Take back your party's consent before the start (final: propose a new window after).
+    Withdraw(PartyActArgs),
+    /// Declare the window broken during it, with a reason; it stays suspended until every party
+    /// resumes.
+    Suspend(PartyActArgs),
+    /// Consent for your party to resume a suspended window.
+    Resume {
+        /// Your key file.
+        #[arg(long)]
+        key: PathBuf,
+        /// The server.
+        #[arg(long, env = "CORRIDOR_SERVER", default_value = "http://127.0.0.1:8080")]
+        server: String,
+        /// The window.
+        window: String,
+    },
+    /// Cancel a window you proposed, before anyone consented.
+    Cancel {
+        /// Your key file.
+        #[arg(long)]
+        key: PathBuf,
+        /// The server.
+        #[arg(long, env = "CORRIDOR_SERVER", default_value = "http://127.0.0.1:8080")]
+        server: String,
+        /// The window.
+        window: String,
+        /// Why.
+        #[arg(long)]
+        reason: String,
+    },
     /// Show a window: status, times in UTC and local zones, consents.
     Show {
         /// The server.
@@ -73,6 +137,53 @@ pub enum WindowCommand {
         /// The window.
         window: String,
     },
+}
+
+#[derive(Args)]
+pub struct PartyActArgs {
+    /// Your key file.
+    #[arg(long)]
+    key: PathBuf,
+    /// The server.
+    #[arg(long, env = "CORRIDOR_SERVER", default_value = "http://127.0.0.1:8080")]
+    server: String,
+    /// The window.
+    window: String,
+    /// Why.
+    #[arg(long)]
+    reason: String,
+}
+
+fn party_of(key: &std::path::Path) -> anyhow::Result<String> {
+    let k = crate::keys::load(key)?;
+    k.actor
+        .as_deref()
+        .and_then(|x| x.split_once('/'))
+        .map(|(p, _)| p.to_string())
+        .context("the key file does not name your actor (party/name); make keys with `corridor keygen --actor`")
+}
+
+pub async fn corridor(cmd: CorridorCommand) -> anyhow::Result<()> {
+    let (a, base) = match cmd {
+        CorridorCommand::Propose(a) => (a, None),
+        CorridorCommand::Amend { args, base_version } => (args, Some(base_version)),
+    };
+    let read = |p: &PathBuf| -> anyhow::Result<Value> {
+        let text =
+            std::fs::read_to_string(p).with_context(|| format!("cannot read {}", p.display()))?;
+        serde_json::from_str(&text).with_context(|| format!("{} is not JSON", p.display()))
+    };
+    let route = corridor_core::agreement::route_from_geojson(&read(&a.route)?)
+        .map_err(|e| anyhow::anyhow!("{}: {e} ({})", a.route.display(), e.code()))?;
+    let mut terms = read(&a.terms)?;
+    terms["route"] = json!(route);
+    let body = match base {
+        None => json!({"type": "corridor.propose", "corridor": a.id, "terms": terms}),
+        Some(v) => {
+            json!({"type": "corridor.amend", "corridor": a.id, "base_version": v, "terms": terms})
+        }
+    };
+    ops::submit_body(&a.key, &a.server, None, None, body).await
 }
 
 #[derive(Args)]
@@ -268,14 +379,35 @@ pub async fn window(cmd: WindowCommand) -> anyhow::Result<()> {
                     "you named version {hash}, but the window is now at {current}: read the new version before consenting"
                 );
             }
-            let k = crate::keys::load(&key)?;
-            let party = k
-                .actor
-                .as_deref()
-                .and_then(|x| x.split_once('/'))
-                .map(|(p, _)| p.to_string())
-                .context("the key file does not name your actor (party/name)")?;
-            let body = json!({"type": "window.consent", "window": window, "party": party, "version_hash": hash});
+            let body = json!({"type": "window.consent", "window": window, "party": party_of(&key)?, "version_hash": hash});
+            ops::submit_body(&key, &server, None, None, body).await
+        }
+        WindowCommand::Withdraw(a) => {
+            let body = json!({"type": "window.withdraw", "window": a.window, "party": party_of(&a.key)?, "reason": a.reason});
+            ops::submit_body(&a.key, &a.server, None, None, body).await
+        }
+        WindowCommand::Suspend(a) => {
+            let body = json!({"type": "window.suspend", "window": a.window, "party": party_of(&a.key)?, "reason": a.reason});
+            ops::submit_body(&a.key, &a.server, None, None, body).await
+        }
+        WindowCommand::Resume {
+            key,
+            server,
+            window,
+        } => {
+            let w = fetch_window(&server, &window).await?;
+            print_window(&w);
+            let hash = w["version_hash"].as_str().unwrap_or_default().to_string();
+            let body = json!({"type": "window.resume", "window": window, "party": party_of(&key)?, "version_hash": hash});
+            ops::submit_body(&key, &server, None, None, body).await
+        }
+        WindowCommand::Cancel {
+            key,
+            server,
+            window,
+            reason,
+        } => {
+            let body = json!({"type": "window.cancel", "window": window, "reason": reason});
             ops::submit_body(&key, &server, None, None, body).await
         }
         WindowCommand::Show { server, window } => {

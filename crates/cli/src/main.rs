@@ -80,6 +80,11 @@ enum Command {
         #[command(subcommand)]
         command: agree::SettlementsCommand,
     },
+    /// Corridors: propose or amend from a GeoJSON route and a terms file.
+    Corridor {
+        #[command(subcommand)]
+        command: agree::CorridorCommand,
+    },
     /// Ceasefire windows: propose in local time, consent to the exact version, show.
     Window {
         #[command(subcommand)]
@@ -168,6 +173,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Export { data_dir, out } => ops::export(&data_dir, &out).await,
         Command::Settlements { command } => agree::settlements(command).await,
         Command::Window { command } => agree::window(command).await,
+        Command::Corridor { command } => agree::corridor(command).await,
         Command::Time { command } => agree::time(command),
         Command::Demo {
             data_dir,

@@ -257,3 +257,221 @@ async fn verify_names_the_first_bad_entry() {
     let err = fails(dir, &["verify", "--data-dir", "copy"]);
     assert!(err.contains("checkpoint"), "{err}");
 }
+
+struct Demo(std::process::Child);
+impl Drop for Demo {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn start_demo(dir: &Path) -> (Demo, String) {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let child = Command::new(env!("CARGO_BIN_EXE_corridor"))
+        .args([
+            "demo",
+            "--data-dir",
+            "demo",
+            "--listen",
+            &format!("127.0.0.1:{port}"),
+        ])
+        .current_dir(dir)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let url = format!("http://127.0.0.1:{port}");
+    for _ in 0..200 {
+        if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    (Demo(child), url)
+}
+
+fn with_server(dir: &Path, server: &str, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_corridor"))
+        .args(args)
+        .current_dir(dir)
+        .env("CORRIDOR_HOME", dir.join("home"))
+        .env("CORRIDOR_SERVER", server)
+        .output()
+        .expect("run corridor")
+}
+
+#[test]
+fn a_coordinator_does_it_all_from_the_cli() {
+    let d = tempfile::tempdir().unwrap();
+    let dir = d.path();
+    let (_demo, url) = start_demo(dir);
+    let run = |args: &[&str]| {
+        let out = with_server(dir, &url, args);
+        (
+            out.status.success(),
+            format!(
+                "{}{}",
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            ),
+        )
+    };
+    let scenario = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scenario");
+    // Settlements from the HXL file (idempotent: the demo already imported them).
+    let (ok_, out) = run(&[
+        "settlements",
+        "import",
+        "--key",
+        "demo/keys/intermediary-admin.key",
+        scenario.join("settlements.csv").to_str().unwrap(),
+    ]);
+    assert!(ok_, "{out}");
+    // A corridor from a GeoJSON route and a terms file.
+    let terms = serde_json::json!({"names": {"en": "Bucha – Kyiv", "uk": "Буча – Київ", "ru": "Буча – Киев"},
+        "buffer_m": 300, "origin": "bucha", "destination": "kyiv", "purpose": "both", "binding_language": "uk"});
+    std::fs::write(dir.join("terms.json"), terms.to_string()).unwrap();
+    std::fs::write(
+        dir.join("route.geojson"),
+        r#"{"type":"LineString","coordinates":[[30.2120,50.5432],[30.5234,50.4501]]}"#,
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("point.geojson"),
+        r#"{"type":"Point","coordinates":[30.2120,50.5432]}"#,
+    )
+    .unwrap();
+    let (ok_, out) = run(&[
+        "corridor",
+        "propose",
+        "--key",
+        "demo/keys/ua-coord-kyiv-oblast.key",
+        "--id",
+        "bucha-kyiv",
+        "--route",
+        "point.geojson",
+        "--terms",
+        "terms.json",
+    ]);
+    assert!(!ok_ && out.contains("invalid-geometry"), "{out}");
+    let (ok_, out) = run(&[
+        "corridor",
+        "propose",
+        "--key",
+        "demo/keys/ua-coord-kyiv-oblast.key",
+        "--id",
+        "bucha-kyiv",
+        "--route",
+        "route.geojson",
+        "--terms",
+        "terms.json",
+    ]);
+    assert!(ok_, "{out}");
+    // A window stated in Kyiv time, inside the DST gap: refused before anything is signed.
+    let (ok_, out) = run(&[
+        "window",
+        "propose",
+        "--key",
+        "demo/keys/ua-coord-kyiv-oblast.key",
+        "--window",
+        "bk-1",
+        "--corridor",
+        "bucha-kyiv",
+        "--start",
+        "2022-03-27T03:30",
+        "--end",
+        "2022-03-27T09:00",
+        "--zone",
+        "Europe/Kyiv",
+        "--party",
+        "ua",
+        "--party",
+        "ru",
+    ]);
+    assert!(!ok_ && out.contains("local-time-in-gap"), "{out}");
+    let (ok_, out) = run(&[
+        "window",
+        "propose",
+        "--key",
+        "demo/keys/ua-coord-kyiv-oblast.key",
+        "--window",
+        "bk-1",
+        "--corridor",
+        "bucha-kyiv",
+        "--start",
+        "2022-03-06T09:00",
+        "--end",
+        "2022-03-06T15:00",
+        "--zone",
+        "Europe/Kyiv",
+        "--party",
+        "ua",
+        "--party",
+        "ru",
+        "--guarantee",
+        "Ukraine holds fire",
+    ]);
+    assert!(ok_, "{out}");
+    let (ok_, out) = run(&["window", "show", "bk-1"]);
+    assert!(
+        ok_ && out.contains("2022-03-06T09:00:00+02:00")
+            && out.contains("2022-03-06T10:00:00+03:00")
+            && out.contains("07:00:00Z"),
+        "{out}"
+    );
+    // Consent is refused until the proposal is complete (no reception, instructions...).
+    let (ok_, out) = run(&[
+        "window",
+        "consent",
+        "--key",
+        "demo/keys/ua-coord-kyiv-oblast.key",
+        "bk-1",
+    ]);
+    assert!(!ok_ && out.contains("incomplete-proposal"), "{out}");
+    // The proposer cancels before any consent.
+    let (ok_, out) = run(&[
+        "window",
+        "cancel",
+        "--key",
+        "demo/keys/ua-coord-kyiv-oblast.key",
+        "bk-1",
+        "--reason",
+        "terms incomplete",
+    ]);
+    assert!(ok_, "{out}");
+    let (_, out) = run(&["window", "show", "bk-1"]);
+    assert!(out.contains("cancelled"), "{out}");
+    // Russia consents to the demo's pending window, then Ukraine withdraws before the start.
+    let (ok_, out) = run(&[
+        "window",
+        "consent",
+        "--key",
+        "demo/keys/ru-coord-1.key",
+        "borodianka-2022-03-05",
+    ]);
+    assert!(ok_, "{out}");
+    let (ok_, out) = run(&[
+        "window",
+        "withdraw",
+        "--key",
+        "demo/keys/ua-coord-kyiv-oblast.key",
+        "borodianka-2022-03-05",
+        "--reason",
+        "shelling reported on the route",
+    ]);
+    assert!(ok_, "{out}");
+    let (_, out) = run(&["window", "show", "borodianka-2022-03-05"]);
+    assert!(out.contains("withdrawn"), "{out}");
+    let (ok_, out) = run(&[
+        "time",
+        "resolve",
+        "2022-10-30T03:30",
+        "--zone",
+        "Europe/Kyiv",
+    ]);
+    assert!(!ok_ && out.contains("local-time-ambiguous"), "{out}");
+}

@@ -1357,3 +1357,87 @@ impl Agreements {
         changed
     }
 }
+
+/// A route from GeoJSON (RFC 7946: a LineString geometry, or a Feature holding one; WGS 84,
+/// `[longitude, latitude]`) to the integer 1e-7 degree pairs signed commands carry. Positions
+/// with more than seven decimals are rounded to the nearest 1e-7 degree (about 1 cm).
+pub fn route_from_geojson(v: &serde_json::Value) -> Result<Vec<[i64; 2]>, Rejection> {
+    let bad = |why: &str| Rejection::rule("invalid-geometry", why.to_string());
+    let geometry = if v["type"] == "Feature" {
+        &v["geometry"]
+    } else {
+        v
+    };
+    if geometry["type"] != "LineString" {
+        return Err(bad("the route must be a GeoJSON LineString"));
+    }
+    let coords = geometry["coordinates"]
+        .as_array()
+        .ok_or_else(|| bad("a LineString needs a coordinates array"))?;
+    let e7 = |n: &serde_json::Value| -> Option<i64> {
+        let text = n.as_number()?.to_string();
+        crate::hxl::degrees_e7(&text).or_else(|| {
+            let f = n.as_f64()?;
+            f.is_finite().then(|| (f * 1e7).round() as i64)
+        })
+    };
+    let route = coords
+        .iter()
+        .map(|p| {
+            let p = p
+                .as_array()
+                .filter(|p| p.len() >= 2)
+                .ok_or_else(|| bad("each position is [longitude, latitude]"))?;
+            Ok([
+                e7(&p[0]).ok_or_else(|| bad("longitude is not a number"))?,
+                e7(&p[1]).ok_or_else(|| bad("latitude is not a number"))?,
+            ])
+        })
+        .collect::<Result<Vec<_>, Rejection>>()?;
+    check_route(&route)?;
+    Ok(route)
+}
+
+#[cfg(test)]
+mod geojson_tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn the_scenario_route_converts_exactly() {
+        let f: serde_json::Value = serde_json::from_str(include_str!(
+            "../../../scenario/borodianka-berestianka.geojson"
+        ))
+        .unwrap();
+        let r = route_from_geojson(&f).unwrap();
+        assert_eq!(r[0], [299_220_000, 506_451_000]);
+        assert_eq!(r.len(), 4);
+    }
+
+    #[test]
+    fn only_a_linestring_is_a_route() {
+        let point = json!({"type": "Point", "coordinates": [29.9, 50.6]});
+        assert_eq!(
+            route_from_geojson(&point).unwrap_err().code(),
+            "invalid-geometry"
+        );
+        let one = json!({"type": "LineString", "coordinates": [[29.9, 50.6], [29.9, 50.6]]});
+        assert_eq!(
+            route_from_geojson(&one).unwrap_err().code(),
+            "invalid-geometry"
+        );
+        let out = json!({"type": "LineString", "coordinates": [[190.0, 50.6], [29.9, 50.6]]});
+        assert_eq!(
+            route_from_geojson(&out).unwrap_err().code(),
+            "invalid-geometry"
+        );
+        let text = json!({"type": "LineString", "coordinates": [["29.9", 50.6], [29.8, 50.6]]});
+        assert_eq!(
+            route_from_geojson(&text).unwrap_err().code(),
+            "invalid-geometry"
+        );
+        let fine =
+            json!({"type": "LineString", "coordinates": [[29.123456789, 50.6], [29.8, 50.6]]});
+        assert_eq!(route_from_geojson(&fine).unwrap()[0][0], 291_234_568);
+    }
+}
