@@ -765,8 +765,10 @@ impl Agreements {
                 format!("a window may last at most {max} s under the genesis policy"),
             ));
         }
-        for lt in [&t.start_local, &t.end_local].into_iter().flatten() {
-            crate::localtime::zone(&lt.zone)?;
+        for (lt, at) in [(&t.start_local, start), (&t.end_local, end)] {
+            if let Some(lt) = lt {
+                crate::localtime::check_stated(&lt.local, &lt.zone, at)?;
+            }
         }
         if t.required_parties.is_empty() {
             return Err(Rejection::invalid(

@@ -72,6 +72,29 @@ pub fn resolve(local: &str, zone_name: &str, offset: Option<&str>) -> Result<Tim
         .map_err(|e| Rejection::invalid("local", e.to_string()))
 }
 
+/// Check that a stated local time names exactly `instant` in `zone_name`, so the text shown
+/// beside a signed UTC instant can never announce another time. Inside a DST fold either
+/// reading may match (the signed instant disambiguates); a time in a gap never matches.
+pub fn check_stated(local: &str, zone_name: &str, instant: Timestamp) -> Result<(), Rejection> {
+    let tz = zone(zone_name)?;
+    let dt: DateTime = local.parse().map_err(|e| {
+        Rejection::invalid(
+            "local",
+            format!("{local:?} is not a local date-time like 2022-03-05T10:00: {e}"),
+        )
+    })?;
+    if let AmbiguousOffset::Gap { .. } = tz.to_ambiguous_timestamp(dt).offset() {
+        return resolve(local, zone_name, None).map(|_| ());
+    }
+    if instant.to_zoned(tz).datetime() != dt {
+        return Err(Rejection::rule(
+            "local-time-mismatch",
+            format!("{local} in {zone_name} is not the signed instant {instant}"),
+        ));
+    }
+    Ok(())
+}
+
 fn parse_offset(text: &str) -> Result<Offset, Rejection> {
     let bad = || Rejection::invalid("offset", format!("{text:?} is not an offset like +03:00"));
     let (sign, rest) = match text.as_bytes().first() {
@@ -139,6 +162,28 @@ mod tests {
                 .code(),
             "offset-mismatch"
         );
+    }
+
+    #[test]
+    fn stated_local_time_must_name_the_signed_instant() {
+        let t: Timestamp = "2022-03-05T07:00:00Z".parse().unwrap();
+        check_stated("2022-03-05T10:00", "Europe/Moscow", t).unwrap();
+        assert_eq!(
+            check_stated("2022-03-05T11:00", "Europe/Moscow", t)
+                .unwrap_err()
+                .code(),
+            "local-time-mismatch"
+        );
+        let any: Timestamp = "2022-03-27T01:30:00Z".parse().unwrap();
+        assert_eq!(
+            check_stated("2022-03-27T03:30", "Europe/Kyiv", any)
+                .unwrap_err()
+                .code(),
+            "local-time-in-gap"
+        );
+        // In the fold, the signed instant picks the reading.
+        let second = resolve("2022-10-30T03:30", "Europe/Kyiv", Some("+02:00")).unwrap();
+        check_stated("2022-10-30T03:30", "Europe/Kyiv", second).unwrap();
     }
 
     #[test]

@@ -9,7 +9,9 @@
 //! Contract: `GET /v1/corridors`, `GET /v1/corridors/{id}`, `GET /v1/windows` with `status=`,
 //! `corridor=`, `party=`, `settlement=`, `at=`; `GET /v1/corridors.geojson`. `at` is an RFC 3339
 //! instant with an offset, or a local date-time with `zone=` (and `offset=` inside a DST fold).
+//! An offset's `+` typed as is in a URL arrives as a space (form decoding); it is read as `+`.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
@@ -19,7 +21,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
 use corridor_core::Rejection;
-use corridor_core::agreement::{Corridor, Declaration, Settlement, Window};
+use corridor_core::agreement::{Corridor, CorridorVersion, Declaration, Settlement, Window};
 use corridor_core::views;
 use jiff::Timestamp;
 use serde::Deserialize;
@@ -67,11 +69,30 @@ fn query<T: DeserializeOwned + Default>(
         .map_err(|e| Problem::new(StatusCode::BAD_REQUEST, "invalid-query", e.body_text()))
 }
 
+/// A query string decodes `+` to a space, so `at=2022-03-05T10:30:00+03:00` or `offset=+03:00`
+/// typed as is arrives as `... 03:00`. A space is never valid before an offset's `HH:MM`, so
+/// read it as the `+` that was meant.
+fn plus_restored(text: &str) -> Cow<'_, str> {
+    let b = text.as_bytes();
+    let n = b.len();
+    let offset_like = n >= 6
+        && b[n - 6] == b' '
+        && b[n - 5..n - 3].iter().all(u8::is_ascii_digit)
+        && b[n - 3] == b':'
+        && b[n - 2..].iter().all(u8::is_ascii_digit);
+    if offset_like {
+        Cow::Owned(format!("{}+{}", &text[..n - 6], &text[n - 5..]))
+    } else {
+        Cow::Borrowed(text)
+    }
+}
+
 /// An instant from `at` (RFC 3339 with offset, or local date-time with `zone`).
 fn instant(log: &Log, f: &Filter) -> Result<Timestamp, Problem> {
+    let offset = f.offset.as_deref().map(plus_restored);
     match (&f.at, &f.zone) {
         (None, _) => Ok(log.clock().now()),
-        (Some(at), None) => at.parse::<Timestamp>().map_err(|e| {
+        (Some(at), None) => plus_restored(at).parse::<Timestamp>().map_err(|e| {
             Problem::new(
                 StatusCode::BAD_REQUEST,
                 "invalid-instant",
@@ -79,7 +100,7 @@ fn instant(log: &Log, f: &Filter) -> Result<Timestamp, Problem> {
             )
         }),
         (Some(at), Some(zone)) => {
-            corridor_core::localtime::resolve(at, zone, f.offset.as_deref()).map_err(bad_query)
+            corridor_core::localtime::resolve(at, zone, offset.as_deref()).map_err(bad_query)
         }
     }
 }
@@ -209,12 +230,21 @@ async fn windows(
     )
 }
 
-fn corridor_summary(c: &Corridor, world: &World, log: &Log, at: Timestamp) -> Value {
-    let mut v = views::corridor_version(c, c.latest(), &world.settlements);
+/// A corridor version (the latest unless asked otherwise) with the corridor's status and windows.
+fn corridor_summary(
+    c: &Corridor,
+    cv: &CorridorVersion,
+    world: &World,
+    log: &Log,
+    at: Timestamp,
+) -> Value {
+    let mut v = views::corridor_version(c, cv, &world.settlements);
+    // Only windows that existed at `at`, as `/v1/windows` lists them: a window proposed later
+    // has no status then.
     let mine: Vec<&Window> = world
         .windows
         .iter()
-        .filter(|w| w.corridor == c.id)
+        .filter(|w| w.corridor == c.id && w.status_at(at).is_some())
         .collect();
     v["status"] = json!(views::corridor_status(mine.iter().copied(), at));
     v["windows"] = json!(
@@ -236,6 +266,7 @@ async fn corridors(
     let list: Vec<Value> = world
         .corridors
         .values()
+        .filter(|c| f.corridor.as_deref().is_none_or(|id| c.id == id))
         .filter(|c| {
             let t = &c.latest().terms;
             f.settlement
@@ -251,7 +282,7 @@ async fn corridors(
                 .iter()
                 .any(|w| w.corridor == c.id && window_matches(w, &world, &f, at))
         })
-        .map(|c| corridor_summary(c, &world, &log, at))
+        .map(|c| corridor_summary(c, c.latest(), &world, &log, at))
         .collect();
     Ok(
         Json(json!({"as_of": corridor_core::time::format_log_time(at), "corridors": list}))
@@ -274,19 +305,18 @@ async fn corridor(
             format!("no corridor {id:?}"),
         )
     })?;
-    let mut v = corridor_summary(c, &world, &log, at);
-    if let Some(n) = f.version {
-        let cv = c.versions.iter().find(|x| x.version == n).ok_or_else(|| {
+    // `?version=N` reads an older version, in the same shape as the latest.
+    let cv = match f.version {
+        None => c.latest(),
+        Some(n) => c.versions.iter().find(|x| x.version == n).ok_or_else(|| {
             Problem::new(
                 StatusCode::NOT_FOUND,
                 "unknown-version",
                 format!("corridor {id} has no version {n}"),
             )
-        })?;
-        let old = views::corridor_version(c, cv, &world.settlements);
-        v = json!({"as_of": corridor_core::time::format_log_time(at), "corridor": old});
-        return Ok(Json(v).into_response());
-    }
+        })?,
+    };
+    let mut v = corridor_summary(c, cv, &world, &log, at);
     v["as_of"] = json!(corridor_core::time::format_log_time(at));
     Ok(Json(v).into_response())
 }
@@ -350,8 +380,8 @@ async fn resolve(
             "give local=YYYY-MM-DDTHH:MM and zone=IANA/Zone (and offset=+HH:MM inside a DST fold)",
         ));
     };
-    let t =
-        corridor_core::localtime::resolve(local, zone, r.offset.as_deref()).map_err(bad_query)?;
+    let offset = r.offset.as_deref().map(plus_restored);
+    let t = corridor_core::localtime::resolve(local, zone, offset.as_deref()).map_err(bad_query)?;
     let zones = views::zones(log.genesis(), None);
     let mut shown = serde_json::Map::new();
     for z in zones.iter().chain(std::iter::once(zone)) {

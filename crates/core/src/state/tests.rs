@@ -398,9 +398,11 @@ fn corridor_terms(complete: bool) -> Value {
     t
 }
 
+/// Window terms as the announcements stated them: the start also in Moscow time.
 fn window_terms(start: &str, end: &str, guarantees: Value) -> Value {
+    let moscow = crate::localtime::show(start.parse().unwrap(), "Europe/Moscow").unwrap();
     json!({"start": start, "end": end, "required_parties": ["ua", "ru"], "guarantees": guarantees,
-           "start_local": {"local": "2022-03-05T10:00", "zone": "Europe/Moscow"}})
+           "start_local": {"local": &moscow[..16], "zone": "Europe/Moscow"}})
 }
 
 /// A log with the people, settlements, a complete corridor and a window `w1` proposed by the

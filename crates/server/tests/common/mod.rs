@@ -4,6 +4,13 @@
 //!
 //! Every reply that goes through [`Server::send`] is checked for the `corridor-clock: simulated`
 //! header, so each test also checks that an exercise is never mistaken for the real thing.
+//!
+//! [`Server::start_with_clock`] starts one on a simulated clock of any start and rate (a fast
+//! clock lets a test watch windows open and close without new entries); sign commands for it
+//! with [`Server::sign_now`] so their client time follows that clock.
+
+// Each test binary compiles this module on its own and uses only part of it.
+#![allow(dead_code)]
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -239,6 +246,8 @@ pub struct Server {
     pub http: reqwest::Client,
     pub log: Arc<Log>,
     ids: AtomicU64,
+    /// What every reply's `corridor-clock` header must start with.
+    clock_prefix: String,
     task: JoinHandle<()>,
     // Last, so the database file outlives everything that uses it.
     _dir: tempfile::TempDir,
@@ -253,21 +262,27 @@ impl Drop for Server {
 impl Server {
     /// Start a server whose clients are seen as connecting from their real (loopback) address.
     pub async fn start() -> Server {
-        Server::start_inner(None).await
+        Server::start_inner(None, T0, 1.0).await
+    }
+
+    /// Start a server whose simulated clock reads `start` (RFC 3339) now and runs at `rate` ×
+    /// real time.
+    pub async fn start_with_clock(start: &str, rate: f64) -> Server {
+        Server::start_inner(None, start, rate).await
     }
 
     /// Start a server that sees every client as connecting from `peer`, as behind a proxy that
     /// forwards connections from elsewhere.
     pub async fn start_as_peer(peer: SocketAddr) -> Server {
-        Server::start_inner(Some(peer)).await
+        Server::start_inner(Some(peer), T0, 1.0).await
     }
 
-    async fn start_inner(peer: Option<SocketAddr>) -> Server {
+    async fn start_inner(peer: Option<SocketAddr>, start: &str, rate: f64) -> Server {
         let dir = tempfile::tempdir().unwrap();
         let db = Sqlite::open(&dir.path().join("corridor.sqlite"))
             .await
             .unwrap();
-        let clock = Clock::simulated(T0.parse().unwrap(), 1.0);
+        let clock = Clock::simulated(start.parse().unwrap(), rate);
         let log = Log::open(Arc::new(db), kp(2), Some(genesis()), clock)
             .await
             .unwrap();
@@ -303,6 +318,12 @@ impl Server {
             http,
             log,
             ids: AtomicU64::new(0),
+            // At real speed the few seconds of a test stay on the start's day.
+            clock_prefix: if start == T0 {
+                "simulated; now=2022-03-03T".into()
+            } else {
+                "simulated; now=".into()
+            },
             task,
             _dir: dir,
         }
@@ -344,7 +365,7 @@ impl Server {
             body,
             what,
         };
-        check_clock_header(&reply.headers, &reply.what);
+        check_clock_header_prefix(&reply.headers, &reply.what, &self.clock_prefix);
         reply
     }
 
@@ -375,6 +396,27 @@ impl Server {
     pub async fn run(&self, key: &Keypair, actor: &str, body: Value) -> SignedReceipt {
         let id = self.next_id();
         self.accept(&sign(key, actor, &id, body)).await
+    }
+
+    /// The log's clock now, in the log's form (what a client on that clock puts in a command).
+    pub fn now(&self) -> String {
+        corridor_core::time::format_log_time(self.log.clock().now())
+    }
+
+    /// Sign `body` as `actor` with `key` (fresh id) at the log's current clock reading.
+    pub fn sign_now(&self, key: &Keypair, actor: &str, body: Value) -> Vec<u8> {
+        let id = self.next_id();
+        sign_at(key, actor, &id, &self.now(), body)
+    }
+
+    /// Sign at the log's current clock reading and submit a command that must be accepted.
+    pub async fn run_now(&self, key: &Keypair, actor: &str, body: Value) -> SignedReceipt {
+        self.accept(&self.sign_now(key, actor, body)).await
+    }
+
+    /// Sign at the log's current clock reading and submit; return the reply whatever it is.
+    pub async fn post_now(&self, key: &Keypair, actor: &str, body: Value) -> Reply {
+        self.post(&self.sign_now(key, actor, body)).await
     }
 
     /// What the log holds now: the stored entries, the committed tree and the projections.
@@ -419,13 +461,18 @@ impl Server {
 
 /// Every reply on a simulated clock says so.
 pub fn check_clock_header(headers: &HeaderMap, what: &str) {
+    check_clock_header_prefix(headers, what, "simulated; now=2022-03-03T");
+}
+
+/// Every reply on a simulated clock says so, and is marked as an exercise.
+pub fn check_clock_header_prefix(headers: &HeaderMap, what: &str, prefix: &str) {
     let clock = headers
         .get("corridor-clock")
         .unwrap_or_else(|| panic!("{what}: no corridor-clock header on a simulated clock"))
         .to_str()
         .unwrap();
     assert!(
-        clock.starts_with("simulated; now=2022-03-03T"),
+        clock.starts_with(prefix) && clock.ends_with("; exercise"),
         "{what}: corridor-clock is {clock:?}"
     );
 }
