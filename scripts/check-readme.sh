@@ -28,4 +28,4 @@ for _ in $(seq 1 100); do
 done
 echo "== running the README walkthrough ($(grep -c . "$script") lines)"
 bash -euxo pipefail "$script"
-echo "README walkthrough: 1 passed, 0 failed"
+echo "walkthrough: 1 passed, 0 failed"
