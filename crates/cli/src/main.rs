@@ -65,12 +65,18 @@ enum Command {
         /// The data directory.
         #[arg(long, default_value = "./corridor-data")]
         data_dir: PathBuf,
+        /// The log's PostgreSQL database instead (postgres://user:password@host:5432/db).
+        #[arg(long, env = "CORRIDOR_DATABASE_URL", hide_env_values = true)]
+        database: Option<String>,
     },
     /// Export the log (entries with salts and signatures, and every checkpoint) as JSON Lines.
     Export {
         /// The data directory.
         #[arg(long, default_value = "./corridor-data")]
         data_dir: PathBuf,
+        /// The log's PostgreSQL database instead (postgres://user:password@host:5432/db).
+        #[arg(long, env = "CORRIDOR_DATABASE_URL", hide_env_values = true)]
+        database: Option<String>,
         /// Output file.
         #[arg(long)]
         out: PathBuf,
@@ -169,8 +175,14 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Resend { server } => ops::resend(server.as_deref()).await,
         Command::Monitor { server } => ops::monitor(&server).await,
         Command::Verify(args) => ops::verify(args).await,
-        Command::Rebuild { data_dir } => ops::rebuild(&data_dir).await,
-        Command::Export { data_dir, out } => ops::export(&data_dir, &out).await,
+        Command::Rebuild { data_dir, database } => {
+            ops::rebuild(&data_dir, database.as_deref()).await
+        }
+        Command::Export {
+            data_dir,
+            database,
+            out,
+        } => ops::export(&data_dir, database.as_deref(), &out).await,
         Command::Settlements { command } => agree::settlements(command).await,
         Command::Window { command } => agree::window(command).await,
         Command::Corridor { command } => agree::corridor(command).await,

@@ -16,6 +16,7 @@ use corridor_core::merkle::MemoryTree;
 use corridor_core::state::{Replay, State};
 use corridor_server::{Clock, Log};
 use corridor_storage::{Database, StoredCheckpoint, StoredRow};
+use corridor_storage_postgres::Postgres;
 use corridor_storage_sqlite::Sqlite;
 use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::Value;
@@ -27,18 +28,39 @@ pub fn db_path(data_dir: &Path) -> PathBuf {
     data_dir.join("corridor.sqlite")
 }
 
-/// Open an existing data directory's database.
-pub async fn open_existing(data_dir: &Path) -> anyhow::Result<Arc<dyn Database>> {
+/// The log's database: PostgreSQL when `database` is a `postgres://` or `postgresql://` URL,
+/// else the SQLite file in the data directory (created if missing).
+pub async fn open_database(
+    data_dir: &Path,
+    database: Option<&str>,
+) -> anyhow::Result<Arc<dyn Database>> {
+    match database.filter(|d| !d.is_empty()) {
+        Some(url) if corridor_storage_postgres::is_postgres_url(url) => {
+            Ok(Arc::new(Postgres::open(url).await?))
+        }
+        Some(other) => bail!(
+            "--database (or CORRIDOR_DATABASE_URL) must be a postgres:// or postgresql:// URL, not {:?}; leave it out to use the SQLite file in the data directory",
+            corridor_storage_postgres::redact_url(other)
+        ),
+        None => Ok(Arc::new(Sqlite::open(&db_path(data_dir)).await?)),
+    }
+}
+
+/// Open an existing log's database (refusing to create an empty SQLite file).
+pub async fn open_existing(
+    data_dir: &Path,
+    database: Option<&str>,
+) -> anyhow::Result<Arc<dyn Database>> {
     let path = db_path(data_dir);
-    if !path.exists() {
+    if database.is_none_or(str::is_empty) && !path.exists() {
         bail!(
-            "{} holds no corridor log (no {}); start one with `corridor serve --data-dir {} --genesis GENESIS` or `corridor demo`",
+            "{} holds no corridor log (no {}); start one with `corridor serve --data-dir {} --genesis GENESIS` or `corridor demo`, or name a PostgreSQL database with --database",
             data_dir.display(),
             path.display(),
             data_dir.display()
         );
     }
-    Ok(Arc::new(Sqlite::open(&path).await?))
+    open_database(data_dir, database).await
 }
 
 #[derive(Args)]
@@ -218,6 +240,9 @@ pub struct ServeArgs {
     /// The data directory (SQLite database, log key).
     #[arg(long, default_value = "./corridor-data")]
     pub data_dir: PathBuf,
+    /// Keep the log in PostgreSQL instead (postgres://user:password@host:5432/db).
+    #[arg(long, env = "CORRIDOR_DATABASE_URL", hide_env_values = true)]
+    pub database: Option<String>,
     /// Address to listen on.
     #[arg(long, default_value = "127.0.0.1:8080")]
     pub listen: SocketAddr,
@@ -282,7 +307,7 @@ pub async fn serve(a: ServeArgs) -> anyhow::Result<()> {
         }
     }
     let clock = clock_arg(a.clock.as_deref(), a.clock_rate)?;
-    let db: Arc<dyn Database> = Arc::new(Sqlite::open(&db_path(&a.data_dir)).await?);
+    let db = open_database(&a.data_dir, a.database.as_deref()).await?;
     let log = Log::open(db, log_key, genesis, clock).await?;
     run_server(log, a.listen).await
 }
@@ -481,6 +506,9 @@ pub struct VerifyArgs {
     /// A data directory to verify.
     #[arg(long, default_value = "./corridor-data", conflicts_with = "export")]
     data_dir: PathBuf,
+    /// A PostgreSQL database to verify (postgres://user:password@host:5432/db).
+    #[arg(long, env = "CORRIDOR_DATABASE_URL", hide_env_values = true)]
+    database: Option<String>,
     /// An exported log (JSON Lines) to verify instead.
     #[arg(long)]
     export: Option<PathBuf>,
@@ -670,7 +698,7 @@ pub async fn verify(a: VerifyArgs) -> anyhow::Result<()> {
     let v = match &a.export {
         Some(path) => verify_export(path)?,
         None => {
-            let db = open_existing(&a.data_dir).await?;
+            let db = open_existing(&a.data_dir, a.database.as_deref()).await?;
             verify_db(db.as_ref()).await?
         }
     };
@@ -734,8 +762,8 @@ fn verify_export(path: &Path) -> anyhow::Result<Verified> {
     v.finish(n)
 }
 
-pub async fn rebuild(data_dir: &Path) -> anyhow::Result<()> {
-    let db = open_existing(data_dir).await?;
+pub async fn rebuild(data_dir: &Path, database: Option<&str>) -> anyhow::Result<()> {
+    let db = open_existing(data_dir, database).await?;
     let size = db.size().await?;
     let mut replay = Replay::trusting_signatures();
     let bar = ProgressBar::new(size);
@@ -758,8 +786,8 @@ pub async fn rebuild(data_dir: &Path) -> anyhow::Result<()> {
     Ok(())
 }
 
-pub async fn export(data_dir: &Path, out: &Path) -> anyhow::Result<()> {
-    let db = open_existing(data_dir).await?;
+pub async fn export(data_dir: &Path, database: Option<&str>, out: &Path) -> anyhow::Result<()> {
+    let db = open_existing(data_dir, database).await?;
     let size = db.size().await?;
     let tmp = out.with_extension("tmp");
     let mut w = BufWriter::new(

@@ -150,6 +150,12 @@ impl Database for Sqlite {
                 )));
             }
         }
+        if entries
+            .windows(2)
+            .any(|w| w[1].header.index != w[0].header.index + 1)
+        {
+            return Err(DbError::Conflict("a batch must hold consecutive entries".into()));
+        }
         for e in entries {
             let h = &e.header;
             sqlx::query(
