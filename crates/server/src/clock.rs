@@ -33,6 +33,15 @@ impl Clock {
         self.simulated.is_some()
     }
 
+    /// A simulated clock never runs behind the log it serves: restarted from its original
+    /// `--clock`, an exercise would otherwise refuse every new command as clock skew.
+    pub fn not_before(self, t: Timestamp) -> Self {
+        match self.simulated {
+            Some((_, _, rate)) if self.now() < t => Clock::simulated(t, rate),
+            _ => self,
+        }
+    }
+
     /// The current instant.
     pub fn now(&self) -> Timestamp {
         match self.simulated {
@@ -61,5 +70,8 @@ mod tests {
         assert!(c.now() > a);
         assert!(c.is_simulated());
         assert!(!Clock::system().is_simulated());
+        let later: Timestamp = "2022-03-04T00:00:00Z".parse().unwrap();
+        assert!(c.clone().not_before(later).now() >= later);
+        assert!(c.not_before(start).now() < later);
     }
 }

@@ -170,6 +170,7 @@ impl Log {
                 genesis.log_key
             );
         }
+        let clock = clock.not_before(state.last_time);
         if clock.is_simulated() && !genesis.exercise {
             bail!(
                 "this log is real (its genesis says exercise: false) and refuses a simulated clock"

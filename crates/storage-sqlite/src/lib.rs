@@ -154,7 +154,9 @@ impl Database for Sqlite {
             .windows(2)
             .any(|w| w[1].header.index != w[0].header.index + 1)
         {
-            return Err(DbError::Conflict("a batch must hold consecutive entries".into()));
+            return Err(DbError::Conflict(
+                "a batch must hold consecutive entries".into(),
+            ));
         }
         for e in entries {
             let h = &e.header;

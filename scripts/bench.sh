@@ -1,0 +1,197 @@
+#!/usr/bin/env bash
+# Run corridor's benchmarks and its kill -9 durability test (release builds); BENCHMARKS.md says
+# what each figure means and what was measured last.
+#
+#   scripts/bench.sh                      # everything (about 20 minutes on 2 cores)
+#   BENCH_STEPS="ingest proofs" scripts/bench.sh
+#
+# Steps (BENCH_STEPS, default all but 10m): durability ingest verify proofs storage criterion 10m
+# Knobs: CORRIDOR_KILL_ROUNDS (200), BENCH_INGEST_N (40000), BENCH_ENTRIES (1000000),
+#        BENCH_WORK (data directories; the 1M log takes about 1.3 GB), BENCH_OUT (results),
+#        BENCH_QUIET_WAIT (seconds to wait for other processes to go quiet before a measurement).
+# Every server it starts listens on 127.0.0.1 only and is stopped when the script exits.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$(pwd)
+
+export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$ROOT/target}
+STEPS=${BENCH_STEPS:-durability ingest verify proofs storage criterion}
+ROUNDS=${CORRIDOR_KILL_ROUNDS:-200}
+INGEST_N=${BENCH_INGEST_N:-40000}
+ENTRIES=${BENCH_ENTRIES:-1000000}
+QUIET=${BENCH_QUIET_WAIT:-120}
+WORK=${BENCH_WORK:-$CARGO_TARGET_DIR/bench-work}
+OUT=${BENCH_OUT:-$CARGO_TARGET_DIR/bench-results}
+BIN=$CARGO_TARGET_DIR/release
+mkdir -p "$WORK" "$OUT"
+RESULTS=$OUT/results-$(date -u +%Y%m%dT%H%M%SZ).md
+
+has() { [[ " $STEPS " == *" $1 "* ]]; }
+say() { echo "==> $*" >&2; }
+out() { tee -a "$RESULTS"; }
+
+SERVER_PID=
+stop_server() {
+  if [ -n "$SERVER_PID" ] && kill -0 "$SERVER_PID" 2>/dev/null; then
+    kill -INT "$SERVER_PID" 2>/dev/null || true
+    for _ in $(seq 50); do kill -0 "$SERVER_PID" 2>/dev/null || break; sleep 0.1; done
+    kill -KILL "$SERVER_PID" 2>/dev/null || true
+    wait "$SERVER_PID" 2>/dev/null || true
+  fi
+  SERVER_PID=
+}
+trap stop_server EXIT
+
+free_port() {
+  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])' 2>/dev/null \
+    || echo $((20000 + RANDOM % 20000))
+}
+
+# start_server DATA_DIR: sets SERVER_PID, URL and READY_S (seconds until /readyz answered).
+start_server() {
+  local port
+  port=$(free_port)
+  URL=http://127.0.0.1:$port
+  local t0
+  t0=$(date +%s.%N)
+  CORRIDOR_LOG=warn "$BIN/corridor" demo --data-dir "$1" --listen "127.0.0.1:$port" \
+    >"$1.server.log" 2>&1 &
+  SERVER_PID=$!
+  until curl -sf "$URL/readyz" >/dev/null 2>&1; do
+    kill -0 "$SERVER_PID" 2>/dev/null || { cat "$1.server.log" >&2; exit 1; }
+    sleep 0.1
+  done
+  READY_S=$(python3 -c "import time; print(round(time.time() - $t0, 1))" 2>/dev/null || echo "?")
+}
+
+say "building release binaries"
+cargo build --release -p corridor-cli -p corridor-bench
+
+{
+  echo "# corridor benchmark run, $(date -u +%Y-%m-%dT%H:%M:%SZ)"
+  echo
+  echo "- commit: $(git rev-parse --short HEAD 2>/dev/null || echo unknown)$(git diff --quiet 2>/dev/null || echo ' (with uncommitted changes)')"
+  echo "- machine: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), $(nproc) cores, $(free -g | awk '/Mem:/{print $2}') GiB RAM"
+  echo "- kernel: $(uname -r); rustc: $(rustc --version)"
+  echo
+} | out
+
+if has durability; then
+  say "durability: $ROUNDS kill -9 rounds"
+  echo "## Durability (kill -9)" | out
+  echo | out
+  echo "\`CORRIDOR_KILL_ROUNDS=$ROUNDS cargo test --release -p corridor-cli --test durability -- --nocapture\`" | out
+  echo | out
+  CORRIDOR_KILL_ROUNDS=$ROUNDS cargo test --release -p corridor-cli --test durability -- --nocapture \
+    2>&1 | tee "$OUT/durability.log" | grep -E '^durability:|test result' | sed 's/^/    /' | out
+  echo | out
+fi
+
+if has ingest; then
+  say "ingest: $INGEST_N commands into a fresh demo log"
+  D=$WORK/ingest
+  rm -rf "$D" "$D.server.log"
+  "$BIN/corridor" demo --data-dir "$D" --no-serve >/dev/null
+  start_server "$D"
+  echo "## Ingest" | out
+  echo | out
+  echo "\`corridor demo --data-dir D --listen ADDR\` (release), then \`corridor-loadgen --server URL --data-dir D -n $INGEST_N --clients 64\`" | out
+  echo | out
+  "$BIN/corridor-loadgen" --server "$URL" --data-dir "$D" -n "$INGEST_N" --clients 64 \
+    --server-pid "$SERVER_PID" --quiet-wait "$QUIET" --label "ingest into a fresh log" | out
+  stop_server
+  "$BIN/corridor" verify --data-dir "$D" | sed 's/^/after the ingest run, corridor verify: /' | out
+  echo | out
+fi
+
+BIG=$WORK/log-$ENTRIES
+if has verify; then
+  say "verify: building a $ENTRIES-entry log"
+  rm -rf "$BIG" "$BIG.server.log"
+  "$BIN/corridor" demo --data-dir "$BIG" --no-serve >/dev/null
+  echo "## Verify" | out
+  echo | out
+  echo "\`corridor-buildlog --data-dir D --entries $ENTRIES\`, then \`corridor-verifybench --data-dir D --corridor target/release/corridor\` (which times \`corridor verify --data-dir D\`)" | out
+  echo | out
+  "$BIN/corridor-buildlog" --data-dir "$BIG" --entries "$ENTRIES" | sed 's/^/    /' | out
+  echo | out
+  "$BIN/corridor-verifybench" --data-dir "$BIG" --corridor "$BIN/corridor" --quiet-wait "$QUIET" \
+    --label "verify a $ENTRIES-entry log" | out
+fi
+
+if has proofs; then
+  [ -f "$BIG/corridor.sqlite" ] || { echo "run the verify step first (it builds $BIG)" >&2; exit 1; }
+  say "proofs: serving the $ENTRIES-entry log"
+  start_server "$BIG"
+  echo "## Proof endpoints at $ENTRIES leaves" | out
+  echo | out
+  echo "Server start-up (load and replay $ENTRIES entries, rebuild the tree) until \`/readyz\` answers: ${READY_S} s; resident memory then: $(($(ps -o rss= -p "$SERVER_PID") / 1024)) MiB." | out
+  echo | out
+  echo "\`corridor-proofbench --server URL --data-dir D --requests 20000 --rate 1000 --connections 2\`" | out
+  echo | out
+  "$BIN/corridor-proofbench" --server "$URL" --data-dir "$BIG" --requests 20000 --rate 1000 \
+    --connections 2 --server-pid "$SERVER_PID" --quiet-wait "$QUIET" \
+    --label "proofs at $ENTRIES leaves" | out
+  if command -v wrk >/dev/null 2>&1; then
+    echo "Cross-check with wrk (one connection, closed loop: back-to-back requests, heavier than the paced run), \`TREE_SIZE=$ENTRIES PROOF=KIND wrk -t1 -c1 -d10s -s crates/bench/wrk/proofs.lua URL\`:" | out
+    echo | out
+    for kind in inclusion consistency; do
+      TREE_SIZE=$ENTRIES PROOF=$kind wrk -t1 -c1 -d10s -s crates/bench/wrk/proofs.lua "$URL" \
+        | grep -E '^wrk |Requests/sec' | sed 's/^/    /' | out
+    done
+    echo | out
+  else
+    echo "(wrk not installed: \`apt-get install -y wrk\` for the cross-check)" | out
+    echo | out
+  fi
+  echo "## Ingest into the $ENTRIES-entry log" | out
+  echo | out
+  "$BIN/corridor-loadgen" --server "$URL" --data-dir "$BIG" -n 20000 --clients 64 \
+    --server-pid "$SERVER_PID" --quiet-wait "$QUIET" --label "ingest into a $ENTRIES-entry log" | out
+  stop_server
+fi
+
+if has storage; then
+  say "storage: the cost of one group commit"
+  echo "## Storage: one group commit" | out
+  echo | out
+  echo "\`corridor-appendbench --dir WORK --batch 32 --batches 300 [--scratch-copy COPY_OF_THE_BIG_LOG]\`" | out
+  echo | out
+  if [ -f "$BIG/corridor.sqlite" ]; then
+    rm -rf "$WORK/scratch-copy" && cp -r "$BIG" "$WORK/scratch-copy"
+    "$BIN/corridor-appendbench" --dir "$WORK" --batch 32 --batches 300 --scratch-copy "$WORK/scratch-copy" | out
+    rm -rf "$WORK/scratch-copy"
+  else
+    "$BIN/corridor-appendbench" --dir "$WORK" --batch 32 --batches 300 | out
+  fi
+fi
+
+if has criterion; then
+  say "criterion: cargo bench -p corridor-merkle"
+  echo "## Proof computation (criterion)" | out
+  echo | out
+  echo "\`cargo bench -p corridor-merkle --bench proofs -- --warm-up-time 1 --measurement-time 3\`" | out
+  echo | out
+  cargo bench -p corridor-merkle --bench proofs -- --warm-up-time 1 --measurement-time 3 2>&1 \
+    | tee "$OUT/criterion.log" \
+    | awk '/^[A-Za-z0-9_]+\/[^ ]/ { name = $1 } /time:/ { sub(/^.*time:/, "time:"); print "    " name " " $0 }' | out
+  echo | out
+fi
+
+if has 10m; then
+  say "10m: building a 10,000,000-entry log (about half an hour on 2 cores)"
+  TEN=$WORK/log-10000000
+  rm -rf "$TEN" "$TEN.server.log"
+  "$BIN/corridor" demo --data-dir "$TEN" --no-serve >/dev/null
+  echo "## Proof endpoints at 10,000,000 leaves" | out
+  echo | out
+  "$BIN/corridor-buildlog" --data-dir "$TEN" --entries 10000000 --short | sed 's/^/    /' | out
+  start_server "$TEN"
+  echo "Server start-up until \`/readyz\`: ${READY_S} s." | out
+  echo | out
+  "$BIN/corridor-proofbench" --server "$URL" --data-dir "$TEN" --requests 20000 --rate 1000 \
+    --connections 2 --server-pid "$SERVER_PID" --quiet-wait "$QUIET" --label "proofs at 10M leaves" | out
+  stop_server
+fi
+
+say "results: $RESULTS"
