@@ -10,9 +10,12 @@
 //! Only jointly agreed windows become public corridors ([`model`]); text shown as agreed is
 //! text the parties signed; a party's unilateral declaration is shown as that party's statement.
 
+pub mod feeds;
 #[cfg(any(test, feature = "testkit"))]
 pub mod fixture;
+pub mod i18n;
 pub mod model;
+pub mod pages;
 
 use std::collections::BTreeMap;
 
@@ -83,5 +86,7 @@ pub fn build(input: &Input) -> Site {
     let model = model::Public::new(input);
     let mut site = Site::default();
     site.put("/status.json", JSON, model::status_json(&model));
+    pages::render(&model, &mut site);
+    feeds::render(&model, &mut site);
     site
 }
