@@ -10,7 +10,7 @@ use anyhow::{Context, bail};
 use clap::Args;
 use corridor_core::checkpoint::Checkpoint;
 use corridor_core::entry::{DisclosedEntry, Entry};
-use corridor_core::envelope::{Draft, SignedCommand, envelope_bytes};
+use corridor_core::envelope::{Draft, SignedCommand};
 use corridor_core::genesis::{self, GenesisDocument, Names, Party, Policy, SignedGenesis};
 use corridor_core::merkle::MemoryTree;
 use corridor_core::state::{Replay, State};
@@ -528,6 +528,8 @@ pub struct Verifier {
     tree: MemoryTree,
     origin: Option<String>,
     progress: ProgressBar,
+    /// Parsed keys, one cache per verifier thread.
+    keys: Vec<corridor_core::envelope::KeyCache>,
 }
 
 impl Verifier {
@@ -546,6 +548,7 @@ impl Verifier {
             tree: MemoryTree::new(),
             origin: None,
             progress,
+            keys: Vec::new(),
         }
     }
 
@@ -571,45 +574,35 @@ impl Verifier {
                 return self.page(&entries[1..]);
             }
         };
+        // Everything that does not depend on earlier entries runs on every core: the
+        // commitment, parsing the envelope, the leaf hash, and the signatures, checked in
+        // batches (a failed batch is re-checked one by one with verify_strict, so exactly the
+        // entries verify_strict refuses are reported).
         let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
         let chunk = entries.len().div_ceil(threads).max(1);
-        let first_bad = std::thread::scope(|s| {
-            let handles: Vec<_> = entries
-                .chunks(chunk)
-                .map(|part| {
-                    let origin = &origin;
-                    s.spawn(move || {
-                        part.iter().find_map(|e| {
-                            if !e.commitment_matches() {
-                                let r = corridor_core::Rejection::rule(
-                                    "commitment-mismatch",
-                                    "the stored command does not match the commitment in its leaf",
-                                );
-                                return Some((e.header.index, r));
-                            }
-                            let env = envelope_bytes(&e.command, &e.signature);
-                            SignedCommand::parse(&env, origin)
-                                .err()
-                                .map(|r| (e.header.index, r))
-                        })
+        if self.keys.len() < threads {
+            self.keys.resize_with(threads, Default::default);
+        }
+        let prepared: Vec<(Result<SignedCommand, corridor_core::Rejection>, _)> =
+            std::thread::scope(|s| {
+                let handles: Vec<_> = entries
+                    .chunks(chunk)
+                    .zip(self.keys.iter_mut())
+                    .map(|(part, keys)| {
+                        let origin = &origin;
+                        s.spawn(move || prepare_part(part, origin, keys))
                     })
-                })
-                .collect();
-            handles
-                .into_iter()
-                .filter_map(|h| h.join().expect("verifier thread"))
-                .min_by_key(|(i, _)| *i)
-        });
-        for e in entries {
-            if let Some((i, r)) = &first_bad
-                && *i == e.header.index
-            {
-                bail!("entry {i} is bad: {r} ({})", r.code());
-            }
-            self.replay.apply(e).map_err(|r| {
-                anyhow::anyhow!("entry {} is bad: {r} ({})", e.header.index, r.code())
-            })?;
-            self.tree.push(e.leaf_hash());
+                    .collect();
+                handles
+                    .into_iter()
+                    .flat_map(|h| h.join().expect("verifier thread"))
+                    .collect()
+            });
+        for (e, (cmd, leaf)) in entries.iter().zip(prepared) {
+            let i = e.header.index;
+            let row = cmd.and_then(|cmd| self.replay.apply_prepared(e, cmd));
+            row.map_err(|r| anyhow::anyhow!("entry {i} is bad: {r} ({})", r.code()))?;
+            self.tree.push(leaf);
         }
         self.progress.inc(entries.len() as u64);
         Ok(())
@@ -653,14 +646,65 @@ impl Verifier {
     }
 }
 
+/// One thread's share of a page: each entry prepared (commitment, envelope) with its leaf hash,
+/// and a bad signature turned into that entry's error.
+fn prepare_part(
+    part: &[Entry],
+    origin: &str,
+    keys: &mut corridor_core::envelope::KeyCache,
+) -> Vec<(
+    Result<SignedCommand, corridor_core::Rejection>,
+    corridor_core::merkle::Hash,
+)> {
+    let mut out: Vec<_> = part
+        .iter()
+        .map(|e| (Replay::prepare(e, origin, keys), e.leaf_hash()))
+        .collect();
+    let messages: Vec<(usize, Vec<u8>)> = out
+        .iter()
+        .enumerate()
+        .filter_map(|(i, (c, _))| c.as_ref().ok().map(|c| (i, c.signing_message(origin))))
+        .collect();
+    let items: Vec<_> = messages
+        .iter()
+        .map(|(i, m)| {
+            let c = out[*i].0.as_ref().expect("prepared");
+            (&c.key, m.as_slice(), &c.signature)
+        })
+        .collect();
+    for bad in corridor_core::crypto::verify_many(&items) {
+        out[messages[bad].0].0 = Err(corridor_core::Rejection::BadSignature);
+    }
+    out
+}
+
 pub async fn verify_db(db: &dyn Database) -> anyhow::Result<Verified> {
     let size = db.size().await?;
+    // Read the next page while this one is checked on the other threads.
+    const PAGE: u64 = 20_000;
     let mut v = Verifier::new(size);
-    let mut start = 0;
-    while start < size {
-        let end = (start + 20_000).min(size);
-        let page = db.entries(start, end).await?;
-        v.page(&page)?;
+    let mut page = db.entries(0, PAGE.min(size)).await?;
+    let mut start = PAGE.min(size);
+    while !page.is_empty() {
+        let end = (start + PAGE).min(size);
+        let check = tokio::task::spawn_blocking(move || {
+            let r = v.page(&page);
+            (v, r)
+        });
+        let (next, checked) = tokio::join!(
+            async {
+                if start < end {
+                    db.entries(start, end).await
+                } else {
+                    Ok(Vec::new())
+                }
+            },
+            check
+        );
+        let (back, r) = checked.context("verifier thread")?;
+        r?;
+        v = back;
+        page = next?;
         start = end;
     }
     let n = v.checkpoints(&db.checkpoints().await?)?;

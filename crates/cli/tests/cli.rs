@@ -247,6 +247,38 @@ async fn verify_names_the_first_bad_entry() {
         "{err}"
     );
 
+    // A signature that no longer verifies is caught even when whoever changed it also
+    // recomputed the commitment (the batch holding it fails and is re-checked one by one).
+    std::fs::copy(&db, copy.join("corridor.sqlite")).unwrap();
+    let (salt, command, mut sig) = {
+        use sqlx::{Connection, Row};
+        let url = format!("sqlite://{}", copy.join("corridor.sqlite").display());
+        let mut c = sqlx::SqliteConnection::connect(&url).await.unwrap();
+        let row = sqlx::query("SELECT salt, command, signature FROM entries WHERE idx = 7")
+            .fetch_one(&mut c)
+            .await
+            .unwrap();
+        let salt: Vec<u8> = row.get(0);
+        (salt, row.get::<Vec<u8>, _>(1), row.get::<Vec<u8>, _>(2))
+    };
+    sig[10] ^= 0x40;
+    let salt: [u8; 32] = salt.try_into().unwrap();
+    let commitment =
+        corridor_core::crypto::b64(&corridor_core::entry::commitment(&salt, &command, &sig));
+    let hex: String = sig.iter().map(|b| format!("{b:02x}")).collect();
+    exec(
+        &copy.join("corridor.sqlite"),
+        &format!(
+            "UPDATE entries SET signature = X'{hex}', commitment = '{commitment}' WHERE idx = 7"
+        ),
+    )
+    .await;
+    let err = fails(dir, &["verify", "--data-dir", "copy"]);
+    assert!(
+        err.contains("entry 7 is bad") && err.contains("signature"),
+        "{err}"
+    );
+
     // A checkpoint that claims entries the log does not have is caught.
     std::fs::copy(&db, copy.join("corridor.sqlite")).unwrap();
     exec(

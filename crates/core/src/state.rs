@@ -621,9 +621,44 @@ impl Replay {
         self.state
     }
 
+    /// The part of replaying an entry that does not depend on the entries before it: the
+    /// commitment, and parsing the stored envelope (signature not checked). A verifier runs this
+    /// on every core, checks the signatures in batches, then calls [`Replay::apply_prepared`] in
+    /// log order. Not for entry 0 (the genesis has no envelope).
+    pub fn prepare(
+        entry: &Entry,
+        origin: &str,
+        keys: &mut crate::envelope::KeyCache,
+    ) -> Result<SignedCommand, Rejection> {
+        if !entry.commitment_matches() {
+            return Err(commitment_mismatch());
+        }
+        let envelope = crate::envelope::envelope_bytes(&entry.command, &entry.signature);
+        SignedCommand::parse_unverified_with(&envelope, origin, keys)
+    }
+
     /// Apply the next stored entry, checking everything the server checked when it accepted it:
     /// position, strictly increasing time, commitment, signature, key status, role and rules.
     pub fn apply(&mut self, entry: &Entry) -> Result<Vec<ProjectionRow>, Rejection> {
+        self.apply_inner(entry, None)
+    }
+
+    /// Apply an entry whose commitment was checked and whose envelope was parsed by
+    /// [`Replay::prepare`] (from this very entry, for this log), and whose signature the caller
+    /// verified or chose to trust. Everything that depends on the state is checked here.
+    pub fn apply_prepared(
+        &mut self,
+        entry: &Entry,
+        cmd: SignedCommand,
+    ) -> Result<Vec<ProjectionRow>, Rejection> {
+        self.apply_inner(entry, Some(cmd))
+    }
+
+    fn apply_inner(
+        &mut self,
+        entry: &Entry,
+        prepared: Option<SignedCommand>,
+    ) -> Result<Vec<ProjectionRow>, Rejection> {
         let h = &entry.header;
         let time = parse_utc("time", &h.time)?;
         if format_log_time(time) != h.time {
@@ -632,11 +667,8 @@ impl Replay {
                 "not in the log's fixed-width form",
             ));
         }
-        if !entry.commitment_matches() {
-            return Err(Rejection::rule(
-                "commitment-mismatch",
-                "the commitment does not match the salt, command and signature",
-            ));
+        if prepared.is_none() && !entry.commitment_matches() {
+            return Err(commitment_mismatch());
         }
         match &mut self.state {
             None => {
@@ -674,11 +706,17 @@ impl Replay {
                         "entry time is not after the previous entry's",
                     ));
                 }
-                let envelope = crate::envelope::envelope_bytes(&entry.command, &entry.signature);
-                let cmd = if self.verify_signatures {
-                    SignedCommand::parse(&envelope, s.origin())?
-                } else {
-                    SignedCommand::parse_unverified(&envelope, s.origin())?
+                let cmd = match prepared {
+                    Some(cmd) => cmd,
+                    None => {
+                        let envelope =
+                            crate::envelope::envelope_bytes(&entry.command, &entry.signature);
+                        if self.verify_signatures {
+                            SignedCommand::parse(&envelope, s.origin())?
+                        } else {
+                            SignedCommand::parse_unverified(&envelope, s.origin())?
+                        }
+                    }
                 };
                 if h.entry_type != cmd.body.type_name()
                     || h.actor != cmd.actor
@@ -694,6 +732,13 @@ impl Replay {
             }
         }
     }
+}
+
+fn commitment_mismatch() -> Rejection {
+    Rejection::rule(
+        "commitment-mismatch",
+        "the commitment does not match the salt, command and signature",
+    )
 }
 
 #[cfg(test)]
