@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Run corridor's whole test suite. Installs what the interoperability tests need (npm
-# `canonicalize`, PyPI `rfc8785` and `cryptography`) the first time.
+# `canonicalize`, PyPI `rfc8785` and `cryptography`) and the browser tests need (npm
+# `playwright-core`; Chromium itself comes from Debian: `apt-get install chromium`) the first time.
 # Tests that need a missing tool skip with a message; under CI=true they fail instead.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -9,11 +10,14 @@ if command -v npm >/dev/null 2>&1; then
   if [ ! -d tools/interop/node_modules/canonicalize ]; then
     npm ci --prefix tools/interop --no-audit --no-fund --loglevel=error
   fi
+  if [ ! -d tools/browser/node_modules/playwright-core ]; then
+    npm ci --prefix tools/browser --no-audit --no-fund --loglevel=error
+  fi
 else
   echo "note: npm not found; the Node interoperability tests will skip" >&2
 fi
 if command -v python3 >/dev/null 2>&1; then
-  if ! python3 -c 'import rfc8785, cryptography' >/dev/null 2>&1; then
+  if ! python3 -c 'import rfc8785, cryptography, rnc2rng' >/dev/null 2>&1; then
     python3 -m pip install --quiet -r tools/interop/requirements.txt
   fi
 else

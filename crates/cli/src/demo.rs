@@ -150,9 +150,10 @@ pub async fn run(
         println!("  {:<48} {actor}", f.display());
     }
     if no_serve {
+        log.publish_checkpoint().await?;
         return Ok(());
     }
-    ops::run_server(log, listen).await
+    ops::run_server(log, listen, None).await
 }
 
 async fn prepare(data_dir: &Path, clock: corridor_server::Clock) -> anyhow::Result<Arc<Log>> {

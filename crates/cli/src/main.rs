@@ -8,6 +8,7 @@ mod client;
 mod demo;
 mod keys;
 mod ops;
+mod publish;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -81,6 +82,9 @@ enum Command {
         #[arg(long)]
         out: PathBuf,
     },
+    /// Write the public site (pages in uk/ru/en, feeds, status.json, printable pages, with .gz
+    /// and .br copies) as static files, for any web server, a CDN or a USB stick.
+    Publish(publish::PublishArgs),
     /// Settlements: import from HXL-tagged CSV.
     Settlements {
         #[command(subcommand)]
@@ -183,6 +187,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             database,
             out,
         } => ops::export(&data_dir, database.as_deref(), &out).await,
+        Command::Publish(args) => publish::publish(args).await,
         Command::Settlements { command } => agree::settlements(command).await,
         Command::Window { command } => agree::window(command).await,
         Command::Corridor { command } => agree::corridor(command).await,

@@ -258,6 +258,10 @@ pub struct ServeArgs {
     /// Speed of the simulated clock.
     #[arg(long, default_value_t = 1.0)]
     pub clock_rate: f64,
+    /// The absolute URL the public pages are reached at, for links in feeds and QR codes
+    /// (default: http://LISTEN).
+    #[arg(long, env = "CORRIDOR_PUBLIC_URL")]
+    pub public_url: Option<String>,
 }
 
 pub fn clock_arg(clock: Option<&str>, rate: f64) -> anyhow::Result<Clock> {
@@ -309,14 +313,20 @@ pub async fn serve(a: ServeArgs) -> anyhow::Result<()> {
     let clock = clock_arg(a.clock.as_deref(), a.clock_rate)?;
     let db = open_database(&a.data_dir, a.database.as_deref()).await?;
     let log = Log::open(db, log_key, genesis, clock).await?;
-    run_server(log, a.listen).await
+    run_server(log, a.listen, a.public_url.as_deref()).await
 }
 
-pub async fn run_server(log: Arc<Log>, listen: SocketAddr) -> anyhow::Result<()> {
+pub async fn run_server(
+    log: Arc<Log>,
+    listen: SocketAddr,
+    public_url: Option<&str>,
+) -> anyhow::Result<()> {
     let listener = tokio::net::TcpListener::bind(listen)
         .await
         .with_context(|| format!("cannot listen on {listen} (is another server running there? choose another --listen)"))?;
     let addr = listener.local_addr()?;
+    let public_url = public_url.map_or_else(|| format!("http://{addr}"), str::to_string);
+    log.start_public(&public_url);
     let head = log.head();
     tracing::info!(
         %addr,
@@ -326,6 +336,7 @@ pub async fn run_server(log: Arc<Log>, listen: SocketAddr) -> anyhow::Result<()>
         "corridor is serving"
     );
     println!("corridor: serving log {} on http://{addr}", log.origin());
+    println!("corridor: public pages at {public_url}/ (uk, ru, en)");
     if log.clock().is_simulated() {
         println!(
             "corridor: EXERCISE — simulated clock, now {}",
@@ -334,12 +345,17 @@ pub async fn run_server(log: Arc<Log>, listen: SocketAddr) -> anyhow::Result<()>
     }
     axum::serve(
         listener,
-        corridor_server::router(log).into_make_service_with_connect_info::<SocketAddr>(),
+        corridor_server::router(log.clone()).into_make_service_with_connect_info::<SocketAddr>(),
     )
-    .with_graceful_shutdown(async {
-        let _ = tokio::signal::ctrl_c().await;
+    .with_graceful_shutdown({
+        let log = log.clone();
+        async move {
+            let _ = tokio::signal::ctrl_c().await;
+            log.public().close_events();
+        }
     })
     .await?;
+    log.publish_checkpoint().await?;
     Ok(())
 }
 

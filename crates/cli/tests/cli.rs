@@ -507,3 +507,115 @@ fn a_coordinator_does_it_all_from_the_cli() {
     ]);
     assert!(!ok_ && out.contains("local-time-ambiguous"), "{out}");
 }
+
+/// `corridor publish` writes the public site as static files with precompressed copies, built
+/// from the state the latest checkpoint commits to, at the instant asked for.
+#[test]
+fn publish_writes_the_public_site_as_static_files() {
+    let d = tempfile::tempdir().unwrap();
+    let dir = d.path();
+    ok(dir, &["demo", "--data-dir", "demo", "--no-serve"]);
+    let out = ok(
+        dir,
+        &[
+            "publish",
+            "--data-dir",
+            "demo",
+            "--out",
+            "site",
+            "--at",
+            "2022-03-04T08:00:00Z",
+        ],
+    );
+    assert!(
+        out.contains("EXERCISE") && out.contains("checkpoint: size"),
+        "{out}"
+    );
+    let site = dir.join("site");
+    let status: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(site.join("status.json")).unwrap()).unwrap();
+    assert_eq!(status["as_of"], "2022-03-04T08:00:00.000000Z");
+    assert_eq!(status["corridors"][0]["id"], "borodianka-berestianka");
+    assert_eq!(status["corridors"][0]["status"], "open", "{status}");
+    for lang in ["uk", "ru", "en"] {
+        let page = site.join(format!(
+            "{lang}/corridors/borodianka-berestianka/index.html"
+        ));
+        let html = std::fs::read_to_string(&page).unwrap();
+        assert!(html.contains(&format!("lang=\"{lang}\"")), "{lang}");
+        assert!(html.contains("data-status=\"open\""), "{lang}");
+        for ext in ["gz", "br"] {
+            let copy = page.with_extension(format!("html.{ext}"));
+            assert!(
+                std::fs::metadata(&copy).unwrap().len() > 100,
+                "{}",
+                copy.display()
+            );
+        }
+        assert!(
+            site.join(format!(
+                "{lang}/corridors/borodianka-berestianka/print/index.html"
+            ))
+            .exists()
+        );
+        assert!(
+            site.join(format!(
+                "{lang}/corridors/borodianka-berestianka/sms/index.txt"
+            ))
+            .exists()
+        );
+    }
+    assert!(site.join("feeds/cap.xml").exists() && site.join("feeds/atom.xml").exists());
+
+    // A bad instant says how to write one.
+    let err = fails(
+        dir,
+        &[
+            "publish",
+            "--data-dir",
+            "demo",
+            "--out",
+            "site",
+            "--at",
+            "tomorrow",
+        ],
+    );
+    assert!(err.contains("RFC 3339"), "{err}");
+}
+
+/// Ctrl-C stops a server promptly even with a live event stream open (event streams never end
+/// on their own, and a graceful shutdown waits for open connections), and the last entries get
+/// a checkpoint before it goes.
+#[test]
+fn ctrl_c_ends_event_streams_and_the_server() {
+    use std::io::{Read, Write};
+    let d = tempfile::tempdir().unwrap();
+    let (mut demo, url) = start_demo(d.path());
+    let addr = url.trim_start_matches("http://").to_string();
+    let mut events = std::net::TcpStream::connect(&addr).unwrap();
+    write!(events, "GET /events HTTP/1.1\r\nHost: {addr}\r\n\r\n").unwrap();
+    let mut buf = [0u8; 4096];
+    let n = events.read(&mut buf).unwrap();
+    let head = String::from_utf8_lossy(&buf[..n]);
+    assert!(head.contains("text/event-stream"), "{head}");
+    let pid = demo.0.id().to_string();
+    assert!(
+        Command::new("kill")
+            .args(["-INT", &pid])
+            .status()
+            .unwrap()
+            .success()
+    );
+    let t = std::time::Instant::now();
+    let status = loop {
+        if let Some(s) = demo.0.try_wait().unwrap() {
+            break s;
+        }
+        assert!(
+            t.elapsed() < std::time::Duration::from_secs(10),
+            "the server did not stop within 10 s of Ctrl-C"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    };
+    assert!(status.success(), "{status:?}");
+}

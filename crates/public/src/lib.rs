@@ -14,8 +14,10 @@ pub mod feeds;
 #[cfg(any(test, feature = "testkit"))]
 pub mod fixture;
 pub mod i18n;
+pub mod map;
 pub mod model;
 pub mod pages;
+pub mod sms;
 
 use std::collections::BTreeMap;
 

@@ -42,6 +42,21 @@ impl Clock {
         }
     }
 
+    /// How long, in real time, until this clock reads `t` (zero if it already has): what a task
+    /// that must act at a window boundary sleeps for.
+    pub fn real_until(&self, t: Timestamp) -> std::time::Duration {
+        let ahead = self.now().duration_until(t);
+        if ahead.is_negative() || ahead.is_zero() {
+            return std::time::Duration::ZERO;
+        }
+        let rate = match self.simulated {
+            Some((_, _, rate)) if rate > 0.0 => rate,
+            Some(_) => return std::time::Duration::MAX,
+            None => 1.0,
+        };
+        std::time::Duration::from_secs_f64(ahead.as_secs_f64() / rate)
+    }
+
     /// The current instant.
     pub fn now(&self) -> Timestamp {
         match self.simulated {
@@ -72,6 +87,14 @@ mod tests {
         assert!(!Clock::system().is_simulated());
         let later: Timestamp = "2022-03-04T00:00:00Z".parse().unwrap();
         assert!(c.clone().not_before(later).now() >= later);
-        assert!(c.not_before(start).now() < later);
+        assert!(c.clone().not_before(start).now() < later);
+        let soon = c.now().checked_add(SignedDuration::from_secs(120)).unwrap();
+        let wait = c.real_until(soon);
+        assert!(
+            wait > std::time::Duration::from_millis(1900)
+                && wait <= std::time::Duration::from_secs(2),
+            "{wait:?}"
+        );
+        assert_eq!(c.real_until(start), std::time::Duration::ZERO);
     }
 }

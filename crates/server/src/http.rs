@@ -61,6 +61,8 @@ fn metrics_handle() -> &'static PrometheusHandle {
 /// The API router for a running log.
 pub fn router(log: Shared) -> Router {
     metrics_handle();
+    // Start building the public site now, not on the first reader's request.
+    log.public();
     Router::new()
         .route("/v1/commands", post(submit))
         .route("/v1/log/checkpoint", get(checkpoint))
@@ -74,6 +76,10 @@ pub fn router(log: Shared) -> Router {
         .route("/readyz", get(readyz))
         .route("/metrics", get(|| async { metrics_handle().render() }))
         .merge(crate::queries::routes())
+        // The public site: `/` picks a language; `/events` streams status changes; every other
+        // GET that no API route takes is looked up among the prebuilt public files.
+        .route("/", get(crate::public::root))
+        .route("/events", get(crate::public::events))
         // After every route: it applies to the routes already added. axum keeps the `Allow`
         // header on the reply.
         .method_not_allowed_fallback(|req: Request| async move {
@@ -87,12 +93,16 @@ pub fn router(log: Shared) -> Router {
                 ),
             )
         })
-        .fallback(|| async {
+        .fallback(|state: State<Shared>, req: Request| async move {
+            if req.method() == axum::http::Method::GET || req.method() == axum::http::Method::HEAD {
+                return crate::public::file(state, req).await;
+            }
             Problem::new(
                 StatusCode::NOT_FOUND,
                 "not-found",
                 "no such path; see /v1/openapi.json",
             )
+            .into_response()
         })
         .layer(middleware::from_fn_with_state(log.clone(), clock_header))
         .with_state(log)

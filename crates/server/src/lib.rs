@@ -8,6 +8,7 @@ pub mod clock;
 pub mod http;
 pub mod log;
 pub mod problem;
+pub mod public;
 pub mod queries;
 
 pub use clock::Clock;

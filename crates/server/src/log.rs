@@ -9,7 +9,7 @@
 //! merge delay promised in every receipt.
 
 use std::collections::HashMap;
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, OnceLock, RwLock};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
@@ -65,6 +65,32 @@ pub struct Head {
     pub note: String,
 }
 
+/// The agreements as of a committed tree head: what the public site is built from. Sent by the
+/// sequencer after every batch that changed an agreement (or revoked a key, which can void
+/// consents), never for batches of incident reports, so a busy log does not rebuild the site.
+#[derive(Debug, Clone)]
+pub struct Snapshot {
+    /// Settlements, corridors, windows, declarations.
+    pub agreements: Arc<corridor_core::agreement::Agreements>,
+    /// Tree size the agreements were read at.
+    pub size: u64,
+    /// Root hash at that size.
+    pub root: corridor_core::merkle::Hash,
+}
+
+/// Entry types that can change what the public sees.
+fn changes_agreements(entry_type: &str) -> bool {
+    [
+        "settlement.",
+        "corridor.",
+        "window.",
+        "declaration.",
+        "key.revoke",
+    ]
+    .iter()
+    .any(|p| entry_type.starts_with(p))
+}
+
 /// A running log: what the HTTP handlers share.
 pub struct Log {
     db: Arc<dyn Database>,
@@ -74,6 +100,8 @@ pub struct Log {
     tree: RwLock<MemoryTree>,
     head: RwLock<Option<Head>>,
     jobs: mpsc::Sender<Job>,
+    snapshot: tokio::sync::watch::Sender<Snapshot>,
+    public: OnceLock<Arc<crate::public::PublicSite>>,
 }
 
 impl std::fmt::Debug for Log {
@@ -177,6 +205,11 @@ impl Log {
             );
         }
         let (tx, rx) = mpsc::channel(8192);
+        let (snapshot, _) = tokio::sync::watch::channel(Snapshot {
+            agreements: Arc::new(state.agreements.clone()),
+            size: tree.size(),
+            root: tree.root(),
+        });
         let log = Arc::new(Log {
             db: db.clone(),
             genesis,
@@ -185,6 +218,8 @@ impl Log {
             tree: RwLock::new(tree),
             head: RwLock::new(None),
             jobs: tx,
+            snapshot,
+            public: OnceLock::new(),
         });
         if let Some(cp) = db.latest_checkpoint().await? {
             let verified = Checkpoint::verify(&cp.note, log.origin(), &log.log_key.public())
@@ -225,6 +260,25 @@ impl Log {
         f(&self.tree.read().expect("not poisoned"))
     }
 
+    /// The agreements as of the latest committed batch that changed them; `changed()` on the
+    /// receiver wakes whoever rebuilds what the public sees.
+    pub fn snapshots(&self) -> tokio::sync::watch::Receiver<Snapshot> {
+        self.snapshot.subscribe()
+    }
+
+    /// Start the public site, reached at `base_url` (absolute links in feeds and QR codes need
+    /// it). Only the first call starts it.
+    pub fn start_public(self: &Arc<Self>, base_url: &str) -> Arc<crate::public::PublicSite> {
+        self.public
+            .get_or_init(|| crate::public::PublicSite::start(self.clone(), base_url))
+            .clone()
+    }
+
+    /// The public site (started with a relative base URL if nobody started it yet).
+    pub fn public(self: &Arc<Self>) -> Arc<crate::public::PublicSite> {
+        self.start_public("")
+    }
+
     /// The latest signed tree head.
     pub fn head(&self) -> Option<Head> {
         self.head.read().expect("not poisoned").clone()
@@ -255,8 +309,10 @@ impl Log {
         .sign(&self.log_key)
     }
 
-    /// Sign and store a checkpoint for the committed tree if it grew since the last one.
-    async fn publish_checkpoint(&self) -> Result<(), DbError> {
+    /// Sign and store a checkpoint for the committed tree if it grew since the last one. The
+    /// checkpointer does this every quarter of the merge delay; a process that stops on purpose
+    /// calls it once more, so its last entries are covered before it goes.
+    pub async fn publish_checkpoint(&self) -> Result<(), DbError> {
         let (size, root) = self.with_tree(|t| (t.size(), t.root()));
         if self.head().is_some_and(|h| h.checkpoint.size >= size) {
             return Ok(());
@@ -364,6 +420,11 @@ async fn sequencer(
                 }
                 match load(log.db.as_ref()).await {
                     Ok((Some(s), tree, i)) => {
+                        log.snapshot.send_replace(Snapshot {
+                            agreements: Arc::new(s.agreements.clone()),
+                            size: tree.size(),
+                            root: tree.root(),
+                        });
                         state = s;
                         ids = i;
                         *log.tree.write().expect("not poisoned") = tree;
@@ -383,6 +444,17 @@ async fn sequencer(
             metrics::histogram!("corridor_append_batch_size").record(entries.len() as f64);
             metrics::histogram!("corridor_append_seconds").record(started.elapsed().as_secs_f64());
             metrics::gauge!("corridor_log_size").set(state.size as f64);
+            if entries
+                .iter()
+                .any(|e| changes_agreements(&e.header.entry_type))
+            {
+                let (size, root) = log.with_tree(|t| (t.size(), t.root()));
+                log.snapshot.send_replace(Snapshot {
+                    agreements: Arc::new(state.agreements.clone()),
+                    size,
+                    root,
+                });
+            }
         }
         for (reply, pending) in waiting.drain(..) {
             let accepted = match pending {

@@ -1,0 +1,125 @@
+# Страницы, карта и тексты SMS. Только слова: всё, что показано как согласованное, берётся из подписанных условий.
+lang-name = Русский
+switch-label = Язык
+site-title = Гуманитарные коридоры
+list-intro = Коридорами показаны только окна, согласованные всеми сторонами.
+list-none = Сейчас ни один коридор не согласован.
+back = Все коридоры
+
+## Даты и время
+month-1 = января
+month-2 = февраля
+month-3 = марта
+month-4 = апреля
+month-5 = мая
+month-6 = июня
+month-7 = июля
+month-8 = августа
+month-9 = сентября
+month-10 = октября
+month-11 = ноября
+month-12 = декабря
+month-short-1 = янв
+month-short-2 = фев
+month-short-3 = мар
+month-short-4 = апр
+month-short-5 = мая
+month-short-6 = июн
+month-short-7 = июл
+month-short-8 = авг
+month-short-9 = сен
+month-short-10 = окт
+month-short-11 = ноя
+month-short-12 = дек
+date = { $day } { $month } { $year }
+datetime = { $date }, { $time }
+zone-label = { $zone }, { $offset }
+zoned = { $when } ({ $label })
+span-same-day = { $date }, { $from }–{ $to } ({ $label })
+span = { $from } – { $to } ({ $label })
+span-apart = { $from } – { $to }
+zone-europe-kyiv = по киевскому времени
+zone-europe-kiev = по киевскому времени
+zone-europe-moscow = по московскому времени
+zone-europe-simferopol = по симферопольскому времени
+zone-europe-minsk = по минскому времени
+
+## Статус
+badge-open = Открыт сейчас
+badge-upcoming = Согласован, ещё не открыт
+badge-suspended = Приостановлен
+badge-pending = Не подтверждён: условия меняются
+badge-closed = Закрыт
+badge-cancelled = Отменён
+page-status-open = Открыт сейчас. Закроется { $end }.
+page-status-upcoming = Согласован, ещё не открыт. Откроется { $start }.
+page-status-suspended = Приостановлен. Согласованное окно действует до { $end }.
+page-status-pending = Не подтверждён: условия меняются, а новые условия ещё не согласованы.
+page-status-closed = Закрыт. Окно завершилось { $end }.
+page-status-cancelled = Отменён.
+reason = Причина:
+reason-by = Причина (заявление стороны «{ $party }»):
+
+## Страница коридора
+h-window = Когда
+h-windows = Согласованные окна
+th-zone = Часовой пояс
+th-from = С
+th-to = До
+h-route = Маршрут
+origin = Откуда
+destination = Куда
+reception = Пункт приёма
+who-may-leave = Кто может выехать
+purpose = Цель
+purpose-evacuation = Эвакуация мирных жителей
+purpose-aid = Доставка гуманитарной помощи
+purpose-both = Эвакуация мирных жителей и доставка гуманитарной помощи
+aid-may-enter = Может ли въехать гуманитарная помощь
+yes = Да
+no = Нет
+buffer = Согласованная ширина коридора
+buffer-m = { $m } м по обе стороны маршрута
+h-instructions = Согласованные инструкции для мирных жителей
+bring = Что взять с собой
+gather = Где собираться
+if-suspended = Если коридор приостановлен
+no-instructions = Стороны не согласовали инструкции для мирных жителей.
+h-checkpoints = Блокпосты
+no-checkpoints = Блокпосты не согласованы.
+h-map = Карта
+map-legend = Красная линия: маршрут. Жёлтая полоса: согласованная ширина коридора. Чёрные квадраты: блокпосты (номера как в списке). Круги: населённые пункты.
+map-label = Карта маршрута { $origin } – { $destination }; согласованный коридор — { $buffer } м по обе стороны маршрута
+map-km = { $n } км
+map-m = { $n } м
+h-other-windows = Другие согласованные окна
+h-statements = Заявления одной стороны
+statements-note = Каждое из этих заявлений — заявление только одной стороны. Другая сторона его не согласовывала, и это не коридор.
+statement-by = Заявление стороны «{ $party }»: не договорённость
+statement-from = С { $start }
+statement-from-to = С { $start } до { $end }
+statement-about = Касается:
+print-link = Страница для печати (A4)
+print-back = Назад к странице коридора
+print-scan = Текущий статус: отсканируйте код или откройте
+print-note = Напечатанная информация: статус мог измениться после печати этой страницы.
+sms-link = Текст для SMS
+
+## Нижний колонтитул
+as-of = По состоянию на { $when }.
+footer-checkpoint = Построено по контрольной точке журнала: размер дерева { $size }, корень { $root }.
+link-status = Статус (JSON)
+link-cap = Оповещения CAP
+link-atom = Лента Atom
+
+## SMS
+sms-exercise = УЧЕНИЯ
+sms-open = ОТКРЫТ
+sms-upcoming = ЕЩЁ НЕ ОТКРЫТ
+sms-suspended = ПРИОСТАНОВЛЕН
+sms-pending = НЕ ПОДТВЕРЖДЁН
+sms-closed = ЗАКРЫТ
+sms-cancelled = ОТМЕНЁН
+sms-date = { $day } { $month }
+sms-zone = { $window } { $zone } ({ $offset })
+sms-zone-short = { $window } { $offset }

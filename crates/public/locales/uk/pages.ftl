@@ -1,0 +1,125 @@
+# Сторінки, мапа й тексти SMS. Лише слова: усе, що показано як узгоджене, береться з підписаних умов.
+lang-name = Українська
+switch-label = Мова
+site-title = Гуманітарні коридори
+list-intro = Коридорами показано лише вікна, узгоджені всіма сторонами.
+list-none = Наразі жоден коридор не узгоджено.
+back = Усі коридори
+
+## Дати й час
+month-1 = січня
+month-2 = лютого
+month-3 = березня
+month-4 = квітня
+month-5 = травня
+month-6 = червня
+month-7 = липня
+month-8 = серпня
+month-9 = вересня
+month-10 = жовтня
+month-11 = листопада
+month-12 = грудня
+month-short-1 = січ
+month-short-2 = лют
+month-short-3 = бер
+month-short-4 = квіт
+month-short-5 = трав
+month-short-6 = черв
+month-short-7 = лип
+month-short-8 = серп
+month-short-9 = вер
+month-short-10 = жовт
+month-short-11 = лист
+month-short-12 = груд
+date = { $day } { $month } { $year }
+datetime = { $date }, { $time }
+zone-label = { $zone }, { $offset }
+zoned = { $when } ({ $label })
+span-same-day = { $date }, { $from }–{ $to } ({ $label })
+span = { $from } – { $to } ({ $label })
+span-apart = { $from } – { $to }
+zone-europe-kyiv = за київським часом
+zone-europe-kiev = за київським часом
+zone-europe-moscow = за московським часом
+zone-europe-simferopol = за сімферопольським часом
+zone-europe-minsk = за мінським часом
+
+## Стан
+badge-open = Відкрито зараз
+badge-upcoming = Узгоджено, ще не відкрито
+badge-suspended = Призупинено
+badge-pending = Не підтверджено: умови змінюються
+badge-closed = Закрито
+badge-cancelled = Скасовано
+page-status-open = Відкрито зараз. Закриється { $end }.
+page-status-upcoming = Узгоджено, ще не відкрито. Відкриється { $start }.
+page-status-suspended = Призупинено. Узгоджене вікно триває до { $end }.
+page-status-pending = Не підтверджено: умови змінюються, а нові умови ще не узгоджено.
+page-status-closed = Закрито. Вікно завершилося { $end }.
+page-status-cancelled = Скасовано.
+reason = Причина:
+reason-by = Причина (заява сторони «{ $party }»):
+
+## Сторінка коридору
+h-window = Коли
+h-windows = Узгоджені вікна
+th-zone = Часовий пояс
+th-from = Від
+th-to = До
+h-route = Маршрут
+origin = Звідки
+destination = Куди
+reception = Пункт прийому
+who-may-leave = Хто може виїхати
+purpose = Мета
+purpose-evacuation = Евакуація цивільних
+purpose-aid = Доставлення гуманітарної допомоги
+purpose-both = Евакуація цивільних і доставлення гуманітарної допомоги
+aid-may-enter = Чи може заїхати гуманітарна допомога
+yes = Так
+no = Ні
+buffer = Узгоджена ширина коридору
+buffer-m = { $m } м обабіч маршруту
+h-instructions = Узгоджені інструкції для цивільних
+bring = Що взяти з собою
+gather = Де збиратися
+if-suspended = Якщо коридор призупинено
+no-instructions = Сторони не узгодили інструкцій для цивільних.
+h-checkpoints = Блокпости
+no-checkpoints = Блокпостів не узгоджено.
+h-map = Мапа
+map-legend = Червона лінія: маршрут. Жовта смуга: узгоджена ширина коридору. Чорні квадрати: блокпости (номери як у списку). Кола: населені пункти.
+map-label = Мапа маршруту { $origin } – { $destination }; узгоджений коридор — { $buffer } м обабіч маршруту
+map-km = { $n } км
+map-m = { $n } м
+h-other-windows = Інші узгоджені вікна
+h-statements = Заяви однієї сторони
+statements-note = Кожна з цих заяв — заява лише однієї сторони. Інша сторона її не узгоджувала, і це не коридор.
+statement-by = Заява сторони «{ $party }»: не домовленість
+statement-from = Від { $start }
+statement-from-to = Від { $start } до { $end }
+statement-about = Стосується:
+print-link = Сторінка для друку (A4)
+print-back = Назад до сторінки коридору
+print-scan = Поточний стан: зіскануйте код або відкрийте
+print-note = Надрукована інформація: стан міг змінитися після друку цієї сторінки.
+sms-link = Текст для SMS
+
+## Нижній колонтитул
+as-of = Станом на { $when }.
+footer-checkpoint = Побудовано з контрольної точки журналу: розмір дерева { $size }, корінь { $root }.
+link-status = Стан (JSON)
+link-cap = Сповіщення CAP
+link-atom = Стрічка Atom
+
+## SMS
+sms-exercise = НАВЧАННЯ
+sms-open = ВІДКРИТО
+sms-upcoming = ЩЕ НЕ ВІДКРИТО
+sms-suspended = ПРИЗУПИНЕНО
+sms-pending = НЕ ПІДТВЕРДЖЕНО
+sms-closed = ЗАКРИТО
+sms-cancelled = СКАСОВАНО
+sms-date = { $day } { $month }
+sms-zone = { $window } { $zone } ({ $offset })
+sms-zone-short = { $window } { $offset }

@@ -1,0 +1,459 @@
+//! The pages against the March 2022 fixture.
+
+use std::io::Write as _;
+
+use corridor_core::agreement::Agreements;
+use corridor_core::genesis::GenesisDocument;
+
+use super::*;
+use crate::fixture::{self, CORRIDOR};
+use crate::{Input, Site};
+
+fn site(a: &Agreements, g: &GenesisDocument, at: &str) -> Site {
+    let c = fixture::cited();
+    let input = Input {
+        genesis: g,
+        agreements: a,
+        at: fixture::at(at),
+        checkpoint: &c,
+        base_url: "https://corridors.example",
+    };
+    let p = Public::new(&input);
+    let mut s = Site::default();
+    render(&p, &mut s);
+    s
+}
+
+fn page<'a>(s: &'a Site, path: &str) -> &'a str {
+    let a = s
+        .files
+        .get(path)
+        .unwrap_or_else(|| panic!("{path} missing; have {:?}", s.files.keys()));
+    std::str::from_utf8(&a.body).unwrap()
+}
+
+fn html_pages(s: &Site) -> impl Iterator<Item = (&String, &str)> {
+    s.files
+        .iter()
+        .filter(|(_, a)| a.content_type == crate::HTML)
+        .map(|(k, a)| (k, std::str::from_utf8(&a.body).unwrap()))
+}
+
+fn corridor(l: &str) -> String {
+    format!("/{l}/corridors/{CORRIDOR}")
+}
+
+const OPEN: &str = "2022-03-04T08:00:00Z";
+
+#[test]
+fn every_language_has_its_pages_lang_and_status_words() {
+    let s = site(&fixture::agreements(), &fixture::genesis(), OPEN);
+    for (l, word) in [
+        ("uk", "Відкрито зараз"),
+        ("ru", "Открыт сейчас"),
+        ("en", "Open now"),
+    ] {
+        for path in [
+            format!("/{l}/"),
+            corridor(l),
+            format!("{}/print", corridor(l)),
+        ] {
+            let h = page(&s, &path);
+            assert!(h.starts_with("<!doctype html>"), "{path}");
+            assert!(h.contains(&format!("<html lang=\"{l}\">")), "{path}");
+        }
+        let list = page(&s, &format!("/{l}/"));
+        assert!(list.contains(word), "{l}: {list}");
+        assert!(list.contains(&format!(
+            "data-corridor=\"{CORRIDOR}\" data-status=\"open\">{word}<"
+        )));
+        let c = page(&s, &corridor(l));
+        assert!(
+            c.contains(&format!(
+                "<p id=\"status\" class=\"st open\" data-corridor=\"{CORRIDOR}\" data-status=\"open\">{word}."
+            )),
+            "{c}"
+        );
+        assert_eq!(s.files[&corridor(l)].content_type, crate::HTML);
+    }
+    // Settlement names and agreed text in the language of the page.
+    assert!(page(&s, &corridor("uk")).contains("Пункт прийому в школі Берестянки"));
+    assert!(page(&s, &corridor("ru")).contains("Пункт приёма в школе Берестянки"));
+    assert!(page(&s, &corridor("en")).contains("<dd>Borodianka</dd>"));
+    assert!(page(&s, &corridor("uk")).contains("<dd>Бородянка</dd>"));
+    // The plural of the count.
+    assert!(page(&s, "/uk/").contains("<b>1 коридор</b>"));
+}
+
+#[test]
+fn the_status_follows_the_clock() {
+    let (a, g) = (fixture::agreements(), fixture::genesis());
+    let s = site(&a, &g, "2022-03-03T14:00:00Z");
+    let en = page(&s, &corridor("en"));
+    assert!(
+        en.contains("Agreed, not open yet. Opens at 4 March 2022, 09:00 (Kyiv time, UTC+2)."),
+        "{en}"
+    );
+    assert!(page(&s, &corridor("uk")).contains("Відкриється 4 березня 2022, 09:00"));
+    let s = site(&a, &g, OPEN);
+    assert!(
+        page(&s, &corridor("en")).contains("Open now. Closes at 4 March 2022, 17:00 (Kyiv time")
+    );
+    assert!(page(&s, &corridor("ru")).contains("Открыт сейчас. Закроется 4 марта 2022, 17:00"));
+    let s = site(&a, &g, "2022-03-05T16:00:00Z");
+    assert!(page(&s, &corridor("en")).contains("data-status=\"closed\">Closed. The window ended"));
+    // The other agreed window is listed with its own status.
+    let en = page(&s, &corridor("en"));
+    assert!(en.contains("Other agreed windows"));
+    assert!(en.contains("4 March 2022, 09:00–17:00 (Kyiv time, UTC+2) — <b>Closed</b>"));
+}
+
+#[test]
+fn a_suspended_window_says_why_and_who_and_what_to_do() {
+    let (mut a, g) = (fixture::agreements(), fixture::genesis());
+    let w = a.windows.get_mut("w-0304").unwrap();
+    fixture::act(w, "suspend", Some("ua"), "2022-03-04T09:00:00.000000Z", 20);
+    let s = site(&a, &g, "2022-03-04T09:30:00Z");
+    let en = page(&s, &corridor("en"));
+    assert!(en.contains("data-status=\"suspended\">Suspended."), "{en}");
+    assert!(
+        en.contains(
+            "<b>Reason given by Ukraine:</b> <q>suspend: shelling reported near the route</q>"
+        ),
+        "{en}"
+    );
+    assert!(en.contains(
+        "<p class=\"alert\"><b>If the corridor is suspended</b><br>Stay in shelter and wait"
+    ));
+    let uk = page(&s, &corridor("uk"));
+    assert!(uk.contains("Призупинено."));
+    assert!(uk.contains("Причина (заява сторони «Україна»):"));
+    assert!(uk.contains("Залишайтеся в укритті"));
+    assert!(page(&s, "/ru/").contains("data-status=\"suspended\">Приостановлен<"));
+}
+
+#[test]
+fn a_cancelled_window_names_who_withdrew() {
+    let (mut a, g) = (fixture::agreements(), fixture::genesis());
+    a.windows.remove("w-0304");
+    let w = a.windows.get_mut("w-0305").unwrap();
+    fixture::act(w, "withdraw", Some("ru"), "2022-03-04T20:00:00.000000Z", 21);
+    let s = site(&a, &g, "2022-03-04T21:00:00Z");
+    let en = page(&s, &corridor("en"));
+    assert!(en.contains("data-status=\"cancelled\">Cancelled."), "{en}");
+    assert!(en.contains("Reason given by Russian Federation:"));
+}
+
+#[test]
+fn a_window_not_agreed_does_not_appear() {
+    let s = site(&fixture::agreements(), &fixture::genesis(), OPEN);
+    for (path, h) in html_pages(&s) {
+        for never in ["w-0306", "6 March", "6 березня", "6 марта"] {
+            assert!(!h.contains(never), "{path} shows the unagreed {never}");
+        }
+    }
+    // Nothing at all when no window is agreed.
+    let mut a = fixture::agreements();
+    a.windows.retain(|id, _| id == "w-0306");
+    let s = site(&a, &fixture::genesis(), OPEN);
+    assert!(!s.files.keys().any(|k| k.contains("/corridors/")));
+    assert!(page(&s, "/en/").contains("No corridor is agreed at the moment."));
+}
+
+#[test]
+fn a_declaration_appears_only_in_the_statement_section() {
+    let s = site(&fixture::agreements(), &fixture::genesis(), OPEN);
+    for (l, text, label) in [
+        (
+            "en",
+            "The Russian Federation declares a ceasefire from 10:00 Moscow time.",
+            "Statement by Russian Federation: not an agreement",
+        ),
+        (
+            "uk",
+            "Російська Федерація оголошує режим тиші",
+            "Заява сторони «Російська Федерація»: не домовленість",
+        ),
+        (
+            "ru",
+            "Российская Федерация объявляет режим тишины",
+            "Заявление стороны «Российская Федерация»: не договорённость",
+        ),
+    ] {
+        for path in [format!("/{l}/"), corridor(l)] {
+            let h = page(&s, &path);
+            let (before, section) = h
+                .split_once("<section class=\"decl\"")
+                .unwrap_or_else(|| panic!("{path} has no statement section"));
+            assert!(
+                !before.contains(text),
+                "{path}: statement outside its section"
+            );
+            assert_eq!(section.matches(text).count(), 1, "{path}");
+            assert!(section.contains(label), "{path}");
+            let section = section.split("</section>").next().unwrap();
+            assert!(section.contains(text));
+        }
+        // The print page is only agreed facts.
+        assert!(!page(&s, &format!("{}/print", corridor(l))).contains(text));
+    }
+}
+
+#[test]
+fn the_language_switch_links_to_the_same_page() {
+    let s = site(&fixture::agreements(), &fixture::genesis(), OPEN);
+    let h = page(&s, &corridor("uk"));
+    let nav = h
+        .split("<nav")
+        .nth(1)
+        .unwrap()
+        .split("</nav>")
+        .next()
+        .unwrap();
+    assert!(nav.contains(&format!(
+        "<a href=\"../../ru/corridors/{CORRIDOR}\" hreflang=\"ru\" lang=\"ru\">Русский</a>"
+    )));
+    assert!(nav.contains(&format!(
+        "<a href=\"../../en/corridors/{CORRIDOR}\" hreflang=\"en\" lang=\"en\">English</a>"
+    )));
+    assert!(nav.contains("<strong lang=\"uk\">Українська</strong>"));
+    // The switch comes before the content.
+    assert!(h.find("<nav").unwrap() < h.find("<main>").unwrap());
+    let list = page(&s, "/en/");
+    assert!(list.contains("<a href=\"../uk/\" hreflang=\"uk\" lang=\"uk\">Українська</a>"));
+    assert!(list.contains(&format!("<a class=\"big\" href=\"corridors/{CORRIDOR}\">")));
+    assert!(h.contains("<a href=\"../\">"), "back to the list");
+    let print = page(&s, &format!("{}/print", corridor("ru")));
+    assert!(print.contains(&format!(
+        "<a href=\"../../../en/corridors/{CORRIDOR}/print\" hreflang=\"en\""
+    )));
+    // Every relative link resolves to a file of the site (or a feed another module adds).
+    for (path, h) in html_pages(&s) {
+        for href in h
+            .split("href=\"")
+            .skip(1)
+            .map(|x| x.split('"').next().unwrap())
+        {
+            let mut parts: Vec<&str> = path.split('/').collect();
+            parts.pop();
+            for seg in href.split('/') {
+                match seg {
+                    ".." => {
+                        parts.pop();
+                    }
+                    s => parts.push(s),
+                }
+            }
+            let target = parts.join("/");
+            let target = if target.is_empty() {
+                "/".into()
+            } else {
+                target
+            };
+            assert!(
+                s.files.contains_key(&target)
+                    || target.starts_with("/feeds/")
+                    || target == "/status.json",
+                "{path} links to {href} = {target}, which is not a file"
+            );
+        }
+    }
+}
+
+#[test]
+fn times_are_in_the_origins_zone_and_each_partys() {
+    let s = site(&fixture::agreements(), &fixture::genesis(), OPEN);
+    let en = page(&s, &corridor("en"));
+    assert!(en.contains("<p class=\"big\">4 March 2022, 09:00–17:00 (Kyiv time, UTC+2)</p>"));
+    assert!(en.contains(
+        "<tr><th>Kyiv time, UTC+2<br><small>Borodianka, Ukraine</small></th><td>4 March 2022, 09:00</td><td>4 March 2022, 17:00</td></tr>"
+    ), "{en}");
+    assert!(en.contains(
+        "<tr><th>Moscow time, UTC+3<br><small>Russian Federation</small></th><td>4 March 2022, 10:00</td><td>4 March 2022, 18:00</td></tr>"
+    ));
+    assert!(
+        en.contains(
+            "<tr><th>UTC</th><td>4 March 2022, 07:00</td><td>4 March 2022, 15:00</td></tr>"
+        )
+    );
+    let ru = page(&s, &corridor("ru"));
+    assert!(ru.contains("по московскому времени, UTC+3"));
+    assert!(ru.contains("<td>4 марта 2022, 10:00</td>"));
+    let list = page(&s, "/uk/");
+    assert!(list.contains("4 березня 2022, 09:00–17:00 (за київським часом, UTC+2)"));
+}
+
+#[test]
+fn every_page_says_exercise_as_of_and_cites_the_checkpoint() {
+    let s = site(&fixture::agreements(), &fixture::genesis(), OPEN);
+    let mut n = 0;
+    for (path, h) in html_pages(&s) {
+        n += 1;
+        assert!(h.contains("<p class=\"ex\" role=\"alert\">"), "{path}");
+        assert!(
+            h.contains("47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU="),
+            "{path}"
+        );
+        assert!(h.contains("status.json\">"), "{path}");
+        assert!(
+            h.contains("feeds/cap.xml\">") && h.contains("feeds/atom.xml\">"),
+            "{path}"
+        );
+    }
+    assert_eq!(n, 9);
+    let en = page(&s, "/en/");
+    assert!(en.contains("EXERCISE — simulated clock"));
+    assert!(en.contains("As of 4 March 2022, 08:00 (UTC)."));
+    assert!(en.contains("tree size 11 and root"));
+    let mut g = fixture::genesis();
+    g.exercise = false;
+    let s = site(&fixture::agreements(), &g, OPEN);
+    assert!(!page(&s, "/en/").contains("class=\"ex\""));
+}
+
+#[test]
+fn pages_are_self_contained_and_live_updates_are_optional() {
+    let s = site(&fixture::agreements(), &fixture::genesis(), OPEN);
+    for (path, h) in html_pages(&s) {
+        assert_eq!(h.matches("<style>").count(), 1, "{path}");
+        for external in [" src=", "@import", "url(", "stylesheet", "http-equiv"] {
+            assert!(!h.contains(external), "{path} has {external}");
+        }
+    }
+    let c = page(&s, &corridor("en"));
+    assert_eq!(c.matches("<script>").count(), 1);
+    assert!(c.contains("new EventSource(r+'events')") && c.contains("r+'status.json'"));
+    assert!(c.contains("location.reload()") && c.contains("30000"));
+    assert!(c.contains("<body data-root=\"../../\">"));
+    assert!(page(&s, "/en/").contains("<body data-root=\"../\" data-all>"));
+    assert!(!page(&s, &format!("{}/print", corridor("en"))).contains("<script>"));
+}
+
+#[test]
+fn the_corridor_page_has_the_agreed_terms_and_the_map() {
+    let s = site(&fixture::agreements(), &fixture::genesis(), OPEN);
+    let en = page(&s, &corridor("en"));
+    for agreed in [
+        "Reception point at the Berestianka school",
+        "All civilians who wish to leave, with their pets",
+        "Identity documents, water, warm clothes",
+        "Central square of Borodianka, by the bus stop.",
+        "Stay in shelter and wait for the next announcement.",
+        "Checkpoint on the Berestianka road",
+        "<dd>Berestianka</dd>",
+    ] {
+        assert!(en.contains(agreed), "{agreed}");
+    }
+    assert!(en.contains("<svg xmlns=\"http://www.w3.org/2000/svg\""));
+    assert!(en.contains("<polyline class=\"route\" points=\""));
+    assert!(page(&s, &corridor("uk")).contains(">Бородянка</text>"));
+}
+
+#[test]
+fn the_print_page_is_a4_with_a_qr_code_to_the_live_page() {
+    let s = site(&fixture::agreements(), &fixture::genesis(), OPEN);
+    let h = page(&s, &format!("{}/print", corridor("uk")));
+    assert!(h.contains("@page{size:A4"));
+    let url = format!("https://corridors.example/uk/corridors/{CORRIDOR}");
+    assert!(h.contains(&format!(
+        "<svg class=\"qr\" role=\"img\" aria-label=\"QR: {url}\""
+    )));
+    assert!(!h.contains("<?xml"));
+    assert!(h.contains(&url));
+    assert!(h.contains("Документи, що посвідчують особу"));
+    // Status-independent: no live status on paper.
+    assert!(!h.contains("id=\"status\""));
+    for day in [4, 5] {
+        assert!(h.contains(&format!(
+            "<caption class=\"big\">{day} березня 2022, 09:00–17:00 (за київським часом, UTC+2)</caption>"
+        )));
+        assert!(
+            h.contains(&format!("<td>{day} березня 2022, 10:00</td>")),
+            "Moscow time"
+        );
+    }
+}
+
+#[test]
+fn signed_text_is_escaped() {
+    let (mut a, g) = (fixture::agreements(), fixture::genesis());
+    let evil = "<script>alert('x')</script>";
+    {
+        let terms = &mut a.corridors.get_mut(CORRIDOR).unwrap().versions[0].terms;
+        terms.names.en = format!("Borodianka {evil}");
+        terms.reception.as_mut().unwrap().en = format!("\"><img onerror=x> {evil}");
+        terms.checkpoints[0].names.en = evil.into();
+    }
+    a.settlements.get_mut("borodianka").unwrap().names.en = evil.into();
+    a.declarations.get_mut("ru-decl-1").unwrap().text.en = evil.into();
+    let w = a.windows.get_mut("w-0304").unwrap();
+    fixture::act(w, "suspend", Some("ua"), "2022-03-04T09:00:00.000000Z", 20);
+    w.acts.last_mut().unwrap().reason = Some(evil.into());
+    let s = site(&a, &g, "2022-03-04T09:30:00Z");
+    for (path, h) in html_pages(&s) {
+        assert!(!h.contains("<script>alert"), "{path}");
+        assert!(!h.contains("<img"), "{path}");
+    }
+    let en = page(&s, &corridor("en"));
+    assert!(en.contains("&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;"));
+    assert!(en.contains("&quot;&gt;&lt;img onerror=x&gt;"));
+}
+
+#[test]
+fn every_page_is_small_when_compressed() {
+    let (mut a, g) = (fixture::agreements(), fixture::genesis());
+    // The worst case: a suspended window with a reason, and several declarations.
+    let w = a.windows.get_mut("w-0304").unwrap();
+    fixture::act(w, "suspend", Some("ua"), "2022-03-04T09:00:00.000000Z", 20);
+    let d = a.declarations["ru-decl-1"].clone();
+    for i in 2..6 {
+        let mut d = d.clone();
+        d.id = format!("ru-decl-{i}");
+        d.at_index = 10 + i;
+        a.declarations.insert(d.id.clone(), d);
+    }
+    for (at, label) in [
+        (OPEN, "open"),
+        ("2022-03-04T09:30:00Z", "suspended worst case"),
+    ] {
+        let s = site(&a, &g, at);
+        for (path, h) in html_pages(&s) {
+            let mut z = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+            z.write_all(h.as_bytes()).unwrap();
+            let gz = z.finish().unwrap().len();
+            println!("{label}: {path}: {} bytes, {gz} gzip", h.len());
+            assert!(gz < 30 * 1024, "{path}: {gz} bytes compressed");
+        }
+    }
+}
+
+#[test]
+fn a_long_route_with_many_checkpoints_still_fits() {
+    let mut a = fixture::agreements();
+    {
+        let terms = &mut a.corridors.get_mut(CORRIDOR).unwrap().versions[0].terms;
+        let (lon, lat) = (terms.route[0][0], terms.route[0][1]);
+        // The longest route the rules allow: 1000 points, zig-zagging over ~100 km.
+        terms.route = (0..corridor_core::agreement::MAX_ROUTE_POINTS as i64)
+            .map(|i| [lon - i * 9_000, lat - i * 4_000 + (i % 7) * 3_000])
+            .collect();
+        let cp = terms.checkpoints[0].clone();
+        terms.checkpoints = (0..40)
+            .map(|i| {
+                let mut cp = cp.clone();
+                cp.location.lon_e7 = terms.route[i * 25][0];
+                cp.location.lat_e7 = terms.route[i * 25][1];
+                cp.names.uk = format!("{} № {i}", cp.names.uk);
+                cp
+            })
+            .collect();
+    }
+    let s = site(&a, &fixture::genesis(), OPEN);
+    for (path, h) in html_pages(&s) {
+        let mut z = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+        z.write_all(h.as_bytes()).unwrap();
+        let gz = z.finish().unwrap().len();
+        println!("long route: {path}: {} bytes, {gz} gzip", h.len());
+        assert!(gz < 30 * 1024, "{path}: {gz} bytes compressed");
+    }
+}

@@ -1,0 +1,426 @@
+//! The public site in the server: built once per change, compressed once, served as bytes.
+//!
+//! When a corridor is announced very many people ask at once, so nothing on this path renders
+//! or compresses per request. A builder task rebuilds the whole site ([`corridor_public::build`])
+//! when the sequencer reports a batch that changed an agreement, and when the clock crosses the
+//! next window boundary (a window opens and closes without any new entry: the site must say so
+//! on time). Each file is then compressed with gzip and brotli and swapped in atomically; a
+//! request picks the encoding it accepts, and a matching `If-None-Match` costs a 304.
+//!
+//! Live updates: `/events` is a server-sent event stream. Every rebuild sends the new
+//! `status.json` to every subscriber. The broadcast channel is bounded: a subscriber that does
+//! not keep up is dropped (its browser reconnects or falls back to polling `status.json`),
+//! never buffered without limit. A comment line every 15 s keeps idle connections open through
+//! proxies.
+
+use std::collections::HashMap;
+use std::convert::Infallible;
+use std::io::Write;
+use std::sync::{Arc, RwLock};
+use std::time::Duration;
+
+use axum::body::Body;
+use axum::extract::{Request, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::sse::{Event, KeepAlive, Sse};
+use axum::response::{IntoResponse, Response};
+use corridor_core::crypto::{b64, sha256};
+use corridor_public::{Cited, Input};
+use futures_util::Stream;
+use tokio::sync::broadcast;
+
+use crate::log::Log;
+use crate::problem::Problem;
+
+/// `Cache-Control` of every public file: short, so a status change reaches readers within
+/// seconds even through caches, with `stale-while-revalidate` so a CDN in front never lets a
+/// crowd through to the server while it refreshes.
+pub const CACHE_CONTROL: &str = "public, max-age=1, stale-while-revalidate=10";
+
+/// How many rebuilds a subscriber may fall behind before it is dropped.
+const EVENTS_BACKLOG: usize = 4;
+
+/// One file, in every encoding we serve.
+#[derive(Debug)]
+pub struct Served {
+    content_type: HeaderValue,
+    etag: String,
+    identity: bytes::Bytes,
+    gzip: bytes::Bytes,
+    brotli: bytes::Bytes,
+}
+
+/// One build of the site.
+#[derive(Debug, Default)]
+pub struct Built {
+    /// Files by URL path.
+    pub files: HashMap<String, Arc<Served>>,
+    /// The `status.json` bytes, also sent to event subscribers.
+    pub status: bytes::Bytes,
+    /// When it was built (log clock).
+    pub at: Option<jiff::Timestamp>,
+}
+
+/// The public site of a running log.
+#[derive(Debug)]
+pub struct PublicSite {
+    current: RwLock<Arc<Built>>,
+    events: broadcast::Sender<bytes::Bytes>,
+    base_url: String,
+    /// Set when the server shuts down: event streams never end on their own, and a graceful
+    /// shutdown waits for every open connection.
+    closing: tokio::sync::watch::Sender<bool>,
+}
+
+/// gzip (best) and brotli (quality 11) of `body`: done once per build, never per request, so
+/// the strongest settings cost nothing under load. `corridor publish` writes the same bytes.
+pub fn compress(body: &[u8]) -> (Vec<u8>, Vec<u8>) {
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+    gz.write_all(body).expect("writing to memory");
+    let gz = gz.finish().expect("writing to memory");
+    let mut br = Vec::new();
+    let params = brotli::enc::BrotliEncoderParams {
+        quality: 11,
+        lgwin: 22,
+        ..Default::default()
+    };
+    brotli::BrotliCompress(&mut &body[..], &mut br, &params).expect("writing to memory");
+    (gz, br)
+}
+
+/// Compress every file of a site once: the work a crowd must never cause.
+pub fn precompress(site: corridor_public::Site) -> HashMap<String, Arc<Served>> {
+    site.files
+        .into_iter()
+        .map(|(path, asset)| {
+            let (gzip, brotli) = compress(&asset.body);
+            let etag =
+                corridor_core::crypto::b64(&sha256(&[&asset.body])[..12]).replace(['+', '/'], "_");
+            let served = Served {
+                content_type: HeaderValue::from_static(asset.content_type),
+                etag,
+                identity: asset.body.into(),
+                gzip: gzip.into(),
+                brotli: brotli.into(),
+            };
+            (path, Arc::new(served))
+        })
+        .collect()
+}
+
+impl PublicSite {
+    /// Build the site now and keep it current in a background task.
+    pub fn start(log: Arc<Log>, base_url: &str) -> Arc<PublicSite> {
+        let (events, _) = broadcast::channel(EVENTS_BACKLOG);
+        let site = Arc::new(PublicSite {
+            current: RwLock::new(Arc::new(Built::default())),
+            events,
+            base_url: base_url.trim_end_matches('/').to_string(),
+            closing: tokio::sync::watch::Sender::new(false),
+        });
+        let s = site.clone();
+        tokio::spawn(async move { s.run(log).await });
+        site
+    }
+
+    /// The current build.
+    pub fn current(&self) -> Arc<Built> {
+        self.current.read().expect("not poisoned").clone()
+    }
+
+    async fn run(self: Arc<Self>, log: Arc<Log>) {
+        let mut snapshots = log.snapshots();
+        loop {
+            let snapshot = snapshots.borrow_and_update().clone();
+            let at = log.clock().now();
+            let genesis = log.genesis().clone();
+            let base_url = self.base_url.clone();
+            let built = tokio::task::spawn_blocking(move || {
+                let cited = Cited {
+                    size: snapshot.size,
+                    root: b64(&snapshot.root),
+                };
+                let input = Input {
+                    genesis: &genesis,
+                    agreements: &snapshot.agreements,
+                    at,
+                    checkpoint: &cited,
+                    base_url: &base_url,
+                };
+                let next =
+                    corridor_public::model::next_boundary(snapshot.agreements.windows.values(), at);
+                let site = corridor_public::build(&input);
+                let status = site
+                    .files
+                    .get("/status.json")
+                    .map(|a| bytes::Bytes::from(a.body.clone()))
+                    .unwrap_or_default();
+                (
+                    Built {
+                        files: precompress(site),
+                        status,
+                        at: Some(at),
+                    },
+                    next,
+                )
+            })
+            .await;
+            let (built, next) = match built {
+                Ok(b) => b,
+                Err(e) => {
+                    tracing::error!(error = %e, "building the public site failed");
+                    tokio::time::sleep(Duration::from_secs(1)).await;
+                    continue;
+                }
+            };
+            let status = built.status.clone();
+            *self.current.write().expect("not poisoned") = Arc::new(built);
+            // No subscribers is not an error.
+            let _ = self.events.send(status);
+            metrics::counter!("corridor_public_builds_total").increment(1);
+            let wait = next.map_or(Duration::from_secs(3600), |t| log.clock().real_until(t));
+            tokio::select! {
+                changed = snapshots.changed() => {
+                    if changed.is_err() {
+                        return; // the log is gone
+                    }
+                }
+                // A little past the boundary, so the clock reads at or after it.
+                _ = tokio::time::sleep(wait.saturating_add(Duration::from_millis(5))) => {}
+            }
+        }
+    }
+
+    /// End every event stream (on shutdown).
+    pub fn close_events(&self) {
+        self.closing.send_replace(true);
+    }
+
+    /// Wait until a build exists (the first one runs right after start-up).
+    pub async fn ready(&self) {
+        while self.current().at.is_none() {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    }
+
+    /// A stream of `status.json` documents: the current one first, then one per rebuild. Ends
+    /// when the subscriber falls more than a few rebuilds behind.
+    pub fn subscribe(&self) -> impl Stream<Item = bytes::Bytes> + use<> {
+        let rx = self.events.subscribe();
+        let closing = self.closing.subscribe();
+        let first = self.current().status.clone();
+        futures_util::stream::unfold(
+            (Some(first), rx, closing),
+            |(first, mut rx, mut closing)| async move {
+                if *closing.borrow() {
+                    return None;
+                }
+                if let Some(f) = first {
+                    return Some((f, (None, rx, closing)));
+                }
+                let next = tokio::select! {
+                    r = rx.recv() => r.ok(),
+                    _ = closing.wait_for(|c| *c) => None,
+                };
+                // None: lagged (drop this subscriber rather than queue for it) or closing.
+                next.map(|b| (b, (None, rx, closing)))
+            },
+        )
+    }
+}
+
+/// Pick the language for `/` from `Accept-Language` (uk, ru, en; Ukrainian when none matches,
+/// the language of the places the corridors are in).
+pub fn pick_language(accept: &str) -> &'static str {
+    let mut best: Option<(f32, &'static str)> = None;
+    for part in accept.split(',') {
+        let mut it = part.split(';');
+        let tag = it.next().unwrap_or("").trim().to_ascii_lowercase();
+        let q = it
+            .find_map(|p| {
+                p.trim()
+                    .strip_prefix("q=")
+                    .and_then(|v| v.parse::<f32>().ok())
+            })
+            .unwrap_or(1.0);
+        let primary = tag.split('-').next().unwrap_or("");
+        let lang = match primary {
+            "uk" => "uk",
+            "ru" => "ru",
+            "en" => "en",
+            _ => continue,
+        };
+        if q > 0.0 && best.is_none_or(|(bq, _)| q > bq) {
+            best = Some((q, lang));
+        }
+    }
+    best.map_or("uk", |(_, l)| l)
+}
+
+fn accepts(headers: &HeaderMap, coding: &str) -> bool {
+    headers
+        .get_all(header::ACCEPT_ENCODING)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .any(|c| {
+            let mut it = c.split(';');
+            let name = it.next().unwrap_or("").trim();
+            let q0 = it.any(|p| {
+                p.trim()
+                    .strip_prefix("q=")
+                    .and_then(|q| q.parse::<f32>().ok())
+                    .is_some_and(|q| q == 0.0)
+            });
+            name.eq_ignore_ascii_case(coding) && !q0
+        })
+}
+
+fn not_modified(headers: &HeaderMap, etag: &str) -> bool {
+    headers
+        .get_all(header::IF_NONE_MATCH)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .any(|t| {
+            let t = t.trim();
+            t == "*" || t.trim_start_matches("W/") == etag
+        })
+}
+
+/// Serve one prebuilt file, in the best encoding the client accepts.
+pub fn respond(file: &Served, headers: &HeaderMap) -> Response {
+    let (body, coding, etag) = if accepts(headers, "br") {
+        (&file.brotli, Some("br"), format!("\"{}-br\"", file.etag))
+    } else if accepts(headers, "gzip") {
+        (&file.gzip, Some("gzip"), format!("\"{}-gz\"", file.etag))
+    } else {
+        (&file.identity, None, format!("\"{}\"", file.etag))
+    };
+    let mut b = Response::builder()
+        .header(header::CACHE_CONTROL, CACHE_CONTROL)
+        .header(header::VARY, "Accept-Encoding")
+        .header(header::ETAG, &etag);
+    if not_modified(headers, &etag) {
+        return b
+            .status(StatusCode::NOT_MODIFIED)
+            .body(Body::empty())
+            .expect("valid response");
+    }
+    b = b.header(header::CONTENT_TYPE, file.content_type.clone());
+    if let Some(c) = coding {
+        b = b.header(header::CONTENT_ENCODING, c);
+    }
+    b.status(StatusCode::OK)
+        .body(Body::from(body.clone()))
+        .expect("valid response")
+}
+
+/// `GET /`: to the reader's language. The only public reply that varies by language, so it is
+/// the only one marked `Vary: Accept-Language`.
+pub async fn root(headers: HeaderMap) -> Response {
+    let lang = pick_language(
+        headers
+            .get(header::ACCEPT_LANGUAGE)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or(""),
+    );
+    Response::builder()
+        .status(StatusCode::SEE_OTHER)
+        .header(header::LOCATION, format!("/{lang}/"))
+        .header(header::VARY, "Accept-Language")
+        .header(header::CACHE_CONTROL, CACHE_CONTROL)
+        .body(Body::empty())
+        .expect("valid response")
+}
+
+/// `GET /events`: status updates as server-sent events (`event: status`, data: status.json).
+pub async fn events(
+    State(log): State<Arc<Log>>,
+) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
+    use futures_util::StreamExt;
+    let site = log.public();
+    let _ = tokio::time::timeout(Duration::from_secs(10), site.ready()).await;
+    let stream = site.subscribe().map(|b| {
+        // status.json is pretty-printed; SSE data lines must not contain bare newlines.
+        let text = String::from_utf8_lossy(&b).replace('\n', "");
+        Ok(Event::default().event("status").data(text))
+    });
+    Sse::new(stream).keep_alive(KeepAlive::new().interval(Duration::from_secs(15)))
+}
+
+/// Every other GET: a prebuilt public file, or a problem document.
+pub async fn file(State(log): State<Arc<Log>>, req: Request) -> Response {
+    let path = req.uri().path();
+    let public = log.public();
+    if public.current().at.is_none() {
+        // Only in the first moments after start-up: wait for the first build rather than
+        // answer 404 for pages that are about to exist.
+        let _ = tokio::time::timeout(Duration::from_secs(10), public.ready()).await;
+    }
+    let site = public.current();
+    if let Some(f) = site.files.get(path) {
+        return respond(f, req.headers());
+    }
+    // `/uk` → `/uk/`, `/uk/corridors/x/` → `/uk/corridors/x`.
+    let alt = match path.strip_suffix('/') {
+        Some(p) => p.to_string(),
+        None => format!("{path}/"),
+    };
+    if site.files.contains_key(&alt) {
+        return Response::builder()
+            .status(StatusCode::MOVED_PERMANENTLY)
+            .header(header::LOCATION, alt)
+            .body(Body::empty())
+            .expect("valid response");
+    }
+    Problem::new(
+        StatusCode::NOT_FOUND,
+        "not-found",
+        "no such path; the public pages are under /uk/, /ru/ and /en/, the API is described at /v1/openapi.json",
+    )
+    .into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn language_from_accept_language() {
+        assert_eq!(pick_language("ru-RU,ru;q=0.9,en;q=0.8"), "ru");
+        assert_eq!(pick_language("en-GB,en;q=0.9,uk;q=0.95"), "en");
+        assert_eq!(pick_language("de-DE,en;q=0.5,uk;q=0.7"), "uk");
+        assert_eq!(pick_language("de,fr"), "uk");
+        assert_eq!(pick_language(""), "uk");
+        assert_eq!(pick_language("en;q=0,ru;q=0.1"), "ru");
+    }
+
+    #[test]
+    fn encodings_and_etags() {
+        let mut site = corridor_public::Site::default();
+        site.put(
+            "/x",
+            corridor_public::HTML,
+            b"<p>hello hello hello</p>".repeat(50),
+        );
+        let files = precompress(site);
+        let f = &files["/x"];
+        let mut h = HeaderMap::new();
+        h.insert(
+            header::ACCEPT_ENCODING,
+            "gzip, deflate, br".parse().unwrap(),
+        );
+        let r = respond(f, &h);
+        assert_eq!(r.headers()[header::CONTENT_ENCODING], "br");
+        let tag = r.headers()[header::ETAG].clone();
+        h.insert(header::IF_NONE_MATCH, tag);
+        assert_eq!(respond(f, &h).status(), StatusCode::NOT_MODIFIED);
+        let mut h = HeaderMap::new();
+        h.insert(header::ACCEPT_ENCODING, "gzip;q=1, br;q=0".parse().unwrap());
+        assert_eq!(respond(f, &h).headers()[header::CONTENT_ENCODING], "gzip");
+        let r = respond(f, &HeaderMap::new());
+        assert!(r.headers().get(header::CONTENT_ENCODING).is_none());
+        assert!(f.brotli.len() < f.identity.len() && f.gzip.len() < f.identity.len());
+    }
+}
