@@ -318,7 +318,8 @@ pub fn status_json(p: &Public) -> Vec<u8> {
             "end": d.end, "text": d.text, "entry": d.at_index,
         })).collect::<Vec<_>>(),
     });
-    let mut out = serde_json::to_vec_pretty(&doc).expect("JSON values serialise");
+    // Compact: it is polled by crowds and pushed to every event subscriber.
+    let mut out = serde_json::to_vec(&doc).expect("JSON values serialise");
     out.push(b'\n');
     out
 }

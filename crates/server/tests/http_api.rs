@@ -666,7 +666,18 @@ async fn bad_reads_are_problems() {
             StatusCode::NOT_FOUND,
             "not-found",
         ),
-        (Method::GET, "/".into(), StatusCode::NOT_FOUND, "not-found"),
+        (
+            Method::GET,
+            "/nowhere".into(),
+            StatusCode::NOT_FOUND,
+            "not-found",
+        ),
+        (
+            Method::POST,
+            "/".into(),
+            StatusCode::METHOD_NOT_ALLOWED,
+            "method-not-allowed",
+        ),
         (
             Method::POST,
             "/v1/log/nope".into(),

@@ -457,7 +457,6 @@ fn xmllint(flag: &str, schema: &str, doc: &str, what: &str) {
         .arg(f.path())
         .output()
         .unwrap();
-    eprintln!("xmllint {what}: {:?} {}", out.status, String::from_utf8_lossy(&out.stderr));
     assert!(
         out.status.success(),
         "{what} does not validate against {}:\n{}\n{doc}",
@@ -610,17 +609,5 @@ fn build_includes_the_feeds() {
         "/feeds/corridors.geojson",
     ] {
         assert!(s.files.contains_key(path), "{path}");
-    }
-}
-
-#[test]
-fn zz_dump() {
-    let (a, g) = (eventful(), fixture::genesis());
-    let s = site(&a, &g, "2022-03-04T09:30:00Z");
-    for (k, v) in &s.files {
-        if k.starts_with("/feeds/") {
-            let p = format!("/tmp/fw/dump{}", k.replace('/', "_"));
-            std::fs::write(p, &v.body).unwrap();
-        }
     }
 }
