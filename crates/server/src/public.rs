@@ -392,6 +392,42 @@ pub async fn file(State(log): State<Arc<Log>>, req: Request) -> Response {
 mod tests {
     use super::*;
 
+    fn site() -> PublicSite {
+        let (events, _) = broadcast::channel(EVENTS_BACKLOG);
+        PublicSite {
+            current: RwLock::new(Arc::new(Built {
+                status: bytes::Bytes::from_static(b"{\"n\":0}"),
+                ..Default::default()
+            })),
+            events,
+            base_url: String::new(),
+            closing: tokio::sync::watch::Sender::new(false),
+        }
+    }
+
+    /// A subscriber that reads gets every status; one that falls more than the backlog behind
+    /// is dropped (its stream ends) instead of being buffered for without limit.
+    #[tokio::test]
+    async fn slow_subscribers_are_dropped_not_buffered() {
+        use futures_util::StreamExt;
+        let site = site();
+        let mut fast = Box::pin(site.subscribe());
+        let mut slow = Box::pin(site.subscribe());
+        assert_eq!(&fast.next().await.unwrap()[..], b"{\"n\":0}");
+        assert_eq!(&slow.next().await.unwrap()[..], b"{\"n\":0}");
+        for n in 1..=(EVENTS_BACKLOG * 3) {
+            site.events.send(format!("{{\"n\":{n}}}").into()).unwrap();
+            assert_eq!(fast.next().await.unwrap(), format!("{{\"n\":{n}}}"));
+        }
+        assert!(
+            slow.next().await.is_none(),
+            "a lagging subscriber must be dropped"
+        );
+        // Shutting down ends the streams that keep up, too.
+        site.close_events();
+        assert!(fast.next().await.is_none());
+    }
+
     #[test]
     fn language_from_accept_language() {
         assert_eq!(pick_language("ru-RU,ru;q=0.9,en;q=0.8"), "ru");
