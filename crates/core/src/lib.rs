@@ -10,6 +10,7 @@
 //! Start reading at [`envelope`] (what a client sends), then [`entry`] (what the log stores),
 //! then [`state`] (what the log means).
 
+pub mod access;
 pub mod agreement;
 pub mod checkpoint;
 pub mod command;

@@ -296,6 +296,7 @@ impl State {
             .get(&cmd.actor)
             .expect("every key belongs to a registered actor")
             .clone();
+        crate::access::check_issue(&actor, cmd.body.type_name())?;
         let rows = self.decide_and_apply(&actor, &cmd.body, index, time)?;
         self.keys
             .get_mut(&key_id)
@@ -576,6 +577,22 @@ impl State {
         rows.extend(a.windows.keys().map(|id| self.row("window", id)));
         rows.extend(a.declarations.keys().map(|id| self.row("declaration", id)));
         rows
+    }
+}
+
+impl crate::access::Facts for State {
+    fn actor(&self, id: &str) -> Option<Actor> {
+        self.actors.get(id).cloned()
+    }
+
+    fn key_owner(&self, key: &str) -> Option<String> {
+        self.keys.get(key).map(|k| k.actor.clone())
+    }
+
+    fn incident(&self, id: &str) -> Option<(String, Option<String>)> {
+        self.incidents
+            .get(id)
+            .map(|i| (i.reporter.clone(), i.accused_party.clone()))
     }
 }
 

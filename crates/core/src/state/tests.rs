@@ -961,3 +961,5 @@ fn window_json_shows_utc_and_every_zone_across_dst() {
     assert_eq!(g["features"][0]["properties"]["status"], "active");
     assert_eq!(g["features"][0]["geometry"]["coordinates"][0][0], 29.922);
 }
+
+mod matrix;

@@ -1,0 +1,267 @@
+//! Who may issue which command, and who may read what: the two tables of corridor's access
+//! control, each written down once, here, as a pure function of the log's facts.
+//!
+//! Why one place: the parties do not trust each other, and some records (unit identities,
+//! incident reports with evidence) can put people in danger if the wrong side reads them. A rule
+//! that lives in one table can be read, reviewed and tested cell by cell; a rule spread over
+//! handlers cannot. The server consults these functions on every read path and the reducer on
+//! every command; a monitor holding the log can recompute every decision.
+//!
+//! - [`may_issue`] is the *role gate*: which roles may issue a command type at all. The reducer
+//!   applies it before any domain rule; the domain rules ([`crate::state`],
+//!   [`crate::agreement`]) then narrow it further (own party only, the proposer only, the
+//!   accused party only).
+//! - [`Audience`] says who may read an entry or a record. [`entry_audience`] derives it from the
+//!   command and facts that never change once recorded (an actor's affiliation and role, an
+//!   incident's reporter and accused party), so the answer for an entry is the same whenever it
+//!   is asked.
+//!
+//! Both tables are tested cell by cell in `state/tests/matrix.rs`.
+
+use std::collections::BTreeSet;
+
+use serde::Serialize;
+
+use crate::Rejection;
+use crate::command::{Body, Role};
+use crate::state::{Actor, Affiliation};
+
+use Role::*;
+
+/// The role gate, one row per command type: the roles that may issue it at all.
+///
+/// Party acts (consent, withdraw, suspend, resume) are for a party's coordinators, its admin and
+/// its authorised signatories; the intermediary proposes and mediates but never acts for a party.
+/// Observers never act on the substance; they may only manage their own keys.
+pub const ISSUERS: &[(&str, &[Role])] = &[
+    (
+        "actor.register",
+        &[PartyAdmin, Intermediary, OrganisationAdmin],
+    ),
+    ("key.register", ALL_ROLES),
+    ("key.revoke", ALL_ROLES),
+    (
+        "incident.report",
+        &[
+            PartyAdmin,
+            Coordinator,
+            Unit,
+            Intermediary,
+            OrganisationAdmin,
+            OrganisationMember,
+        ],
+    ),
+    ("incident.respond", &[PartyAdmin, Coordinator]),
+    ("settlement.import", &[Intermediary]),
+    ("corridor.propose", PROPOSERS),
+    ("corridor.amend", PROPOSERS),
+    ("window.propose", PROPOSERS),
+    ("window.amend", PROPOSERS),
+    ("window.cancel", PROPOSERS),
+    ("window.consent", PARTY_ACTORS),
+    ("window.withdraw", PARTY_ACTORS),
+    ("window.suspend", PARTY_ACTORS),
+    ("window.resume", PARTY_ACTORS),
+    ("declaration.publish", &[PartyAdmin, Coordinator]),
+];
+
+/// Every role, for rows that any actor may use on their own behalf.
+pub const ALL_ROLES: &[Role] = &[
+    PartyAdmin,
+    Coordinator,
+    Unit,
+    Signatory,
+    Intermediary,
+    OrganisationAdmin,
+    OrganisationMember,
+    Observer,
+];
+
+const PROPOSERS: &[Role] = &[Intermediary, PartyAdmin, Coordinator];
+const PARTY_ACTORS: &[Role] = &[PartyAdmin, Coordinator, Signatory];
+
+/// Whether `role` may issue commands of `command_type` at all (see [`ISSUERS`]).
+pub fn may_issue(role: Role, command_type: &str) -> bool {
+    ISSUERS
+        .iter()
+        .find(|(t, _)| *t == command_type)
+        .is_some_and(|(_, roles)| roles.contains(&role))
+}
+
+/// The role gate as the reducer applies it: a refusal that names the rule.
+pub fn check_issue(actor: &Actor, command_type: &str) -> Result<(), Rejection> {
+    if may_issue(actor.role, command_type) {
+        return Ok(());
+    }
+    let party_act = [
+        "window.consent",
+        "window.withdraw",
+        "window.suspend",
+        "window.resume",
+    ];
+    if actor.role == Intermediary && party_act.contains(&command_type) {
+        return Err(Rejection::rule(
+            "intermediary-cannot-act-for-party",
+            "the intermediary may propose and mediate but never acts on a party's behalf",
+        ));
+    }
+    Err(Rejection::RoleNotAllowed {
+        actor: actor.id.clone(),
+        role: actor.role.as_str().to_string(),
+        action: format!("issue {command_type}"),
+    })
+}
+
+/// Who may read an entry or a record.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(tag = "kind", content = "affiliations", rename_all = "kebab-case")]
+pub enum Audience {
+    /// Anyone, the public included: the genesis (it names the parties and the log key that
+    /// everyone needs to check checkpoints).
+    Public,
+    /// Every registered actor of the log, observers included: the agreements (settlements,
+    /// corridors, windows, consents, declarations) and the registration of coordinators and
+    /// admins, since every party and organisation operating in a corridor must know them, and a
+    /// monitor must be able to check them.
+    Members,
+    /// Only the actors of these affiliations, and the intermediary's own staff (the mediator of
+    /// record). Observers are not included, even the intermediary's. For incident reports (the
+    /// reporter's side and the accused party) and for units of a party (the party alone).
+    Affiliations(BTreeSet<String>),
+}
+
+/// Who may read the genesis entry: everyone, since it names the parties and the log key that
+/// anyone checking a checkpoint needs.
+pub const GENESIS_AUDIENCE: Audience = Audience::Public;
+
+/// Who is asking to read.
+#[derive(Debug, Clone, Copy)]
+pub enum Reader<'a> {
+    /// An unauthenticated request.
+    Public,
+    /// An authenticated actor (its key verified and active).
+    Actor(&'a Actor),
+}
+
+impl Audience {
+    /// An audience of the given affiliations.
+    pub fn of<'a>(affiliations: impl IntoIterator<Item = &'a str>) -> Audience {
+        Audience::Affiliations(affiliations.into_iter().map(str::to_string).collect())
+    }
+
+    /// Whether `reader` may read what this audience covers.
+    pub fn admits(&self, reader: Reader<'_>) -> bool {
+        match (self, reader) {
+            (Audience::Public, _) => true,
+            (_, Reader::Public) => false,
+            (Audience::Members, Reader::Actor(_)) => true,
+            (Audience::Affiliations(set), Reader::Actor(a)) => {
+                if a.role == Observer {
+                    return false;
+                }
+                matches!(a.affiliation, Affiliation::Intermediary(_))
+                    || set.contains(a.affiliation.id())
+            }
+        }
+    }
+
+    /// The parties and organisations this audience is confined to (none for wider audiences):
+    /// whom a read of such data concerns, for the read audit.
+    pub fn concerned(&self) -> Vec<String> {
+        match self {
+            Audience::Affiliations(set) => set.iter().cloned().collect(),
+            _ => vec![],
+        }
+    }
+}
+
+/// The affiliation id of an actor id (`ua/coord-1` → `ua`). Actor ids always start with their
+/// affiliation, which the reducer enforces at registration.
+pub fn affiliation_of(actor: &str) -> &str {
+    actor.split_once('/').map_or(actor, |(a, _)| a)
+}
+
+/// Who may read an incident report and the answers beside it: the reporter's side, the accused
+/// party if any, and the intermediary. A report can name positions and carry evidence; the other
+/// party sees it only when it is the one accused (it must be able to answer).
+pub fn incident_audience(reporter: &str, accused_party: Option<&str>) -> Audience {
+    Audience::of(std::iter::once(affiliation_of(reporter)).chain(accused_party))
+}
+
+/// Who may read an actor's registration and keys: a party's units are known to their own party
+/// (and the intermediary) only; everyone else's registration is known to every member, because
+/// every member verifies their signatures.
+pub fn actor_audience(affiliation: &Affiliation, role: Role) -> Audience {
+    if role == Unit {
+        Audience::of([affiliation.id()])
+    } else {
+        Audience::Members
+    }
+}
+
+/// The recorded facts [`entry_audience`] looks up. The [`crate::state::State`] implements it;
+/// the server implements it over what it keeps of the state.
+pub trait Facts {
+    /// A registered actor.
+    fn actor(&self, id: &str) -> Option<Actor>;
+    /// The actor a registered key belongs to.
+    fn key_owner(&self, key: &str) -> Option<String>;
+    /// An incident's reporter and accused party.
+    fn incident(&self, id: &str) -> Option<(String, Option<String>)>;
+}
+
+/// Who may read the entry that recorded `body`, issued by `author`. Depends only on facts that
+/// never change once recorded, so it gives the same answer however late it is asked. A fact
+/// that cannot be found (a damaged projection) gives the narrowest audience: the author's side.
+pub fn entry_audience(facts: &impl Facts, author: &str, body: &Body) -> Audience {
+    let narrow = || Audience::of([affiliation_of(author)]);
+    match body {
+        Body::ActorRegister(b) => match facts.actor(&b.actor) {
+            Some(a) => actor_audience(&a.affiliation, a.role),
+            None if b.role == Unit => Audience::of([affiliation_of(&b.actor)]),
+            None => Audience::Members,
+        },
+        Body::KeyRegister(b) => match facts.actor(&b.actor) {
+            Some(a) => actor_audience(&a.affiliation, a.role),
+            None => narrow(),
+        },
+        Body::KeyRevoke(b) => match facts.key_owner(&b.key).and_then(|o| facts.actor(&o)) {
+            Some(a) => actor_audience(&a.affiliation, a.role),
+            None => narrow(),
+        },
+        Body::IncidentReport(b) => incident_audience(author, b.accused_party.as_deref()),
+        Body::IncidentRespond(b) => match facts.incident(&b.incident) {
+            Some((reporter, accused)) => incident_audience(&reporter, accused.as_deref()),
+            None => narrow(),
+        },
+        Body::SettlementImport(_)
+        | Body::CorridorPropose(_)
+        | Body::CorridorAmend(_)
+        | Body::WindowPropose(_)
+        | Body::WindowAmend(_)
+        | Body::WindowConsent(_)
+        | Body::WindowWithdraw(_)
+        | Body::WindowCancel(_)
+        | Body::WindowSuspend(_)
+        | Body::WindowResume(_)
+        | Body::DeclarationPublish(_) => Audience::Members,
+    }
+}
+
+/// Who may read a projection record (`kind` as in [`crate::state::ProjectionRow`]), from the
+/// record itself and, for keys, the owner's registration.
+pub fn record_audience(facts: &impl Facts, kind: &str, body: &serde_json::Value) -> Audience {
+    let s = |f: &str| body.get(f).and_then(|v| v.as_str());
+    match kind {
+        "incident" => incident_audience(s("reporter").unwrap_or(""), s("accused_party")),
+        "actor" => match s("id").and_then(|id| facts.actor(id)) {
+            Some(a) => actor_audience(&a.affiliation, a.role),
+            None => Audience::of([affiliation_of(s("id").unwrap_or(""))]),
+        },
+        "key" => match s("actor").and_then(|id| facts.actor(id)) {
+            Some(a) => actor_audience(&a.affiliation, a.role),
+            None => Audience::of([affiliation_of(s("actor").unwrap_or(""))]),
+        },
+        _ => Audience::Members,
+    }
+}

@@ -1,0 +1,314 @@
+//! The authorisation matrices: every command type × every actor of the fixture (each role, of
+//! the party the command concerns, of the other party, and of no party), and every entry type ×
+//! every reader. The expected outcome of each cell is written in the tables below, one row per
+//! command or entry type, so a change of rule shows up as a changed cell in review.
+
+use super::*;
+use crate::access::{Audience, GENESIS_AUDIENCE, Reader, affiliation_of, entry_audience};
+
+/// The fixture's actors, in the tables' column order: `(actor, role, key seed)`.
+/// The commands of the matrix concern party `ua`, so the `ua/*` columns are "own party", the
+/// `ru/*` columns "other party" and the rest "no party".
+const ACTORS: &[(&str, &str, u8)] = &[
+    ("ua/admin", "party-admin", 3),
+    ("ua/c", "coordinator", 10),
+    ("ua/unit", "unit", 20),
+    ("ua/sign", "signatory", 21),
+    ("ru/admin", "party-admin", 4),
+    ("ru/c", "coordinator", 11),
+    ("ru/unit", "unit", 22),
+    ("ru/sign", "signatory", 23),
+    ("icrc/admin", "intermediary", 1),
+    ("icrc/staff", "intermediary", 24),
+    ("icrc/obs", "observer", 25),
+    ("urcs/admin", "organisation-admin", 5),
+    ("urcs/member", "organisation-member", 26),
+];
+
+/// Expected outcome per command type and actor (columns as in [`ACTORS`]): `ok` = accepted;
+/// `role` = role-not-allowed; `party` = not-your-party; `int` =
+/// intermediary-cannot-act-for-party.
+#[rustfmt::skip]
+const COMMANDS: &[(&str, &str)] = &[
+    //                     ua: admin coord unit sign | ru: admin coord unit sign | icrc: admin staff obs | urcs: admin member
+    ("actor.register",     "ok role role role   role role role role   role role role   role role"),
+    ("key.register",       "ok ok role role     role role role role   role role role   role role"),
+    ("key.revoke",         "ok ok role role     role role role role   role role role   role role"),
+    ("incident.report",    "ok ok ok role       ok ok ok role         ok ok role       ok ok"),
+    ("incident.respond",   "ok ok role role     role role role role   role role role   role role"),
+    ("settlement.import",  "role role role role role role role role   ok ok role       role role"),
+    ("corridor.propose",   "ok ok role role     ok ok role role       ok ok role       role role"),
+    ("corridor.amend",     "ok ok role role     ok ok role role       ok ok role       role role"),
+    ("window.propose",     "ok ok role role     ok ok role role       ok ok role       role role"),
+    ("window.amend",       "ok ok role role     ok ok role role       ok ok role       role role"),
+    ("window.cancel",      "role ok role role   role role role role   role role role   role role"),
+    ("window.consent",     "ok ok role ok       party party role party int int role    role role"),
+    ("window.withdraw",    "ok ok role ok       party party role party int int role    role role"),
+    ("window.suspend",     "ok ok role ok       party party role party int int role    role role"),
+    ("window.resume",      "ok ok role ok       party party role party int int role    role role"),
+    ("declaration.publish","ok ok role role     ok ok role role       role role role   role role"),
+];
+
+fn code_of(cell: &str) -> Option<&'static str> {
+    match cell {
+        "ok" => None,
+        "role" => Some("role-not-allowed"),
+        "party" => Some("not-your-party"),
+        "int" => Some("intermediary-cannot-act-for-party"),
+        other => panic!("unknown cell {other:?}"),
+    }
+}
+
+fn g2() -> Value {
+    json!({"ua": "ua will not fire on the route", "ru": "ru will not fire on the route"})
+}
+
+fn propose(w: &str, c: &str, start: &str, end: &str) -> Value {
+    json!({"type": "window.propose", "window": w, "corridor": c, "corridor_version": 1,
+           "terms": window_terms(start, end, json!({}))})
+}
+
+/// A window proposed by the intermediary, then amended by each party to state its guarantee.
+fn complete_window(h: &mut Harness, w: &str, c: &str, start: &str, end: &str) {
+    h.submit(&kp(1), "icrc/admin", propose(w, c, start, end))
+        .unwrap();
+    let ua = json!({"ua": g2()["ua"]});
+    for (seed, actor, base, g) in [(10, "ua/c", 1, ua), (11, "ru/c", 2, g2())] {
+        let amend = json!({"type": "window.amend", "window": w, "base_version": base,
+            "corridor_version": 1, "terms": window_terms(start, end, g)});
+        h.submit(&kp(seed), actor, amend).unwrap();
+    }
+}
+
+/// The fixture: every actor of [`ACTORS`]; corridors c1, c2; on 4 March 2022 at 08:00 UTC:
+/// `w1` (5 March) proposed, nobody consented; `w-wd` (7 March) with ua's consent; `w-cancel`
+/// (6 March) proposed by ua/c; `w-active` on c1 agreed and active; `w-susp` on c2 agreed and
+/// suspended by ru; incident `inc-ua`, reported by ru/c, accusing ua.
+fn fixture() -> Harness {
+    let mut h = agreement_log();
+    for (actor, role, seed) in ACTORS {
+        if h.state.actors.contains_key(*actor) {
+            continue;
+        }
+        let admin = match affiliation_of(actor) {
+            "ua" => (3, "ua/admin"),
+            "ru" => (4, "ru/admin"),
+            "icrc" => (1, "icrc/admin"),
+            _ => (5, "urcs/admin"),
+        };
+        h.submit(&kp(admin.0), admin.1, register(actor, role, &kp(*seed)))
+            .unwrap();
+    }
+    h.submit(&kp(11), "ru/c", report("inc-ua", Some("ua")))
+        .unwrap();
+    let c2 = json!({"type": "corridor.propose", "corridor": "c2", "terms": corridor_terms(true)});
+    h.submit(&kp(1), "icrc/admin", c2).unwrap();
+    for (w, c, start, end) in [
+        (
+            "w-active",
+            "c1",
+            "2022-03-04T07:00:00Z",
+            "2022-03-04T17:00:00Z",
+        ),
+        (
+            "w-susp",
+            "c2",
+            "2022-03-04T07:00:00Z",
+            "2022-03-04T17:00:00Z",
+        ),
+        ("w-wd", "c1", "2022-03-07T07:00:00Z", "2022-03-07T17:00:00Z"),
+    ] {
+        complete_window(&mut h, w, c, start, end);
+    }
+    let cancel = propose(
+        "w-cancel",
+        "c1",
+        "2022-03-06T07:00:00Z",
+        "2022-03-06T17:00:00Z",
+    );
+    h.submit(&kp(10), "ua/c", cancel).unwrap();
+    agree(&mut h, "w-active");
+    agree(&mut h, "w-susp");
+    let v = hash(&h, "w-wd");
+    h.submit(&kp(10), "ua/c", consent("w-wd", "ua", &v))
+        .unwrap();
+    jump_to(&mut h, "2022-03-04T08:00:00Z");
+    h.submit(
+        &kp(11),
+        "ru/c",
+        json!({"type": "window.suspend", "window": "w-susp", "party": "ru",
+        "reason": "shelling on the route"}),
+    )
+    .unwrap();
+    h
+}
+
+/// A valid command of each type concerning party `ua`, against [`fixture`]. `n` makes ids fresh.
+fn command(h: &Harness, ty: &str, n: usize) -> Value {
+    let fresh_kp = || {
+        let mut seed = [200u8; 32];
+        seed[..8].copy_from_slice(&(n as u64).to_le_bytes());
+        Keypair::from_seed(seed)
+    };
+    let fresh = fresh_kp().public().id();
+    let ua_c_key = kp(10).public().id();
+    match ty {
+        "actor.register" => register(&format!("ua/new-{n}"), "coordinator", &fresh_kp()),
+        "key.register" => json!({"type": ty, "actor": "ua/c", "key": fresh}),
+        "key.revoke" => json!({"type": ty, "key": ua_c_key, "reason": "lost"}),
+        "incident.report" => report(&format!("inc-{n}"), Some("ua")),
+        "incident.respond" => json!({"type": ty, "incident": "inc-ua", "text": "not us"}),
+        "settlement.import" => {
+            let mut s = settlements();
+            s["settlements"][0]["names"]["en"] = json!(format!("Borodianka {n}"));
+            s
+        }
+        "corridor.propose" => {
+            json!({"type": ty, "corridor": format!("c-{n}"), "terms": corridor_terms(true)})
+        }
+        "corridor.amend" => {
+            json!({"type": ty, "corridor": "c1", "base_version": 1, "terms": corridor_terms(true)})
+        }
+        "window.propose" => propose(
+            &format!("w-{n}"),
+            "c1",
+            "2022-03-08T07:00:00Z",
+            "2022-03-08T17:00:00Z",
+        ),
+        "window.amend" => {
+            let base = h.state.agreements.windows["w1"].latest().version;
+            json!({"type": ty, "window": "w1", "base_version": base, "corridor_version": 1,
+                   "terms": window_terms("2022-03-05T07:00:00Z", "2022-03-05T16:00:00Z", g2())})
+        }
+        "window.cancel" => json!({"type": ty, "window": "w-cancel", "reason": "not needed"}),
+        "window.consent" => consent("w1", "ua", &hash(h, "w1")),
+        "window.withdraw" => {
+            json!({"type": ty, "window": "w-wd", "party": "ua", "reason": "no guarantee"})
+        }
+        "window.suspend" => {
+            json!({"type": ty, "window": "w-active", "party": "ua", "reason": "gunfire"})
+        }
+        "window.resume" => {
+            json!({"type": ty, "window": "w-susp", "party": "ua", "version_hash": hash(h, "w-susp")})
+        }
+        "declaration.publish" => {
+            json!({"type": ty, "declaration": format!("d-{n}"), "start": "2022-03-05T07:00:00Z",
+                   "text": names("We will hold fire on the route")})
+        }
+        other => panic!("no command for {other}"),
+    }
+}
+
+#[test]
+fn command_matrix() {
+    let base = fixture();
+    fn sorted(v: impl Iterator<Item = &'static str>) -> Vec<&'static str> {
+        let mut v: Vec<_> = v.collect();
+        v.sort();
+        v
+    }
+    let known = sorted(crate::command::COMMAND_TYPES.iter().copied());
+    let rows = sorted(COMMANDS.iter().map(|(t, _)| *t));
+    let gated = sorted(crate::access::ISSUERS.iter().map(|(t, _)| *t));
+    assert_eq!(rows, known, "a row per command type");
+    assert_eq!(gated, known, "a role-gate row per command type");
+    let mut failures = Vec::new();
+    for (row, (ty, cells)) in COMMANDS.iter().enumerate() {
+        let cells: Vec<&str> = cells.split_whitespace().collect();
+        assert_eq!(cells.len(), ACTORS.len(), "row {ty} has a cell per actor");
+        for (col, ((actor, _, seed), cell)) in ACTORS.iter().zip(cells).enumerate() {
+            let mut h = Harness {
+                state: base.state.clone(),
+                entries: vec![],
+                now: base.now,
+                n: base.n,
+            };
+            let body = command(&h, ty, row * ACTORS.len() + col);
+            let got = h.submit(&kp(*seed), actor, body).err().map(|e| e.code());
+            if got != code_of(cell) {
+                failures.push(format!(
+                    "{ty} by {actor}: expected {:?}, got {got:?}",
+                    code_of(cell)
+                ));
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+/// Expected readers per entry of [`fixture`]'s kinds (columns as in [`ACTORS`], then the
+/// public): `y` = may read the full entry, `-` = leaf data only.
+#[rustfmt::skip]
+const READS: &[(&str, &str)] = &[
+    //                               ua: admin coord unit sign | ru: admin coord unit sign | icrc: admin staff obs | urcs: admin member | public
+    ("genesis",                      "y y y y   y y y y   y y y   y y   y"),
+    ("actor.register coordinator",   "y y y y   y y y y   y y y   y y   -"),
+    ("actor.register unit",          "y y y y   - - - -   y y -   - -   -"),
+    ("incident.report ru→ua",        "y y y y   y y y y   y y -   - -   -"),
+    ("incident.respond ua",          "y y y y   y y y y   y y -   - -   -"),
+    ("incident.report urcs",         "- - - -   - - - -   y y -   y y   -"),
+    ("settlement.import",            "y y y y   y y y y   y y y   y y   -"),
+    ("window.consent",               "y y y y   y y y y   y y y   y y   -"),
+];
+
+#[test]
+fn read_matrix() {
+    let mut h = fixture();
+    h.submit(
+        &kp(10),
+        "ua/c",
+        json!({"type": "incident.respond", "incident": "inc-ua", "text": "not us"}),
+    )
+    .unwrap();
+    h.submit(&kp(26), "urcs/member", report("inc-urcs", None))
+        .unwrap();
+    let find = |pred: &dyn Fn(&SignedCommand) -> bool| -> Audience {
+        for e in h.entries.iter().skip(1) {
+            let env = crate::envelope::envelope_bytes(&e.command, &e.signature);
+            let cmd = SignedCommand::parse(&env, "corridor.test/log").unwrap();
+            if pred(&cmd) {
+                return entry_audience(&h.state, &cmd.actor, &cmd.body);
+            }
+        }
+        panic!("no such entry in the fixture");
+    };
+    let is = |ty: &'static str, actor: &'static str| {
+        move |c: &SignedCommand| c.body.type_name() == ty && c.actor == actor
+    };
+    let registers = |who: &'static str| move |c: &SignedCommand| matches!(&c.body, Body::ActorRegister(b) if b.actor == who);
+    let audiences = [
+        GENESIS_AUDIENCE,
+        find(&registers("ua/c")),
+        find(&registers("ua/unit")),
+        find(&is("incident.report", "ru/c")),
+        find(&is("incident.respond", "ua/c")),
+        find(&is("incident.report", "urcs/member")),
+        find(&is("settlement.import", "icrc/admin")),
+        find(&is("window.consent", "ua/c")),
+    ];
+    assert_eq!(audiences.len(), READS.len());
+    let mut failures = Vec::new();
+    for ((what, cells), audience) in READS.iter().zip(&audiences) {
+        let cells: Vec<&str> = cells.split_whitespace().collect();
+        assert_eq!(
+            cells.len(),
+            ACTORS.len() + 1,
+            "row {what} has a cell per reader"
+        );
+        for (i, cell) in cells.iter().enumerate() {
+            let (who, admits) = match ACTORS.get(i) {
+                Some((actor, _, _)) => (
+                    *actor,
+                    audience.admits(Reader::Actor(&h.state.actors[*actor])),
+                ),
+                None => ("the public", audience.admits(Reader::Public)),
+            };
+            if admits != (*cell == "y") {
+                failures.push(format!(
+                    "{what} read by {who}: expected {cell}, got {admits}"
+                ));
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
