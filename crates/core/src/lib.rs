@@ -19,6 +19,7 @@ pub mod entry;
 pub mod envelope;
 pub mod error;
 pub mod genesis;
+pub mod httpsig;
 pub mod hxl;
 pub mod localtime;
 pub mod receipt;
