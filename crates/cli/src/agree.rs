@@ -1,7 +1,7 @@
 //! Subcommands a coordinator uses for agreements: import settlements, resolve local times,
 //! propose a window in local time, consent to the exact version shown.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
 use clap::{Args, Subcommand};
@@ -131,6 +131,9 @@ pub enum WindowCommand {
     },
     /// Show a window: status, times in UTC and local zones, consents.
     Show {
+        /// Your key file (reads are signed: window proposals are for the log's members).
+        #[arg(long, env = "CORRIDOR_KEY")]
+        key: PathBuf,
         /// The server.
         #[arg(long, env = "CORRIDOR_SERVER", default_value = "http://127.0.0.1:8080")]
         server: String,
@@ -272,11 +275,17 @@ pub fn time(cmd: TimeCommand) -> anyhow::Result<()> {
     }
 }
 
-async fn fetch_window(server: &str, window: &str) -> anyhow::Result<Value> {
+/// A signed read of `path` as the holder of `key`, after checking the log is consistent.
+async fn read_json(server: &str, key: &Path, path: &str) -> anyhow::Result<Value> {
     let c = client::Client::new(server);
-    c.check_log().await?;
-    let url = format!("{}/v1/windows", c.base);
-    let list: Value = reqwest::get(&url).await?.json().await?;
+    let head = c.check_log().await?;
+    let key = crate::keys::load(key)?;
+    let body = c.get_signed(&head, &key.keypair, path).await?;
+    serde_json::from_str(&body).with_context(|| format!("{path} did not answer JSON"))
+}
+
+async fn fetch_window(server: &str, key: &Path, window: &str) -> anyhow::Result<Value> {
+    let list = read_json(server, key, "/v1/windows").await?;
     list["windows"]
         .as_array()
         .and_then(|ws| ws.iter().find(|w| w["id"] == window).cloned())
@@ -333,12 +342,8 @@ pub async fn window(cmd: WindowCommand) -> anyhow::Result<()> {
         WindowCommand::Propose(a) => {
             let (start, start_local) = instant(&a.start, a.zone.as_deref())?;
             let (end, end_local) = instant(&a.end, a.zone.as_deref())?;
-            let c = client::Client::new(&a.server);
-            c.check_log().await?;
-            let corridor: Value = reqwest::get(format!("{}/v1/corridors/{}", c.base, a.corridor))
-                .await?
-                .json()
-                .await?;
+            let corridor =
+                read_json(&a.server, &a.key, &format!("/v1/corridors/{}", a.corridor)).await?;
             let version = corridor["version"]
                 .as_u64()
                 .with_context(|| format!("no corridor {:?} on {}", a.corridor, a.server))?;
@@ -370,7 +375,7 @@ pub async fn window(cmd: WindowCommand) -> anyhow::Result<()> {
             window,
             hash,
         } => {
-            let w = fetch_window(&server, &window).await?;
+            let w = fetch_window(&server, &key, &window).await?;
             print_window(&w);
             let current = w["version_hash"].as_str().unwrap_or_default().to_string();
             let hash = hash.unwrap_or_else(|| current.clone());
@@ -395,7 +400,7 @@ pub async fn window(cmd: WindowCommand) -> anyhow::Result<()> {
             server,
             window,
         } => {
-            let w = fetch_window(&server, &window).await?;
+            let w = fetch_window(&server, &key, &window).await?;
             print_window(&w);
             let hash = w["version_hash"].as_str().unwrap_or_default().to_string();
             let body = json!({"type": "window.resume", "window": window, "party": party_of(&key)?, "version_hash": hash});
@@ -410,8 +415,12 @@ pub async fn window(cmd: WindowCommand) -> anyhow::Result<()> {
             let body = json!({"type": "window.cancel", "window": window, "reason": reason});
             ops::submit_body(&key, &server, None, None, body).await
         }
-        WindowCommand::Show { server, window } => {
-            print_window(&fetch_window(&server, &window).await?);
+        WindowCommand::Show {
+            key,
+            server,
+            window,
+        } => {
+            print_window(&fetch_window(&server, &key, &window).await?);
             Ok(())
         }
     }

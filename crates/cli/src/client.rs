@@ -7,7 +7,8 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
 use corridor_core::checkpoint::Checkpoint;
-use corridor_core::crypto::{PublicKey, sha256, unb64};
+use corridor_core::crypto::{Keypair, PublicKey, sha256, unb64};
+use corridor_core::httpsig;
 use corridor_core::merkle::verify_consistency;
 use corridor_core::receipt::SignedReceipt;
 use serde::{Deserialize, Serialize};
@@ -210,6 +211,52 @@ impl Client {
         )?;
         fs::rename(&tmp, &file)?;
         Ok(head)
+    }
+
+    /// A signed read (RFC 9421, see `corridor_core::httpsig`): `GET path_and_query` signed with
+    /// `key` for the log `head` describes, at the log's clock on an exercise (a 2022 exercise
+    /// refuses requests signed in 2026) and at this machine's clock otherwise. The body of a
+    /// successful reply.
+    pub async fn get_signed(
+        &self,
+        head: &HeadInfo,
+        key: &Keypair,
+        path_and_query: &str,
+    ) -> anyhow::Result<String> {
+        let (path, query) = match path_and_query.split_once('?') {
+            Some((p, q)) => (p, Some(q)),
+            None => (path_and_query, None),
+        };
+        let now = if head.clock.simulated {
+            head.clock
+                .now
+                .parse::<jiff::Timestamp>()
+                .context("the server's clock reading is not an RFC 3339 instant")?
+        } else {
+            jiff::Timestamp::now()
+        };
+        let nonce = hex(&crate::keys::random_seed()[..16]);
+        let target = httpsig::Target {
+            method: "GET",
+            path,
+            query,
+        };
+        let (input, signature) = httpsig::sign(key, &head.origin, target, now.as_second(), &nonce);
+        let url = format!("{}{path_and_query}", self.base);
+        let resp = self
+            .http
+            .get(&url)
+            .header("signature-input", input)
+            .header("signature", signature)
+            .send()
+            .await
+            .with_context(|| format!("cannot reach {url}: is `corridor serve` running there?"))?;
+        let status = resp.status();
+        let body = resp.text().await?;
+        if !status.is_success() {
+            bail!("{}", problem_message(status, &body));
+        }
+        Ok(body)
     }
 
     /// Send signed envelope bytes; Ok(receipt, duplicate).

@@ -52,6 +52,18 @@ enum Command {
         #[arg(long)]
         server: Option<String>,
     },
+    /// Read from the API with a signed request (RFC 9421) as the holder of your key, after
+    /// checking the log is consistent with what this client saw; prints the reply.
+    Get {
+        /// Your key file.
+        #[arg(long, env = "CORRIDOR_KEY")]
+        key: PathBuf,
+        /// The server, e.g. http://127.0.0.1:8080.
+        #[arg(long, env = "CORRIDOR_SERVER", default_value = "http://127.0.0.1:8080")]
+        server: String,
+        /// Path and query, e.g. '/v1/windows?status=proposed'.
+        path: String,
+    },
     /// Fetch a server's checkpoint and prove it consistent with the last one this client saw.
     Monitor {
         /// The server, e.g. http://127.0.0.1:8080.
@@ -178,6 +190,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Submit(args) => ops::submit(args).await,
         Command::Resend { server } => ops::resend(server.as_deref()).await,
         Command::Monitor { server } => ops::monitor(&server).await,
+        Command::Get { key, server, path } => ops::get(&key, &server, &path).await,
         Command::Verify(args) => ops::verify(args).await,
         Command::Rebuild { data_dir, database } => {
             ops::rebuild(&data_dir, database.as_deref()).await

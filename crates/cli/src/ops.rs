@@ -435,6 +435,22 @@ pub async fn submit_body(
     send_kept(&c, &kept, &envelope, &head).await
 }
 
+/// `corridor get`: a signed read, printed as the server sent it (JSON pretty-printed).
+pub async fn get(key: &Path, server: &str, path: &str) -> anyhow::Result<()> {
+    if !path.starts_with('/') {
+        bail!("give the path from the server's root, e.g. '/v1/windows?status=proposed'");
+    }
+    let key = keys::load(key)?;
+    let c = client::Client::new(server);
+    let head = c.check_log().await?;
+    let body = c.get_signed(&head, &key.keypair, path).await?;
+    match serde_json::from_str::<Value>(&body) {
+        Ok(v) => println!("{}", serde_json::to_string_pretty(&v)?),
+        Err(_) => print!("{body}"),
+    }
+    Ok(())
+}
+
 async fn send_kept(
     c: &client::Client,
     kept: &Path,

@@ -448,7 +448,27 @@ fn a_coordinator_does_it_all_from_the_cli() {
         "Ukraine holds fire",
     ]);
     assert!(ok_, "{out}");
-    let (ok_, out) = run(&["window", "show", "bk-1"]);
+    // Reads are signed: `get` signs with the key; a key the log does not know is refused.
+    let (ok_, out) = run(&[
+        "get",
+        "--key",
+        "demo/keys/ru-coord-1.key",
+        "/v1/windows?corridor=bucha-kyiv",
+    ]);
+    assert!(ok_ && out.contains("\"bk-1\""), "{out}");
+    let (ok_, _) = run(&["keygen", "--out", "stranger.key"]);
+    assert!(ok_);
+    let (ok_, out) = run(&["get", "--key", "stranger.key", "/v1/windows"]);
+    assert!(!ok_ && out.contains("auth-unknown-key"), "{out}");
+    let (ok_, out) = run(&["get", "--key", "demo/keys/ru-coord-1.key", "v1/windows"]);
+    assert!(!ok_ && out.contains("from the server's root"), "{out}");
+    let (ok_, out) = run(&[
+        "window",
+        "show",
+        "--key",
+        "demo/keys/ua-coord-kyiv-oblast.key",
+        "bk-1",
+    ]);
     assert!(
         ok_ && out.contains("2022-03-06T09:00:00+02:00")
             && out.contains("2022-03-06T10:00:00+03:00")
@@ -475,7 +495,13 @@ fn a_coordinator_does_it_all_from_the_cli() {
         "terms incomplete",
     ]);
     assert!(ok_, "{out}");
-    let (_, out) = run(&["window", "show", "bk-1"]);
+    let (_, out) = run(&[
+        "window",
+        "show",
+        "--key",
+        "demo/keys/ua-coord-kyiv-oblast.key",
+        "bk-1",
+    ]);
     assert!(out.contains("cancelled"), "{out}");
     // Russia consents to the demo's pending window, then Ukraine withdraws before the start.
     let (ok_, out) = run(&[
@@ -496,7 +522,13 @@ fn a_coordinator_does_it_all_from_the_cli() {
         "shelling reported on the route",
     ]);
     assert!(ok_, "{out}");
-    let (_, out) = run(&["window", "show", "borodianka-2022-03-05"]);
+    let (_, out) = run(&[
+        "window",
+        "show",
+        "--key",
+        "demo/keys/ua-coord-kyiv-oblast.key",
+        "borodianka-2022-03-05",
+    ]);
     assert!(out.contains("withdrawn"), "{out}");
     let (ok_, out) = run(&[
         "time",

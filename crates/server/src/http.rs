@@ -4,8 +4,9 @@
 //!   same bytes were already accepted);
 //! - `GET /v1/log/checkpoint` — the latest signed note; `GET /v1/log/head` — the same as JSON;
 //! - `GET /v1/log/leaves?start=&end=` — public leaf data;
-//! - `GET /v1/log/entries?start=&end=` — full entries (local clients only until read access
-//!   control lands);
+//! - `GET /v1/log/entries?start=&end=` — full entries for a signed request by a member of the
+//!   log: each entry the reader's audience admits in full, the others as leaf data only
+//!   (`withheld`), so every reader can still check every leaf against the tree;
 //! - `GET /v1/log/proof/inclusion?index=&size=`, `GET /v1/log/proof/consistency?from=&to=`;
 //! - `GET /healthz`, `GET /readyz`, `GET /metrics`, `GET /v1/openapi.json`.
 //!
@@ -15,27 +16,30 @@
 //! carries a `Corridor-Clock: simulated` header, so an exercise is never mistaken for the real
 //! thing.
 
-use std::net::SocketAddr;
+use std::collections::BTreeMap;
 use std::pin::Pin;
 use std::sync::{Arc, OnceLock};
 
 use axum::body::{Body, HttpBody};
-use axum::extract::{ConnectInfo, FromRequestParts, Query, Request, State};
+use axum::extract::{FromRequestParts, Query, Request, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
+use corridor_core::access::{Audience, GENESIS_AUDIENCE, affiliation_of, entry_audience};
+use corridor_core::command::Body as CommandBody;
 use corridor_core::crypto::b64;
 use corridor_core::entry::DisclosedEntry;
-use corridor_core::envelope::SignedCommand;
+use corridor_core::envelope::{SignedCommand, envelope_bytes};
 use corridor_core::merkle::ProofError;
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
-use serde_json::json;
+use serde_json::{Value, json};
 
+use crate::auth::{ReadFacts, Who};
 use crate::log::{Log, SubmitError};
 use crate::problem::Problem;
 
@@ -75,7 +79,7 @@ pub fn router(log: Shared) -> Router {
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(readyz))
         .route("/metrics", get(|| async { metrics_handle().render() }))
-        .merge(crate::queries::routes())
+        .merge(crate::queries::routes(log.clone()))
         // The public site: `/` picks a language; `/events` streams status changes; every other
         // GET that no API route takes is looked up among the prebuilt public files.
         .route("/", get(crate::public::root))
@@ -306,23 +310,64 @@ async fn leaves(State(log): State<Shared>, Params(r): Params<Range>) -> Result<R
 
 async fn entries(
     State(log): State<Shared>,
+    who: Who,
     Params(r): Params<Range>,
-    req: Request<Body>,
 ) -> Result<Response, Problem> {
-    let local = req
-        .extensions()
-        .get::<ConnectInfo<SocketAddr>>()
-        .is_some_and(|c| c.0.ip().is_loopback());
-    if !local {
-        return Err(Problem::new(
-            StatusCode::FORBIDDEN,
-            "entries-local-only",
-            "full entries are served only to clients on this machine until read access control is configured",
-        ));
-    }
+    who.member()?;
     check_range(&r, log.with_tree(|t| t.size()))?;
     let entries = log.db().entries(r.start, r.end).await.map_err(storage)?;
-    let out: Vec<DisclosedEntry> = entries.iter().map(DisclosedEntry::from).collect();
+    let origin = log.origin();
+    let commands: Vec<Option<SignedCommand>> = entries
+        .iter()
+        .map(|e| {
+            (e.header.index > 0)
+                .then(|| envelope_bytes(&e.command, &e.signature))
+                .and_then(|env| SignedCommand::parse_unverified(&env, origin).ok())
+        })
+        .collect();
+    // Answers to incident reports are read by the report's audience: look the reports up.
+    let directory = log.directory();
+    let mut facts = ReadFacts {
+        directory: &directory,
+        incidents: BTreeMap::new(),
+    };
+    for c in commands.iter().flatten() {
+        if let CommandBody::IncidentRespond(b) = &c.body
+            && let Some(row) = log
+                .db()
+                .projection_row("incident", &b.incident)
+                .await
+                .map_err(storage)?
+        {
+            let s = |f: &str| row.body.get(f).and_then(|v| v.as_str()).map(str::to_string);
+            facts.incidents.insert(
+                b.incident.clone(),
+                (s("reporter").unwrap_or_default(), s("accused_party")),
+            );
+        }
+    }
+    let out: Vec<Value> = entries
+        .iter()
+        .zip(&commands)
+        .map(|(e, c)| {
+            let audience = match c {
+                _ if e.header.index == 0 => GENESIS_AUDIENCE,
+                Some(c) => entry_audience(&facts, &c.actor, &c.body),
+                // Unreadable bytes (never stored by this server): the narrowest audience.
+                None => Audience::of([affiliation_of(&e.header.actor)]),
+            };
+            if who.may_read(&audience) {
+                json!(DisclosedEntry::from(e))
+            } else {
+                json!({
+                    "index": e.header.index,
+                    "withheld": true,
+                    "leaf": e.header,
+                    "leaf_hash": b64(&e.leaf_hash()),
+                })
+            }
+        })
+        .collect();
     Ok(Json(json!({ "entries": out })).into_response())
 }
 

@@ -4,6 +4,7 @@
 //! Read [`log`] first (how a command becomes a durable entry with a receipt), then [`http`]
 //! (the routes other tools rely on). Domain rules are not here: they live in the core.
 
+pub mod auth;
 pub mod clock;
 pub mod http;
 pub mod log;

@@ -26,6 +26,7 @@ use corridor_core::time::{format_log_time, next_log_time};
 use corridor_storage::{Database, DbError, StoredCheckpoint};
 use tokio::sync::{mpsc, oneshot};
 
+use crate::auth::{Directory, Nonces};
 use crate::clock::Clock;
 
 /// Most commands written in one transaction.
@@ -102,6 +103,8 @@ pub struct Log {
     jobs: mpsc::Sender<Job>,
     snapshot: tokio::sync::watch::Sender<Snapshot>,
     public: OnceLock<Arc<crate::public::PublicSite>>,
+    directory: RwLock<Arc<Directory>>,
+    nonces: Nonces,
 }
 
 impl std::fmt::Debug for Log {
@@ -220,6 +223,8 @@ impl Log {
             jobs: tx,
             snapshot,
             public: OnceLock::new(),
+            directory: RwLock::new(Arc::new(Directory::of(&state))),
+            nonces: Nonces::default(),
         });
         if let Some(cp) = db.latest_checkpoint().await? {
             let verified = Checkpoint::verify(&cp.note, log.origin(), &log.log_key.public())
@@ -233,6 +238,20 @@ impl Log {
         tokio::spawn(sequencer(log.clone(), state, ids, rx));
         tokio::spawn(checkpointer(log.clone()));
         Ok(log)
+    }
+
+    /// The actors and keys as of the last committed batch: who a signed read comes from.
+    pub fn directory(&self) -> Arc<Directory> {
+        self.directory.read().expect("not poisoned").clone()
+    }
+
+    /// The nonces of signed reads seen within the freshness window.
+    pub fn nonces(&self) -> &Nonces {
+        &self.nonces
+    }
+
+    fn publish_directory(&self, state: &State) {
+        *self.directory.write().expect("not poisoned") = Arc::new(Directory::of(state));
     }
 
     /// The log's origin.
@@ -425,6 +444,7 @@ async fn sequencer(
                             size: tree.size(),
                             root: tree.root(),
                         });
+                        log.publish_directory(&s);
                         state = s;
                         ids = i;
                         *log.tree.write().expect("not poisoned") = tree;
@@ -444,6 +464,11 @@ async fn sequencer(
             metrics::histogram!("corridor_append_batch_size").record(entries.len() as f64);
             metrics::histogram!("corridor_append_seconds").record(started.elapsed().as_secs_f64());
             metrics::gauge!("corridor_log_size").set(state.size as f64);
+            if entries.iter().any(|e| {
+                e.header.entry_type.starts_with("actor.") || e.header.entry_type.starts_with("key.")
+            }) {
+                log.publish_directory(&state);
+            }
             if entries
                 .iter()
                 .any(|e| changes_agreements(&e.header.entry_type))

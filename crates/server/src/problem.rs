@@ -19,6 +19,8 @@ pub struct Problem {
     pub detail: String,
     /// Extra members (e.g. the limit that was exceeded).
     pub extra: Option<Value>,
+    /// Extra response headers (`Retry-After`, `Accept-Signature`).
+    pub headers: Vec<(&'static str, String)>,
 }
 
 impl Problem {
@@ -29,7 +31,27 @@ impl Problem {
             code,
             detail: detail.into(),
             extra: None,
+            headers: Vec::new(),
         }
+    }
+
+    /// Add a response header.
+    pub fn with_header(mut self, name: &'static str, value: impl Into<String>) -> Self {
+        self.headers.push((name, value.into()));
+        self
+    }
+
+    /// Say when to try again (`Retry-After`, in seconds, also as `retry_after_s`).
+    pub fn with_retry_after(self, seconds: u64) -> Self {
+        let extra = match self.extra.clone() {
+            Some(Value::Object(mut m)) => {
+                m.insert("retry_after_s".into(), json!(seconds));
+                Value::Object(m)
+            }
+            _ => json!({"retry_after_s": seconds}),
+        };
+        self.with(extra)
+            .with_header("retry-after", seconds.to_string())
     }
 
     /// Add extra members.
@@ -97,6 +119,11 @@ impl IntoResponse for Problem {
             header::CONTENT_TYPE,
             HeaderValue::from_static("application/problem+json"),
         );
+        for (name, value) in self.headers {
+            if let Ok(v) = HeaderValue::from_str(&value) {
+                resp.headers_mut().insert(name, v);
+            }
+        }
         resp
     }
 }

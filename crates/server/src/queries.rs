@@ -6,6 +6,8 @@
 //! instant asked about (default: the log's clock), so a window opens and closes without any new
 //! entry.
 //!
+//! Every query but the time helper needs a signed request (see [`crate::auth`]).
+//!
 //! Contract: `GET /v1/corridors`, `GET /v1/corridors/{id}`, `GET /v1/windows` with `status=`,
 //! `corridor=`, `party=`, `settlement=`, `at=`; `GET /v1/corridors.geojson`. `at` is an RFC 3339
 //! instant with an offset, or a local date-time with `zone=` (and `offset=` inside a DST fold).
@@ -19,8 +21,9 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use axum::{Json, Router};
+use axum::{Extension, Json, Router};
 use corridor_core::Rejection;
+use corridor_core::access::record_audience;
 use corridor_core::agreement::{Corridor, CorridorVersion, Declaration, Settlement, Window};
 use corridor_core::views;
 use jiff::Timestamp;
@@ -28,13 +31,16 @@ use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 
+use crate::auth::{ReadFacts, Who};
 use crate::log::Log;
 use crate::problem::Problem;
 
 type Shared = Arc<Log>;
 
-/// The query routes.
-pub fn routes() -> Router<Shared> {
+/// The query routes. All but `/v1/time/resolve` (a pure conversion) are for members of the log:
+/// proposals that no party has agreed to yet, and incident reports, are not for the public,
+/// which reads the agreed corridors on the public pages.
+pub fn routes(log: Shared) -> Router<Shared> {
     Router::new()
         .route("/v1/corridors", get(corridors))
         .route("/v1/corridors.geojson", get(geojson))
@@ -42,7 +48,54 @@ pub fn routes() -> Router<Shared> {
         .route("/v1/windows", get(windows))
         .route("/v1/settlements", get(settlements))
         .route("/v1/declarations", get(declarations))
+        .route("/v1/incidents", get(incidents))
+        .route_layer(axum::middleware::from_fn_with_state(log, members_only))
         .route("/v1/time/resolve", get(resolve))
+}
+
+/// Require a signed request by an active key of a registered actor, and hand the reader to the
+/// handler (as an extension).
+async fn members_only(
+    State(log): State<Shared>,
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Result<Response, Problem> {
+    use axum::extract::FromRequestParts;
+    let (mut parts, body) = req.into_parts();
+    let who = Who::from_request_parts(&mut parts, &log).await?;
+    who.member()?;
+    parts.extensions.insert(who);
+    Ok(next
+        .run(axum::extract::Request::from_parts(parts, body))
+        .await)
+}
+
+/// Incident reports with the answers beside them: only those the reader's audience admits
+/// (the reporter's side, the accused party, the intermediary), in id order.
+async fn incidents(
+    State(log): State<Shared>,
+    Extension(who): Extension<Who>,
+) -> Result<Response, Problem> {
+    let rows = log
+        .db()
+        .projection_rows_of("incident")
+        .await
+        .map_err(storage)?;
+    let directory = log.directory();
+    let facts = ReadFacts {
+        directory: &directory,
+        incidents: BTreeMap::new(),
+    };
+    let list: Vec<Value> = rows
+        .into_iter()
+        .filter(|r| who.may_read(&record_audience(&facts, "incident", &r.body)))
+        .map(|r| r.body)
+        .collect();
+    Ok(Json(json!({
+        "note": "each report is a claim by its reporter; the accused party's answers stand beside it",
+        "incidents": list,
+    }))
+    .into_response())
 }
 
 /// Filters shared by the list endpoints.

@@ -371,9 +371,69 @@ impl Server {
         reply
     }
 
-    /// `GET path`.
+    /// `GET path`, signed (RFC 9421) as the intermediary's admin: what a member of the log
+    /// reads. [`Server::get_public`] reads as the public, [`Server::get_as`] as anyone.
     pub async fn get(&self, path: &str) -> Reply {
+        self.get_as(&kp(1), path).await
+    }
+
+    /// `GET path` without a signature: what the public reads.
+    pub async fn get_public(&self, path: &str) -> Reply {
         self.send(Method::GET, path, None, None).await
+    }
+
+    /// `GET path` signed with `key` at the log's clock.
+    pub async fn get_as(&self, key: &Keypair, path: &str) -> Reply {
+        let created = self.log.clock().now().as_second();
+        let (input, signature) = self.sign_read(key, path, created, &self.nonce());
+        self.get_with_headers(
+            path,
+            &[("signature-input", &input), ("signature", &signature)],
+        )
+        .await
+    }
+
+    /// A fresh nonce for a signed read.
+    pub fn nonce(&self) -> String {
+        format!("nonce-{:016}", self.ids.fetch_add(1, Ordering::Relaxed))
+    }
+
+    /// The `Signature-Input` and `Signature` headers of a signed `GET path`.
+    pub fn sign_read(
+        &self,
+        key: &Keypair,
+        path: &str,
+        created: i64,
+        nonce: &str,
+    ) -> (String, String) {
+        let (p, q) = match path.split_once('?') {
+            Some((p, q)) => (p, Some(q)),
+            None => (path, None),
+        };
+        let target = corridor_core::httpsig::Target {
+            method: "GET",
+            path: p,
+            query: q,
+        };
+        corridor_core::httpsig::sign(key, ORIGIN, target, created, nonce)
+    }
+
+    /// `GET path` with extra headers.
+    pub async fn get_with_headers(&self, path: &str, headers: &[(&str, &str)]) -> Reply {
+        let what = format!("GET {path}");
+        let mut req = self.http.get(format!("{}{path}", self.base));
+        for (k, v) in headers {
+            req = req.header(*k, *v);
+        }
+        let resp = req.send().await.unwrap_or_else(|e| panic!("{what}: {e}"));
+        let reply = Reply {
+            status: resp.status(),
+            headers: resp.headers().clone(),
+            body: resp.bytes().await.unwrap().to_vec(),
+            what,
+        };
+        check_clock_header_prefix(&reply.headers, &reply.what, &self.clock_prefix);
+        reply
     }
 
     /// `POST /v1/commands` with `application/json`.

@@ -1,0 +1,207 @@
+//! Who is reading: the signed-request check of every HTTP read.
+//!
+//! A request that carries `Signature-Input` and `Signature` (RFC 9421, see
+//! [`corridor_core::httpsig`]) is checked against the log: the signature and tag, `created`
+//! against the log's clock and the genesis policy's skew limit, the nonce against the ones seen
+//! within that window, and the key against the [`Directory`] the sequencer publishes (registered,
+//! not revoked). A request without them reads as the public. Handlers then ask the audience
+//! ([`corridor_core::access`]) whether this reader may see each item.
+//!
+//! The nonce memory is per server instance: a captured request could be replayed once against
+//! another instance within the skew window, and would read exactly what its signer could read
+//! (the reply goes to whoever sent it, so this matters only without TLS). Behind a reverse
+//! proxy that rewrites paths, requests must be signed over the path the server sees.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, Mutex};
+
+use axum::extract::FromRequestParts;
+use axum::http::StatusCode;
+use axum::http::request::Parts;
+use corridor_core::access::{Audience, Facts, Reader};
+use corridor_core::httpsig::{self, AuthError, Target};
+use corridor_core::state::{Actor, State};
+
+use crate::log::Log;
+use crate::problem::Problem;
+
+/// What the read paths need of the state: every actor, and every key with its owner and
+/// whether it is revoked. Published by the sequencer after each batch that registered or
+/// revoked a key; small (one row per person), unlike the state.
+#[derive(Debug, Default)]
+pub struct Directory {
+    /// Actors by id.
+    pub actors: BTreeMap<String, Actor>,
+    /// Key id → (owner, revoked).
+    pub keys: BTreeMap<String, (String, bool)>,
+}
+
+impl Directory {
+    /// The directory of a state.
+    pub fn of(state: &State) -> Directory {
+        Directory {
+            actors: state.actors.clone(),
+            keys: state
+                .keys
+                .iter()
+                .map(|(k, v)| (k.clone(), (v.actor.clone(), v.revoked.is_some())))
+                .collect(),
+        }
+    }
+}
+
+/// [`Facts`] for the read paths: the directory, and the incidents a page of entries refers to
+/// (fetched from the projection by the handler).
+pub struct ReadFacts<'a> {
+    /// Actors and keys.
+    pub directory: &'a Directory,
+    /// Incident id → (reporter, accused party).
+    pub incidents: BTreeMap<String, (String, Option<String>)>,
+}
+
+impl Facts for ReadFacts<'_> {
+    fn actor(&self, id: &str) -> Option<Actor> {
+        self.directory.actors.get(id).cloned()
+    }
+
+    fn key_owner(&self, key: &str) -> Option<String> {
+        self.directory.keys.get(key).map(|(a, _)| a.clone())
+    }
+
+    fn incident(&self, id: &str) -> Option<(String, Option<String>)> {
+        self.incidents.get(id).cloned()
+    }
+}
+
+/// Nonces seen within the freshness window, so a signed request is good once.
+#[derive(Debug, Default)]
+pub struct Nonces {
+    seen: Mutex<HashMap<(String, String), i64>>,
+}
+
+/// Most nonces remembered at once. Beyond this, expired ones are dropped first; if all are
+/// still fresh, new signed requests are refused until some expire (rate limits keep honest
+/// clients far below this).
+pub const MAX_NONCES: usize = 200_000;
+
+impl Nonces {
+    /// Remember `(key, nonce)` until `expires` (Unix seconds of the log clock); false if it was
+    /// already there and unexpired.
+    fn first_use(&self, key: &str, nonce: &str, now: i64, expires: i64) -> Result<bool, Problem> {
+        let mut seen = self.seen.lock().expect("not poisoned");
+        if seen.len() >= MAX_NONCES {
+            seen.retain(|_, exp| *exp >= now);
+            if seen.len() >= MAX_NONCES {
+                return Err(Problem::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "auth-busy",
+                    "too many signed requests in the freshness window; retry shortly",
+                )
+                .with_retry_after(1));
+            }
+        }
+        let k = (key.to_string(), nonce.to_string());
+        match seen.get(&k) {
+            Some(exp) if *exp >= now => Ok(false),
+            _ => {
+                seen.insert(k, expires);
+                Ok(true)
+            }
+        }
+    }
+}
+
+/// The reader of a request: the public, or an authenticated actor.
+#[derive(Debug, Clone)]
+pub enum Who {
+    /// No signature.
+    Public,
+    /// A verified signature by an active key of this actor.
+    Actor(Actor),
+}
+
+impl Who {
+    /// As the core's [`Reader`].
+    pub fn reader(&self) -> Reader<'_> {
+        match self {
+            Who::Public => Reader::Public,
+            Who::Actor(a) => Reader::Actor(a),
+        }
+    }
+
+    /// Whether this reader may see what `audience` covers.
+    pub fn may_read(&self, audience: &Audience) -> bool {
+        audience.admits(self.reader())
+    }
+
+    /// Require an authenticated actor (any member of the log).
+    pub fn member(&self) -> Result<&Actor, Problem> {
+        match self {
+            Who::Actor(a) => Ok(a),
+            Who::Public => Err(auth_problem(&AuthError::Missing)),
+        }
+    }
+}
+
+/// The problem document for a refused signature.
+pub fn auth_problem(e: &AuthError) -> Problem {
+    let p = Problem::new(StatusCode::UNAUTHORIZED, e.code(), e.to_string());
+    match e {
+        AuthError::Missing => p.with_header("accept-signature", ACCEPT_SIGNATURE),
+        _ => p,
+    }
+}
+
+/// What a 401 asks for (RFC 9421 §5.1): corridor's label, components and parameters.
+pub const ACCEPT_SIGNATURE: &str =
+    r#"corridor=("@method" "@path" "@query");created;keyid;nonce;alg="ed25519";tag"#;
+
+impl FromRequestParts<Arc<Log>> for Who {
+    type Rejection = Problem;
+
+    async fn from_request_parts(parts: &mut Parts, log: &Arc<Log>) -> Result<Who, Problem> {
+        let header = |name: &str| {
+            parts.headers.get(name).map(|v| {
+                v.to_str()
+                    .map_err(|_| AuthError::Malformed(format!("{name} is not ASCII")))
+            })
+        };
+        let (input, signature) = match (header("signature-input"), header("signature")) {
+            (None, None) => return Ok(Who::Public),
+            (Some(i), Some(s)) => (
+                i.map_err(|e| auth_problem(&e))?,
+                s.map_err(|e| auth_problem(&e))?,
+            ),
+            _ => {
+                return Err(auth_problem(&AuthError::Malformed(
+                    "send both Signature-Input and Signature".into(),
+                )));
+            }
+        };
+        let target = Target {
+            method: parts.method.as_str(),
+            path: parts.uri.path(),
+            query: parts.uri.query(),
+        };
+        let signed = httpsig::verify(log.origin(), target, input, signature)
+            .map_err(|e| auth_problem(&e))?;
+        let now = log.clock().now().as_second();
+        let limit = log.genesis().policy.max_clock_skew_s;
+        httpsig::check_fresh(signed.created, now, limit).map_err(|e| auth_problem(&e))?;
+        let key_id = signed.key.id();
+        let directory = log.directory();
+        let actor = match directory.keys.get(&key_id) {
+            None => return Err(auth_problem(&AuthError::UnknownKey(key_id))),
+            Some((_, true)) => return Err(auth_problem(&AuthError::KeyRevoked(key_id))),
+            Some((actor, false)) => directory.actors[actor].clone(),
+        };
+        // Remember the nonce until the request could no longer be fresh.
+        if !log
+            .nonces()
+            .first_use(&key_id, &signed.nonce, now, signed.created + limit)?
+        {
+            return Err(auth_problem(&AuthError::Replayed));
+        }
+        Ok(Who::Actor(actor))
+    }
+}

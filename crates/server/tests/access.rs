@@ -1,0 +1,311 @@
+//! Authenticated reads over HTTP: the signed-request check (every way it can fail, each with its
+//! problem code), and the read-path matrix: every read path × every kind of reader, with the
+//! expected outcome of each cell in one table.
+
+mod common;
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use common::*;
+use corridor_core::crypto::b64;
+use corridor_core::entry::{DisclosedEntry, EntryHeader};
+use corridor_core::merkle::MemoryTree;
+use reqwest::StatusCode;
+use serde_json::json;
+
+/// The readers of the matrix: `(actor, role, key seed)`; the public comes last.
+const READERS: &[(&str, &str, u8)] = &[
+    ("ua/admin", "party-admin", 3),
+    ("ua/coord", "coordinator", 10),
+    ("ru/coord", "coordinator", 11),
+    ("icrc/admin", "intermediary", 1),
+    ("icrc/obs", "observer", 12),
+    ("urcs/member", "organisation-member", 13),
+];
+
+/// People the fixture registers besides the readers.
+const UNIT: (&str, u8) = ("ua/unit-7", 14);
+
+/// The fixture, and the index of each entry the matrix asks about.
+async fn fixture() -> (Server, BTreeMap<&'static str, u64>) {
+    let s = Server::start().await;
+    let mut at = BTreeMap::new();
+    for (actor, role, seed) in READERS {
+        let admin = match actor.split('/').next().unwrap() {
+            "ua" => (3, "ua/admin"),
+            "ru" => (4, "ru/admin"),
+            "icrc" => (1, "icrc/admin"),
+            _ => (5, "urcs/admin"),
+        };
+        if !actor.ends_with("/admin") {
+            let r = s
+                .run(
+                    &kp(admin.0),
+                    admin.1,
+                    register_body(actor, role, &kp(*seed)),
+                )
+                .await;
+            if *actor == "ua/coord" {
+                at.insert("coordinator", r.receipt.index);
+            }
+        }
+    }
+    let r = s
+        .run(
+            &kp(3),
+            "ua/admin",
+            register_body(UNIT.0, "unit", &kp(UNIT.1)),
+        )
+        .await;
+    at.insert("unit", r.receipt.index);
+    // Reported by Ukraine, accusing Russia (report_body accuses "ru"), and Russia's answer.
+    let r = s.run(&kp(10), "ua/coord", report_body("inc-ua-ru")).await;
+    at.insert("report", r.receipt.index);
+    let answer =
+        json!({"type": "incident.respond", "incident": "inc-ua-ru", "text": "Not our units."});
+    let r = s.run(&kp(11), "ru/coord", answer).await;
+    at.insert("answer", r.receipt.index);
+    // Reported by the Red Cross, accusing nobody.
+    let mut report = report_body("inc-urcs");
+    report.as_object_mut().unwrap().remove("accused_party");
+    let r = s.run(&kp(13), "urcs/member", report).await;
+    at.insert("urcs-report", r.receipt.index);
+    at.insert("genesis", 0);
+    (s, at)
+}
+
+/// Read paths × readers (columns as in [`READERS`], then the public). The entries rows name an
+/// entry of the fixture: the genesis, the registration of a coordinator and of a unit (of
+/// Ukraine), Ukraine's report accusing Russia and Russia's answer, and a Red Cross report that
+/// accuses nobody. For the entries rows:
+/// `y` = the entry in full, `-` = withheld (leaf data only), `401` = refused. For the query rows:
+/// `y` = listed, `-` = not listed, `401` = refused.
+#[rustfmt::skip]
+const MATRIX: &[(&str, &str)] = &[
+    //                                             ua/admin ua/coord ru/coord icrc/admin icrc/obs urcs/member public
+    ("entries: genesis",                           "y y y y y y 401"),
+    ("entries: coordinator",                       "y y y y y y 401"),
+    ("entries: unit",                              "y y - y - - 401"),
+    ("entries: report",                            "y y y y - - 401"),
+    ("entries: answer",                            "y y y y - - 401"),
+    ("entries: urcs-report",                       "- - - y - y 401"),
+    ("incidents: inc-ua-ru",                       "y y y y - - 401"),
+    ("incidents: inc-urcs",                        "- - - y - y 401"),
+    ("windows",                                    "y y y y y y 401"),
+    ("leaves",                                     "y y y y y y y"),
+];
+
+#[tokio::test]
+async fn read_matrix() {
+    let (s, at) = fixture().await;
+    let size = s.snapshot().await.tree_size;
+    let mut failures = Vec::new();
+    let readers: Vec<Option<&(&str, &str, u8)>> = READERS
+        .iter()
+        .map(Some)
+        .chain(std::iter::once(None))
+        .collect();
+    let s = &s;
+    for (col, reader) in readers.iter().enumerate() {
+        let who = reader.map_or("the public", |r| r.0);
+        let get = |path: String| async move {
+            match reader {
+                Some((_, _, seed)) => s.get_as(&kp(*seed), &path).await,
+                None => s.get_public(&path).await,
+            }
+        };
+        let entries = get(format!("/v1/log/entries?start=0&end={size}")).await;
+        let incidents = get("/v1/incidents".into()).await;
+        let windows = get("/v1/windows".into()).await;
+        let leaves = get(format!("/v1/log/leaves?start=0&end={size}")).await;
+        for (what, cells) in MATRIX {
+            let cell = cells.split_whitespace().nth(col).unwrap();
+            let (path, item) = what.split_once(": ").unwrap_or((what, ""));
+            let reply = match path {
+                "entries" => &entries,
+                "incidents" => &incidents,
+                "windows" => &windows,
+                _ => &leaves,
+            };
+            let got = if reply.status == StatusCode::UNAUTHORIZED {
+                reply.expect_problem(StatusCode::UNAUTHORIZED, "auth-required");
+                "401".to_string()
+            } else {
+                let v = reply.expect_json(StatusCode::OK);
+                let visible = match path {
+                    "entries" => v["entries"][at[item] as usize]["withheld"] != true,
+                    "incidents" => v["incidents"]
+                        .as_array()
+                        .unwrap()
+                        .iter()
+                        .any(|i| i["id"] == item),
+                    _ => true,
+                };
+                if visible { "y" } else { "-" }.to_string()
+            };
+            if got != cell {
+                failures.push(format!("{what} read by {who}: expected {cell}, got {got}"));
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+/// A reader who may not read an entry still checks the whole log: withheld entries come with
+/// their leaf data, and all the leaf hashes make the checkpoint's root. What it may read, it
+/// gets in full and can check against its commitment.
+#[tokio::test]
+async fn withheld_entries_still_verify_against_the_tree() {
+    let (s, _) = fixture().await;
+    let size = s.snapshot().await.tree_size;
+    let cp = s.checkpoint_covering(size).await;
+    let v = s
+        .get_as(&kp(13), &format!("/v1/log/entries?start=0&end={size}"))
+        .await
+        .expect_json(StatusCode::OK);
+    let mut tree = MemoryTree::new();
+    let mut withheld = 0;
+    for e in v["entries"].as_array().unwrap() {
+        if e["withheld"] == true {
+            withheld += 1;
+            let fields: BTreeSet<&str> =
+                e.as_object().unwrap().keys().map(String::as_str).collect();
+            assert_eq!(
+                fields,
+                BTreeSet::from(["index", "withheld", "leaf", "leaf_hash"])
+            );
+            let h: EntryHeader = serde_json::from_value(e["leaf"].clone()).unwrap();
+            assert_eq!(e["leaf_hash"], b64(&h.leaf_hash()));
+            tree.push(h.leaf_hash());
+        } else {
+            let d: DisclosedEntry = serde_json::from_value(e.clone()).unwrap();
+            let entry = d.to_entry().unwrap();
+            assert!(entry.commitment_matches());
+            tree.push(entry.leaf_hash());
+        }
+    }
+    assert_eq!(
+        withheld, 3,
+        "the unit, and the report and answer of ua vs ru"
+    );
+    assert_eq!(tree.size(), cp.size);
+    assert_eq!(tree.root(), cp.root);
+}
+
+#[tokio::test]
+async fn bad_signed_requests_are_refused_with_their_codes() {
+    let (s, _) = fixture().await;
+    let path = "/v1/windows";
+    let now = s.log.clock().now().as_second();
+    let reader = kp(10);
+    let signed = |created: i64, nonce: &str| s.sign_read(&reader, path, created, nonce);
+
+    // No signature: 401 asking for one.
+    let r = s.get_public(path).await;
+    r.expect_problem(StatusCode::UNAUTHORIZED, "auth-required");
+    let asked = r.headers.get("accept-signature").unwrap().to_str().unwrap();
+    assert!(
+        asked.starts_with("corridor=(\"@method\" \"@path\" \"@query\")"),
+        "{asked}"
+    );
+
+    // One header without the other; garbage; another label.
+    let (input, sig) = signed(now, "nonce-malformed-0001");
+    for headers in [
+        vec![("signature-input", input.as_str())],
+        vec![
+            ("signature-input", "corridor=("),
+            ("signature", sig.as_str()),
+        ],
+        vec![
+            ("signature-input", &input.replacen("corridor=", "other=", 1)),
+            ("signature", &sig.replacen("corridor=", "other=", 1)),
+        ],
+    ] {
+        s.get_with_headers(path, &headers)
+            .await
+            .expect_problem(StatusCode::UNAUTHORIZED, "auth-malformed");
+    }
+
+    // Signed over another path, or for another log.
+    let (input, sig) = signed(now, "nonce-other-path-01");
+    s.get_with_headers(
+        "/v1/settlements",
+        &[("signature-input", &input), ("signature", &sig)],
+    )
+    .await
+    .expect_problem(StatusCode::UNAUTHORIZED, "auth-bad-signature");
+    let target = corridor_core::httpsig::Target {
+        method: "GET",
+        path,
+        query: None,
+    };
+    let (input, sig) = corridor_core::httpsig::sign(
+        &reader,
+        "corridor.test/other",
+        target,
+        now,
+        "nonce-other-log-001",
+    );
+    s.get_with_headers(path, &[("signature-input", &input), ("signature", &sig)])
+        .await
+        .expect_problem(StatusCode::UNAUTHORIZED, "auth-wrong-log");
+
+    // Outside the genesis policy's skew limit (300 s) of the log's clock, either way.
+    for created in [now - 400, now + 400] {
+        let (input, sig) = signed(created, &format!("nonce-stale-{created}"));
+        let p = s
+            .get_with_headers(path, &[("signature-input", &input), ("signature", &sig)])
+            .await
+            .expect_problem(StatusCode::UNAUTHORIZED, "auth-stale");
+        assert!(
+            p["detail"].as_str().unwrap().contains("set your clock"),
+            "{p}"
+        );
+    }
+
+    // The same signed request twice: the second is a replay.
+    let (input, sig) = signed(now, "nonce-replayed-0001");
+    let headers = [
+        ("signature-input", input.as_str()),
+        ("signature", sig.as_str()),
+    ];
+    s.get_with_headers(path, &headers)
+        .await
+        .expect_json(StatusCode::OK);
+    s.get_with_headers(path, &headers)
+        .await
+        .expect_problem(StatusCode::UNAUTHORIZED, "auth-replayed");
+
+    // A key the log does not know; a key revoked since.
+    s.get_as(&kp(99), path)
+        .await
+        .expect_problem(StatusCode::UNAUTHORIZED, "auth-unknown-key");
+    s.get_as(&kp(10), path).await.expect_json(StatusCode::OK);
+    s.run(
+        &kp(3),
+        "ua/admin",
+        json!({"type": "key.revoke", "key": kp(10).public().id(), "reason": "device lost"}),
+    )
+    .await;
+    s.get_as(&kp(10), path)
+        .await
+        .expect_problem(StatusCode::UNAUTHORIZED, "auth-key-revoked");
+}
+
+/// Public paths stay public, signed or not; a signed request to a public path is still checked.
+#[tokio::test]
+async fn public_paths_need_no_signature() {
+    let (s, _) = fixture().await;
+    for path in [
+        "/v1/log/checkpoint",
+        "/v1/log/head",
+        "/v1/log/leaves?start=0&end=2",
+        "/v1/log/proof/inclusion?index=0&size=2",
+        "/v1/log/proof/consistency?from=1&to=2",
+        "/v1/time/resolve?local=2022-03-05T10:00&zone=Europe/Moscow",
+    ] {
+        let r = s.get_public(path).await;
+        assert_eq!(r.status, StatusCode::OK, "{path}: {}", r.text());
+    }
+}
