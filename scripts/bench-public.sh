@@ -101,7 +101,8 @@ if has sse; then
   # files cannot be raised (a sandbox without CAP_SYS_RESOURCE), measure as many as fit and say so.
   ulimit -n 1048576 2>/dev/null || ulimit -n "$(ulimit -Hn)"
   limit=$(ulimit -n)
-  fit=$((limit - 500))
+  fit=$((limit - 1000))
+  [ -n "${BENCH_SSE_MAX:-}" ] && fit=$BENCH_SSE_MAX
   done_n=
   for want in 10000 20000 50000; do
     n=$want
@@ -113,7 +114,7 @@ if has sse; then
     done_n="$done_n $n"
     say "sse: $n subscribers"
     start_demo "$WORK/sse-demo"
-    "$BIN/corridor-ssefan" --server "$URL" --data-dir "$WORK/sse-demo" --subscribers "$n" --server-pid "$PID"
+    "$BIN/corridor-ssefan" --server "$URL" --data-dir "$WORK/sse-demo" --subscribers "$n" --per-source 5000 --server-pid "$PID"
     kill "$PID"
   done
 fi

@@ -54,7 +54,7 @@ start_server() {
   URL=http://127.0.0.1:$port
   local t0
   t0=$(date +%s.%N)
-  CORRIDOR_LOG=warn "$BIN/corridor" demo --data-dir "$1" --listen "127.0.0.1:$port" \
+  CORRIDOR_LOG=warn "$BIN/corridor" demo --no-rate-limits --data-dir "$1" --listen "127.0.0.1:$port" \
     >"$1.server.log" 2>&1 &
   SERVER_PID=$!
   until curl -sf "$URL/readyz" >/dev/null 2>&1; do
@@ -91,7 +91,7 @@ if has ingest; then
   say "ingest: $INGEST_N commands into a fresh demo log"
   D=$WORK/ingest
   rm -rf "$D" "$D.server.log"
-  "$BIN/corridor" demo --data-dir "$D" --no-serve >/dev/null
+  "$BIN/corridor" demo --no-rate-limits --data-dir "$D" --no-serve >/dev/null
   start_server "$D"
   echo "## Ingest" | out
   echo | out
@@ -108,7 +108,7 @@ BIG=$WORK/log-$ENTRIES
 if has verify; then
   say "verify: building a $ENTRIES-entry log"
   rm -rf "$BIG" "$BIG.server.log"
-  "$BIN/corridor" demo --data-dir "$BIG" --no-serve >/dev/null
+  "$BIN/corridor" demo --no-rate-limits --data-dir "$BIG" --no-serve >/dev/null
   echo "## Verify" | out
   echo | out
   echo "\`corridor-buildlog --data-dir D --entries $ENTRIES\`, then \`corridor-verifybench --data-dir D --corridor target/release/corridor\` (which times \`corridor verify --data-dir D\`)" | out
@@ -182,7 +182,7 @@ if has 10m; then
   say "10m: building a 10,000,000-entry log (about half an hour on 2 cores)"
   TEN=$WORK/log-10000000
   rm -rf "$TEN" "$TEN.server.log"
-  "$BIN/corridor" demo --data-dir "$TEN" --no-serve >/dev/null
+  "$BIN/corridor" demo --no-rate-limits --data-dir "$TEN" --no-serve >/dev/null
   echo "## Proof endpoints at 10,000,000 leaves" | out
   echo | out
   "$BIN/corridor-buildlog" --data-dir "$TEN" --entries 10000000 --short | sed 's/^/    /' | out

@@ -125,12 +125,13 @@ pub async fn run(
     clock: &str,
     rate: f64,
     no_serve: bool,
+    no_rate_limits: bool,
 ) -> anyhow::Result<()> {
     ops::init_tracing();
     let clock = ops::clock_arg(Some(clock), rate)?;
     let fresh = !ops::db_path(data_dir).exists();
     let log = if fresh {
-        prepare(data_dir, clock).await?
+        prepare(data_dir, clock, no_rate_limits).await?
     } else {
         let db: Arc<dyn Database> = Arc::new(Sqlite::open(&ops::db_path(data_dir)).await?);
         let log_key = keys::load(&data_dir.join("log.key"))?.keypair;
@@ -156,7 +157,11 @@ pub async fn run(
     ops::run_server(log, listen, None).await
 }
 
-async fn prepare(data_dir: &Path, clock: corridor_server::Clock) -> anyhow::Result<Arc<Log>> {
+async fn prepare(
+    data_dir: &Path,
+    clock: corridor_server::Clock,
+    no_rate_limits: bool,
+) -> anyhow::Result<Arc<Log>> {
     let keys_dir = data_dir.join("keys");
     fs::create_dir_all(&keys_dir)
         .with_context(|| format!("cannot create {}", keys_dir.display()))?;
@@ -210,7 +215,10 @@ async fn prepare(data_dir: &Path, clock: corridor_server::Clock) -> anyhow::Resu
             ),
             admin_key: org.public().id(),
         }],
-        policy: Policy::default(),
+        policy: Policy {
+            rate_limits: no_rate_limits.then(genesis::RateLimits::none),
+            ..Policy::default()
+        },
     };
     let mut g = SignedGenesis {
         document: doc,

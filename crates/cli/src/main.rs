@@ -135,6 +135,10 @@ enum Command {
         /// Prepare the data directory and exit without serving.
         #[arg(long)]
         no_serve: bool,
+        /// Write a genesis without abuse limits (for benchmarks and load tests only; only takes
+        /// effect when the data directory is new).
+        #[arg(long)]
+        no_rate_limits: bool,
     },
 }
 
@@ -211,6 +215,17 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             clock,
             clock_rate,
             no_serve,
-        } => demo::run(&data_dir, listen, &clock, clock_rate, no_serve).await,
+            no_rate_limits,
+        } => {
+            demo::run(
+                &data_dir,
+                listen,
+                &clock,
+                clock_rate,
+                no_serve,
+                no_rate_limits,
+            )
+            .await
+        }
     }
 }

@@ -131,7 +131,7 @@ async fn start(dir: &Path, http: &reqwest::Client) -> Server {
     for _attempt in 0..5 {
         let port = free_port();
         let child = Command::new(BIN)
-            .args(["demo", "--data-dir"])
+            .args(["demo", "--no-rate-limits", "--data-dir"])
             .arg(dir)
             .args(["--listen", &format!("127.0.0.1:{port}")])
             .env("CORRIDOR_LOG", "warn")
@@ -337,7 +337,7 @@ async fn run() {
     let tmp = tempfile::tempdir().expect("temp dir");
     let dir = tmp.path().join("data");
     let out = Command::new(BIN)
-        .args(["demo", "--no-serve", "--data-dir"])
+        .args(["demo", "--no-serve", "--no-rate-limits", "--data-dir"])
         .arg(&dir)
         .env("CORRIDOR_LOG", "warn")
         .output()

@@ -65,6 +65,17 @@ pub struct Policy {
     pub max_window_s: i64,
     /// When an unacknowledged notification becomes overdue, in seconds.
     pub ack_overdue_s: i64,
+    /// Abuse limits. Absent in a genesis written before they existed (its signatures cover the
+    /// bytes without them): [`RateLimits::default`] applies then.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rate_limits: Option<RateLimits>,
+}
+
+impl Policy {
+    /// The abuse limits in force.
+    pub fn rate_limits(&self) -> RateLimits {
+        self.rate_limits.clone().unwrap_or_default()
+    }
 }
 
 impl Default for Policy {
@@ -74,6 +85,48 @@ impl Default for Policy {
             max_merge_delay_ms: 1000,
             max_window_s: 72 * 3600,
             ack_overdue_s: 3600,
+            rate_limits: Some(RateLimits::default()),
+        }
+    }
+}
+
+/// Abuse limits on the server's doors, agreed in the genesis like every other policy so that no
+/// party's coordinators can be throttled by a quiet change of server configuration. Each is a
+/// number per minute with a burst of the same size; 0 means no limit (for benchmarks and
+/// closed test networks).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RateLimits {
+    /// Commands one actor may submit per minute (its keys share the allowance, so registering
+    /// more keys does not multiply it).
+    pub commands_per_actor_per_minute: u32,
+    /// Signed reads of the expensive read paths (entries, queries) one actor may make per
+    /// minute.
+    pub reads_per_actor_per_minute: u32,
+    /// Requests one client address may make per minute to the write path and the expensive read
+    /// paths (the public pages and proofs are not limited: they must hold a crowd).
+    pub requests_per_address_per_minute: u32,
+}
+
+impl Default for RateLimits {
+    /// Far above what a person at a keyboard or a field client retrying over a bad link needs,
+    /// far below what would let one key or one address starve the sequencer.
+    fn default() -> Self {
+        RateLimits {
+            commands_per_actor_per_minute: 120,
+            reads_per_actor_per_minute: 600,
+            requests_per_address_per_minute: 1200,
+        }
+    }
+}
+
+impl RateLimits {
+    /// No limits at all (benchmarks, closed test networks).
+    pub fn none() -> Self {
+        RateLimits {
+            commands_per_actor_per_minute: 0,
+            reads_per_actor_per_minute: 0,
+            requests_per_address_per_minute: 0,
         }
     }
 }

@@ -40,6 +40,7 @@ use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 
 use crate::auth::{ReadFacts, Who};
+use crate::limits::Peer;
 use crate::log::{Log, SubmitError};
 use crate::problem::Problem;
 
@@ -124,6 +125,8 @@ async fn clock_header(State(log): State<Shared>, req: Request, next: Next) -> Re
 }
 
 async fn submit(State(log): State<Shared>, req: Request) -> Result<Response, Problem> {
+    log.limits()
+        .address(crate::limits::peer_of(req.extensions()))?;
     let ct = req
         .headers()
         .get(header::CONTENT_TYPE)
@@ -163,6 +166,7 @@ async fn submit(State(log): State<Shared>, req: Request) -> Result<Response, Pro
         metrics::counter!("corridor_commands_rejected_total", "code" => r.code()).increment(1);
         Problem::rejection(&r)
     })?;
+    log.limits().command(&cmd.actor)?;
     match log.submit(cmd).await {
         Ok(a) => {
             let status = if a.duplicate {
@@ -292,7 +296,12 @@ fn storage(e: corridor_storage::DbError) -> Problem {
     )
 }
 
-async fn leaves(State(log): State<Shared>, Params(r): Params<Range>) -> Result<Response, Problem> {
+async fn leaves(
+    State(log): State<Shared>,
+    Peer(peer): Peer,
+    Params(r): Params<Range>,
+) -> Result<Response, Problem> {
+    log.limits().address(peer)?;
     check_range(&r, log.with_tree(|t| t.size()))?;
     let entries = log.db().entries(r.start, r.end).await.map_err(storage)?;
     let leaves: Vec<_> = entries
@@ -310,10 +319,13 @@ async fn leaves(State(log): State<Shared>, Params(r): Params<Range>) -> Result<R
 
 async fn entries(
     State(log): State<Shared>,
+    Peer(peer): Peer,
     who: Who,
     Params(r): Params<Range>,
 ) -> Result<Response, Problem> {
-    who.member()?;
+    log.limits().address(peer)?;
+    let reader = who.member()?;
+    log.limits().read(&reader.id)?;
     check_range(&r, log.with_tree(|t| t.size()))?;
     let entries = log.db().entries(r.start, r.end).await.map_err(storage)?;
     let origin = log.origin();

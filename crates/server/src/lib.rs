@@ -7,6 +7,7 @@
 pub mod auth;
 pub mod clock;
 pub mod http;
+pub mod limits;
 pub mod log;
 pub mod problem;
 pub mod public;

@@ -28,6 +28,7 @@ use tokio::sync::{mpsc, oneshot};
 
 use crate::auth::{Directory, Nonces};
 use crate::clock::Clock;
+use crate::limits::Limits;
 
 /// Most commands written in one transaction.
 const MAX_BATCH: usize = 1024;
@@ -105,6 +106,7 @@ pub struct Log {
     public: OnceLock<Arc<crate::public::PublicSite>>,
     directory: RwLock<Arc<Directory>>,
     nonces: Nonces,
+    limits: Limits,
 }
 
 impl std::fmt::Debug for Log {
@@ -213,6 +215,7 @@ impl Log {
             size: tree.size(),
             root: tree.root(),
         });
+        let limits = Limits::new(&genesis.policy.rate_limits());
         let log = Arc::new(Log {
             db: db.clone(),
             genesis,
@@ -225,6 +228,7 @@ impl Log {
             public: OnceLock::new(),
             directory: RwLock::new(Arc::new(Directory::of(&state))),
             nonces: Nonces::default(),
+            limits,
         });
         if let Some(cp) = db.latest_checkpoint().await? {
             let verified = Checkpoint::verify(&cp.note, log.origin(), &log.log_key.public())
@@ -243,6 +247,11 @@ impl Log {
     /// The actors and keys as of the last committed batch: who a signed read comes from.
     pub fn directory(&self) -> Arc<Directory> {
         self.directory.read().expect("not poisoned").clone()
+    }
+
+    /// The abuse limits of the genesis policy.
+    pub fn limits(&self) -> &Limits {
+        &self.limits
     }
 
     /// The nonces of signed reads seen within the freshness window.
@@ -500,8 +509,13 @@ async fn sequencer(
 async fn checkpointer(log: Arc<Log>) {
     let mmd = log.genesis.policy.max_merge_delay_ms.max(4) as u64;
     let mut tick = tokio::time::interval(Duration::from_millis(mmd / 4));
+    let mut last_sweep = Instant::now();
     loop {
         tick.tick().await;
+        if last_sweep.elapsed() > Duration::from_secs(60) {
+            log.limits.forget_idle();
+            last_sweep = Instant::now();
+        }
         if let Err(e) = log.publish_checkpoint().await {
             tracing::error!(error = %e, "could not store a checkpoint");
         }

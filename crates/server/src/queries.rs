@@ -62,8 +62,10 @@ async fn members_only(
 ) -> Result<Response, Problem> {
     use axum::extract::FromRequestParts;
     let (mut parts, body) = req.into_parts();
+    log.limits()
+        .address(crate::limits::peer_of(&parts.extensions))?;
     let who = Who::from_request_parts(&mut parts, &log).await?;
-    who.member()?;
+    log.limits().read(&who.member()?.id)?;
     parts.extensions.insert(who);
     Ok(next
         .run(axum::extract::Request::from_parts(parts, body))

@@ -1064,6 +1064,16 @@ const CODES_SEEN: &[&str] = &[
     "invalid-query",
     "not-found",
     "method-not-allowed",
+    // Seen by tests/access.rs and tests/limits.rs.
+    "auth-required",
+    "auth-malformed",
+    "auth-wrong-log",
+    "auth-bad-signature",
+    "auth-stale",
+    "auth-replayed",
+    "auth-unknown-key",
+    "auth-key-revoked",
+    "rate-limited",
 ];
 
 #[tokio::test]

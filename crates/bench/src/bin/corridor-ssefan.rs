@@ -141,7 +141,17 @@ async fn main() -> anyhow::Result<()> {
         }
         let ended = tasks.iter().filter(|t| t.is_finished()).count();
         if ended > 0 {
-            bail!("{ended} subscribers failed to connect (raise `ulimit -n`, or use fewer)");
+            let first = tasks
+                .iter_mut()
+                .find(|t| t.is_finished())
+                .expect("one ended");
+            let why = match first.await {
+                Ok(Err(e)) => format!("{e:#}"),
+                other => format!("{other:?}"),
+            };
+            bail!(
+                "{ended} subscribers failed to connect (raise `ulimit -n`, or use fewer); the first: {why}"
+            );
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }

@@ -46,8 +46,14 @@ pub fn kp(n: u8) -> Keypair {
     Keypair::from_seed([n; 32])
 }
 
-/// The genesis of the test log, countersigned by ua, ru and the intermediary.
+/// The genesis of the test log, countersigned by ua, ru and the intermediary, without abuse
+/// limits (the tests send bursts far beyond a person's pace; `limits.rs` tests the limits).
 pub fn genesis() -> SignedGenesis {
+    genesis_with_limits(genesis::RateLimits::none())
+}
+
+/// The genesis of the test log with these abuse limits.
+pub fn genesis_with_limits(limits: genesis::RateLimits) -> SignedGenesis {
     let names = |s: &str| Names {
         en: s.into(),
         uk: s.into(),
@@ -87,6 +93,7 @@ pub fn genesis() -> SignedGenesis {
             max_merge_delay_ms: MMD.as_millis() as i64,
             max_window_s: 72 * 3600,
             ack_overdue_s: 3600,
+            rate_limits: Some(limits),
         },
     };
     let mut g = SignedGenesis {
@@ -279,13 +286,27 @@ impl Server {
         Server::start_inner(Some(peer), T0, 1.0).await
     }
 
+    /// Start a server whose genesis sets these abuse limits, seeing every client as `peer`.
+    pub async fn start_with_limits(limits: genesis::RateLimits, peer: SocketAddr) -> Server {
+        Server::start_full(Some(peer), T0, 1.0, genesis_with_limits(limits)).await
+    }
+
     async fn start_inner(peer: Option<SocketAddr>, start: &str, rate: f64) -> Server {
+        Server::start_full(peer, start, rate, genesis()).await
+    }
+
+    async fn start_full(
+        peer: Option<SocketAddr>,
+        start: &str,
+        rate: f64,
+        genesis: SignedGenesis,
+    ) -> Server {
         let dir = tempfile::tempdir().unwrap();
         let db = Sqlite::open(&dir.path().join("corridor.sqlite"))
             .await
             .unwrap();
         let clock = Clock::simulated(start.parse().unwrap(), rate);
-        let log = Log::open(Arc::new(db), kp(2), Some(genesis()), clock)
+        let log = Log::open(Arc::new(db), kp(2), Some(genesis), clock)
             .await
             .unwrap();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
