@@ -22,6 +22,8 @@ use corridor_core::access::{Audience, Facts, Reader};
 use corridor_core::httpsig::{self, AuthError, Target};
 use corridor_core::state::{Actor, State};
 
+use corridor_storage::ReadRecord;
+
 use crate::log::Log;
 use crate::problem::Problem;
 
@@ -116,8 +118,8 @@ impl Nonces {
 pub enum Who {
     /// No signature.
     Public,
-    /// A verified signature by an active key of this actor.
-    Actor(Actor),
+    /// A verified signature by an active key (the second field) of this actor.
+    Actor(Actor, String),
 }
 
 impl Who {
@@ -125,7 +127,7 @@ impl Who {
     pub fn reader(&self) -> Reader<'_> {
         match self {
             Who::Public => Reader::Public,
-            Who::Actor(a) => Reader::Actor(a),
+            Who::Actor(a, _) => Reader::Actor(a),
         }
     }
 
@@ -137,10 +139,51 @@ impl Who {
     /// Require an authenticated actor (any member of the log).
     pub fn member(&self) -> Result<&Actor, Problem> {
         match self {
-            Who::Actor(a) => Ok(a),
+            Who::Actor(a, _) => Ok(a),
             Who::Public => Err(auth_problem(&AuthError::Missing)),
         }
     }
+}
+
+/// Record, before the data leaves, that `who` read confidential items at `path`: each disclosed
+/// item with the audience that admitted it; items open to every member (or the public) are not
+/// confidential and leave no record. If the record cannot be written, nothing is disclosed.
+pub async fn audit(
+    log: &Log,
+    who: &Who,
+    path: &str,
+    disclosed: &[(String, Audience)],
+) -> Result<(), Problem> {
+    let Who::Actor(actor, key) = who else {
+        return Ok(());
+    };
+    let mut items = Vec::new();
+    let mut concerned = std::collections::BTreeSet::new();
+    for (item, audience) in disclosed {
+        if let Audience::Affiliations(set) = audience {
+            items.push(item.clone());
+            concerned.extend(set.iter().cloned());
+        }
+    }
+    if items.is_empty() {
+        return Ok(());
+    }
+    let record = ReadRecord {
+        seq: 0,
+        at: corridor_core::time::format_log_time(log.clock().now()),
+        actor: actor.id.clone(),
+        key: key.clone(),
+        path: path.to_string(),
+        items,
+        concerned: concerned.into_iter().collect(),
+    };
+    log.db().record_read(&record).await.map_err(|e| {
+        Problem::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "storage-unavailable",
+            format!("the read could not be recorded in the audit trail, so nothing was sent ({e}); retry later"),
+        )
+    })
 }
 
 /// The problem document for a refused signature.
@@ -202,6 +245,6 @@ impl FromRequestParts<Arc<Log>> for Who {
         {
             return Err(auth_problem(&AuthError::Replayed));
         }
-        Ok(Who::Actor(actor))
+        Ok(Who::Actor(actor, key_id))
     }
 }

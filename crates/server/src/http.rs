@@ -358,6 +358,7 @@ async fn entries(
             );
         }
     }
+    let mut disclosed = Vec::new();
     let out: Vec<Value> = entries
         .iter()
         .zip(&commands)
@@ -369,6 +370,7 @@ async fn entries(
                 None => Audience::of([affiliation_of(&e.header.actor)]),
             };
             if who.may_read(&audience) {
+                disclosed.push((format!("entry {}", e.header.index), audience));
                 json!(DisclosedEntry::from(e))
             } else {
                 json!({
@@ -380,6 +382,8 @@ async fn entries(
             }
         })
         .collect();
+    let path = format!("/v1/log/entries?start={}&end={}", r.start, r.end);
+    crate::auth::audit(&log, &who, &path, &disclosed).await?;
     Ok(Json(json!({ "entries": out })).into_response())
 }
 

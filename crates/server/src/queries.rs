@@ -49,6 +49,7 @@ pub fn routes(log: Shared) -> Router<Shared> {
         .route("/v1/settlements", get(settlements))
         .route("/v1/declarations", get(declarations))
         .route("/v1/incidents", get(incidents))
+        .route("/v1/audit/reads", get(audit_reads))
         .route_layer(axum::middleware::from_fn_with_state(log, members_only))
         .route("/v1/time/resolve", get(resolve))
 }
@@ -72,6 +73,82 @@ async fn members_only(
         .await)
 }
 
+/// Which page of the read audit.
+#[derive(Debug, Deserialize)]
+struct AuditPage {
+    #[serde(default)]
+    after: u64,
+    #[serde(default = "default_audit_limit")]
+    limit: u64,
+}
+
+fn default_audit_limit() -> u64 {
+    500
+}
+
+/// The read audit: who read confidential data, when, and what. The intermediary's staff see
+/// every record; a party's admin and coordinators, and an organisation's admin, see the records
+/// of reads of data that concerns their own side. Others may not inspect it.
+async fn audit_reads(
+    State(log): State<Shared>,
+    Extension(who): Extension<Who>,
+    q: Result<Query<AuditPage>, axum::extract::rejection::QueryRejection>,
+) -> Result<Response, Problem> {
+    use corridor_core::command::Role;
+    let Query(page) = q.map_err(|e| {
+        Problem::new(
+            StatusCode::BAD_REQUEST,
+            "invalid-query",
+            format!("{}; after and limit are unsigned integers", e.body_text()),
+        )
+    })?;
+    let actor = who.member()?;
+    let all = actor.role == Role::Intermediary;
+    let own = matches!(
+        actor.role,
+        Role::PartyAdmin | Role::Coordinator | Role::OrganisationAdmin
+    );
+    if !all && !own {
+        return Err(Problem::new(
+            StatusCode::FORBIDDEN,
+            "audit-not-allowed",
+            format!(
+                "the read audit is for the intermediary and for the admins and coordinators of the side concerned; {} is a {}",
+                actor.id,
+                actor.role.as_str()
+            ),
+        ));
+    }
+    let side = actor.affiliation.id().to_string();
+    let limit = page.limit.min(1000);
+    let mut out = Vec::new();
+    let mut after = page.after;
+    // Scan forward until a page of visible records is full or the trail ends.
+    loop {
+        let batch = log.db().reads(after, limit).await.map_err(storage)?;
+        let Some(last) = batch.last() else { break };
+        after = last.seq;
+        let full = batch.len() as u64 == limit;
+        out.extend(
+            batch
+                .into_iter()
+                .filter(|r| all || r.concerned.contains(&side))
+                .map(|r| {
+                    json!({"seq": r.seq, "at": r.at, "actor": r.actor, "key": r.key,
+                           "path": r.path, "items": r.items, "concerned": r.concerned})
+                }),
+        );
+        if out.len() as u64 >= limit || !full {
+            break;
+        }
+    }
+    if out.len() as u64 > limit {
+        out.truncate(limit as usize);
+        after = out.last().and_then(|r| r["seq"].as_u64()).unwrap_or(after);
+    }
+    Ok(Json(json!({"reads": out, "next_after": after})).into_response())
+}
+
 /// Incident reports with the answers beside them: only those the reader's audience admits
 /// (the reporter's side, the accused party, the intermediary), in id order.
 async fn incidents(
@@ -88,11 +165,16 @@ async fn incidents(
         directory: &directory,
         incidents: BTreeMap::new(),
     };
-    let list: Vec<Value> = rows
-        .into_iter()
-        .filter(|r| who.may_read(&record_audience(&facts, "incident", &r.body)))
-        .map(|r| r.body)
-        .collect();
+    let mut disclosed = Vec::new();
+    let mut list: Vec<Value> = Vec::new();
+    for r in rows {
+        let audience = record_audience(&facts, "incident", &r.body);
+        if who.may_read(&audience) {
+            disclosed.push((format!("incident {}", r.id), audience));
+            list.push(r.body);
+        }
+    }
+    crate::auth::audit(&log, &who, "/v1/incidents", &disclosed).await?;
     Ok(Json(json!({
         "note": "each report is a claim by its reporter; the accused party's answers stand beside it",
         "incidents": list,

@@ -309,3 +309,78 @@ async fn public_paths_need_no_signature() {
         assert_eq!(r.status, StatusCode::OK, "{path}: {}", r.text());
     }
 }
+
+/// Reads of confidential data leave a record (who, what, when) before the data is sent; the
+/// intermediary sees every record, the concerned side's admins and coordinators see the records
+/// about their side, and nobody else may look.
+#[tokio::test]
+async fn confidential_reads_are_audited() {
+    let (s, at) = fixture().await;
+    let size = s.snapshot().await.tree_size;
+    let trail = |key: u8| {
+        let s = &s;
+        async move { s.get_as(&kp(key), "/v1/audit/reads").await }
+    };
+    assert!(
+        trail(1).await.expect_json(StatusCode::OK)["reads"]
+            .as_array()
+            .unwrap()
+            .is_empty()
+    );
+    // Reading agreements only (open to every member) leaves no record.
+    s.get_as(&kp(11), "/v1/windows")
+        .await
+        .expect_json(StatusCode::OK);
+    // Russia's coordinator reads the entries (Ukraine's report accusing Russia among them) and
+    // the incident list; the Red Cross member reads its own report.
+    s.get_as(&kp(11), &format!("/v1/log/entries?start=0&end={size}"))
+        .await
+        .expect_json(StatusCode::OK);
+    s.get_as(&kp(11), "/v1/incidents")
+        .await
+        .expect_json(StatusCode::OK);
+    s.get_as(&kp(13), "/v1/incidents")
+        .await
+        .expect_json(StatusCode::OK);
+
+    let all = trail(1).await.expect_json(StatusCode::OK)["reads"].clone();
+    let all = all.as_array().unwrap();
+    assert_eq!(all.len(), 3, "{all:?}");
+    let report = format!("entry {}", at["report"]);
+    let answer = format!("entry {}", at["answer"]);
+    assert_eq!(all[0]["actor"], "ru/coord");
+    assert_eq!(all[0]["key"], kp(11).public().id());
+    assert_eq!(all[0]["items"], json!([report, answer]));
+    assert_eq!(all[0]["concerned"], json!(["ru", "ua"]));
+    assert!(all[0]["at"].as_str().unwrap().starts_with("2022-03-03T"));
+    assert_eq!(all[1]["items"], json!(["incident inc-ua-ru"]));
+    assert_eq!(all[2]["actor"], "urcs/member");
+    assert_eq!(all[2]["concerned"], json!(["urcs"]));
+
+    // Ukraine's admin and coordinator see the reads about Ukraine, not the Red Cross's.
+    for key in [3, 10] {
+        let mine = trail(key).await.expect_json(StatusCode::OK)["reads"].clone();
+        assert_eq!(mine.as_array().unwrap().len(), 2, "{mine}");
+    }
+    // A page at a time.
+    let page = s
+        .get_as(&kp(1), "/v1/audit/reads?limit=2")
+        .await
+        .expect_json(StatusCode::OK);
+    assert_eq!(page["reads"].as_array().unwrap().len(), 2);
+    let next = page["next_after"].as_u64().unwrap();
+    let rest = s
+        .get_as(&kp(1), &format!("/v1/audit/reads?after={next}"))
+        .await
+        .expect_json(StatusCode::OK);
+    assert_eq!(rest["reads"].as_array().unwrap().len(), 1);
+    // Units, observers and organisation members may not inspect the trail; the public not at all.
+    for key in [12, 13, UNIT.1] {
+        s.get_as(&kp(key), "/v1/audit/reads")
+            .await
+            .expect_problem(StatusCode::FORBIDDEN, "audit-not-allowed");
+    }
+    s.get_public("/v1/audit/reads")
+        .await
+        .expect_problem(StatusCode::UNAUTHORIZED, "auth-required");
+}

@@ -992,6 +992,7 @@ const ROUTES: &[(&str, &str)] = &[
     ("get", "/v1/settlements"),
     ("get", "/v1/declarations"),
     ("get", "/v1/incidents"),
+    ("get", "/v1/audit/reads"),
     ("get", "/v1/time/resolve"),
 ];
 
@@ -1074,6 +1075,7 @@ const CODES_SEEN: &[&str] = &[
     "auth-unknown-key",
     "auth-key-revoked",
     "rate-limited",
+    "audit-not-allowed",
 ];
 
 #[tokio::test]

@@ -27,7 +27,7 @@ use async_trait::async_trait;
 use corridor_core::entry::{Entry, EntryHeader};
 use corridor_core::merkle::Hash;
 use corridor_core::state::ProjectionRow;
-use corridor_storage::{Database, DbError, StoredCheckpoint, StoredRow};
+use corridor_storage::{Database, DbError, ReadRecord, StoredCheckpoint, StoredRow};
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions, PgRow};
 use sqlx::{ConnectOptions, Connection, Row};
 
@@ -516,6 +516,51 @@ impl Database for Postgres {
             .map_err(self.err())?;
         }
         tx.commit().await.map_err(self.err())
+    }
+
+    async fn record_read(&self, r: &ReadRecord) -> Result<(), DbError> {
+        let json = |v: &Vec<String>| serde_json::to_string(v).expect("strings serialize");
+        sqlx::query(
+            "INSERT INTO read_audit (at, actor, key, path, items, concerned) VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(&r.at)
+        .bind(&r.actor)
+        .bind(&r.key)
+        .bind(&r.path)
+        .bind(json(&r.items))
+        .bind(json(&r.concerned))
+        .execute(&self.pool)
+        .await
+        .map_err(self.err())?;
+        Ok(())
+    }
+
+    async fn reads(&self, after: u64, limit: u64) -> Result<Vec<ReadRecord>, DbError> {
+        let rows: Vec<(i64, String, String, String, String, String, String)> = sqlx::query_as(
+            "SELECT seq, at, actor, key, path, items, concerned FROM read_audit WHERE seq > $1 ORDER BY seq LIMIT $2",
+        )
+        .bind(to_i64(after))
+        .bind(to_i64(limit))
+        .fetch_all(&self.pool)
+        .await
+        .map_err(self.err())?;
+        rows.into_iter()
+            .map(|(seq, at, actor, key, path, items, concerned)| {
+                let list = |t: &str| {
+                    serde_json::from_str::<Vec<String>>(t)
+                        .map_err(|e| DbError::Backend(format!("read_audit row {seq}: {e}")))
+                };
+                Ok(ReadRecord {
+                    seq: seq as u64,
+                    at,
+                    actor,
+                    key,
+                    path,
+                    items: list(&items)?,
+                    concerned: list(&concerned)?,
+                })
+            })
+            .collect()
     }
 }
 

@@ -17,7 +17,7 @@ use async_trait::async_trait;
 use corridor_core::entry::{Entry, EntryHeader};
 use corridor_core::merkle::Hash;
 use corridor_core::state::ProjectionRow;
-use corridor_storage::{Database, DbError, StoredCheckpoint, StoredRow};
+use corridor_storage::{Database, DbError, ReadRecord, StoredCheckpoint, StoredRow};
 use sqlx::Row;
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteRow,
@@ -326,5 +326,50 @@ impl Database for Sqlite {
                 .map_err(backend)?;
         }
         tx.commit().await.map_err(backend)
+    }
+
+    async fn record_read(&self, r: &ReadRecord) -> Result<(), DbError> {
+        let json = |v: &Vec<String>| serde_json::to_string(v).expect("strings serialize");
+        sqlx::query(
+            "INSERT INTO read_audit (at, actor, key, path, items, concerned) VALUES (?, ?, ?, ?, ?, ?)",
+        )
+        .bind(&r.at)
+        .bind(&r.actor)
+        .bind(&r.key)
+        .bind(&r.path)
+        .bind(json(&r.items))
+        .bind(json(&r.concerned))
+        .execute(&self.write)
+        .await
+        .map_err(backend)?;
+        Ok(())
+    }
+
+    async fn reads(&self, after: u64, limit: u64) -> Result<Vec<ReadRecord>, DbError> {
+        let rows: Vec<(i64, String, String, String, String, String, String)> = sqlx::query_as(
+            "SELECT seq, at, actor, key, path, items, concerned FROM read_audit WHERE seq > ? ORDER BY seq LIMIT ?",
+        )
+        .bind(to_i64(after))
+        .bind(to_i64(limit))
+        .fetch_all(&self.pool)
+        .await
+        .map_err(backend)?;
+        rows.into_iter()
+            .map(|(seq, at, actor, key, path, items, concerned)| {
+                let list = |t: &str| {
+                    serde_json::from_str::<Vec<String>>(t)
+                        .map_err(|e| DbError::Backend(format!("read_audit row {seq}: {e}")))
+                };
+                Ok(ReadRecord {
+                    seq: seq as u64,
+                    at,
+                    actor,
+                    key,
+                    path,
+                    items: list(&items)?,
+                    concerned: list(&concerned)?,
+                })
+            })
+            .collect()
     }
 }

@@ -63,6 +63,26 @@ impl From<&ProjectionRow> for StoredRow {
     }
 }
 
+/// One authenticated read of confidential data, for the read audit: who read what, when, and
+/// whom the data concerns (so the concerned party can inspect who read about it).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReadRecord {
+    /// Position in the audit trail, assigned by storage (ignored when recording).
+    pub seq: u64,
+    /// The log's clock at the read.
+    pub at: String,
+    /// Who read.
+    pub actor: String,
+    /// With which key.
+    pub key: String,
+    /// Path and query read.
+    pub path: String,
+    /// What was disclosed, e.g. `entry 12`, `incident inc-7`.
+    pub items: Vec<String>,
+    /// The affiliations the disclosed data is confined to.
+    pub concerned: Vec<String>,
+}
+
 /// What the server and the CLI need from storage.
 #[async_trait]
 pub trait Database: Send + Sync + 'static {
@@ -102,4 +122,10 @@ pub trait Database: Send + Sync + 'static {
 
     /// Replace all projection rows (used by `rebuild`), in one transaction.
     async fn replace_projections(&self, rows: &[ProjectionRow]) -> Result<(), DbError>;
+
+    /// Append a record to the read audit, durably, before the data is sent.
+    async fn record_read(&self, record: &ReadRecord) -> Result<(), DbError>;
+
+    /// Read-audit records with `seq > after`, in order, at most `limit`.
+    async fn reads(&self, after: u64, limit: u64) -> Result<Vec<ReadRecord>, DbError>;
 }

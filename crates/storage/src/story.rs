@@ -130,4 +130,33 @@ pub async fn run(db: &dyn Database) {
         vec![cp(2, "two"), cp(4, "four")]
     );
     assert_eq!(db.latest_checkpoint().await.unwrap(), Some(cp(4, "four")));
+
+    // The read audit: appended in order, read back from a position, exactly as written.
+    assert!(db.reads(0, 10).await.unwrap().is_empty());
+    let read = |n: u64| crate::ReadRecord {
+        seq: 0,
+        at: format!("2022-03-04T08:00:0{n}.000000Z"),
+        actor: "ru/c".into(),
+        key: "k".into(),
+        path: format!("/v1/incidents?n={n}"),
+        items: vec![format!("incident i{n}"), "entry 7".into()],
+        concerned: vec!["ru".into(), "ua".into()],
+    };
+    for n in 1..=3 {
+        db.record_read(&read(n)).await.unwrap();
+    }
+    let all = db.reads(0, 10).await.unwrap();
+    assert_eq!(all.len(), 3);
+    assert!(all.windows(2).all(|w| w[0].seq < w[1].seq), "in order");
+    for (r, n) in all.iter().zip(1..) {
+        assert_eq!(
+            crate::ReadRecord {
+                seq: 0,
+                ..r.clone()
+            },
+            read(n)
+        );
+    }
+    let rest = db.reads(all[0].seq, 1).await.unwrap();
+    assert_eq!(rest, vec![all[1].clone()], "after a position, limited");
 }
