@@ -194,6 +194,7 @@ async fn prepare(
                 names: names("Ukraine", "Україна", "Украина"),
                 zone: "Europe/Kyiv".into(),
                 admin_key: ua.public().id(),
+                recovery: None,
             },
             Party {
                 id: "ru".into(),
@@ -204,6 +205,7 @@ async fn prepare(
                 ),
                 zone: "Europe/Moscow".into(),
                 admin_key: ru.public().id(),
+                recovery: None,
             },
         ],
         organisations: vec![genesis::Body {

@@ -77,6 +77,10 @@ pub struct InitArgs {
     /// A party: ID=KEY, repeated (at least two).
     #[arg(long = "party", required = true)]
     parties: Vec<String>,
+    /// A party's recovery holders: ID=K:KEY,KEY,... (K of these keys together may replace the
+    /// party's admin key if it is lost or stolen), e.g. ua=2:r1.key.pub,r2.key.pub,r3.key.pub.
+    #[arg(long = "recovery")]
+    recovery: Vec<String>,
     /// A party's IANA time zone: ID=ZONE, e.g. ua=Europe/Kyiv (one per party).
     #[arg(long = "zone")]
     zones: Vec<String>,
@@ -150,6 +154,22 @@ pub fn init(a: InitArgs) -> anyhow::Result<()> {
             names: names(id)?,
             zone,
             admin_key: keys::public_key_arg(key)?.id(),
+            recovery: match lookup(&a.recovery, "recovery", id)? {
+                None => None,
+                Some(spec) => {
+                    let (k, list) = spec.split_once(':').with_context(|| {
+                        format!("--recovery {id}={spec:?}: write K:KEY,KEY,... (K of the keys must agree)")
+                    })?;
+                    let threshold: u32 = k.parse().with_context(|| {
+                        format!("--recovery {id}={spec:?}: {k:?} is not a number of holders")
+                    })?;
+                    let keys = list
+                        .split(',')
+                        .map(|k| keys::public_key_arg(k).map(|p| p.id()))
+                        .collect::<anyhow::Result<Vec<_>>>()?;
+                    Some(genesis::Recovery { keys, threshold })
+                }
+            },
         });
     }
     let doc = GenesisDocument {

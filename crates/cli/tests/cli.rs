@@ -56,11 +56,13 @@ fn keygen_writes_a_private_file_and_refuses_to_overwrite() {
 }
 
 fn genesis_setup(dir: &Path, exercise: bool) {
-    for k in ["log", "icrc", "ua", "ru"] {
+    for k in ["log", "icrc", "ua", "ru", "r1", "r2", "r3"] {
         ok(dir, &["keygen", "--out", &format!("{k}.key")]);
     }
     let mut args = vec![
         "init",
+        "--recovery",
+        "ua=2:r1.key.pub,r2.key.pub,r3.key.pub",
         "--origin",
         "corridor.test/cli",
         "--log-key",
@@ -82,6 +84,50 @@ fn genesis_setup(dir: &Path, exercise: bool) {
         args.push("--exercise");
     }
     ok(dir, &args);
+}
+
+#[test]
+fn a_party_can_name_recovery_holders_in_the_genesis() {
+    let d = tempfile::tempdir().unwrap();
+    let dir = d.path();
+    genesis_setup(dir, true);
+    let g: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("genesis.json")).unwrap()).unwrap();
+    let r = &g["document"]["parties"][0]["recovery"];
+    assert_eq!(r["threshold"], 2, "{g}");
+    assert_eq!(r["keys"].as_array().unwrap().len(), 3);
+    assert!(g["document"]["parties"][1].get("recovery").is_none());
+    for (spec, why) in [
+        ("ua=r1.key.pub", "K:KEY"),
+        ("ua=x:r1.key.pub", "not a number"),
+        ("ua=4:r1.key.pub", "threshold"),
+    ] {
+        let err = fails(
+            dir,
+            &[
+                "init",
+                "--origin",
+                "x",
+                "--log-key",
+                "log.key.pub",
+                "--intermediary",
+                "icrc=icrc.key.pub",
+                "--party",
+                "ua=ua.key.pub",
+                "--zone",
+                "ua=Europe/Kyiv",
+                "--party",
+                "ru=ru.key.pub",
+                "--zone",
+                "ru=Europe/Moscow",
+                "--recovery",
+                spec,
+                "--out",
+                "bad.json",
+            ],
+        );
+        assert!(err.contains(why), "{spec}: {err}");
+    }
 }
 
 #[test]

@@ -38,7 +38,20 @@ pub const ISSUERS: &[(&str, &[Role])] = &[
         "actor.register",
         &[PartyAdmin, Intermediary, OrganisationAdmin],
     ),
-    ("key.register", ALL_ROLES),
+    // Recovery holders are named in the genesis: they cannot add keys for themselves.
+    (
+        "key.register",
+        &[
+            PartyAdmin,
+            Coordinator,
+            Unit,
+            Signatory,
+            Intermediary,
+            OrganisationAdmin,
+            OrganisationMember,
+            Observer,
+        ],
+    ),
     ("key.revoke", ALL_ROLES),
     (
         "incident.report",
@@ -63,6 +76,7 @@ pub const ISSUERS: &[(&str, &[Role])] = &[
     ("window.suspend", PARTY_ACTORS),
     ("window.resume", PARTY_ACTORS),
     ("declaration.publish", &[PartyAdmin, Coordinator]),
+    ("admin.recover", &[Recovery]),
 ];
 
 /// Every role, for rows that any actor may use on their own behalf.
@@ -75,6 +89,7 @@ pub const ALL_ROLES: &[Role] = &[
     OrganisationAdmin,
     OrganisationMember,
     Observer,
+    Recovery,
 ];
 
 const PROPOSERS: &[Role] = &[Intermediary, PartyAdmin, Coordinator];
@@ -244,7 +259,9 @@ pub fn entry_audience(facts: &impl Facts, author: &str, body: &Body) -> Audience
         | Body::WindowCancel(_)
         | Body::WindowSuspend(_)
         | Body::WindowResume(_)
-        | Body::DeclarationPublish(_) => Audience::Members,
+        | Body::DeclarationPublish(_)
+        // Everyone must learn that a party's admin key changed.
+        | Body::AdminRecover(_) => Audience::Members,
     }
 }
 

@@ -32,6 +32,9 @@ pub enum Role {
     OrganisationMember,
     /// Reads and monitors; never acts on the substance.
     Observer,
+    /// Holds one of a party's recovery keys named in the genesis: may only, together with
+    /// enough other holders, replace the party's admin key.
+    Recovery,
 }
 
 impl Role {
@@ -46,6 +49,7 @@ impl Role {
             Role::OrganisationAdmin => "organisation-admin",
             Role::OrganisationMember => "organisation-member",
             Role::Observer => "observer",
+            Role::Recovery => "recovery",
         }
     }
 }
@@ -133,6 +137,21 @@ pub struct KeyRevoke {
     pub compromised_since: Option<String>,
 }
 
+/// One recovery holder's vote to replace its party's admin key. When the genesis threshold of
+/// holders has voted for the same new key (and the same `compromised_since`), the party's admin
+/// keys are revoked and the new key becomes the admin's.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AdminRecover {
+    /// The new admin public key.
+    pub new_key: String,
+    /// Why, for the record.
+    pub reason: String,
+    /// If the old admin key was stolen, from when: what it signed from then on is flagged.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub compromised_since: Option<String>,
+}
+
 /// Report an incident: time, place, category, who is accused if anyone, evidence as hashes.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -203,6 +222,8 @@ pub enum Body {
     WindowResume(A::WindowConsent),
     /// `declaration.publish`
     DeclarationPublish(A::DeclarationPublish),
+    /// `admin.recover`
+    AdminRecover(AdminRecover),
 }
 
 /// Every command type this version knows, for error messages and docs.
@@ -223,6 +244,7 @@ pub const COMMAND_TYPES: &[&str] = &[
     "window.suspend",
     "window.resume",
     "declaration.publish",
+    "admin.recover",
 ];
 
 impl Body {
@@ -245,6 +267,7 @@ impl Body {
             Body::WindowSuspend(_) => "window.suspend",
             Body::WindowResume(_) => "window.resume",
             Body::DeclarationPublish(_) => "declaration.publish",
+            Body::AdminRecover(_) => "admin.recover",
         }
     }
 
@@ -273,6 +296,7 @@ impl Body {
             "window.suspend" => Body::WindowSuspend(typed(rest)?),
             "window.resume" => Body::WindowResume(typed(rest)?),
             "declaration.publish" => Body::DeclarationPublish(typed(rest)?),
+            "admin.recover" => Body::AdminRecover(typed(rest)?),
             _ => return Err(Rejection::UnknownCommandType(ty)),
         };
         body.check_shape()?;
@@ -296,6 +320,7 @@ impl Body {
             Body::WindowWithdraw(b) | Body::WindowSuspend(b) => serde_json::to_value(b),
             Body::WindowCancel(b) => serde_json::to_value(b),
             Body::DeclarationPublish(b) => serde_json::to_value(b),
+            Body::AdminRecover(b) => serde_json::to_value(b),
         }
         .expect("command bodies always serialize");
         let ty = self.type_name();
@@ -339,6 +364,13 @@ impl Body {
                 text("command.body.reason", &b.reason)
             }
             Body::WindowCancel(b) => text("command.body.reason", &b.reason),
+            Body::AdminRecover(b) => {
+                text("command.body.reason", &b.reason)?;
+                if let Some(t) = &b.compromised_since {
+                    crate::time::parse_utc("command.body.compromised_since", t)?;
+                }
+                Ok(())
+            }
             _ => Ok(()),
         }
     }

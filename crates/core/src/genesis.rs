@@ -38,6 +38,24 @@ pub struct Party {
     pub zone: String,
     /// The party admin's public key.
     pub admin_key: String,
+    /// Who may replace the admin key if it is lost or stolen. Without it, a party whose admin
+    /// key is gone can no longer register or revoke its people.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recovery: Option<Recovery>,
+}
+
+/// A party's recovery holders: `threshold` of these keys together (each an actor
+/// `<party>/recovery-<n>`, n from 1, in this order) replace the party's admin key with a new
+/// one, with an `admin.recover` command each naming the same new key. One key and a threshold of
+/// 1 is a plain recovery key; several keys held by different officials make it k-of-n, so no one
+/// of them alone can take over the party's administration.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Recovery {
+    /// The holders' public keys.
+    pub keys: Vec<String>,
+    /// How many of them must agree.
+    pub threshold: u32,
 }
 
 /// The neutral intermediary or a humanitarian organisation.
@@ -238,6 +256,32 @@ impl GenesisDocument {
         let all = std::iter::once((&self.intermediary.id, &self.intermediary.admin_key))
             .chain(self.parties.iter().map(|p| (&p.id, &p.admin_key)))
             .chain(self.organisations.iter().map(|o| (&o.id, &o.admin_key)));
+        for p in &self.parties {
+            if let Some(r) = &p.recovery {
+                if r.threshold == 0 || r.threshold as usize > r.keys.len() {
+                    return Err(Rejection::invalid(
+                        "recovery",
+                        format!(
+                            "{}: the threshold must be between 1 and the number of recovery keys ({})",
+                            p.id,
+                            r.keys.len()
+                        ),
+                    ));
+                }
+                for k in &r.keys {
+                    PublicKey::parse(k)?;
+                    if keys.insert(k.clone(), ()).is_some() || *k == self.log_key {
+                        return Err(Rejection::invalid(
+                            "recovery",
+                            format!(
+                                "a recovery key of {:?} is used twice; a key belongs to one actor",
+                                p.id
+                            ),
+                        ));
+                    }
+                }
+            }
+        }
         for (id, key) in all {
             if id.is_empty()
                 || !id
@@ -393,12 +437,18 @@ pub(crate) mod tests {
                     names: names("Ukraine"),
                     zone: "Europe/Kyiv".into(),
                     admin_key: kp(3).public().id(),
+                    // Two of three officials holding recovery keys can replace the admin key.
+                    recovery: Some(Recovery {
+                        keys: (40..43).map(|n| kp(n).public().id()).collect(),
+                        threshold: 2,
+                    }),
                 },
                 Party {
                     id: "ru".into(),
                     names: names("Russian Federation"),
                     zone: "Europe/Moscow".into(),
                     admin_key: kp(4).public().id(),
+                    recovery: None,
                 },
             ],
             organisations: vec![Body {
@@ -431,6 +481,30 @@ pub(crate) mod tests {
         let (mut g, _) = sample();
         g.signatures.retain(|s| s.signer != "ru");
         assert_eq!(g.verify().unwrap_err().code(), "genesis-unsigned");
+    }
+
+    #[test]
+    fn recovery_needs_a_sane_threshold_and_fresh_keys() {
+        for (threshold, keys, why) in [
+            (0, vec![40, 41], "threshold 0"),
+            (3, vec![40, 41], "threshold above the keys"),
+            (1, vec![40, 40], "a key twice"),
+            (1, vec![3], "the admin key as recovery key"),
+        ] {
+            let (mut g, _) = sample();
+            g.document.parties[0].recovery = Some(Recovery {
+                keys: keys
+                    .iter()
+                    .map(|n| Keypair::from_seed([*n; 32]).public().id())
+                    .collect(),
+                threshold,
+            });
+            assert_eq!(
+                g.document.check().unwrap_err().code(),
+                "invalid-field",
+                "{why}"
+            );
+        }
     }
 
     #[test]

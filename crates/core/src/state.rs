@@ -165,6 +165,10 @@ pub struct ProjectionRow {
     pub body: Value,
 }
 
+/// A party's open recovery votes: (new admin key, compromised since) → the holders who voted
+/// for exactly that.
+pub type RecoveryVotes = BTreeMap<(String, Option<String>), BTreeSet<String>>;
+
 /// Everything the log means, as of its last entry.
 #[derive(Debug, Clone, PartialEq)]
 pub struct State {
@@ -180,6 +184,8 @@ pub struct State {
     pub flagged: BTreeSet<u64>,
     /// Settlements, corridors, windows, declarations.
     pub agreements: Agreements,
+    /// Open votes of recovery holders, per party.
+    pub recoveries: BTreeMap<String, RecoveryVotes>,
     /// Number of entries applied.
     pub size: u64,
     /// Log time of the last entry.
@@ -199,6 +205,7 @@ impl State {
             incidents: BTreeMap::new(),
             flagged: BTreeSet::new(),
             agreements: Agreements::default(),
+            recoveries: BTreeMap::new(),
             size: 1,
             last_time: time,
         };
@@ -247,6 +254,31 @@ impl State {
                 &o.names.en,
                 &o.admin_key,
             );
+        }
+        for p in &doc.parties {
+            for (n, key) in p.recovery.iter().flat_map(|r| &r.keys).enumerate() {
+                let id = format!("{}/recovery-{}", p.id, n + 1);
+                s.keys.insert(
+                    key.clone(),
+                    Key {
+                        key: key.clone(),
+                        actor: id.clone(),
+                        registered_at: 0,
+                        revoked: None,
+                        signed: vec![],
+                    },
+                );
+                s.actors.insert(
+                    id.clone(),
+                    Actor {
+                        id,
+                        affiliation: Affiliation::Party(p.id.clone()),
+                        role: Role::Recovery,
+                        name: format!("Recovery key {} of {}", n + 1, p.names.en),
+                        registered_at: 0,
+                    },
+                );
+            }
         }
         Ok(s)
     }
@@ -395,29 +427,56 @@ impl State {
                 if target.revoked.is_some() {
                     return Err(Rejection::KeyRevoked(b.key.clone()));
                 }
-                let since = match &b.compromised_since {
-                    Some(t) => Some(parse_utc("command.body.compromised_since", t)?),
-                    None => None,
+                let rows = self.revoke(
+                    &b.key,
+                    index,
+                    time,
+                    &b.reason,
+                    b.compromised_since.as_deref(),
+                )?;
+                Ok(rows)
+            }
+            Body::AdminRecover(b) => {
+                let Affiliation::Party(party) = actor.affiliation.clone() else {
+                    return Err(Self::not_allowed(actor, "recover a party's admin key"));
                 };
-                let target = self.keys.get_mut(&b.key).expect("checked");
-                target.revoked = Some(Revocation {
-                    at_index: index,
-                    at_time: format_log_time(time),
-                    reason: b.reason.clone(),
-                    compromised_since: b.compromised_since.clone(),
-                });
-                let mut newly = BTreeSet::new();
-                if let Some(since) = since {
-                    for (i, t) in &target.signed {
-                        if *t >= since && self.flagged.insert(*i) {
-                            newly.insert(*i);
-                        }
-                    }
+                let new_key = self.fresh_key(&b.new_key)?;
+                let vote = (b.new_key.clone(), b.compromised_since.clone());
+                let votes = self.recoveries.entry(party.clone()).or_default();
+                let holders = votes.entry(vote.clone()).or_default();
+                if !holders.insert(actor.id.clone()) {
+                    return Err(Rejection::rule(
+                        "recovery-vote-repeated",
+                        format!("{} already voted for this new admin key", actor.id),
+                    ));
                 }
-                let mut rows = vec![self.row("key", &b.key)];
-                for (kind, id) in self.agreements.void_entries(&newly) {
-                    rows.push(self.row(kind, &id));
+                let threshold = self
+                    .genesis
+                    .parties
+                    .iter()
+                    .find(|p| p.id == party)
+                    .and_then(|p| p.recovery.as_ref())
+                    .map_or(u32::MAX, |r| r.threshold);
+                if (holders.len() as u64) < u64::from(threshold) {
+                    return Ok(vec![]);
                 }
+                // Enough holders agree: the old admin keys go, the new one comes.
+                self.recoveries.remove(&party);
+                let admin = format!("{party}/admin");
+                let old: Vec<String> = self
+                    .keys
+                    .values()
+                    .filter(|k| k.actor == admin && k.revoked.is_none())
+                    .map(|k| k.key.clone())
+                    .collect();
+                let reason = format!("replaced by the party's recovery holders: {}", b.reason);
+                let mut rows = Vec::new();
+                for k in old {
+                    rows.extend(self.revoke(&k, index, time, &reason, vote.1.as_deref())?);
+                }
+                self.insert_key(new_key, &admin, index);
+                rows.push(self.row("key", &b.new_key));
+                rows.push(self.row("actor", &admin));
                 Ok(rows)
             }
             Body::IncidentReport(b) => {
@@ -506,6 +565,42 @@ impl State {
                 Ok(vec![self.row("incident", &b.incident)])
             }
         }
+    }
+
+    /// Revoke `key` at entry `index`; with `since`, flag what it signed from then on (and void
+    /// the consents among those entries). The projection rows that changed.
+    fn revoke(
+        &mut self,
+        key: &str,
+        index: u64,
+        time: Timestamp,
+        reason: &str,
+        since: Option<&str>,
+    ) -> Result<Vec<ProjectionRow>, Rejection> {
+        let since_t = match since {
+            Some(t) => Some(parse_utc("command.body.compromised_since", t)?),
+            None => None,
+        };
+        let target = self.keys.get_mut(key).expect("the caller checked the key");
+        target.revoked = Some(Revocation {
+            at_index: index,
+            at_time: format_log_time(time),
+            reason: reason.to_string(),
+            compromised_since: since.map(str::to_string),
+        });
+        let mut newly = BTreeSet::new();
+        if let Some(since) = since_t {
+            for (i, t) in &target.signed {
+                if *t >= since && self.flagged.insert(*i) {
+                    newly.insert(*i);
+                }
+            }
+        }
+        let mut rows = vec![self.row("key", key)];
+        for (kind, id) in self.agreements.void_entries(&newly) {
+            rows.push(self.row(kind, &id));
+        }
+        Ok(rows)
     }
 
     fn affiliation(&self, id: &str) -> Option<Affiliation> {

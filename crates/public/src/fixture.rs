@@ -54,6 +54,7 @@ pub fn genesis() -> GenesisDocument {
                 names: t3("Ukraine", "Україна", "Украина"),
                 zone: "Europe/Kyiv".into(),
                 admin_key: "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=".into(),
+                recovery: None,
             },
             Party {
                 id: "ru".into(),
@@ -64,6 +65,7 @@ pub fn genesis() -> GenesisDocument {
                 ),
                 zone: "Europe/Moscow".into(),
                 admin_key: "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=".into(),
+                recovery: None,
             },
         ],
         organisations: vec![],

@@ -962,4 +962,85 @@ fn window_json_shows_utc_and_every_zone_across_dst() {
     assert_eq!(g["features"][0]["geometry"]["coordinates"][0][0], 29.922);
 }
 
+/// Two of Ukraine's three recovery holders replace its lost admin key; one alone cannot; the old
+/// key stops working and what it signed after the stated compromise is flagged; the new key
+/// administers the party; live and replayed states agree.
+#[test]
+fn recovery_holders_replace_a_lost_admin_key() {
+    let mut h = Harness::new();
+    assert_eq!(h.state.actors["ua/recovery-2"].role, Role::Recovery);
+    // The old admin key signs something after it was stolen.
+    h.tick(60);
+    h.submit(&kp(3), "ua/admin", register("ua/c", "coordinator", &kp(10)))
+        .unwrap();
+    h.tick(60);
+    let stolen_at = crate::time::format_log_time(h.now);
+    h.submit(
+        &kp(3),
+        "ua/admin",
+        register("ua/mole", "coordinator", &kp(11)),
+    )
+    .unwrap();
+    let mole_entry = h.state.size - 1;
+    let new_admin = kp(50).public().id();
+    let vote = |reason: &str| {
+        json!({"type": "admin.recover", "new_key": new_admin, "reason": reason,
+               "compromised_since": stolen_at})
+    };
+    h.submit(
+        &kp(40),
+        "ua/recovery-1",
+        vote("the admin's laptop was taken"),
+    )
+    .unwrap();
+    // One holder is not enough; voting twice does not count twice.
+    assert!(h.state.keys[&kp(3).public().id()].revoked.is_none());
+    let e = h
+        .submit(&kp(40), "ua/recovery-1", vote("again"))
+        .unwrap_err();
+    assert_eq!(e.code(), "recovery-vote-repeated");
+    // A vote for another key, or other terms, is another vote.
+    let other = json!({"type": "admin.recover", "new_key": kp(51).public().id(), "reason": "x"});
+    h.submit(&kp(41), "ua/recovery-2", other).unwrap();
+    assert!(h.state.keys[&kp(3).public().id()].revoked.is_none());
+    // The second holder for the same key and terms: the key is replaced.
+    h.submit(&kp(42), "ua/recovery-3", vote("confirmed by the ministry"))
+        .unwrap();
+    let old = &h.state.keys[&kp(3).public().id()];
+    assert!(old.revoked.is_some());
+    assert_eq!(h.state.keys[&new_admin].actor, "ua/admin");
+    assert!(
+        h.state.flagged.contains(&mole_entry),
+        "signed after the theft"
+    );
+    assert!(
+        !h.state.flagged.contains(&(mole_entry - 1)),
+        "signed before it"
+    );
+    let e = h
+        .submit(&kp(3), "ua/admin", register("ua/x", "coordinator", &kp(12)))
+        .unwrap_err();
+    assert_eq!(e.code(), "key-revoked");
+    h.submit(
+        &kp(50),
+        "ua/admin",
+        register("ua/x", "coordinator", &kp(12)),
+    )
+    .unwrap();
+    // Recovery holders do nothing else, and another party's holders do not exist.
+    let e = h
+        .submit(&kp(40), "ua/recovery-1", report("r1", None))
+        .unwrap_err();
+    assert_eq!(e.code(), "role-not-allowed");
+    let e = h
+        .submit(
+            &kp(4),
+            "ru/admin",
+            json!({"type": "admin.recover", "new_key": kp(52).public().id(), "reason": "x"}),
+        )
+        .unwrap_err();
+    assert_eq!(e.code(), "role-not-allowed");
+    assert_eq!(h.replay(), h.state);
+}
+
 mod matrix;

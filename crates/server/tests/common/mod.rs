@@ -75,12 +75,14 @@ pub fn genesis_with_limits(limits: genesis::RateLimits) -> SignedGenesis {
                 names: names("Ukraine"),
                 zone: "Europe/Kyiv".into(),
                 admin_key: kp(3).public().id(),
+                recovery: None,
             },
             Party {
                 id: "ru".into(),
                 names: names("Russian Federation"),
                 zone: "Europe/Moscow".into(),
                 admin_key: kp(4).public().id(),
+                recovery: None,
             },
         ],
         organisations: vec![genesis::Body {
