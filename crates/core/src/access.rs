@@ -39,19 +39,7 @@ pub const ISSUERS: &[(&str, &[Role])] = &[
         &[PartyAdmin, Intermediary, OrganisationAdmin],
     ),
     // Recovery holders are named in the genesis: they cannot add keys for themselves.
-    (
-        "key.register",
-        &[
-            PartyAdmin,
-            Coordinator,
-            Unit,
-            Signatory,
-            Intermediary,
-            OrganisationAdmin,
-            OrganisationMember,
-            Observer,
-        ],
-    ),
+    ("key.register", ALL_BUT_RECOVERY),
     ("key.revoke", ALL_ROLES),
     (
         "incident.report",
@@ -79,7 +67,8 @@ pub const ISSUERS: &[(&str, &[Role])] = &[
     ("admin.recover", &[Recovery]),
 ];
 
-/// Every role, for rows that any actor may use on their own behalf.
+/// Every role, for rows that any actor may use on their own behalf. `Recovery` stays last (the
+/// `key.register` row takes all but it).
 pub const ALL_ROLES: &[Role] = &[
     PartyAdmin,
     Coordinator,
@@ -92,6 +81,10 @@ pub const ALL_ROLES: &[Role] = &[
     Recovery,
 ];
 
+const ALL_BUT_RECOVERY: &[Role] = match ALL_ROLES.split_last() {
+    Some((_, rest)) => rest,
+    None => &[],
+};
 const PROPOSERS: &[Role] = &[Intermediary, PartyAdmin, Coordinator];
 const PARTY_ACTORS: &[Role] = &[PartyAdmin, Coordinator, Signatory];
 

@@ -209,8 +209,8 @@ impl State {
             size: 1,
             last_time: time,
         };
-        let mut admin = |aff: Affiliation, role: Role, name: &str, key: &str| {
-            let id = format!("{}/admin", aff.id());
+        // The people the genesis names: each body's admin, and each party's recovery holders.
+        let mut named = |id: String, aff: Affiliation, role: Role, name: String, key: &str| {
             s.keys.insert(
                 key.to_string(),
                 Key {
@@ -227,56 +227,39 @@ impl State {
                     id,
                     affiliation: aff,
                     role,
-                    name: format!("Administrator, {name}"),
+                    name,
                     registered_at: 0,
                 },
             );
         };
-        let i = &doc.intermediary;
-        admin(
-            Affiliation::Intermediary(i.id.clone()),
+        let bodies = std::iter::once((
+            Affiliation::Intermediary(doc.intermediary.id.clone()),
             Role::Intermediary,
-            &i.names.en,
-            &i.admin_key,
-        );
-        for p in &doc.parties {
-            admin(
-                Affiliation::Party(p.id.clone()),
-                Role::PartyAdmin,
-                &p.names.en,
-                &p.admin_key,
-            );
-        }
-        for o in &doc.organisations {
-            admin(
-                Affiliation::Organisation(o.id.clone()),
-                Role::OrganisationAdmin,
-                &o.names.en,
-                &o.admin_key,
-            );
+            &doc.intermediary.names.en,
+            &doc.intermediary.admin_key,
+        ))
+        .chain(doc.parties.iter().map(|p| {
+            let aff = Affiliation::Party(p.id.clone());
+            (aff, Role::PartyAdmin, &p.names.en, &p.admin_key)
+        }))
+        .chain(doc.organisations.iter().map(|o| {
+            let aff = Affiliation::Organisation(o.id.clone());
+            (aff, Role::OrganisationAdmin, &o.names.en, &o.admin_key)
+        }));
+        for (aff, role, name, key) in bodies {
+            let id = format!("{}/admin", aff.id());
+            named(id, aff, role, format!("Administrator, {name}"), key);
         }
         for p in &doc.parties {
             for (n, key) in p.recovery.iter().flat_map(|r| &r.keys).enumerate() {
                 let id = format!("{}/recovery-{}", p.id, n + 1);
-                s.keys.insert(
-                    key.clone(),
-                    Key {
-                        key: key.clone(),
-                        actor: id.clone(),
-                        registered_at: 0,
-                        revoked: None,
-                        signed: vec![],
-                    },
-                );
-                s.actors.insert(
-                    id.clone(),
-                    Actor {
-                        id,
-                        affiliation: Affiliation::Party(p.id.clone()),
-                        role: Role::Recovery,
-                        name: format!("Recovery key {} of {}", n + 1, p.names.en),
-                        registered_at: 0,
-                    },
+                let name = format!("Recovery key {} of {}", n + 1, p.names.en);
+                named(
+                    id,
+                    Affiliation::Party(p.id.clone()),
+                    Role::Recovery,
+                    name,
+                    key,
                 );
             }
         }

@@ -329,7 +329,7 @@ impl Database for Sqlite {
     }
 
     async fn record_read(&self, r: &ReadRecord) -> Result<(), DbError> {
-        let json = |v: &Vec<String>| serde_json::to_string(v).expect("strings serialize");
+        let (items, concerned) = r.stored_lists();
         sqlx::query(
             "INSERT INTO read_audit (at, actor, key, path, items, concerned) VALUES (?, ?, ?, ?, ?, ?)",
         )
@@ -337,8 +337,8 @@ impl Database for Sqlite {
         .bind(&r.actor)
         .bind(&r.key)
         .bind(&r.path)
-        .bind(json(&r.items))
-        .bind(json(&r.concerned))
+        .bind(items)
+        .bind(concerned)
         .execute(&self.write)
         .await
         .map_err(backend)?;
@@ -354,22 +354,6 @@ impl Database for Sqlite {
         .fetch_all(&self.pool)
         .await
         .map_err(backend)?;
-        rows.into_iter()
-            .map(|(seq, at, actor, key, path, items, concerned)| {
-                let list = |t: &str| {
-                    serde_json::from_str::<Vec<String>>(t)
-                        .map_err(|e| DbError::Backend(format!("read_audit row {seq}: {e}")))
-                };
-                Ok(ReadRecord {
-                    seq: seq as u64,
-                    at,
-                    actor,
-                    key,
-                    path,
-                    items: list(&items)?,
-                    concerned: list(&concerned)?,
-                })
-            })
-            .collect()
+        rows.into_iter().map(ReadRecord::from_stored).collect()
     }
 }

@@ -83,6 +83,41 @@ pub struct ReadRecord {
     pub concerned: Vec<String>,
 }
 
+impl ReadRecord {
+    /// A record as both backends store it: the lists as JSON text.
+    pub fn from_stored(
+        (seq, at, actor, key, path, items, concerned): (
+            i64,
+            String,
+            String,
+            String,
+            String,
+            String,
+            String,
+        ),
+    ) -> Result<ReadRecord, DbError> {
+        let list = |t: &str| {
+            serde_json::from_str::<Vec<String>>(t)
+                .map_err(|e| DbError::Backend(format!("read_audit row {seq}: {e}")))
+        };
+        Ok(ReadRecord {
+            seq: seq as u64,
+            items: list(&items)?,
+            concerned: list(&concerned)?,
+            at,
+            actor,
+            key,
+            path,
+        })
+    }
+
+    /// The lists as stored: JSON text.
+    pub fn stored_lists(&self) -> (String, String) {
+        let json = |v: &Vec<String>| serde_json::to_string(v).expect("strings serialize");
+        (json(&self.items), json(&self.concerned))
+    }
+}
+
 /// What the server and the CLI need from storage.
 #[async_trait]
 pub trait Database: Send + Sync + 'static {
