@@ -7,6 +7,7 @@ mod agree;
 mod client;
 mod demo;
 mod keys;
+mod moving;
 mod ops;
 mod publish;
 
@@ -94,6 +95,14 @@ enum Command {
         #[arg(long)]
         out: PathBuf,
     },
+    /// Import an exported log into an empty database (SQLite or PostgreSQL), after verifying it
+    /// completely; entries and checkpoints are stored verbatim, nothing is re-signed.
+    Import(moving::ImportArgs),
+    /// Back up the log's database while the server runs (SQLite: a consistent copy;
+    /// PostgreSQL: a pg_dump archive).
+    Backup(moving::BackupArgs),
+    /// Restore a backup into an empty data directory or database, and verify it.
+    Restore(moving::RestoreArgs),
     /// Write the public site (pages in uk/ru/en, feeds, status.json, printable pages, with .gz
     /// and .br copies) as static files, for any web server, a CDN or a USB stick.
     Publish(publish::PublishArgs),
@@ -204,6 +213,9 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             database,
             out,
         } => ops::export(&data_dir, database.as_deref(), &out).await,
+        Command::Import(args) => moving::import(args).await,
+        Command::Backup(args) => moving::backup(args).await,
+        Command::Restore(args) => moving::restore(args).await,
         Command::Publish(args) => publish::publish(args).await,
         Command::Settlements { command } => agree::settlements(command).await,
         Command::Window { command } => agree::window(command).await,
