@@ -46,6 +46,18 @@ pub struct HeadInfo {
     pub exercise: bool,
     /// The server's clock.
     pub clock: ClockInfo,
+    /// The chain of log keys, each with the handover checkpoint signed by it and the one before.
+    #[serde(default)]
+    pub log_keys: Vec<LogKeyInfo>,
+}
+
+/// One log key of the chain, as the server reports it.
+#[derive(Debug, Deserialize)]
+pub struct LogKeyInfo {
+    /// The public key.
+    pub key: String,
+    /// The first checkpoint of its epoch, signed by the previous key and this one.
+    pub handover: Option<String>,
 }
 
 /// The server's clock, as it reports it.
@@ -134,8 +146,12 @@ impl Client {
         let remembered: Option<Remembered> = fs::read_to_string(&file)
             .ok()
             .and_then(|t| serde_json::from_str(&t).ok());
-        let log_key = match &remembered {
+        let mut remembered = remembered;
+        let log_key = match &mut remembered {
             Some(r) => {
+                if r.origin == head.origin && r.log_key != head.log_key {
+                    self.follow_key_chain(&head, r).await?;
+                }
                 if r.log_key != head.log_key || r.origin != head.origin {
                     bail!(
                         "the server at {} now presents log {:?} with key {}, but this client knew log {:?} with key {}. \
@@ -158,45 +174,7 @@ impl Client {
         if let Some(r) = &remembered {
             let old = Checkpoint::verify(&r.note, &r.origin, &log_key)
                 .map_err(|e| anyhow::anyhow!("the remembered checkpoint does not verify: {e}"))?;
-            if cp.size < old.size {
-                bail!(
-                    "the server shows a log of {} entries, but this client already saw {}: the log was rolled back or forked",
-                    cp.size,
-                    old.size
-                );
-            }
-            if cp.size > old.size {
-                let body = self
-                    .get_text(&format!(
-                        "/v1/log/proof/consistency?from={}&to={}",
-                        old.size, cp.size
-                    ))
-                    .await?;
-                let v: Value = serde_json::from_str(&body)?;
-                let proof: Vec<[u8; 32]> = v["proof"]
-                    .as_array()
-                    .context("consistency proof missing")?
-                    .iter()
-                    .map(|h| {
-                        unb64("proof", h.as_str().unwrap_or(""))
-                            .ok()
-                            .and_then(|b| b.try_into().ok())
-                            .context("the consistency proof holds a hash that is not 32 bytes")
-                    })
-                    .collect::<anyhow::Result<_>>()?;
-                verify_consistency(old.size, cp.size, &old.root, &cp.root, &proof).map_err(|e| {
-                    anyhow::anyhow!(
-                        "the log at size {} is NOT consistent with the checkpoint this client saw at size {}: {e}. Something rewrote history.",
-                        cp.size,
-                        old.size
-                    )
-                })?;
-            } else if cp.root != old.root {
-                bail!(
-                    "the server shows a different root for the same size {}: a fork",
-                    cp.size
-                );
-            }
+            self.prove_consistent(&old, &cp).await?;
         }
         fs::create_dir_all(&dir)?;
         let tmp = dir.join("checkpoint.json.tmp");
@@ -257,6 +235,89 @@ impl Client {
             bail!("{}", problem_message(status, &body));
         }
         Ok(body)
+    }
+
+    /// The server signs with another key than this client trusted: follow the chain of
+    /// handovers from the remembered key, each handover checkpoint signed by the key before and
+    /// the key after, and consistent with the last checkpoint trusted. On success `r` holds the
+    /// last handover (key, size, note); otherwise the caller refuses as before.
+    async fn follow_key_chain(&self, head: &HeadInfo, r: &mut Remembered) -> anyhow::Result<()> {
+        let Some(start) = head.log_keys.iter().position(|k| k.key == r.log_key) else {
+            return Ok(());
+        };
+        for next in &head.log_keys[start + 1..] {
+            let note = next.handover.as_deref().with_context(|| {
+                format!(
+                    "the server rotated its log key to {} but shows no handover checkpoint",
+                    next.key
+                )
+            })?;
+            let old_key = PublicKey::parse(&r.log_key)?;
+            let new_key = PublicKey::parse(&next.key)?;
+            let handover = Checkpoint::verify(note, &r.origin, &old_key)
+                .and_then(|_| Checkpoint::verify(note, &r.origin, &new_key))
+                .map_err(|e| {
+                    anyhow::anyhow!(
+                        "the log-key handover to {} is not signed by both keys: {e}",
+                        next.key
+                    )
+                })?;
+            let old = Checkpoint::verify(&r.note, &r.origin, &old_key)
+                .map_err(|e| anyhow::anyhow!("the remembered checkpoint does not verify: {e}"))?;
+            self.prove_consistent(&old, &handover).await?;
+            *r = Remembered {
+                origin: r.origin.clone(),
+                log_key: next.key.clone(),
+                size: handover.size,
+                note: note.to_string(),
+            };
+        }
+        Ok(())
+    }
+
+    /// Prove `new` consistent with `old` (same log, `new` no smaller), or fail saying why.
+    async fn prove_consistent(&self, old: &Checkpoint, new: &Checkpoint) -> anyhow::Result<()> {
+        if new.size < old.size {
+            bail!(
+                "the server shows a log of {} entries, but this client already saw {}: the log was rolled back or forked",
+                new.size,
+                old.size
+            );
+        }
+        if new.size == old.size {
+            if new.root != old.root {
+                bail!(
+                    "the server shows a different root for the same size {}: a fork",
+                    new.size
+                );
+            }
+            return Ok(());
+        }
+        let body = self
+            .get_text(&format!(
+                "/v1/log/proof/consistency?from={}&to={}",
+                old.size, new.size
+            ))
+            .await?;
+        let v: Value = serde_json::from_str(&body)?;
+        let proof: Vec<[u8; 32]> = v["proof"]
+            .as_array()
+            .context("consistency proof missing")?
+            .iter()
+            .map(|h| {
+                unb64("proof", h.as_str().unwrap_or(""))
+                    .ok()
+                    .and_then(|b| b.try_into().ok())
+                    .context("the consistency proof holds a hash that is not 32 bytes")
+            })
+            .collect::<anyhow::Result<_>>()?;
+        verify_consistency(old.size, new.size, &old.root, &new.root, &proof).map_err(|e| {
+            anyhow::anyhow!(
+                "the log at size {} is NOT consistent with the checkpoint this client saw at size {}: {e}. Something rewrote history.",
+                new.size,
+                old.size
+            )
+        })
     }
 
     /// Send signed envelope bytes; Ok(receipt, duplicate).

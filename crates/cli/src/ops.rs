@@ -272,6 +272,11 @@ pub struct ServeArgs {
     /// The log's private key (default DATA_DIR/log.key).
     #[arg(long)]
     pub log_key: Option<PathBuf>,
+    /// Another log key to hold, repeated: the next key, before a `log.rotate_key` names it (the
+    /// server refuses a rotation to a key it does not hold), or the previous one, if the server
+    /// stopped between a rotation and its handover checkpoint.
+    #[arg(long = "other-log-key")]
+    pub other_log_keys: Vec<PathBuf>,
     /// Run on a simulated exercise clock starting at this instant (exercise logs only).
     #[arg(long)]
     pub clock: Option<String>,
@@ -332,7 +337,12 @@ pub async fn serve(a: ServeArgs) -> anyhow::Result<()> {
     }
     let clock = clock_arg(a.clock.as_deref(), a.clock_rate)?;
     let db = open_database(&a.data_dir, a.database.as_deref()).await?;
-    let log = Log::open(db, log_key, genesis, clock).await?;
+    let others = a
+        .other_log_keys
+        .iter()
+        .map(|p| keys::load(p).map(|k| k.keypair))
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    let log = Log::open_with_keys(db, log_key, others, genesis, clock).await?;
     run_server(log, a.listen, a.public_url.as_deref()).await
 }
 
@@ -481,8 +491,20 @@ async fn send_kept(
         .map_err(|e| anyhow::anyhow!("kept envelope {} is damaged: {e}", kept.display()))?;
     match c.send(envelope).await {
         Ok((receipt, duplicate)) => {
-            let log_key = corridor_core::crypto::PublicKey::parse(&head.log_key)?;
-            client::check_receipt(&receipt, &log_key, &head.origin, &cmd.actor, &cmd.id)?;
+            // Signed by the log key at its index: the current one, or (a repeat of an older
+            // receipt) one of the chain the client has followed.
+            let chain = std::iter::once(head.log_key.as_str())
+                .chain(head.log_keys.iter().rev().map(|k| k.key.as_str()));
+            let mut checked = Err(anyhow::anyhow!("no log key"));
+            for k in chain {
+                let log_key = corridor_core::crypto::PublicKey::parse(k)?;
+                checked =
+                    client::check_receipt(&receipt, &log_key, &head.origin, &cmd.actor, &cmd.id);
+                if checked.is_ok() {
+                    break;
+                }
+            }
+            checked?;
             let saved = client::outbox_done(kept, &receipt)?;
             println!(
                 "{} entry {} at {} (command id {}){}",
@@ -660,13 +682,32 @@ impl Verifier {
         Ok(())
     }
 
-    /// Check every checkpoint's signature and root against the recomputed tree.
+    /// Check every checkpoint's signature and root against the recomputed tree. Each is signed
+    /// by the log key in force at its size (the genesis's, then each `log.rotate_key`'s); the
+    /// first checkpoint of a rotated key's epoch is the handover and must carry the previous
+    /// key's signature too, so the chain of keys is unbroken.
     pub fn checkpoints(&self, cps: &[StoredCheckpoint]) -> anyhow::Result<usize> {
         let state = self.replay.state().context("the log is empty")?;
-        let key = corridor_core::crypto::PublicKey::parse(&state.genesis.log_key)?;
+        let mut handed_over = std::collections::BTreeSet::new();
         for cp in cps {
+            let key = corridor_core::crypto::PublicKey::parse(state.log_key_at(cp.size))?;
             let c = Checkpoint::verify(&cp.note, state.origin(), &key)
                 .map_err(|e| anyhow::anyhow!("checkpoint at size {} is bad: {e}", cp.size))?;
+            let epoch = state
+                .log_keys
+                .iter()
+                .rposition(|e| e.from_size <= cp.size)
+                .unwrap_or(0);
+            if epoch > 0 && handed_over.insert(epoch) {
+                let prev = corridor_core::crypto::PublicKey::parse(&state.log_keys[epoch - 1].key)?;
+                Checkpoint::verify(&cp.note, state.origin(), &prev).map_err(|e| {
+                    anyhow::anyhow!(
+                        "checkpoint at size {} is the first under the log key rotated to at size {}, but the previous key did not sign it ({e}): the handover is missing",
+                        cp.size,
+                        state.log_keys[epoch].from_size
+                    )
+                })?;
+            }
             if c.size != cp.size {
                 bail!("checkpoint stored as size {} says size {}", cp.size, c.size);
             }

@@ -697,3 +697,145 @@ fn ctrl_c_ends_event_streams_and_the_server() {
     };
     assert!(status.success(), "{status:?}");
 }
+
+/// A server started with `args`, on a free port; the URL.
+fn start_serving(dir: &Path, args: &[&str]) -> (Demo, String) {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let listen = format!("127.0.0.1:{port}");
+    let mut all: Vec<&str> = args.to_vec();
+    all.extend(["--listen", &listen]);
+    let child = Command::new(env!("CARGO_BIN_EXE_corridor"))
+        .args(&all)
+        .current_dir(dir)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let url = format!("http://127.0.0.1:{port}");
+    for _ in 0..200 {
+        if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    (Demo(child), url)
+}
+
+/// The log key is handed over: the intermediary records `log.rotate_key` for a key the server
+/// holds, the next checkpoint is signed by both keys, a client that trusted the old key follows
+/// the chain, the server restarts with the new key alone, and `verify` checks the whole chain
+/// (live and exported).
+#[test]
+fn a_rotated_log_key_verifies_end_to_end() {
+    let d = tempfile::tempdir().unwrap();
+    let dir = d.path();
+    ok(dir, &["demo", "--data-dir", "demo", "--no-serve"]);
+    ok(dir, &["keygen", "--out", "next.key"]);
+    let next = std::fs::read_to_string(dir.join("next.key.pub")).unwrap();
+    let serve = |extra: &[&str]| {
+        let mut a = vec![
+            "serve",
+            "--data-dir",
+            "demo",
+            "--clock",
+            "2022-03-03T15:00:00Z",
+        ];
+        a.extend_from_slice(extra);
+        start_serving(dir, &a)
+    };
+    let run = |url: &str, args: &[&str]| {
+        let out = with_server(dir, url, args);
+        let text = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        (out.status.success(), text)
+    };
+    std::fs::write(
+        dir.join("rotate.json"),
+        format!(
+            r#"{{"type": "log.rotate_key", "new_key": "{}"}}"#,
+            next.trim()
+        ),
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("report.json"),
+        r#"{"type": "incident.report", "incident": "after-rotation", "occurred_at": "2022-03-03T14:00:00Z",
+            "location": {"lat_e7": 506300000, "lon_e7": 299000000}, "category": "gunfire",
+            "description": "Reported after the log key was handed over."}"#,
+    )
+    .unwrap();
+    {
+        // Without the new key the server refuses the rotation and writes nothing.
+        let (_s, url) = serve(&[]);
+        let (ok_, out) = run(&url, &["monitor"]);
+        assert!(ok_, "{out}");
+        let (ok_, out) = run(
+            &url,
+            &[
+                "submit",
+                "--key",
+                "demo/keys/intermediary-admin.key",
+                "rotate.json",
+            ],
+        );
+        assert!(!ok_ && out.contains("log-key-not-held"), "{out}");
+    }
+    {
+        let (_s, url) = serve(&["--other-log-key", "next.key"]);
+        let (ok_, out) = run(
+            &url,
+            &[
+                "submit",
+                "--key",
+                "demo/keys/intermediary-admin.key",
+                "rotate.json",
+            ],
+        );
+        assert!(ok_, "{out}");
+        let (ok_, out) = run(
+            &url,
+            &[
+                "submit",
+                "--key",
+                "demo/keys/ua-coord-kyiv-oblast.key",
+                "report.json",
+            ],
+        );
+        assert!(ok_, "{out}");
+        // The client trusted the old key; it follows the handover to the new one.
+        std::thread::sleep(std::time::Duration::from_millis(1200));
+        let (ok_, out) = run(&url, &["monitor"]);
+        assert!(ok_, "{out}");
+    }
+    // The old key alone no longer opens the log; the new one does.
+    let err = fails(
+        dir,
+        &[
+            "serve",
+            "--data-dir",
+            "demo",
+            "--clock",
+            "2022-03-03T15:00:00Z",
+            "--listen",
+            "127.0.0.1:0",
+        ],
+    );
+    assert!(err.contains("after a log.rotate_key"), "{err}");
+    {
+        let (_s, url) = serve(&["--log-key", "next.key"]);
+        let (ok_, out) = run(&url, &["monitor"]);
+        assert!(ok_, "{out}");
+    }
+    let out = ok(dir, &["verify", "--data-dir", "demo"]);
+    assert!(out.contains("ok"), "{out}");
+    ok(dir, &["export", "--data-dir", "demo", "--out", "log.jsonl"]);
+    let out = ok(dir, &["verify", "--export", "log.jsonl"]);
+    assert!(out.contains("ok"), "{out}");
+}

@@ -65,6 +65,7 @@ pub const ISSUERS: &[(&str, &[Role])] = &[
     ("window.resume", PARTY_ACTORS),
     ("declaration.publish", &[PartyAdmin, Coordinator]),
     ("admin.recover", &[Recovery]),
+    ("log.rotate_key", &[Intermediary]),
 ];
 
 /// Every role, for rows that any actor may use on their own behalf. `Recovery` stays last (the
@@ -237,6 +238,8 @@ pub fn entry_audience(facts: &impl Facts, author: &str, body: &Body) -> Audience
             Some(a) => actor_audience(&a.affiliation, a.role),
             None => narrow(),
         },
+        // Everyone checking checkpoints, the public included, must learn the new log key.
+        Body::LogRotateKey(_) => Audience::Public,
         Body::IncidentReport(b) => incident_audience(author, b.accused_party.as_deref()),
         Body::IncidentRespond(b) => match facts.incident(&b.incident) {
             Some((reporter, accused)) => incident_audience(&reporter, accused.as_deref()),

@@ -55,11 +55,21 @@ impl Checkpoint {
 
     /// The signed note, with one signature by `key` under the key name `origin`.
     pub fn sign(&self, key: &Keypair) -> String {
+        self.sign_by(&[key])
+    }
+
+    /// The signed note with a signature line by each of `keys`: a log-key handover is signed by
+    /// the old key and the new one, so whoever trusts the old key can start trusting the new.
+    pub fn sign_by(&self, keys: &[&Keypair]) -> String {
         let body = self.body();
-        let sig = key.sign(body.as_bytes());
-        let mut blob = key_id(&self.origin, &key.public()).to_vec();
-        blob.extend_from_slice(&sig);
-        format!("{body}\n\u{2014} {} {}\n", self.origin, b64(&blob))
+        let mut note = format!("{body}\n");
+        for key in keys {
+            let sig = key.sign(body.as_bytes());
+            let mut blob = key_id(&self.origin, &key.public()).to_vec();
+            blob.extend_from_slice(&sig);
+            note.push_str(&format!("\u{2014} {} {}\n", self.origin, b64(&blob)));
+        }
+        note
     }
 
     /// Parse a signed note and require a valid signature by `key` under the key name `origin`.

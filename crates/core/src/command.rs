@@ -152,6 +152,18 @@ pub struct AdminRecover {
     pub compromised_since: Option<String>,
 }
 
+/// Hand the log over to a new log key (the key that signs receipts and checkpoints), issued by
+/// the intermediary that runs the server. The entry is committed under the old key; the next
+/// checkpoint, at the size just after it, is signed by both keys, and everything after by the
+/// new one. A monitor that trusted the old key reads the new one here, covered by a checkpoint
+/// it can check.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LogRotateKey {
+    /// The new log public key.
+    pub new_key: String,
+}
+
 /// Report an incident: time, place, category, who is accused if anyone, evidence as hashes.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -224,6 +236,8 @@ pub enum Body {
     DeclarationPublish(A::DeclarationPublish),
     /// `admin.recover`
     AdminRecover(AdminRecover),
+    /// `log.rotate_key`
+    LogRotateKey(LogRotateKey),
 }
 
 /// Every command type this version knows, for error messages and docs.
@@ -245,6 +259,7 @@ pub const COMMAND_TYPES: &[&str] = &[
     "window.resume",
     "declaration.publish",
     "admin.recover",
+    "log.rotate_key",
 ];
 
 impl Body {
@@ -268,6 +283,7 @@ impl Body {
             Body::WindowResume(_) => "window.resume",
             Body::DeclarationPublish(_) => "declaration.publish",
             Body::AdminRecover(_) => "admin.recover",
+            Body::LogRotateKey(_) => "log.rotate_key",
         }
     }
 
@@ -297,6 +313,7 @@ impl Body {
             "window.resume" => Body::WindowResume(typed(rest)?),
             "declaration.publish" => Body::DeclarationPublish(typed(rest)?),
             "admin.recover" => Body::AdminRecover(typed(rest)?),
+            "log.rotate_key" => Body::LogRotateKey(typed(rest)?),
             _ => return Err(Rejection::UnknownCommandType(ty)),
         };
         body.check_shape()?;
@@ -321,6 +338,7 @@ impl Body {
             Body::WindowCancel(b) => serde_json::to_value(b),
             Body::DeclarationPublish(b) => serde_json::to_value(b),
             Body::AdminRecover(b) => serde_json::to_value(b),
+            Body::LogRotateKey(b) => serde_json::to_value(b),
         }
         .expect("command bodies always serialize");
         let ty = self.type_name();

@@ -165,6 +165,17 @@ pub struct ProjectionRow {
     pub body: Value,
 }
 
+/// A log key and the tree sizes it signs: checkpoints of size `from_size` and above, until the
+/// next epoch (the handover checkpoint at a later epoch's `from_size` carries both signatures).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct LogKeyEpoch {
+    /// The log public key.
+    pub key: String,
+    /// The first tree size it signs: 1 for the genesis key, the size just after the
+    /// `log.rotate_key` entry for a later one.
+    pub from_size: u64,
+}
+
 /// A party's open recovery votes: (new admin key, compromised since) → the holders who voted
 /// for exactly that.
 pub type RecoveryVotes = BTreeMap<(String, Option<String>), BTreeSet<String>>;
@@ -186,6 +197,8 @@ pub struct State {
     pub agreements: Agreements,
     /// Open votes of recovery holders, per party.
     pub recoveries: BTreeMap<String, RecoveryVotes>,
+    /// The log keys in order: the genesis's, then each handover's.
+    pub log_keys: Vec<LogKeyEpoch>,
     /// Number of entries applied.
     pub size: u64,
     /// Log time of the last entry.
@@ -206,6 +219,10 @@ impl State {
             flagged: BTreeSet::new(),
             agreements: Agreements::default(),
             recoveries: BTreeMap::new(),
+            log_keys: vec![LogKeyEpoch {
+                key: doc.log_key.clone(),
+                from_size: 1,
+            }],
             size: 1,
             last_time: time,
         };
@@ -264,6 +281,26 @@ impl State {
             }
         }
         Ok(s)
+    }
+
+    /// The log key that signs checkpoints (and receipts) of tree size `size`.
+    pub fn log_key_at(&self, size: u64) -> &str {
+        &self
+            .log_keys
+            .iter()
+            .rev()
+            .find(|e| e.from_size <= size)
+            .unwrap_or(&self.log_keys[0])
+            .key
+    }
+
+    /// The log key in force now.
+    pub fn log_key(&self) -> &str {
+        &self
+            .log_keys
+            .last()
+            .expect("the genesis key is always there")
+            .key
     }
 
     /// The log's origin.
@@ -418,6 +455,22 @@ impl State {
                     b.compromised_since.as_deref(),
                 )?;
                 Ok(rows)
+            }
+            Body::LogRotateKey(b) => {
+                let new = PublicKey::parse(&b.new_key)?;
+                if self.keys.contains_key(&b.new_key)
+                    || self.log_keys.iter().any(|e| e.key == b.new_key)
+                {
+                    return Err(Rejection::rule(
+                        "key-in-use",
+                        "the new log key must be a fresh key, never used in this log",
+                    ));
+                }
+                self.log_keys.push(LogKeyEpoch {
+                    key: new.id(),
+                    from_size: index + 1,
+                });
+                Ok(vec![])
             }
             Body::AdminRecover(b) => {
                 let Affiliation::Party(party) = actor.affiliation.clone() else {
@@ -601,7 +654,7 @@ impl State {
 
     fn fresh_key(&self, key: &str) -> Result<PublicKey, Rejection> {
         let k = PublicKey::parse(key)?;
-        if self.keys.contains_key(key) || key == self.genesis.log_key {
+        if self.keys.contains_key(key) || self.log_keys.iter().any(|e| e.key == key) {
             return Err(Rejection::rule(
                 "key-in-use",
                 "this key is already registered; a key belongs to one actor",

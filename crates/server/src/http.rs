@@ -232,7 +232,10 @@ async fn head(State(log): State<Shared>) -> Result<Response, Problem> {
         "size": head.checkpoint.size,
         "root": b64(&head.checkpoint.root),
         "note": head.note,
-        "log_key": log.genesis().log_key,
+        "log_key": log.log_key_at(head.checkpoint.size).id(),
+        "log_keys": log.log_keys().iter().map(|(e, handover)| json!({
+            "key": e.key, "from_size": e.from_size, "handover": handover,
+        })).collect::<Vec<_>>(),
         "exercise": log.genesis().exercise,
         "clock": {
             "simulated": log.clock().is_simulated(),

@@ -8,20 +8,20 @@
 //! tree head from that tree, which only ever holds committed entries, well within the maximum
 //! merge delay promised in every receipt.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, OnceLock, RwLock};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
 use corridor_core::Rejection;
 use corridor_core::checkpoint::Checkpoint;
-use corridor_core::crypto::{Keypair, b64};
+use corridor_core::crypto::{Keypair, PublicKey, b64};
 use corridor_core::entry::{Entry, GENESIS_TYPE};
 use corridor_core::envelope::SignedCommand;
 use corridor_core::genesis::{GenesisDocument, SignedGenesis};
 use corridor_core::merkle::MemoryTree;
 use corridor_core::receipt::{Receipt, SignedReceipt};
-use corridor_core::state::{Replay, State};
+use corridor_core::state::{LogKeyEpoch, Replay, State};
 use corridor_core::time::{format_log_time, next_log_time};
 use corridor_storage::{Database, DbError, StoredCheckpoint};
 use tokio::sync::{mpsc, oneshot};
@@ -93,11 +93,34 @@ fn changes_agreements(entry_type: &str) -> bool {
     .any(|p| entry_type.starts_with(p))
 }
 
+/// The log keys: the epochs the log records (the genesis key, then each `log.rotate_key`), the
+/// private keys this server holds, and the handover notes published so far.
+struct LogKeys {
+    epochs: Vec<LogKeyEpoch>,
+    held: BTreeMap<String, Keypair>,
+    /// Per epoch after the first: the first checkpoint at or after its start, signed by the
+    /// previous key and its own.
+    handovers: BTreeMap<u64, String>,
+}
+
+impl LogKeys {
+    fn epoch_at(&self, size: u64) -> usize {
+        self.epochs
+            .iter()
+            .rposition(|e| e.from_size <= size)
+            .unwrap_or(0)
+    }
+
+    fn held(&self, i: usize) -> Option<&Keypair> {
+        self.held.get(&self.epochs[i].key)
+    }
+}
+
 /// A running log: what the HTTP handlers share.
 pub struct Log {
     db: Arc<dyn Database>,
     genesis: GenesisDocument,
-    log_key: Keypair,
+    keys: RwLock<LogKeys>,
     clock: Clock,
     tree: RwLock<MemoryTree>,
     head: RwLock<Option<Head>>,
@@ -158,6 +181,19 @@ impl Log {
         genesis: Option<SignedGenesis>,
         clock: Clock,
     ) -> anyhow::Result<Arc<Log>> {
+        Log::open_with_keys(db, log_key, vec![], genesis, clock).await
+    }
+
+    /// [`Log::open`], holding `other_keys` as well: the next log key, so that a
+    /// `log.rotate_key` naming it can be accepted and the handover signed; or the previous one,
+    /// if the server stopped between a rotation and its handover checkpoint.
+    pub async fn open_with_keys(
+        db: Arc<dyn Database>,
+        log_key: Keypair,
+        other_keys: Vec<Keypair>,
+        genesis: Option<SignedGenesis>,
+        clock: Clock,
+    ) -> anyhow::Result<Arc<Log>> {
         let (loaded, mut tree, mut ids) = load(db.as_ref()).await?;
         let state = match loaded {
             Some(s) => {
@@ -196,11 +232,38 @@ impl Log {
             }
         };
         let genesis = state.genesis.clone();
-        if log_key.public().id() != genesis.log_key {
+        if log_key.public().id() != state.log_key() {
             bail!(
-                "the log key {} is not the one the genesis names ({})",
+                "the log key {} is not the one this log signs with now ({}{})",
                 log_key.public(),
-                genesis.log_key
+                state.log_key(),
+                if state.log_keys.len() > 1 {
+                    ", after a log.rotate_key"
+                } else {
+                    ", named in the genesis"
+                }
+            );
+        }
+        let mut held = BTreeMap::new();
+        for k in std::iter::once(log_key).chain(other_keys) {
+            held.insert(k.public().id(), k);
+        }
+        let mut keys = LogKeys {
+            epochs: state.log_keys.clone(),
+            held,
+            handovers: BTreeMap::new(),
+        };
+        let stored = db.checkpoints().await?;
+        for (i, e) in keys.epochs.iter().enumerate().skip(1) {
+            if let Some(cp) = stored.iter().find(|c| c.size >= e.from_size) {
+                keys.handovers.insert(i as u64, cp.note.clone());
+            }
+        }
+        let last = keys.epochs.len() - 1;
+        if last > 0 && !keys.handovers.contains_key(&(last as u64)) && keys.held(last - 1).is_none()
+        {
+            bail!(
+                "the log key was rotated but the handover checkpoint was never published: start once with the previous log key as well (--other-log-key OLD.key)"
             );
         }
         let clock = clock.not_before(state.last_time);
@@ -219,7 +282,7 @@ impl Log {
         let log = Arc::new(Log {
             db: db.clone(),
             genesis,
-            log_key,
+            keys: RwLock::new(keys),
             clock,
             tree: RwLock::new(tree),
             head: RwLock::new(None),
@@ -231,7 +294,8 @@ impl Log {
             limits,
         });
         if let Some(cp) = db.latest_checkpoint().await? {
-            let verified = Checkpoint::verify(&cp.note, log.origin(), &log.log_key.public())
+            let key = log.log_key_at(cp.size);
+            let verified = Checkpoint::verify(&cp.note, log.origin(), &key)
                 .map_err(|r| anyhow::anyhow!("stored checkpoint does not verify: {r}"))?;
             *log.head.write().expect("not poisoned") = Some(Head {
                 checkpoint: verified,
@@ -334,7 +398,48 @@ impl Log {
             actor: e.header.actor.clone(),
             command_id: e.command_id.clone(),
         }
-        .sign(&self.log_key)
+        .sign(&self.signing_key(e.header.index))
+    }
+
+    /// The private key that signs at tree size `size` (receipts: the size before the entry).
+    /// A receipt repeated for an entry from before a rotation, once the old key is no longer
+    /// held, is signed by the current key (clients accept any key of the chain).
+    fn signing_key(&self, size: u64) -> Keypair {
+        let keys = self.keys.read().expect("not poisoned");
+        keys.held(keys.epoch_at(size))
+            .or_else(|| keys.held(keys.epochs.len() - 1))
+            .expect("the current log key is held (checked at open)")
+            .clone()
+    }
+
+    /// The log public key that signs checkpoints of tree size `size`.
+    pub fn log_key_at(&self, size: u64) -> PublicKey {
+        let keys = self.keys.read().expect("not poisoned");
+        PublicKey::parse(&keys.epochs[keys.epoch_at(size)].key).expect("log keys are valid")
+    }
+
+    /// Every log key with the size it signs from, and the handover note of each after the
+    /// first: how a client that trusted an old key follows the chain to the current one.
+    pub fn log_keys(&self) -> Vec<(LogKeyEpoch, Option<String>)> {
+        let keys = self.keys.read().expect("not poisoned");
+        keys.epochs
+            .iter()
+            .enumerate()
+            .map(|(i, e)| (e.clone(), keys.handovers.get(&(i as u64)).cloned()))
+            .collect()
+    }
+
+    /// Whether this server holds the private key `key` (so it may accept a rotation to it).
+    fn holds(&self, key: &str) -> bool {
+        self.keys
+            .read()
+            .expect("not poisoned")
+            .held
+            .contains_key(key)
+    }
+
+    fn record_rotation(&self, epochs: &[LogKeyEpoch]) {
+        self.keys.write().expect("not poisoned").epochs = epochs.to_vec();
     }
 
     /// Sign and store a checkpoint for the committed tree if it grew since the last one. The
@@ -350,13 +455,40 @@ impl Log {
             size,
             root,
         };
-        let note = cp.sign(&self.log_key);
+        // The first checkpoint of a new key's epoch is the handover: signed by the previous key
+        // and the new one.
+        let (note, handover) = {
+            let keys = self.keys.read().expect("not poisoned");
+            let i = keys.epoch_at(size);
+            let current = keys.held(i).expect("the current log key is held");
+            match (
+                i > 0 && !keys.handovers.contains_key(&(i as u64)),
+                i.checked_sub(1),
+            ) {
+                (true, Some(prev)) => {
+                    let Some(old) = keys.held(prev) else {
+                        return Err(DbError::Backend(
+                            "the handover checkpoint needs the previous log key; restart with --other-log-key".into(),
+                        ));
+                    };
+                    (cp.sign_by(&[old, current]), Some(i as u64))
+                }
+                _ => (cp.sign(current), None),
+            }
+        };
         self.db
             .add_checkpoint(&StoredCheckpoint {
                 size,
                 note: note.clone(),
             })
             .await?;
+        if let Some(i) = handover {
+            self.keys
+                .write()
+                .expect("not poisoned")
+                .handovers
+                .insert(i, note.clone());
+        }
         *self.head.write().expect("not poisoned") = Some(Head {
             checkpoint: cp,
             note,
@@ -413,6 +545,15 @@ async fn sequencer(
                 }
                 continue;
             }
+            if let corridor_core::command::Body::LogRotateKey(b) = &cmd.body
+                && !log.holds(&b.new_key)
+            {
+                let _ = reply.send(Err(SubmitError::Rejected(Rejection::rule(
+                    "log-key-not-held",
+                    "this server does not hold the new log key: restart it with --other-log-key NEW.key, then send the rotation again",
+                ))));
+                continue;
+            }
             let time = next_log_time(log.clock.now(), Some(state.last_time));
             let index = state.size;
             match state.execute(&cmd, time) {
@@ -465,6 +606,15 @@ async fn sequencer(
                 }
                 continue;
             }
+            // A rotation takes effect before the tree grows past it, so the checkpointer signs
+            // the first size of the new epoch as the handover (both keys), never with the old
+            // key alone.
+            if entries
+                .iter()
+                .any(|e| e.header.entry_type == "log.rotate_key")
+            {
+                log.record_rotation(&state.log_keys);
+            }
             log.tree
                 .write()
                 .expect("not poisoned")
@@ -474,7 +624,8 @@ async fn sequencer(
             metrics::histogram!("corridor_append_seconds").record(started.elapsed().as_secs_f64());
             metrics::gauge!("corridor_log_size").set(state.size as f64);
             if entries.iter().any(|e| {
-                e.header.entry_type.starts_with("actor.") || e.header.entry_type.starts_with("key.")
+                let t = &e.header.entry_type;
+                t.starts_with("actor.") || t.starts_with("key.") || t == "admin.recover"
             }) {
                 log.publish_directory(&state);
             }

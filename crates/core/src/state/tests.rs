@@ -1043,4 +1043,45 @@ fn recovery_holders_replace_a_lost_admin_key() {
     assert_eq!(h.replay(), h.state);
 }
 
+/// A log-key handover is an entry: the new key signs from the size after it; a key used once
+/// (as log key or actor key) cannot come back; live and replayed states agree.
+#[test]
+fn log_key_rotation_is_recorded_in_the_log() {
+    let mut h = Harness::new();
+    assert_eq!(h.state.log_key(), kp(2).public().id());
+    h.submit(
+        &kp(1),
+        "icrc/admin",
+        json!({"type": "log.rotate_key", "new_key": kp(60).public().id()}),
+    )
+    .unwrap();
+    let rotated_at = h.state.size - 1;
+    assert_eq!(h.state.log_key(), kp(60).public().id());
+    assert_eq!(
+        h.state.log_key_at(rotated_at),
+        kp(2).public().id(),
+        "the rotation entry is under the old key"
+    );
+    assert_eq!(h.state.log_key_at(rotated_at + 1), kp(60).public().id());
+    for key in [kp(2), kp(60), kp(3)] {
+        let e = h
+            .submit(
+                &kp(1),
+                "icrc/admin",
+                json!({"type": "log.rotate_key", "new_key": key.public().id()}),
+            )
+            .unwrap_err();
+        assert_eq!(e.code(), "key-in-use");
+    }
+    let e = h
+        .submit(
+            &kp(3),
+            "ua/admin",
+            json!({"type": "log.rotate_key", "new_key": kp(61).public().id()}),
+        )
+        .unwrap_err();
+    assert_eq!(e.code(), "role-not-allowed");
+    assert_eq!(h.replay(), h.state);
+}
+
 mod matrix;

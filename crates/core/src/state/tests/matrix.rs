@@ -48,6 +48,7 @@ const COMMANDS: &[(&str, &str)] = &[
     ("window.resume",      "ok ok role ok       party party role party int int role    role role"),
     ("declaration.publish","ok ok role role     ok ok role role       role role role   role role"),
     ("admin.recover",      "role role role role role role role role   role role role   role role"),
+    ("log.rotate_key",     "role role role role role role role role   ok ok role       role role"),
 ];
 
 fn code_of(cell: &str) -> Option<&'static str> {
@@ -193,6 +194,7 @@ fn command(h: &Harness, ty: &str, n: usize) -> Value {
             json!({"type": ty, "window": "w-susp", "party": "ua", "version_hash": hash(h, "w-susp")})
         }
         "admin.recover" => json!({"type": ty, "new_key": fresh, "reason": "admin key lost"}),
+        "log.rotate_key" => json!({"type": ty, "new_key": fresh}),
         "declaration.publish" => {
             json!({"type": ty, "declaration": format!("d-{n}"), "start": "2022-03-05T07:00:00Z",
                    "text": names("We will hold fire on the route")})
