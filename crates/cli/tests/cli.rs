@@ -345,32 +345,7 @@ impl Drop for Demo {
 }
 
 fn start_demo(dir: &Path) -> (Demo, String) {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let child = Command::new(env!("CARGO_BIN_EXE_corridor"))
-        .args([
-            "demo",
-            "--data-dir",
-            "demo",
-            "--listen",
-            &format!("127.0.0.1:{port}"),
-        ])
-        .current_dir(dir)
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
-    let url = format!("http://127.0.0.1:{port}");
-    for _ in 0..200 {
-        if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
-            break;
-        }
-        std::thread::sleep(std::time::Duration::from_millis(50));
-    }
-    (Demo(child), url)
+    start_serving(dir, &["demo", "--data-dir", "demo"])
 }
 
 fn with_server(dir: &Path, server: &str, args: &[&str]) -> Output {

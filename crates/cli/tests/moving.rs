@@ -8,17 +8,19 @@
 //! `postgres://postgres@127.0.0.1:5432/test`) and a fresh database per test, dropped at the end;
 //! if it is unreachable they say so and pass, except under `CI=true`, where that is a failure.
 
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
+use common::{admin, base_url, with_database};
 use corridor_core::checkpoint::Checkpoint;
 use corridor_core::crypto::{PublicKey, unb64};
 use sqlx::postgres::PgConnection;
 use sqlx::{AssertSqlSafe, Connection};
 
-const DEFAULT_URL: &str = "postgres://postgres@127.0.0.1:5432/test";
 const ORIGIN: &str = "corridor.demo/march-2022-exercise";
 
 fn block<F: std::future::Future>(f: F) -> F::Output {
@@ -69,41 +71,6 @@ fn fails(dir: &Path, args: &[&str]) -> String {
 }
 
 // --- PostgreSQL: a fresh database per test, as crates/cli/tests/postgres.rs does -------------
-
-fn base_url() -> String {
-    std::env::var("CORRIDOR_TEST_DATABASE_URL").unwrap_or_else(|_| DEFAULT_URL.to_string())
-}
-
-fn with_database(url: &str, db: &str) -> String {
-    let (scheme, rest) = url.split_once("://").expect("a URL with a scheme");
-    let authority_end = rest.find(['/', '?']).unwrap_or(rest.len());
-    let (authority, tail) = rest.split_at(authority_end);
-    let query = tail.find('?').map_or("", |q| &tail[q..]);
-    format!("{scheme}://{authority}/{db}{query}")
-}
-
-async fn admin() -> Option<PgConnection> {
-    let error = match tokio::time::timeout(
-        Duration::from_secs(5),
-        PgConnection::connect(&base_url()),
-    )
-    .await
-    {
-        Ok(Ok(conn)) => return Some(conn),
-        Ok(Err(e)) => e.to_string(),
-        Err(_) => "no answer within 5 s".to_string(),
-    };
-    let msg = format!(
-        "PostgreSQL is unreachable ({error}). Start it with \
-         `pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start` (as root; \
-         `.ci/run` does this), or set CORRIDOR_TEST_DATABASE_URL"
-    );
-    if std::env::var("CI").as_deref() == Ok("true") {
-        panic!("{msg}");
-    }
-    eprintln!("SKIPPED (no PostgreSQL): {msg}");
-    None
-}
 
 /// A database of this test's own, dropped when the test ends (passed or failed).
 struct PgDb {
