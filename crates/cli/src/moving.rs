@@ -598,7 +598,7 @@ impl PgUrl {
         let authority = match authority.rsplit_once('@') {
             Some((userinfo, host)) => match userinfo.split_once(':') {
                 Some((user, pw)) => {
-                    password = Some(percent_decode(pw));
+                    password = Some(corridor_storage_postgres::percent_decode(pw));
                     format!("{user}@{host}")
                 }
                 None => authority.to_string(),
@@ -611,7 +611,9 @@ impl PgUrl {
                     .split('&')
                     .filter(|pair| match pair.split_once('=') {
                         Some((k, v)) if k.eq_ignore_ascii_case("password") => {
-                            password.get_or_insert_with(|| percent_decode(v));
+                            password.get_or_insert_with(|| {
+                                corridor_storage_postgres::percent_decode(v)
+                            });
                             false
                         }
                         _ => true,
@@ -638,30 +640,6 @@ impl PgUrl {
             None => message.to_string(),
         }
     }
-}
-
-fn percent_decode(s: &str) -> String {
-    let b = s.as_bytes();
-    let mut out = Vec::with_capacity(b.len());
-    let mut i = 0;
-    while i < b.len() {
-        let hex = |j: usize| {
-            b.get(j)
-                .and_then(|c| (*c as char).to_digit(16))
-                .map(|d| d as u8)
-        };
-        match (b[i], hex(i + 1), hex(i + 2)) {
-            (b'%', Some(hi), Some(lo)) => {
-                out.push(hi << 4 | lo);
-                i += 3;
-            }
-            (c, _, _) => {
-                out.push(c);
-                i += 1;
-            }
-        }
-    }
-    String::from_utf8_lossy(&out).into_owned()
 }
 
 /// The size of the corridor log in a PostgreSQL database, or `None` if it has no corridor

@@ -348,6 +348,7 @@ async fn entries(
     };
     for c in commands.iter().flatten() {
         if let CommandBody::IncidentRespond(b) = &c.body
+            && !facts.incidents.contains_key(&b.incident)
             && let Some(row) = log
                 .db()
                 .projection_row("incident", &b.incident)

@@ -118,7 +118,10 @@ impl Secrets {
     }
 }
 
-fn percent_decode(s: &str) -> String {
+/// Decode `%XX` escapes in a URL component (a password in a `postgres://` URL), leaving
+/// anything else as it is, so a password can be scrubbed from messages and handed to libpq
+/// tools in either spelling.
+pub fn percent_decode(s: &str) -> String {
     let hex = |c: u8| (c as char).to_digit(16).map(|d| d as u8);
     let b = s.as_bytes();
     let mut out = Vec::with_capacity(b.len());
