@@ -19,6 +19,9 @@
 //! Errors never contain the password: every message that could echo the connection URL is
 //! scrubbed of it, and URLs are shown with [`redact_url`].
 
+#[cfg(feature = "testkit")]
+pub mod testkit;
+
 use std::collections::BTreeMap;
 use std::str::FromStr;
 use std::time::Duration;
@@ -27,7 +30,9 @@ use async_trait::async_trait;
 use corridor_core::entry::{Entry, EntryHeader};
 use corridor_core::merkle::Hash;
 use corridor_core::state::ProjectionRow;
-use corridor_storage::{Database, DbError, ReadRecord, StoredCheckpoint, StoredRow};
+use corridor_storage::{
+    AppendWaker, Database, DbError, Lease, ReadRecord, StoredCheckpoint, StoredRow,
+};
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions, PgRow};
 use sqlx::{ConnectOptions, Connection, Row};
 
@@ -145,11 +150,30 @@ pub fn percent_decode(s: &str) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
+/// The channel appends are announced on (`NOTIFY`, payload: the new size), so other instances
+/// catch up at once. Ids only: readers fetch the entries themselves.
+pub const APPEND_CHANNEL: &str = "corridor_log";
+
+/// Connection options, shown without their password.
+#[derive(Clone)]
+struct ListenerOptions(PgConnectOptions);
+
+impl std::fmt::Debug for ListenerOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("PgConnectOptions { .. }")
+    }
+}
+
 /// The PostgreSQL backend.
 #[derive(Debug, Clone)]
 pub struct Postgres {
     pool: PgPool,
     secrets: Secrets,
+    /// How to connect, for the listener's own connection (kept out of `Debug`: it holds the
+    /// password).
+    options: ListenerOptions,
+    /// The lease this handle appends under, once [`Database::acquire_lease`] took one.
+    lease: std::sync::Arc<std::sync::Mutex<Option<(String, i64)>>>,
 }
 
 impl Postgres {
@@ -177,6 +201,7 @@ impl Postgres {
             ))
         })?;
         probe.close().await.ok();
+        let opts_for_listener = opts.clone();
         let pool = PgPoolOptions::new()
             .max_connections(8)
             .acquire_timeout(Duration::from_secs(15))
@@ -207,7 +232,12 @@ impl Postgres {
                     secrets.scrub(&e.to_string())
                 ))
             })?;
-        Ok(Postgres { pool, secrets })
+        Ok(Postgres {
+            pool,
+            secrets,
+            options: ListenerOptions(opts_for_listener),
+            lease: Default::default(),
+        })
     }
 
     /// A session setting as text (`SHOW`), to check the durability settings in tests and tools.
@@ -345,6 +375,31 @@ impl Database for Postgres {
                     first.header.index
                 )));
             }
+            // A sequencer appends only in its own epoch. FOR SHARE holds the lease row until
+            // commit, so a takeover (an UPDATE of that row) waits for this append and then loads
+            // it; and once a takeover has committed, this finds no row and writes nothing.
+            let held = self.lease.lock().expect("not poisoned").clone();
+            if let Some((holder, epoch)) = held {
+                let ours: Option<i64> = sqlx::query_scalar(
+                    "SELECT epoch FROM sequencer_lease WHERE id = 1 AND holder = $1 AND epoch = $2 FOR SHARE",
+                )
+                .bind(&holder)
+                .bind(epoch)
+                .fetch_optional(&mut *tx)
+                .await
+                .map_err(self.err())?;
+                if ours.is_none() {
+                    return Err(DbError::LeaseLost(format!(
+                        "epoch {epoch} was taken over by another instance"
+                    )));
+                }
+            }
+            sqlx::query("SELECT pg_notify($1, $2)")
+                .bind(APPEND_CHANNEL)
+                .bind((size as u64 + entries.len() as u64).to_string())
+                .execute(&mut *tx)
+                .await
+                .map_err(self.err())?;
             let leaves: Vec<Hash> = entries.iter().map(Entry::leaf_hash).collect();
             sqlx::query(
                 "INSERT INTO entries (idx, time, type, actor, key, command_id, commitment, salt, command, signature, leaf_hash) \
@@ -548,6 +603,110 @@ impl Database for Postgres {
         .await
         .map_err(self.err())?;
         rows.into_iter().map(ReadRecord::from_stored).collect()
+    }
+
+    fn shared(&self) -> bool {
+        true
+    }
+
+    async fn acquire_lease(
+        &self,
+        holder: &str,
+        url: &str,
+        ttl_ms: u64,
+    ) -> Result<Option<u64>, DbError> {
+        // Taken only if absent or expired by the database's clock; the epoch rises by one.
+        let epoch: Option<i64> = sqlx::query_scalar(
+            "INSERT INTO sequencer_lease (id, holder, epoch, url, expires_at) \
+             VALUES (1, $1, 1, $2, clock_timestamp() + $3 * interval '1 millisecond') \
+             ON CONFLICT (id) DO UPDATE SET holder = EXCLUDED.holder, epoch = sequencer_lease.epoch + 1, \
+                 url = EXCLUDED.url, expires_at = EXCLUDED.expires_at \
+             WHERE sequencer_lease.expires_at < clock_timestamp() \
+             RETURNING epoch",
+        )
+        .bind(holder)
+        .bind(url)
+        .bind(to_i64(ttl_ms) as f64)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(self.err())?;
+        if let Some(e) = epoch {
+            *self.lease.lock().expect("not poisoned") = Some((holder.to_string(), e));
+        }
+        Ok(epoch.map(|e| e as u64))
+    }
+
+    async fn renew_lease(&self, holder: &str, epoch: u64, ttl_ms: u64) -> Result<bool, DbError> {
+        let renewed = sqlx::query(
+            "UPDATE sequencer_lease SET expires_at = clock_timestamp() + $3 * interval '1 millisecond' \
+             WHERE id = 1 AND holder = $1 AND epoch = $2",
+        )
+        .bind(holder)
+        .bind(to_i64(epoch))
+        .bind(to_i64(ttl_ms) as f64)
+        .execute(&self.pool)
+        .await
+        .map_err(self.err())?
+        .rows_affected()
+            == 1;
+        Ok(renewed)
+    }
+
+    async fn release_lease(&self, holder: &str, epoch: u64) -> Result<(), DbError> {
+        sqlx::query(
+            "UPDATE sequencer_lease SET expires_at = clock_timestamp() - interval '1 millisecond' \
+             WHERE id = 1 AND holder = $1 AND epoch = $2",
+        )
+        .bind(holder)
+        .bind(to_i64(epoch))
+        .execute(&self.pool)
+        .await
+        .map_err(self.err())?;
+        Ok(())
+    }
+
+    async fn lease(&self) -> Result<Option<Lease>, DbError> {
+        let row: Option<(String, i64, String, bool)> = sqlx::query_as(
+            "SELECT holder, epoch, url, expires_at >= clock_timestamp() FROM sequencer_lease WHERE id = 1",
+        )
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(self.err())?;
+        Ok(row.map(|(holder, epoch, url, live)| Lease {
+            holder,
+            epoch: epoch as u64,
+            url,
+            live,
+        }))
+    }
+
+    async fn watch_appends(&self, wake: AppendWaker) -> Result<bool, DbError> {
+        // On a pool of its own: a listener holds its connection for good, and `close` on the
+        // main pool waits for every connection to come back.
+        let own = PgPoolOptions::new()
+            .max_connections(1)
+            .connect_with(self.options.0.clone())
+            .await
+            .map_err(self.err())?;
+        let mut listener = sqlx::postgres::PgListener::connect_with(&own)
+            .await
+            .map_err(self.err())?;
+        listener.listen(APPEND_CHANNEL).await.map_err(self.err())?;
+        // `recv` reconnects by itself after a lost connection (notifications sent meanwhile are
+        // missed; the follower's poll covers those).
+        tokio::spawn(async move {
+            loop {
+                match listener.recv().await {
+                    Ok(n) => {
+                        if let Ok(size) = n.payload().parse() {
+                            wake(size);
+                        }
+                    }
+                    Err(_) => tokio::time::sleep(Duration::from_millis(500)).await,
+                }
+            }
+        });
+        Ok(true)
     }
 }
 

@@ -8,91 +8,15 @@
 //! unreachable the tests say so and pass without checking anything, except under `CI=true`,
 //! where that is a failure.
 
-use std::future::Future;
-use std::sync::atomic::{AtomicU32, Ordering};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
-
 use corridor_core::entry::Entry;
 use corridor_core::state::ProjectionRow;
 use corridor_storage::{Database, DbError, StoredRow};
 use corridor_storage_postgres::{Postgres, redact_url};
 use serde_json::json;
-use sqlx::postgres::{PgConnection, PgPoolOptions};
-use sqlx::{AssertSqlSafe, Connection};
+use sqlx::Connection;
+use sqlx::postgres::PgPoolOptions;
 
-const DEFAULT_URL: &str = "postgres://postgres@127.0.0.1:5432/test";
-
-fn base_url() -> String {
-    std::env::var("CORRIDOR_TEST_DATABASE_URL").unwrap_or_else(|_| DEFAULT_URL.to_string())
-}
-
-/// The same URL naming another database (the path replaced, any query kept).
-fn with_database(url: &str, db: &str) -> String {
-    let (scheme, rest) = url.split_once("://").expect("a URL with a scheme");
-    let authority_end = rest.find(['/', '?']).unwrap_or(rest.len());
-    let (authority, tail) = rest.split_at(authority_end);
-    let query = tail.find('?').map_or("", |q| &tail[q..]);
-    format!("{scheme}://{authority}/{db}{query}")
-}
-
-/// A connection to the server to create and drop test databases; `None` (after saying why) if
-/// it is unreachable and this is not CI.
-async fn admin() -> Option<PgConnection> {
-    let url = base_url();
-    let error =
-        match tokio::time::timeout(Duration::from_secs(5), PgConnection::connect(&url)).await {
-            Ok(Ok(conn)) => return Some(conn),
-            Ok(Err(e)) => e.to_string(),
-            Err(_) => "no answer within 5 s".to_string(),
-        };
-    let msg = format!(
-        "PostgreSQL is unreachable at {} ({error}). Start it with \
-         `pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start` \
-         (as root; `.ci/run` does this), or set CORRIDOR_TEST_DATABASE_URL",
-        redact_url(&url)
-    );
-    if std::env::var("CI").as_deref() == Ok("true") {
-        panic!("{msg}");
-    }
-    eprintln!("SKIPPED (no PostgreSQL): {msg}");
-    None
-}
-
-/// Run `test` with the URL of a fresh, empty database, dropped afterwards whatever happens.
-async fn with_fresh_database<F, Fut>(test: F)
-where
-    F: FnOnce(String) -> Fut,
-    Fut: Future<Output = ()> + Send + 'static,
-{
-    static N: AtomicU32 = AtomicU32::new(0);
-    let Some(mut admin) = admin().await else {
-        return;
-    };
-    let nanos = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap()
-        .subsec_nanos();
-    let name = format!(
-        "corridor_test_{}_{nanos}_{}",
-        std::process::id(),
-        N.fetch_add(1, Ordering::Relaxed)
-    );
-    sqlx::query(AssertSqlSafe(format!("CREATE DATABASE {name}")))
-        .execute(&mut admin)
-        .await
-        .expect("create a test database");
-    let result = tokio::spawn(test(with_database(&base_url(), &name))).await;
-    sqlx::query(AssertSqlSafe(format!(
-        "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
-    )))
-    .execute(&mut admin)
-    .await
-    .expect("drop the test database");
-    admin.close().await.ok();
-    if let Err(e) = result {
-        std::panic::resume_unwind(e.into_panic());
-    }
-}
+use corridor_storage_postgres::testkit::{admin, base_url, with_database, with_fresh_database};
 
 fn entry(index: u64, actor: &str, id: &str) -> Entry {
     Entry::new(
@@ -342,4 +266,85 @@ async fn errors_never_show_the_password() {
         }
     }
     assert!(refused >= 4, "only {refused} of the bad URLs were refused");
+}
+
+#[tokio::test]
+async fn one_sequencer_lease_at_a_time_and_a_stale_one_cannot_write() {
+    with_fresh_database(|url| async move {
+        let a = Postgres::open(&url).await.unwrap();
+        let b = Postgres::open(&url).await.unwrap();
+        assert_eq!(a.lease().await.unwrap(), None);
+        let ea = a.acquire_lease("a", "http://a", 60_000).await.unwrap();
+        assert_eq!(ea, Some(1));
+        // A live lease is not taken over, and not by a second call from the holder either.
+        assert_eq!(
+            b.acquire_lease("b", "http://b", 60_000).await.unwrap(),
+            None
+        );
+        let lease = b.lease().await.unwrap().unwrap();
+        assert_eq!(
+            (
+                lease.holder.as_str(),
+                lease.epoch,
+                lease.url.as_str(),
+                lease.live
+            ),
+            ("a", 1, "http://a", true)
+        );
+        a.append(&[entry(0, "x", "c0")], &[]).await.unwrap();
+        assert!(a.renew_lease("a", 1, 1).await.unwrap());
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        assert!(
+            !b.lease().await.unwrap().unwrap().live,
+            "a 1 ms term has ended"
+        );
+        // Expired: b takes over with a higher epoch; a can neither renew nor append any more.
+        assert_eq!(
+            b.acquire_lease("b", "http://b", 60_000).await.unwrap(),
+            Some(2)
+        );
+        assert!(!a.renew_lease("a", 1, 60_000).await.unwrap());
+        let stale = a.append(&[entry(1, "x", "c1")], &[]).await;
+        assert!(matches!(stale, Err(DbError::LeaseLost(_))), "{stale:?}");
+        assert_eq!(b.size().await.unwrap(), 1, "the stale append wrote nothing");
+        b.append(&[entry(1, "x", "c1")], &[]).await.unwrap();
+        // A clean stop ends the term at once.
+        b.release_lease("b", 2).await.unwrap();
+        assert_eq!(
+            a.acquire_lease("a2", "http://a", 60_000).await.unwrap(),
+            Some(3)
+        );
+        a.append(&[entry(2, "x", "c2")], &[]).await.unwrap();
+        assert_eq!(a.size().await.unwrap(), 3);
+        a.close().await;
+        b.close().await;
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn appends_are_announced_to_listeners() {
+    with_fresh_database(|url| async move {
+        let writer = Postgres::open(&url).await.unwrap();
+        let reader = Postgres::open(&url).await.unwrap();
+        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+        let listening = reader
+            .watch_appends(std::sync::Arc::new(move |size| {
+                let _ = tx.send(size);
+            }))
+            .await
+            .unwrap();
+        assert!(listening);
+        writer
+            .append(&[entry(0, "x", "c0"), entry(1, "x", "c1")], &[])
+            .await
+            .unwrap();
+        let size = tokio::time::timeout(std::time::Duration::from_secs(5), rx.recv())
+            .await
+            .expect("a notification within 5 s");
+        assert_eq!(size, Some(2));
+        writer.close().await;
+        reader.close().await;
+    })
+    .await;
 }

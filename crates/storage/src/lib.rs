@@ -28,6 +28,10 @@ pub enum DbError {
     /// Stored data could not be read back as an entry (corruption or a foreign database).
     #[error("stored data is corrupt: {0}")]
     Corrupt(String),
+    /// This process no longer holds the sequencer lease it appended under: another instance
+    /// took over. Nothing was written.
+    #[error("the sequencer lease was lost: {0}")]
+    LeaseLost(String),
     /// The backend failed (disk full, connection lost, ...).
     #[error("storage failed: {0}")]
     Backend(String),
@@ -118,6 +122,26 @@ impl ReadRecord {
     }
 }
 
+/// The sequencer lease as stored: which server instance may append to a shared database, in
+/// which epoch, and where it takes commands (so the others can forward to it).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Lease {
+    /// The instance holding it (a fresh id per process, so a restarted process starts a new
+    /// epoch rather than resuming an old one).
+    pub holder: String,
+    /// Raised by every takeover; every append checks it, so a sequencer that lost the lease
+    /// cannot write even if it has not noticed yet.
+    pub epoch: u64,
+    /// The holder's API base URL, e.g. `http://10.0.0.5:8080`.
+    pub url: String,
+    /// Whether the term is still running by the database's clock (an expired lease may be
+    /// taken over).
+    pub live: bool,
+}
+
+/// Called by a backend that can announce appends made by other processes, with the new size.
+pub type AppendWaker = std::sync::Arc<dyn Fn(u64) + Send + Sync>;
+
 /// What the server and the CLI need from storage.
 #[async_trait]
 pub trait Database: Send + Sync + 'static {
@@ -163,4 +187,45 @@ pub trait Database: Send + Sync + 'static {
 
     /// Read-audit records with `seq > after`, in order, at most `limit`.
     async fn reads(&self, after: u64, limit: u64) -> Result<Vec<ReadRecord>, DbError>;
+
+    /// Whether several server processes may share this database, one of them sequencing under
+    /// the lease below. False (the default) means one process owns the store, sequences from
+    /// the start and needs no lease (SQLite: the server's own file).
+    fn shared(&self) -> bool {
+        false
+    }
+
+    /// Take the sequencer lease for `holder` (reachable at `url`) for `ttl_ms`, if nobody holds
+    /// a live one: returns the new epoch, or `None` if another instance holds it. From then on
+    /// [`Database::append`] through this handle checks, in its transaction, that the lease is
+    /// still `holder`'s in that epoch, and refuses with [`DbError::LeaseLost`] otherwise.
+    async fn acquire_lease(
+        &self,
+        _holder: &str,
+        _url: &str,
+        _ttl_ms: u64,
+    ) -> Result<Option<u64>, DbError> {
+        Ok(Some(1))
+    }
+
+    /// Extend `holder`'s lease of `epoch` by `ttl_ms` from now; false if it was taken over.
+    async fn renew_lease(&self, _holder: &str, _epoch: u64, _ttl_ms: u64) -> Result<bool, DbError> {
+        Ok(true)
+    }
+
+    /// End `holder`'s lease of `epoch` now (a clean stop), so a standby takes over at once.
+    async fn release_lease(&self, _holder: &str, _epoch: u64) -> Result<(), DbError> {
+        Ok(())
+    }
+
+    /// The current lease, if any was ever taken.
+    async fn lease(&self) -> Result<Option<Lease>, DbError> {
+        Ok(None)
+    }
+
+    /// Ask to be told of appends committed by any process (the new size), so a follower
+    /// catches up at once instead of at its next poll. Returns false if this backend cannot.
+    async fn watch_appends(&self, _wake: AppendWaker) -> Result<bool, DbError> {
+        Ok(false)
+    }
 }

@@ -1,0 +1,88 @@
+//! Helpers for tests that need a real PostgreSQL: a fresh database per test, dropped afterwards,
+//! and the skip-with-a-message when no server answers (a failure under `CI=true`). Shared by
+//! this crate's tests, the server's API tests and the CLI's, so they all find the server the
+//! same way.
+
+use std::future::Future;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use sqlx::postgres::PgConnection;
+use sqlx::{AssertSqlSafe, Connection};
+
+use crate::redact_url;
+
+/// The PostgreSQL server the tests use unless `CORRIDOR_TEST_DATABASE_URL` names another.
+pub const DEFAULT_URL: &str = "postgres://postgres@127.0.0.1:5432/test";
+
+pub fn base_url() -> String {
+    std::env::var("CORRIDOR_TEST_DATABASE_URL").unwrap_or_else(|_| DEFAULT_URL.to_string())
+}
+
+/// The same URL naming another database (the path replaced, any query kept).
+pub fn with_database(url: &str, db: &str) -> String {
+    let (scheme, rest) = url.split_once("://").expect("a URL with a scheme");
+    let authority_end = rest.find(['/', '?']).unwrap_or(rest.len());
+    let (authority, tail) = rest.split_at(authority_end);
+    let query = tail.find('?').map_or("", |q| &tail[q..]);
+    format!("{scheme}://{authority}/{db}{query}")
+}
+
+/// A connection to the server to create and drop test databases; `None` (after saying why) if
+/// it is unreachable and this is not CI.
+pub async fn admin() -> Option<PgConnection> {
+    let url = base_url();
+    let error =
+        match tokio::time::timeout(Duration::from_secs(5), PgConnection::connect(&url)).await {
+            Ok(Ok(conn)) => return Some(conn),
+            Ok(Err(e)) => e.to_string(),
+            Err(_) => "no answer within 5 s".to_string(),
+        };
+    let msg = format!(
+        "PostgreSQL is unreachable at {} ({error}). Start it with \
+         `pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start` \
+         (as root; `.ci/run` does this), or set CORRIDOR_TEST_DATABASE_URL",
+        redact_url(&url)
+    );
+    if std::env::var("CI").as_deref() == Ok("true") {
+        panic!("{msg}");
+    }
+    eprintln!("SKIPPED (no PostgreSQL): {msg}");
+    None
+}
+
+/// Run `test` with the URL of a fresh, empty database, dropped afterwards whatever happens.
+pub async fn with_fresh_database<F, Fut>(test: F)
+where
+    F: FnOnce(String) -> Fut,
+    Fut: Future<Output = ()> + Send + 'static,
+{
+    static N: AtomicU32 = AtomicU32::new(0);
+    let Some(mut admin) = admin().await else {
+        return;
+    };
+    let nanos = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .subsec_nanos();
+    let name = format!(
+        "corridor_test_{}_{nanos}_{}",
+        std::process::id(),
+        N.fetch_add(1, Ordering::Relaxed)
+    );
+    sqlx::query(AssertSqlSafe(format!("CREATE DATABASE {name}")))
+        .execute(&mut admin)
+        .await
+        .expect("create a test database");
+    let result = tokio::spawn(test(with_database(&base_url(), &name))).await;
+    sqlx::query(AssertSqlSafe(format!(
+        "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
+    )))
+    .execute(&mut admin)
+    .await
+    .expect("drop the test database");
+    admin.close().await.ok();
+    if let Err(e) = result {
+        std::panic::resume_unwind(e.into_panic());
+    }
+}
