@@ -14,7 +14,7 @@ use corridor_core::envelope::{Draft, SignedCommand};
 use corridor_core::genesis::{self, GenesisDocument, Names, Party, Policy, SignedGenesis};
 use corridor_core::merkle::MemoryTree;
 use corridor_core::state::{Replay, State};
-use corridor_server::{Clock, Log};
+use corridor_server::{Clock, ClusterOptions, Log};
 use corridor_storage::{Database, StoredCheckpoint, StoredRow};
 use corridor_storage_postgres::Postgres;
 use corridor_storage_sqlite::Sqlite;
@@ -287,6 +287,22 @@ pub struct ServeArgs {
     /// (default: http://LISTEN).
     #[arg(long, env = "CORRIDOR_PUBLIC_URL")]
     pub public_url: Option<String>,
+    /// With several instances on one PostgreSQL: the API base URL the other instances forward
+    /// commands to when this one sequences (default: http://LISTEN).
+    #[arg(long, env = "CORRIDOR_ADVERTISE_URL")]
+    pub advertise_url: Option<String>,
+    /// With several instances: the sequencer lease term in milliseconds; a standby takes over
+    /// within about this long after the sequencer dies.
+    #[arg(long, default_value_t = 5000)]
+    pub lease_ttl_ms: u64,
+    /// With several instances: how often a follower looks for entries it was not told of, in
+    /// milliseconds.
+    #[arg(long, default_value_t = 2000)]
+    pub poll_ms: u64,
+    /// With several instances: announce appends through this NATS server (JetStream), e.g.
+    /// nats://127.0.0.1:4222, instead of PostgreSQL LISTEN/NOTIFY.
+    #[arg(long, env = "CORRIDOR_NATS_URL")]
+    pub nats: Option<String>,
 }
 
 pub fn clock_arg(clock: Option<&str>, rate: f64) -> anyhow::Result<Clock> {
@@ -342,8 +358,29 @@ pub async fn serve(a: ServeArgs) -> anyhow::Result<()> {
         .iter()
         .map(|p| keys::load(p).map(|k| k.keypair))
         .collect::<anyhow::Result<Vec<_>>>()?;
-    let log = Log::open_with_keys(db, log_key, others, genesis, clock).await?;
-    run_server(log, a.listen, a.public_url.as_deref()).await
+    if a.lease_ttl_ms < 300 || a.poll_ms == 0 {
+        bail!("--lease-ttl-ms must be at least 300 and --poll-ms more than 0");
+    }
+    // Bound before the log opens, so the advertised URL names the real port (also for :0).
+    let listener = bind(a.listen).await?;
+    let addr = listener.local_addr()?;
+    let cluster = ClusterOptions {
+        url: a
+            .advertise_url
+            .clone()
+            .unwrap_or_else(|| format!("http://{addr}")),
+        lease_ttl: std::time::Duration::from_millis(a.lease_ttl_ms),
+        poll: std::time::Duration::from_millis(a.poll_ms),
+        nats: a.nats.clone(),
+    };
+    let log = Log::open_with(db, log_key, others, genesis, clock, Some(cluster)).await?;
+    serve_on(listener, log, a.public_url.as_deref()).await
+}
+
+async fn bind(listen: SocketAddr) -> anyhow::Result<tokio::net::TcpListener> {
+    tokio::net::TcpListener::bind(listen)
+        .await
+        .with_context(|| format!("cannot listen on {listen} (is another server running there? choose another --listen)"))
 }
 
 pub async fn run_server(
@@ -351,9 +388,14 @@ pub async fn run_server(
     listen: SocketAddr,
     public_url: Option<&str>,
 ) -> anyhow::Result<()> {
-    let listener = tokio::net::TcpListener::bind(listen)
-        .await
-        .with_context(|| format!("cannot listen on {listen} (is another server running there? choose another --listen)"))?;
+    serve_on(bind(listen).await?, log, public_url).await
+}
+
+async fn serve_on(
+    listener: tokio::net::TcpListener,
+    log: Arc<Log>,
+    public_url: Option<&str>,
+) -> anyhow::Result<()> {
     let addr = listener.local_addr()?;
     let public_url = public_url.map_or_else(|| format!("http://{addr}"), str::to_string);
     log.start_public(&public_url);
@@ -385,7 +427,7 @@ pub async fn run_server(
         }
     })
     .await?;
-    log.publish_checkpoint().await?;
+    log.stop().await?;
     Ok(())
 }
 

@@ -759,6 +759,16 @@ impl Replay {
         }
     }
 
+    /// A replay that goes on from `state` (trusting signatures, as
+    /// [`Replay::trusting_signatures`]): for a server instance that follows a log another one
+    /// writes, applying each new committed entry to the state it already has.
+    pub fn resume_trusting(state: State) -> Self {
+        Replay {
+            state: Some(state),
+            verify_signatures: false,
+        }
+    }
+
     /// The state so far (None before the genesis).
     pub fn state(&self) -> Option<&State> {
         self.state.as_ref()

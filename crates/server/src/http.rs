@@ -79,6 +79,7 @@ pub fn router(log: Shared) -> Router {
         .route("/v1/openapi.json", get(openapi))
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(readyz))
+        .route("/v1/cluster", get(cluster))
         .route("/metrics", get(|| async { metrics_handle().render() }))
         .merge(crate::queries::routes(log.clone()))
         // The public site: `/` picks a language; `/events` streams status changes; every other
@@ -125,8 +126,12 @@ async fn clock_header(State(log): State<Shared>, req: Request, next: Next) -> Re
 }
 
 async fn submit(State(log): State<Shared>, req: Request) -> Result<Response, Problem> {
-    log.limits()
-        .address(crate::limits::peer_of(req.extensions()))?;
+    let peer = crate::limits::peer_of(req.extensions());
+    // A fellow instance forwarding a command has counted its client's address already.
+    let forwarded = req.headers().contains_key(crate::cluster::FORWARDED_FOR);
+    if !forwarded {
+        log.limits().address(peer)?;
+    }
     let ct = req
         .headers()
         .get(header::CONTENT_TYPE)
@@ -156,7 +161,14 @@ async fn submit(State(log): State<Shared>, req: Request) -> Result<Response, Pro
     if declared.is_some_and(|n| n > MAX_BODY) {
         return Err(too_large());
     }
-    let bytes = read_body(req.into_body(), too_large).await?;
+    let headers = req.headers().clone();
+    // Shared bytes: forwarding keeps them while the signature is checked.
+    let bytes = axum::body::Bytes::from(read_body(req.into_body(), too_large).await?);
+    let vouched = forwarded && crate::cluster::forwarded_client(&log, &headers, &bytes).is_some();
+    if forwarded && !vouched {
+        log.limits().address(peer)?;
+    }
+    let raw = bytes.clone();
     let origin = log.origin().to_string();
     // Signature checks are CPU work; run them off the async workers so all cores share them.
     let parsed = tokio::task::spawn_blocking(move || SignedCommand::parse(&bytes, &origin))
@@ -167,6 +179,18 @@ async fn submit(State(log): State<Shared>, req: Request) -> Result<Response, Pro
         Problem::rejection(&r)
     })?;
     log.limits().command(&cmd.actor)?;
+    if !log.is_sequencer() {
+        if vouched {
+            // Forwarded to an instance that no longer sequences: no second hop.
+            return Err(Problem::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "sequencer-unavailable",
+                "resend the same bytes in a moment: the sequencer is changing over",
+            )
+            .with_retry_after(1));
+        }
+        return Ok(crate::cluster::forward(&log, raw, peer).await);
+    }
     match log.submit(cmd).await {
         Ok(a) => {
             let status = if a.duplicate {
@@ -445,6 +469,14 @@ async fn readyz(State(log): State<Shared>) -> Result<&'static str, Problem> {
     log.db().size().await.map_err(storage)?;
     log.head().ok_or_else(no_head)?;
     Ok("ready")
+}
+
+/// `GET /v1/cluster`: this instance's part (sequencer in an epoch, or follower and whom it
+/// forwards to), for operators and load balancers.
+async fn cluster(State(log): State<Shared>) -> Response {
+    let mut v = serde_json::to_value(log.role()).expect("a role serializes");
+    v["clustered"] = json!(log.db().shared());
+    Json(v).into_response()
 }
 
 async fn openapi() -> Response {

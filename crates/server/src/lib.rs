@@ -2,17 +2,21 @@
 //! backend.
 //!
 //! Read [`log`] first (how a command becomes a durable entry with a receipt), then [`http`]
-//! (the routes other tools rely on). Domain rules are not here: they live in the core.
+//! (the routes other tools rely on), then [`cluster`] (several instances on one PostgreSQL).
+//! Domain rules are not here: they live in the core.
 
 pub mod auth;
 pub mod clock;
+pub mod cluster;
 pub mod http;
 pub mod limits;
 pub mod log;
+pub mod nats;
 pub mod problem;
 pub mod public;
 pub mod queries;
 
 pub use clock::Clock;
+pub use cluster::{ClusterOptions, Role};
 pub use http::router;
 pub use log::Log;

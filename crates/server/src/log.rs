@@ -28,6 +28,7 @@ use tokio::sync::{mpsc, oneshot};
 
 use crate::auth::{Directory, Nonces};
 use crate::clock::Clock;
+use crate::cluster::{Cluster, ClusterOptions, Role};
 use crate::limits::Limits;
 
 /// Most commands written in one transaction.
@@ -130,6 +131,12 @@ pub struct Log {
     directory: RwLock<Arc<Directory>>,
     nonces: Nonces,
     limits: Limits,
+    cluster: Option<Cluster>,
+    role: RwLock<Role>,
+    /// Woken when another instance announces an append.
+    appended: tokio::sync::Notify,
+    /// Set by [`Log::stop`]: never take the lease again.
+    stopped: std::sync::atomic::AtomicBool,
 }
 
 impl std::fmt::Debug for Log {
@@ -194,6 +201,62 @@ impl Log {
         genesis: Option<SignedGenesis>,
         clock: Clock,
     ) -> anyhow::Result<Arc<Log>> {
+        Log::open_with(db, log_key, other_keys, genesis, clock, None).await
+    }
+
+    /// [`Log::open_with_keys`], as one instance of several on a shared database (see
+    /// [`crate::cluster`]). On a database only one process may use (SQLite), `cluster` is
+    /// ignored; on a shared one without it, the instance can sequence but followers cannot
+    /// forward to it.
+    pub async fn open_with(
+        db: Arc<dyn Database>,
+        log_key: Keypair,
+        other_keys: Vec<Keypair>,
+        genesis: Option<SignedGenesis>,
+        clock: Clock,
+        cluster: Option<ClusterOptions>,
+    ) -> anyhow::Result<Arc<Log>> {
+        let cluster = if db.shared() {
+            let options = cluster.unwrap_or_else(|| ClusterOptions::at(""));
+            let nats = match &options.nats {
+                Some(url) => {
+                    let origin = match &genesis {
+                        Some(g) => g.document.origin.clone(),
+                        None => stored_origin(db.as_ref()).await?,
+                    };
+                    Some(crate::nats::Announcer::connect(url, &origin).await?)
+                }
+                None => None,
+            };
+            Some(Cluster::new(options, nats))
+        } else {
+            None
+        };
+        // On a shared database, only the lease holder may write, the genesis included; the
+        // others wait for it.
+        let role = match &cluster {
+            None => Role::Sequencer { epoch: 0 },
+            Some(c) => match db
+                .acquire_lease(&c.holder, &c.options.url, c.ttl_ms())
+                .await?
+            {
+                Some(epoch) => Role::Sequencer { epoch },
+                None => {
+                    let deadline = Instant::now() + Duration::from_secs(60);
+                    while db.size().await? == 0 {
+                        if Instant::now() > deadline {
+                            bail!(
+                                "another instance holds the sequencer lease but has not written the genesis within 60 s; is it stuck?"
+                            );
+                        }
+                        tokio::time::sleep(Duration::from_millis(200)).await;
+                    }
+                    Role::Follower {
+                        sequencer: live_sequencer(db.as_ref()).await,
+                    }
+                }
+            },
+        };
         let (loaded, mut tree, mut ids) = load(db.as_ref()).await?;
         let state = match loaded {
             Some(s) => {
@@ -292,6 +355,10 @@ impl Log {
             directory: RwLock::new(Arc::new(Directory::of(&state))),
             nonces: Nonces::default(),
             limits,
+            cluster,
+            role: RwLock::new(role),
+            appended: tokio::sync::Notify::new(),
+            stopped: Default::default(),
         });
         if let Some(cp) = db.latest_checkpoint().await? {
             let key = log.log_key_at(cp.size);
@@ -303,9 +370,74 @@ impl Log {
             });
         }
         log.publish_checkpoint().await?;
-        tokio::spawn(sequencer(log.clone(), state, ids, rx));
+        if let Some(c) = &log.cluster {
+            let wake: corridor_storage::AppendWaker = {
+                let log = Arc::downgrade(&log);
+                Arc::new(move |_size| {
+                    if let Some(log) = log.upgrade() {
+                        log.appended.notify_one();
+                    }
+                })
+            };
+            match &c.nats {
+                Some(nats) => nats.watch(wake).await?,
+                None => {
+                    if !log.db.watch_appends(wake).await? {
+                        tracing::warn!("this database cannot announce appends; followers poll");
+                    }
+                }
+            }
+        }
+        tokio::spawn(run(log.clone(), state, ids, rx));
         tokio::spawn(checkpointer(log.clone()));
         Ok(log)
+    }
+
+    /// This instance's part: the sequencer, or a follower (and whom it forwards to).
+    pub fn role(&self) -> Role {
+        self.role.read().expect("not poisoned").clone()
+    }
+
+    fn set_role(&self, role: Role) {
+        let mut r = self.role.write().expect("not poisoned");
+        if *r != role {
+            tracing::info!(?role, "cluster role");
+            metrics::gauge!("corridor_is_sequencer").set(
+                if matches!(role, Role::Sequencer { .. }) {
+                    1.0
+                } else {
+                    0.0
+                },
+            );
+            *r = role;
+        }
+    }
+
+    pub(crate) fn cluster(&self) -> Option<&Cluster> {
+        self.cluster.as_ref()
+    }
+
+    /// Whether commands sent here are sequenced here (else they are forwarded).
+    pub fn is_sequencer(&self) -> bool {
+        matches!(self.role(), Role::Sequencer { .. })
+    }
+
+    /// Sign `message` with the current log key: how instances vouch for what they forward.
+    pub(crate) fn sign_as_log(&self, message: &[u8]) -> [u8; 64] {
+        self.signing_key(self.with_tree(|t| t.size())).sign(message)
+    }
+
+    /// Stop on purpose: cover the last entries with a checkpoint and, in a cluster, end the
+    /// lease term now so a standby takes over at once rather than after the term.
+    pub async fn stop(&self) -> Result<(), DbError> {
+        self.publish_checkpoint().await?;
+        self.stopped
+            .store(true, std::sync::atomic::Ordering::SeqCst);
+        if let (Some(c), Role::Sequencer { epoch }) = (&self.cluster, self.role()) {
+            self.set_role(Role::Follower { sequencer: None });
+            self.db.release_lease(&c.holder, epoch).await?;
+        }
+        Ok(())
     }
 
     /// The actors and keys as of the last committed batch: who a signed read comes from.
@@ -446,6 +578,10 @@ impl Log {
     /// checkpointer does this every quarter of the merge delay; a process that stops on purpose
     /// calls it once more, so its last entries are covered before it goes.
     pub async fn publish_checkpoint(&self) -> Result<(), DbError> {
+        // Followers serve the sequencer's checkpoints; they sign none of their own.
+        if !self.is_sequencer() {
+            return Ok(());
+        }
         let (size, root) = self.with_tree(|t| (t.size(), t.root()));
         if self.head().is_some_and(|h| h.checkpoint.size >= size) {
             return Ok(());
@@ -494,6 +630,9 @@ impl Log {
             note,
         });
         metrics::gauge!("corridor_checkpoint_size").set(size as f64);
+        if let Some(nats) = self.cluster.as_ref().and_then(|c| c.nats.as_ref()) {
+            nats.announce(size);
+        }
         Ok(())
     }
 }
@@ -505,156 +644,426 @@ enum Pending {
     Duplicate(Box<Entry>),
 }
 
-async fn sequencer(
+/// The URL of the instance holding a live lease, if any.
+async fn live_sequencer(db: &dyn Database) -> Option<String> {
+    db.lease()
+        .await
+        .ok()
+        .flatten()
+        .filter(|l| l.live && !l.url.is_empty())
+        .map(|l| l.url)
+}
+
+/// The origin of the log stored in `db` (from its genesis entry).
+async fn stored_origin(db: &dyn Database) -> anyhow::Result<String> {
+    let mut replay = Replay::trusting_signatures();
+    let genesis = db.entries(0, 1).await?;
+    let first = genesis
+        .first()
+        .context("the database holds no log yet: start it with a genesis file (--genesis FILE)")?;
+    replay
+        .apply(first)
+        .map_err(|r| anyhow::anyhow!("stored genesis does not replay: {r}"))?;
+    Ok(replay
+        .into_state()
+        .expect("a replayed genesis gives a state")
+        .genesis
+        .origin)
+}
+
+impl Log {
+    /// What follows a commit, on the sequencer and on followers alike: the tree grows, and the
+    /// log keys, the directory of signed readers and the public snapshot follow the new entries.
+    fn committed(&self, state: &State, entries: &[Entry]) {
+        // A rotation takes effect before the tree grows past it, so the checkpointer signs the
+        // first size of the new epoch as the handover (both keys), never with the old key alone.
+        if entries
+            .iter()
+            .any(|e| e.header.entry_type == "log.rotate_key")
+        {
+            self.record_rotation(&state.log_keys);
+        }
+        self.tree
+            .write()
+            .expect("not poisoned")
+            .extend(entries.iter().map(Entry::leaf_hash));
+        metrics::gauge!("corridor_log_size").set(state.size as f64);
+        if entries.iter().any(|e| {
+            let t = &e.header.entry_type;
+            t.starts_with("actor.") || t.starts_with("key.") || t == "admin.recover"
+        }) {
+            self.publish_directory(state);
+        }
+        if entries
+            .iter()
+            .any(|e| changes_agreements(&e.header.entry_type))
+        {
+            let (size, root) = self.with_tree(|t| (t.size(), t.root()));
+            self.snapshot.send_replace(Snapshot {
+                agreements: Arc::new(state.agreements.clone()),
+                size,
+                root,
+            });
+        }
+    }
+
+    /// Replace the state by a fresh load of the whole log: after a failed append, whose batch
+    /// was decided against a state it changed.
+    async fn reload(&self) -> anyhow::Result<(State, HashMap<(String, String), u64>)> {
+        let (Some(s), tree, i) = load(self.db.as_ref()).await? else {
+            bail!("the log is empty");
+        };
+        self.snapshot.send_replace(Snapshot {
+            agreements: Arc::new(s.agreements.clone()),
+            size: tree.size(),
+            root: tree.root(),
+        });
+        self.publish_directory(&s);
+        self.record_rotation(&s.log_keys);
+        *self.tree.write().expect("not poisoned") = tree;
+        Ok((s, i))
+    }
+
+    /// A follower's step: apply the entries other instances committed since `state`, and serve
+    /// the latest stored checkpoint once the tree covers it.
+    async fn catch_up(
+        &self,
+        state: State,
+        ids: &mut HashMap<(String, String), u64>,
+    ) -> (State, Result<(), DbError>) {
+        // The checkpoint first: it covers only entries committed before it was read.
+        let (checkpoint, size) = match (self.db.latest_checkpoint().await, self.db.size().await) {
+            (Ok(c), Ok(n)) => (c, n),
+            (Err(e), _) | (_, Err(e)) => return (state, Err(e)),
+        };
+        let mut replay = Replay::resume_trusting(state);
+        let mut from = replay.state().expect("resumed").size;
+        while from < size {
+            let end = (from + PAGE).min(size);
+            let entries = match self.db.entries(from, end).await {
+                Ok(e) => e,
+                Err(e) => return (replay.into_state().expect("resumed"), Err(e)),
+            };
+            for e in &entries {
+                if let Err(r) = replay.apply(e) {
+                    let i = e.header.index;
+                    return (
+                        replay.into_state().expect("resumed"),
+                        Err(DbError::Corrupt(format!(
+                            "stored entry {i} does not replay: {r}"
+                        ))),
+                    );
+                }
+                ids.insert(
+                    (e.header.actor.clone(), e.command_id.clone()),
+                    e.header.index,
+                );
+            }
+            self.committed(replay.state().expect("resumed"), &entries);
+            from = end;
+        }
+        let state = replay.into_state().expect("resumed");
+        if let Some(cp) = checkpoint
+            && cp.size <= state.size
+            && self.head().is_none_or(|h| h.checkpoint.size < cp.size)
+        {
+            let key = self.log_key_at(cp.size);
+            match Checkpoint::verify(&cp.note, self.origin(), &key) {
+                Ok(verified) => {
+                    self.learn_handovers().await;
+                    metrics::gauge!("corridor_checkpoint_size").set(cp.size as f64);
+                    *self.head.write().expect("not poisoned") = Some(Head {
+                        checkpoint: verified,
+                        note: cp.note,
+                    });
+                }
+                Err(r) => {
+                    tracing::error!(size = cp.size, %r, "a stored checkpoint does not verify")
+                }
+            }
+        }
+        (state, Ok(()))
+    }
+
+    /// Read the handover checkpoints of epochs this instance did not publish itself.
+    async fn learn_handovers(&self) {
+        let missing = {
+            let keys = self.keys.read().expect("not poisoned");
+            (1..keys.epochs.len()).any(|i| !keys.handovers.contains_key(&(i as u64)))
+        };
+        if !missing {
+            return;
+        }
+        let Ok(stored) = self.db.checkpoints().await else {
+            return;
+        };
+        let mut keys = self.keys.write().expect("not poisoned");
+        for i in 1..keys.epochs.len() {
+            let from = keys.epochs[i].from_size;
+            if let Some(cp) = stored.iter().find(|c| c.size >= from) {
+                keys.handovers
+                    .entry(i as u64)
+                    .or_insert_with(|| cp.note.clone());
+            }
+        }
+    }
+}
+
+/// What became of a batch.
+enum Batch {
+    /// Written, or nothing to write.
+    Done,
+    /// The append failed; the state was reloaded. `lease_lost`: another instance sequences now.
+    Failed { lease_lost: bool },
+    /// The append failed and the log could not be reloaded: stop sequencing.
+    Stop,
+}
+
+/// The sequencer's task. Alone on its database, it sequences for good; in a cluster it follows
+/// until it takes the lease, sequences while it holds it, and follows again when it loses it.
+async fn run(
     log: Arc<Log>,
     mut state: State,
     mut ids: HashMap<(String, String), u64>,
     mut rx: mpsc::Receiver<Job>,
 ) {
     let mut jobs = Vec::with_capacity(MAX_BATCH);
-    while rx.recv_many(&mut jobs, MAX_BATCH).await > 0 {
-        let started = Instant::now();
-        let mut entries: Vec<Entry> = Vec::new();
-        let mut rows = Vec::new();
-        let mut waiting = Vec::new();
-        for Job { cmd, reply } in jobs.drain(..) {
-            let id_key = (cmd.actor.clone(), cmd.id.clone());
-            if let Some(&i) = ids.get(&id_key) {
-                let earlier = match i.checked_sub(state.size - entries.len() as u64) {
-                    Some(pos) => Ok(Some(entries[pos as usize].clone())),
-                    None => log.db.entries(i, i + 1).await.map(|mut v| v.pop()),
-                };
-                match earlier {
-                    Ok(Some(e))
-                        if e.command == cmd.command_bytes && e.signature == cmd.signature =>
-                    {
-                        waiting.push((reply, Pending::Duplicate(Box::new(e))));
-                    }
-                    Ok(_) => {
-                        metrics::counter!("corridor_commands_rejected_total", "code" => "command-id-conflict")
-                            .increment(1);
-                        let _ =
-                            reply.send(Err(SubmitError::Rejected(Rejection::CommandIdConflict {
-                                actor: cmd.actor,
-                                id: cmd.id,
-                            })));
-                    }
-                    Err(e) => {
-                        let _ = reply.send(Err(SubmitError::Unavailable(e.to_string())));
-                    }
-                }
-                continue;
-            }
-            if let corridor_core::command::Body::LogRotateKey(b) = &cmd.body
-                && !log.holds(&b.new_key)
-            {
-                let _ = reply.send(Err(SubmitError::Rejected(Rejection::rule(
-                    "log-key-not-held",
-                    "this server does not hold the new log key: restart it with --other-log-key NEW.key, then send the rotation again",
-                ))));
-                continue;
-            }
-            let time = next_log_time(log.clock.now(), Some(state.last_time));
-            let index = state.size;
-            match state.execute(&cmd, time) {
-                Ok(changed) => {
-                    rows.extend(changed);
-                    let e = Entry::new(
-                        index,
-                        format_log_time(time),
-                        cmd.body.type_name(),
-                        &cmd.actor,
-                        &cmd.key.id(),
-                        &cmd.id,
-                        random_salt(),
-                        cmd.command_bytes,
-                        cmd.signature.to_vec(),
-                    );
-                    ids.insert(id_key, index);
-                    waiting.push((reply, Pending::New(entries.len())));
-                    entries.push(e);
-                }
-                Err(r) => {
-                    metrics::counter!("corridor_commands_rejected_total", "code" => r.code())
-                        .increment(1);
-                    let _ = reply.send(Err(SubmitError::Rejected(r)));
-                }
+    let Some(cluster) = log.cluster.as_ref() else {
+        while rx.recv_many(&mut jobs, MAX_BATCH).await > 0 {
+            if let Batch::Stop = sequence_batch(&log, &mut state, &mut ids, &mut jobs).await {
+                return;
             }
         }
-        if !entries.is_empty() {
-            if let Err(e) = log.db.append(&entries, &rows).await {
-                tracing::error!(error = %e, "append failed; reloading state from storage");
-                for (reply, _) in waiting.drain(..) {
-                    let _ = reply.send(Err(SubmitError::Unavailable(e.to_string())));
-                }
-                match load(log.db.as_ref()).await {
-                    Ok((Some(s), tree, i)) => {
-                        log.snapshot.send_replace(Snapshot {
-                            agreements: Arc::new(s.agreements.clone()),
-                            size: tree.size(),
-                            root: tree.root(),
-                        });
-                        log.publish_directory(&s);
-                        state = s;
-                        ids = i;
-                        *log.tree.write().expect("not poisoned") = tree;
-                    }
-                    other => {
-                        tracing::error!(?other, "cannot reload the log; the sequencer stops");
+        return;
+    };
+    let renew_every = cluster.options.lease_ttl / 3;
+    loop {
+        let epoch = match log.role() {
+            Role::Sequencer { epoch } => epoch,
+            Role::Follower { .. } => {
+                let (s, epoch) = follow(&log, cluster, state, &mut ids, &mut rx).await;
+                state = s;
+                epoch
+            }
+        };
+        log.set_role(Role::Sequencer { epoch });
+        let mut renew = tokio::time::interval(renew_every);
+        renew.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        renew.tick().await;
+        loop {
+            tokio::select! {
+                n = rx.recv_many(&mut jobs, MAX_BATCH) => {
+                    if n == 0 {
                         return;
                     }
+                    match sequence_batch(&log, &mut state, &mut ids, &mut jobs).await {
+                        Batch::Done | Batch::Failed { lease_lost: false } => {}
+                        Batch::Failed { lease_lost: true } => break,
+                        Batch::Stop => return,
+                    }
                 }
-                continue;
-            }
-            // A rotation takes effect before the tree grows past it, so the checkpointer signs
-            // the first size of the new epoch as the handover (both keys), never with the old
-            // key alone.
-            if entries
-                .iter()
-                .any(|e| e.header.entry_type == "log.rotate_key")
-            {
-                log.record_rotation(&state.log_keys);
-            }
-            log.tree
-                .write()
-                .expect("not poisoned")
-                .extend(entries.iter().map(Entry::leaf_hash));
-            metrics::counter!("corridor_commands_accepted_total").increment(entries.len() as u64);
-            metrics::histogram!("corridor_append_batch_size").record(entries.len() as f64);
-            metrics::histogram!("corridor_append_seconds").record(started.elapsed().as_secs_f64());
-            metrics::gauge!("corridor_log_size").set(state.size as f64);
-            if entries.iter().any(|e| {
-                let t = &e.header.entry_type;
-                t.starts_with("actor.") || t.starts_with("key.") || t == "admin.recover"
-            }) {
-                log.publish_directory(&state);
-            }
-            if entries
-                .iter()
-                .any(|e| changes_agreements(&e.header.entry_type))
-            {
-                let (size, root) = log.with_tree(|t| (t.size(), t.root()));
-                log.snapshot.send_replace(Snapshot {
-                    agreements: Arc::new(state.agreements.clone()),
-                    size,
-                    root,
-                });
+                _ = renew.tick() => {
+                    if log.stopped.load(std::sync::atomic::Ordering::SeqCst) {
+                        break;
+                    }
+                    match log.db.renew_lease(&cluster.holder, epoch, cluster.ttl_ms()).await {
+                        Ok(true) => {}
+                        Ok(false) => break,
+                        // Appends check the epoch themselves; keep trying.
+                        Err(e) => tracing::warn!(error = %e, "could not renew the sequencer lease"),
+                    }
+                }
             }
         }
-        for (reply, pending) in waiting.drain(..) {
-            let accepted = match pending {
-                Pending::New(n) => Accepted {
-                    receipt: log.receipt(&entries[n]),
-                    duplicate: false,
-                },
-                Pending::Duplicate(e) => Accepted {
-                    receipt: log.receipt(&e),
-                    duplicate: true,
-                },
-            };
-            let _ = reply.send(Ok(accepted));
+        tracing::warn!(epoch, "lost the sequencer lease; following");
+        log.set_role(Role::Follower {
+            sequencer: live_sequencer(log.db.as_ref()).await,
+        });
+    }
+}
+
+/// Follow the log until this instance takes the lease; returns the state and the epoch.
+async fn follow(
+    log: &Arc<Log>,
+    cluster: &Cluster,
+    mut state: State,
+    ids: &mut HashMap<(String, String), u64>,
+    rx: &mut mpsc::Receiver<Job>,
+) -> (State, u64) {
+    let poll = cluster.options.poll;
+    let try_every = cluster.options.lease_ttl / 3;
+    let mut next_poll = Instant::now();
+    let mut next_try = Instant::now() + try_every;
+    loop {
+        let now = Instant::now();
+        if now >= next_poll {
+            let (s, r) = log.catch_up(state, ids).await;
+            state = s;
+            if let Err(e) = r {
+                tracing::warn!(error = %e, "could not catch up with the log");
+            }
+            next_poll = now + poll;
+        }
+        if now >= next_try && log.stopped.load(std::sync::atomic::Ordering::SeqCst) {
+            // Stopping: never sequence again, but keep forwarding to whoever does.
+            next_try = now + try_every;
+            log.set_role(Role::Follower {
+                sequencer: live_sequencer(log.db.as_ref()).await,
+            });
+        } else if now >= next_try {
+            next_try = now + try_every;
+            match log
+                .db
+                .acquire_lease(&cluster.holder, &cluster.options.url, cluster.ttl_ms())
+                .await
+            {
+                Ok(Some(epoch)) => {
+                    // Everything committed before the takeover, then sequence.
+                    let (s, r) = log.catch_up(state, ids).await;
+                    state = s;
+                    match r {
+                        Ok(()) => return (state, epoch),
+                        Err(e) => {
+                            tracing::error!(error = %e, "took the lease but cannot read the log; giving it back");
+                            let _ = log.db.release_lease(&cluster.holder, epoch).await;
+                        }
+                    }
+                }
+                Ok(None) => log.set_role(Role::Follower {
+                    sequencer: live_sequencer(log.db.as_ref()).await,
+                }),
+                Err(e) => tracing::warn!(error = %e, "could not check the sequencer lease"),
+            }
+        }
+        let wake_at = next_poll.min(next_try);
+        tokio::select! {
+            _ = log.appended.notified() => next_poll = Instant::now(),
+            _ = tokio::time::sleep_until(wake_at.into()) => {}
+            job = rx.recv() => {
+                // Queued just before this instance lost the lease.
+                if let Some(job) = job {
+                    let _ = job.reply.send(Err(SubmitError::Unavailable(
+                        "this instance stopped sequencing; resend the same bytes".into(),
+                    )));
+                }
+            }
         }
     }
+}
+
+/// Decide a batch of jobs against the state, write it in one transaction, then answer.
+async fn sequence_batch(
+    log: &Arc<Log>,
+    state: &mut State,
+    ids: &mut HashMap<(String, String), u64>,
+    jobs: &mut Vec<Job>,
+) -> Batch {
+    let started = Instant::now();
+    let mut entries: Vec<Entry> = Vec::new();
+    let mut rows = Vec::new();
+    let mut waiting = Vec::new();
+    for Job { cmd, reply } in jobs.drain(..) {
+        let id_key = (cmd.actor.clone(), cmd.id.clone());
+        if let Some(&i) = ids.get(&id_key) {
+            let earlier = match i.checked_sub(state.size - entries.len() as u64) {
+                Some(pos) => Ok(Some(entries[pos as usize].clone())),
+                None => log.db.entries(i, i + 1).await.map(|mut v| v.pop()),
+            };
+            match earlier {
+                Ok(Some(e)) if e.command == cmd.command_bytes && e.signature == cmd.signature => {
+                    waiting.push((reply, Pending::Duplicate(Box::new(e))));
+                }
+                Ok(_) => {
+                    metrics::counter!("corridor_commands_rejected_total", "code" => "command-id-conflict")
+                        .increment(1);
+                    let _ = reply.send(Err(SubmitError::Rejected(Rejection::CommandIdConflict {
+                        actor: cmd.actor,
+                        id: cmd.id,
+                    })));
+                }
+                Err(e) => {
+                    let _ = reply.send(Err(SubmitError::Unavailable(e.to_string())));
+                }
+            }
+            continue;
+        }
+        if let corridor_core::command::Body::LogRotateKey(b) = &cmd.body
+            && !log.holds(&b.new_key)
+        {
+            let _ = reply.send(Err(SubmitError::Rejected(Rejection::rule(
+                "log-key-not-held",
+                "this server does not hold the new log key: restart it with --other-log-key NEW.key, then send the rotation again",
+            ))));
+            continue;
+        }
+        let time = next_log_time(log.clock.now(), Some(state.last_time));
+        let index = state.size;
+        match state.execute(&cmd, time) {
+            Ok(changed) => {
+                rows.extend(changed);
+                let e = Entry::new(
+                    index,
+                    format_log_time(time),
+                    cmd.body.type_name(),
+                    &cmd.actor,
+                    &cmd.key.id(),
+                    &cmd.id,
+                    random_salt(),
+                    cmd.command_bytes,
+                    cmd.signature.to_vec(),
+                );
+                ids.insert(id_key, index);
+                waiting.push((reply, Pending::New(entries.len())));
+                entries.push(e);
+            }
+            Err(r) => {
+                metrics::counter!("corridor_commands_rejected_total", "code" => r.code())
+                    .increment(1);
+                let _ = reply.send(Err(SubmitError::Rejected(r)));
+            }
+        }
+    }
+    if !entries.is_empty() {
+        if let Err(e) = log.db.append(&entries, &rows).await {
+            let lease_lost = matches!(e, DbError::LeaseLost(_));
+            tracing::error!(error = %e, "append failed; reloading state from storage");
+            for (reply, _) in waiting.drain(..) {
+                let _ = reply.send(Err(SubmitError::Unavailable(e.to_string())));
+            }
+            return match log.reload().await {
+                Ok((s, i)) => {
+                    *state = s;
+                    *ids = i;
+                    Batch::Failed { lease_lost }
+                }
+                Err(other) => {
+                    tracing::error!(%other, "cannot reload the log; the sequencer stops");
+                    Batch::Stop
+                }
+            };
+        }
+        log.committed(state, &entries);
+        if let Some(nats) = log.cluster.as_ref().and_then(|c| c.nats.as_ref()) {
+            nats.announce(state.size);
+        }
+        metrics::counter!("corridor_commands_accepted_total").increment(entries.len() as u64);
+        metrics::histogram!("corridor_append_batch_size").record(entries.len() as f64);
+        metrics::histogram!("corridor_append_seconds").record(started.elapsed().as_secs_f64());
+    }
+    for (reply, pending) in waiting.drain(..) {
+        let accepted = match pending {
+            Pending::New(n) => Accepted {
+                receipt: log.receipt(&entries[n]),
+                duplicate: false,
+            },
+            Pending::Duplicate(e) => Accepted {
+                receipt: log.receipt(&e),
+                duplicate: true,
+            },
+        };
+        let _ = reply.send(Ok(accepted));
+    }
+    Batch::Done
 }
 
 async fn checkpointer(log: Arc<Log>) {

@@ -150,8 +150,8 @@ pub fn percent_decode(s: &str) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
-/// The channel appends are announced on (`NOTIFY`, payload: the new size), so other instances
-/// catch up at once. Ids only: readers fetch the entries themselves.
+/// The channel appends and new checkpoints are announced on (`NOTIFY`, payload: the size), so
+/// other instances catch up at once. Ids only: readers fetch the entries themselves.
 pub const APPEND_CHANNEL: &str = "corridor_log";
 
 /// Connection options, shown without their password.
@@ -485,12 +485,17 @@ impl Database for Postgres {
     }
 
     async fn add_checkpoint(&self, cp: &StoredCheckpoint) -> Result<(), DbError> {
-        sqlx::query("INSERT INTO checkpoints (size, note) VALUES ($1, $2) ON CONFLICT DO NOTHING")
-            .bind(to_i64(cp.size))
-            .bind(&cp.note)
-            .execute(&self.pool)
-            .await
-            .map_err(self.err())?;
+        // Announced like an append: followers serve the new checkpoint at once.
+        sqlx::query(
+            "WITH added AS (INSERT INTO checkpoints (size, note) VALUES ($1, $2) ON CONFLICT DO NOTHING RETURNING size) \
+             SELECT pg_notify($3, size::text) FROM added",
+        )
+        .bind(to_i64(cp.size))
+        .bind(&cp.note)
+        .bind(APPEND_CHANNEL)
+        .execute(&self.pool)
+        .await
+        .map_err(self.err())?;
         Ok(())
     }
 
@@ -639,7 +644,7 @@ impl Database for Postgres {
     async fn renew_lease(&self, holder: &str, epoch: u64, ttl_ms: u64) -> Result<bool, DbError> {
         let renewed = sqlx::query(
             "UPDATE sequencer_lease SET expires_at = clock_timestamp() + $3 * interval '1 millisecond' \
-             WHERE id = 1 AND holder = $1 AND epoch = $2",
+             WHERE id = 1 AND holder = $1 AND epoch = $2 AND expires_at >= clock_timestamp()",
         )
         .bind(holder)
         .bind(to_i64(epoch))
@@ -697,11 +702,7 @@ impl Database for Postgres {
         tokio::spawn(async move {
             loop {
                 match listener.recv().await {
-                    Ok(n) => {
-                        if let Ok(size) = n.payload().parse() {
-                            wake(size);
-                        }
-                    }
+                    Ok(n) => wake(n.payload().parse().unwrap_or(0)),
                     Err(_) => tokio::time::sleep(Duration::from_millis(500)).await,
                 }
             }

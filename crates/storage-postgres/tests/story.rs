@@ -308,8 +308,9 @@ async fn one_sequencer_lease_at_a_time_and_a_stale_one_cannot_write() {
         assert!(matches!(stale, Err(DbError::LeaseLost(_))), "{stale:?}");
         assert_eq!(b.size().await.unwrap(), 1, "the stale append wrote nothing");
         b.append(&[entry(1, "x", "c1")], &[]).await.unwrap();
-        // A clean stop ends the term at once.
+        // A clean stop ends the term at once, for good.
         b.release_lease("b", 2).await.unwrap();
+        assert!(!b.renew_lease("b", 2, 60_000).await.unwrap());
         assert_eq!(
             a.acquire_lease("a2", "http://a", 60_000).await.unwrap(),
             Some(3)

@@ -208,7 +208,8 @@ pub trait Database: Send + Sync + 'static {
         Ok(Some(1))
     }
 
-    /// Extend `holder`'s lease of `epoch` by `ttl_ms` from now; false if it was taken over.
+    /// Extend `holder`'s lease of `epoch` by `ttl_ms` from now; false if it was taken over or
+    /// its term ended (an ended term is over for good: take the lease anew).
     async fn renew_lease(&self, _holder: &str, _epoch: u64, _ttl_ms: u64) -> Result<bool, DbError> {
         Ok(true)
     }

@@ -26,7 +26,7 @@ use corridor_core::crypto::{Keypair, PublicKey};
 use corridor_core::envelope::Draft;
 use corridor_core::genesis::{self, GenesisDocument, Names, Party, Policy, SignedGenesis};
 use corridor_core::receipt::SignedReceipt;
-use corridor_server::{Clock, Log};
+use corridor_server::{Clock, ClusterOptions, Log};
 use corridor_storage_sqlite::Sqlite;
 use reqwest::header::{CONTENT_TYPE, HeaderMap};
 use reqwest::{Method, StatusCode};
@@ -260,13 +260,83 @@ pub struct Server {
     /// What every reply's `corridor-clock` header must start with.
     clock_prefix: String,
     task: JoinHandle<()>,
+    /// The PostgreSQL database of a server started with `CORRIDOR_TEST_BACKEND=postgres`.
+    pub pg: Option<Arc<PgDatabase>>,
+    /// One of several instances on one database.
+    instance: bool,
     // Last, so the database file outlives everything that uses it.
-    _dir: tempfile::TempDir,
+    _dir: Option<tempfile::TempDir>,
 }
 
 impl Drop for Server {
     fn drop(&mut self) {
         self.task.abort();
+    }
+}
+
+/// Which backend the API tests run on: SQLite in a temporary directory, or, with
+/// `CORRIDOR_TEST_BACKEND=postgres` (CI runs the suite both ways), a fresh PostgreSQL database
+/// per server.
+pub fn backend_is_postgres() -> bool {
+    std::env::var("CORRIDOR_TEST_BACKEND").as_deref() == Ok("postgres")
+}
+
+/// A fresh PostgreSQL database for one test, dropped when the value is (from a thread of its
+/// own: `Drop` cannot await). `None` (after saying why) if PostgreSQL is unreachable outside CI.
+pub struct PgDatabase {
+    pub url: String,
+    name: String,
+}
+
+impl PgDatabase {
+    pub async fn create() -> Option<PgDatabase> {
+        use corridor_storage_postgres::testkit;
+        let mut admin = testkit::admin().await?;
+        static N: AtomicU64 = AtomicU64::new(0);
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .subsec_nanos();
+        let name = format!(
+            "corridor_api_{}_{nanos}_{}",
+            std::process::id(),
+            N.fetch_add(1, Ordering::Relaxed)
+        );
+        sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+            .execute(&mut admin)
+            .await
+            .expect("create a test database");
+        Some(PgDatabase {
+            url: testkit::with_database(&testkit::base_url(), &name),
+            name,
+        })
+    }
+}
+
+impl Drop for PgDatabase {
+    fn drop(&mut self) {
+        let name = self.name.clone();
+        let _ = std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap();
+            rt.block_on(async {
+                use sqlx::Connection;
+                if let Ok(mut admin) = sqlx::postgres::PgConnection::connect(
+                    &corridor_storage_postgres::testkit::base_url(),
+                )
+                .await
+                {
+                    let _ = sqlx::query(sqlx::AssertSqlSafe(format!(
+                        "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
+                    )))
+                    .execute(&mut admin)
+                    .await;
+                }
+            });
+        })
+        .join();
     }
 }
 
@@ -303,16 +373,59 @@ impl Server {
         rate: f64,
         genesis: SignedGenesis,
     ) -> Server {
+        if backend_is_postgres() {
+            let pg = PgDatabase::create()
+                .await
+                .expect("CORRIDOR_TEST_BACKEND=postgres needs PostgreSQL");
+            let db = Arc::new(
+                corridor_storage_postgres::Postgres::open(&pg.url)
+                    .await
+                    .unwrap(),
+            );
+            let mut s = Server::start_on(db, None, peer, start, rate, genesis).await;
+            s.pg = Some(Arc::new(pg));
+            return s;
+        }
         let dir = tempfile::tempdir().unwrap();
         let db = Sqlite::open(&dir.path().join("corridor.sqlite"))
             .await
             .unwrap();
-        let clock = Clock::simulated(start.parse().unwrap(), rate);
-        let log = Log::open(Arc::new(db), kp(2), Some(genesis), clock)
-            .await
-            .unwrap();
+        let mut s = Server::start_on(Arc::new(db), None, peer, start, rate, genesis).await;
+        s._dir = Some(dir);
+        s
+    }
+
+    /// Start an instance on the PostgreSQL database at `url`, one of several (see
+    /// `corridor_server::cluster`), at the test clock's start.
+    pub async fn start_instance(
+        url: &str,
+        options: impl FnOnce(String) -> ClusterOptions + Send + 'static,
+    ) -> Server {
+        let db = Arc::new(
+            corridor_storage_postgres::Postgres::open(url)
+                .await
+                .unwrap(),
+        );
+        let mut s = Server::start_on(db, Some(Box::new(options)), None, T0, 1.0, genesis()).await;
+        s.instance = true;
+        s
+    }
+
+    async fn start_on(
+        db: Arc<dyn corridor_storage::Database>,
+        cluster: Option<Box<dyn FnOnce(String) -> ClusterOptions + Send>>,
+        peer: Option<SocketAddr>,
+        start: &str,
+        rate: f64,
+        genesis: SignedGenesis,
+    ) -> Server {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
+        let clock = Clock::simulated(start.parse().unwrap(), rate);
+        let cluster = cluster.map(|f| f(format!("http://{addr}")));
+        let log = Log::open_with(db, kp(2), vec![], Some(genesis), clock, cluster)
+            .await
+            .unwrap();
         let app = corridor_server::router(log.clone());
         let task = match peer {
             None => tokio::spawn(async move {
@@ -350,7 +463,9 @@ impl Server {
                 "simulated; now=".into()
             },
             task,
-            _dir: dir,
+            pg: None,
+            instance: false,
+            _dir: None,
         }
     }
 
@@ -361,7 +476,13 @@ impl Server {
 
     /// A fresh command id.
     pub fn next_id(&self) -> String {
-        format!("cmd-{}", self.ids.fetch_add(1, Ordering::Relaxed) + 1)
+        let n = self.ids.fetch_add(1, Ordering::Relaxed) + 1;
+        if self.instance {
+            // Instances on one database must not reuse each other's ids.
+            format!("cmd-{}-{n}", self.addr.port())
+        } else {
+            format!("cmd-{n}")
+        }
     }
 
     /// Send a request and read the reply; every reply must say the clock is simulated.
