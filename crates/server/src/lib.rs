@@ -2,7 +2,8 @@
 //! backend.
 //!
 //! Read [`log`] first (how a command becomes a durable entry with a receipt), then [`http`]
-//! (the routes other tools rely on). Domain rules are not here: they live in the core.
+//! (the routes other tools rely on), then [`serve`] (the accept loop, and `/events` served
+//! outside hyper). Domain rules are not here: they live in the core.
 
 pub mod auth;
 pub mod clock;
@@ -12,7 +13,9 @@ pub mod log;
 pub mod problem;
 pub mod public;
 pub mod queries;
+pub mod serve;
 
 pub use clock::Clock;
 pub use http::router;
 pub use log::Log;
+pub use serve::{serve, serve_router};
