@@ -43,7 +43,7 @@ use crate::public::{EVENTS_CACHE_CONTROL, EVENTS_CONTENT_TYPE, Subscription};
 
 /// The longest request head looked at before handing a connection to hyper anyway. A browser's
 /// `GET /events` is well under 1 KiB; a longer head (large cookies) is still served, by hyper.
-pub const MAX_SNIFFED_HEAD: usize = 4096;
+const MAX_SNIFFED_HEAD: usize = 4096;
 
 /// Most header lines parsed when sniffing; a head with more goes to hyper.
 const MAX_SNIFFED_HEADERS: usize = 32;
@@ -343,14 +343,14 @@ async fn hyper_connection(
 /// A stream that first yields bytes already read from it, then reads on: how a connection whose
 /// head was looked at reaches hyper as if nobody had.
 #[derive(Debug)]
-pub struct Rewind<T> {
+struct Rewind<T> {
     pre: Bytes,
     inner: T,
 }
 
 impl<T> Rewind<T> {
     /// `inner`, with `pre` to be read before anything more from it.
-    pub fn new(pre: Bytes, inner: T) -> Self {
+    fn new(pre: Bytes, inner: T) -> Self {
         Rewind { pre, inner }
     }
 }
