@@ -123,7 +123,7 @@ async fn clock_header(State(log): State<Shared>, req: Request, next: Next) -> Re
 
 /// The `Corridor-Clock` header of every reply on a simulated clock (none on the real clock), so
 /// an exercise is never mistaken for the real thing. Also written by the event streams served
-/// outside axum ([`crate::serve`]).
+/// outside axum ([`crate::serve`](mod@crate::serve)).
 pub fn clock_header_value(clock: &crate::Clock) -> Option<HeaderValue> {
     if !clock.is_simulated() {
         return None;

@@ -2,8 +2,8 @@
 //! backend.
 //!
 //! Read [`log`] first (how a command becomes a durable entry with a receipt), then [`http`]
-//! (the routes other tools rely on), then [`serve`] (the accept loop, and `/events` served
-//! outside hyper). Domain rules are not here: they live in the core.
+//! (the routes other tools rely on), then [`serve`](mod@serve) (the accept loop, and `/events`
+//! served outside hyper). Domain rules are not here: they live in the core.
 
 pub mod auth;
 pub mod clock;

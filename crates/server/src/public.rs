@@ -12,9 +12,9 @@
 //! sends it to every subscriber. The broadcast channel is bounded: a subscriber that does not
 //! keep up is dropped (its browser reconnects or falls back to polling `status.json`), never
 //! buffered without limit. A comment line 15 s after the last frame keeps idle connections open
-//! through proxies. [`Subscription`] is that logic, shared by the axum route ([`events`]) and the
-//! lean writer in [`crate::serve`] that serves `GET /events` outside hyper, so both send the same
-//! bytes.
+//! through proxies. [`Subscription`] is that logic, shared by the axum route ([`events`]) and
+//! the lean writer in [`crate::serve`](mod@crate::serve) that serves `GET /events` outside
+//! hyper, so both send the same bytes.
 
 use std::collections::HashMap;
 use std::convert::Infallible;
@@ -426,8 +426,9 @@ pub async fn root(headers: HeaderMap) -> Response {
 
 /// `GET /events`: status updates as server-sent events (`event: status`, data: status.json),
 /// through axum. `corridor serve` answers a plain `GET /events` before hyper sees it
-/// ([`crate::serve`]) with the same head and bytes; this route serves every other form of it
-/// (`HEAD`, `Connection: close`, HTTP/1.0, ...) and routers used without that accept loop.
+/// ([`crate::serve`](mod@crate::serve)) with the same head and bytes; this route serves every
+/// other form of it (`HEAD`, `Connection: close`, HTTP/1.0, ...) and routers used without that
+/// accept loop.
 pub async fn events(State(log): State<Arc<Log>>) -> Response {
     use futures_util::StreamExt;
     let site = log.public();

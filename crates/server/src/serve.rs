@@ -14,7 +14,7 @@
 //! frames, heartbeats, the end when the subscriber lags or the server shuts down) as HTTP/1.1
 //! chunks. Anything else — another path or method, `HEAD /events`, HTTP/1.0, `Connection: close`,
 //! a head that does not parse, pipelined requests — goes to hyper unchanged, with the bytes
-//! already read replayed in front of the socket ([`Rewind`]), to the same router, with the peer
+//! already read replayed in front of the socket (`Rewind`), to the same router, with the peer
 //! address as [`ConnectInfo`] (the abuse limits key on it). Shutdown is graceful as with
 //! `axum::serve`: no new connections, idle ones closed, open ones finished.
 
