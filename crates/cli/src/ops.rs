@@ -415,18 +415,16 @@ async fn serve_on(
             corridor_core::time::format_log_time(log.clock().now())
         );
     }
-    axum::serve(
-        listener,
-        corridor_server::router(log.clone()).into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown({
+    // axum's router over hyper, with the peer address for the abuse limits; `GET /events` is
+    // answered without hyper's per-connection buffers (see `corridor_server::serve`).
+    corridor_server::serve(listener, log.clone(), {
         let log = log.clone();
         async move {
             let _ = tokio::signal::ctrl_c().await;
             log.public().close_events();
         }
     })
-    .await?;
+    .await;
     log.stop().await?;
     Ok(())
 }

@@ -116,13 +116,21 @@ pub fn router(log: Shared) -> Router {
 
 async fn clock_header(State(log): State<Shared>, req: Request, next: Next) -> Response {
     let mut resp = next.run(req).await;
-    if log.clock().is_simulated() {
-        let now = corridor_core::time::format_log_time(log.clock().now());
-        if let Ok(v) = HeaderValue::from_str(&format!("simulated; now={now}; exercise")) {
-            resp.headers_mut().insert("corridor-clock", v);
-        }
+    if let Some(v) = clock_header_value(log.clock()) {
+        resp.headers_mut().insert("corridor-clock", v);
     }
     resp
+}
+
+/// The `Corridor-Clock` header of every reply on a simulated clock (none on the real clock), so
+/// an exercise is never mistaken for the real thing. Also written by the event streams served
+/// outside axum ([`crate::serve`](mod@crate::serve)).
+pub fn clock_header_value(clock: &crate::Clock) -> Option<HeaderValue> {
+    if !clock.is_simulated() {
+        return None;
+    }
+    let now = corridor_core::time::format_log_time(clock.now());
+    HeaderValue::from_str(&format!("simulated; now={now}; exercise")).ok()
 }
 
 async fn submit(State(log): State<Shared>, req: Request) -> Result<Response, Problem> {

@@ -2,8 +2,9 @@
 //! backend.
 //!
 //! Read [`log`] first (how a command becomes a durable entry with a receipt), then [`http`]
-//! (the routes other tools rely on), then [`cluster`] (several instances on one PostgreSQL).
-//! Domain rules are not here: they live in the core.
+//! (the routes other tools rely on), then [`serve`](mod@serve) (the accept loop, and `/events`
+//! served outside hyper), then [`cluster`] (several instances on one PostgreSQL). Domain rules
+//! are not here: they live in the core.
 
 pub mod auth;
 pub mod clock;
@@ -15,8 +16,10 @@ pub mod nats;
 pub mod problem;
 pub mod public;
 pub mod queries;
+pub mod serve;
 
 pub use clock::Clock;
 pub use cluster::{ClusterOptions, Role};
 pub use http::router;
 pub use log::Log;
+pub use serve::{serve, serve_router};

@@ -7,11 +7,14 @@
 //! on time). Each file is then compressed with gzip and brotli and swapped in atomically; a
 //! request picks the encoding it accepts, and a matching `If-None-Match` costs a 304.
 //!
-//! Live updates: `/events` is a server-sent event stream. Every rebuild sends the new
-//! `status.json` to every subscriber. The broadcast channel is bounded: a subscriber that does
-//! not keep up is dropped (its browser reconnects or falls back to polling `status.json`),
-//! never buffered without limit. A comment line every 15 s keeps idle connections open through
-//! proxies.
+//! Live updates: `/events` is a server-sent event stream. Every rebuild formats the new
+//! `status.json` as one SSE frame ([`status_frame`], once per build, not per subscriber) and
+//! sends it to every subscriber. The broadcast channel is bounded: a subscriber that does not
+//! keep up is dropped (its browser reconnects or falls back to polling `status.json`), never
+//! buffered without limit. A comment line 15 s after the last frame keeps idle connections open
+//! through proxies. [`Subscription`] is that logic, shared by the axum route ([`events`]) and
+//! the lean writer in [`crate::serve`](mod@crate::serve) that serves `GET /events` outside
+//! hyper, so both send the same bytes.
 
 use std::collections::HashMap;
 use std::convert::Infallible;
@@ -22,7 +25,6 @@ use std::time::Duration;
 use axum::body::Body;
 use axum::extract::{Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
-use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use corridor_core::crypto::{b64, sha256};
 use corridor_public::{Cited, Input};
@@ -40,6 +42,28 @@ pub const CACHE_CONTROL: &str = "public, max-age=1, stale-while-revalidate=10";
 /// How many rebuilds a subscriber may fall behind before it is dropped.
 const EVENTS_BACKLOG: usize = 4;
 
+/// `Content-Type` of `/events`.
+pub const EVENTS_CONTENT_TYPE: &str = "text/event-stream";
+/// `Cache-Control` of `/events`: a stream is never cached (what axum's `Sse` sends too).
+pub const EVENTS_CACHE_CONTROL: &str = "no-cache";
+/// The heartbeat: an empty SSE comment, ignored by clients, that keeps proxies from closing an
+/// idle stream.
+pub const HEARTBEAT: &[u8] = b":\n\n";
+/// How long after the last frame a heartbeat is sent.
+pub const HEARTBEAT_AFTER: Duration = Duration::from_secs(15);
+
+/// One `status.json` as an SSE frame: `event: status`, the document on one `data:` line (it is
+/// pretty-printed, and SSE data lines must not contain bare newlines). Formatted once per build
+/// and shared by every subscriber.
+pub fn status_frame(status: &[u8]) -> bytes::Bytes {
+    let text = String::from_utf8_lossy(status).replace(['\r', '\n'], "");
+    let mut frame = Vec::with_capacity(text.len() + 24);
+    frame.extend_from_slice(b"event: status\ndata: ");
+    frame.extend_from_slice(text.as_bytes());
+    frame.extend_from_slice(b"\n\n");
+    frame.into()
+}
+
 /// One file, in every encoding we serve.
 #[derive(Debug)]
 pub struct Served {
@@ -55,8 +79,10 @@ pub struct Served {
 pub struct Built {
     /// Files by URL path.
     pub files: HashMap<String, Arc<Served>>,
-    /// The `status.json` bytes, also sent to event subscribers.
+    /// The `status.json` bytes.
     pub status: bytes::Bytes,
+    /// The same as an SSE frame ([`status_frame`]), what event subscribers get.
+    pub frame: bytes::Bytes,
     /// When it was built (log clock).
     pub at: Option<jiff::Timestamp>,
 }
@@ -161,6 +187,7 @@ impl PublicSite {
                 (
                     Built {
                         files: precompress(site),
+                        frame: status_frame(&status),
                         status,
                         at: Some(at),
                     },
@@ -176,10 +203,10 @@ impl PublicSite {
                     continue;
                 }
             };
-            let status = built.status.clone();
+            let frame = built.frame.clone();
             *self.current.write().expect("not poisoned") = Arc::new(built);
             // No subscribers is not an error.
-            let _ = self.events.send(status);
+            let _ = self.events.send(frame);
             metrics::counter!("corridor_public_builds_total").increment(1);
             metrics::histogram!("corridor_public_build_seconds")
                 .record(started.elapsed().as_secs_f64());
@@ -209,29 +236,86 @@ impl PublicSite {
         }
     }
 
-    /// A stream of `status.json` documents: the current one first, then one per rebuild. Ends
-    /// when the subscriber falls more than a few rebuilds behind.
-    pub fn subscribe(&self) -> impl Stream<Item = bytes::Bytes> + use<> {
+    /// A subscription to status frames: the current one first, then one per rebuild. Ends when
+    /// the subscriber falls more than a few rebuilds behind, or the server shuts down.
+    /// `served_by` labels the `corridor_event_streams` gauge (`lean` or `axum`), so an operator
+    /// sees how many readers are connected and which path serves them.
+    pub fn subscribe(&self, served_by: &'static str) -> Subscription {
+        // Subscribe before reading the current frame: a rebuild in between is sent twice rather
+        // than missed.
         let rx = self.events.subscribe();
         let closing = self.closing.subscribe();
-        let first = self.current().status.clone();
-        futures_util::stream::unfold(
-            (Some(first), rx, closing),
-            |(first, mut rx, mut closing)| async move {
-                if *closing.borrow() {
-                    return None;
-                }
-                if let Some(f) = first {
-                    return Some((f, (None, rx, closing)));
-                }
-                let next = tokio::select! {
-                    r = rx.recv() => r.ok(),
-                    _ = closing.wait_for(|c| *c) => None,
-                };
-                // None: lagged (drop this subscriber rather than queue for it) or closing.
-                next.map(|b| (b, (None, rx, closing)))
-            },
-        )
+        let first = self.current().frame.clone();
+        let open = metrics::gauge!("corridor_event_streams", "served_by" => served_by);
+        open.increment(1);
+        Subscription {
+            first: Some(first),
+            rx,
+            closing,
+            heartbeat_at: tokio::time::Instant::now() + HEARTBEAT_AFTER,
+            open,
+        }
+    }
+}
+
+/// One subscriber's place in the event stream: no more than a broadcast receiver and a deadline,
+/// since a crowd holds one per reader for as long as it reads. Frames are shared bytes.
+pub struct Subscription {
+    first: Option<bytes::Bytes>,
+    rx: broadcast::Receiver<bytes::Bytes>,
+    closing: tokio::sync::watch::Receiver<bool>,
+    heartbeat_at: tokio::time::Instant,
+    /// Counts this stream while it exists.
+    open: metrics::Gauge,
+}
+
+impl std::fmt::Debug for Subscription {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Subscription")
+            .field("heartbeat_at", &self.heartbeat_at)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Drop for Subscription {
+    fn drop(&mut self) {
+        self.open.decrement(1);
+    }
+}
+
+impl Subscription {
+    /// The next status frame, or `None` once the stream is over: the subscriber lagged (it is
+    /// dropped rather than queued for) or the server is closing.
+    pub async fn frame(&mut self) -> Option<bytes::Bytes> {
+        if *self.closing.borrow() {
+            return None;
+        }
+        if let Some(f) = self.first.take() {
+            return Some(f);
+        }
+        tokio::select! {
+            r = self.rx.recv() => r.ok(),
+            _ = self.closing.wait_for(|c| *c) => None,
+        }
+    }
+
+    /// The next bytes to send: a status frame, or a [`HEARTBEAT`] when no frame came for
+    /// [`HEARTBEAT_AFTER`]; `None` once the stream is over (see [`Subscription::frame`]).
+    pub async fn next(&mut self) -> Option<bytes::Bytes> {
+        let heartbeat = tokio::time::sleep_until(self.heartbeat_at);
+        let next = tokio::select! {
+            f = self.frame() => f,
+            _ = heartbeat => {
+                Some(bytes::Bytes::from_static(HEARTBEAT))
+            }
+        };
+        self.heartbeat_at = tokio::time::Instant::now() + HEARTBEAT_AFTER;
+        next
+    }
+
+    /// The same as a stream (frames and heartbeats), for a response body.
+    pub fn into_stream(self) -> impl Stream<Item = bytes::Bytes> + Send + use<> {
+        futures_util::stream::unfold(self, |mut s| async move { s.next().await.map(|b| (b, s)) })
     }
 }
 
@@ -340,19 +424,25 @@ pub async fn root(headers: HeaderMap) -> Response {
         .expect("valid response")
 }
 
-/// `GET /events`: status updates as server-sent events (`event: status`, data: status.json).
-pub async fn events(
-    State(log): State<Arc<Log>>,
-) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
+/// `GET /events`: status updates as server-sent events (`event: status`, data: status.json),
+/// through axum. `corridor serve` answers a plain `GET /events` before hyper sees it
+/// ([`crate::serve`](mod@crate::serve)) with the same head and bytes; this route serves every
+/// other form of it (`HEAD`, `Connection: close`, HTTP/1.0, ...) and routers used without that
+/// accept loop.
+pub async fn events(State(log): State<Arc<Log>>) -> Response {
     use futures_util::StreamExt;
     let site = log.public();
     let _ = tokio::time::timeout(Duration::from_secs(10), site.ready()).await;
-    let stream = site.subscribe().map(|b| {
-        // status.json is pretty-printed; SSE data lines must not contain bare newlines.
-        let text = String::from_utf8_lossy(&b).replace('\n', "");
-        Ok(Event::default().event("status").data(text))
-    });
-    Sse::new(stream).keep_alive(KeepAlive::new().interval(Duration::from_secs(15)))
+    let body = Body::from_stream(
+        site.subscribe("axum")
+            .into_stream()
+            .map(Ok::<_, Infallible>),
+    );
+    Response::builder()
+        .header(header::CONTENT_TYPE, EVENTS_CONTENT_TYPE)
+        .header(header::CACHE_CONTROL, EVENTS_CACHE_CONTROL)
+        .body(body)
+        .expect("valid response")
 }
 
 /// Every other GET: a prebuilt public file, or a problem document.
@@ -397,6 +487,7 @@ mod tests {
         PublicSite {
             current: RwLock::new(Arc::new(Built {
                 status: bytes::Bytes::from_static(b"{\"n\":0}"),
+                frame: status_frame(b"{\"n\":0}"),
                 ..Default::default()
             })),
             events,
@@ -409,23 +500,48 @@ mod tests {
     /// is dropped (its stream ends) instead of being buffered for without limit.
     #[tokio::test]
     async fn slow_subscribers_are_dropped_not_buffered() {
-        use futures_util::StreamExt;
         let site = site();
-        let mut fast = Box::pin(site.subscribe());
-        let mut slow = Box::pin(site.subscribe());
-        assert_eq!(&fast.next().await.unwrap()[..], b"{\"n\":0}");
-        assert_eq!(&slow.next().await.unwrap()[..], b"{\"n\":0}");
+        let mut fast = site.subscribe("test");
+        let mut slow = site.subscribe("test");
+        assert_eq!(fast.frame().await.unwrap(), status_frame(b"{\"n\":0}"));
+        assert_eq!(slow.frame().await.unwrap(), status_frame(b"{\"n\":0}"));
         for n in 1..=(EVENTS_BACKLOG * 3) {
-            site.events.send(format!("{{\"n\":{n}}}").into()).unwrap();
-            assert_eq!(fast.next().await.unwrap(), format!("{{\"n\":{n}}}"));
+            let frame = status_frame(format!("{{\"n\":{n}}}").as_bytes());
+            site.events.send(frame.clone()).unwrap();
+            assert_eq!(fast.frame().await.unwrap(), frame);
         }
         assert!(
-            slow.next().await.is_none(),
+            slow.frame().await.is_none(),
             "a lagging subscriber must be dropped"
         );
         // Shutting down ends the streams that keep up, too.
         site.close_events();
+        assert!(fast.frame().await.is_none());
         assert!(fast.next().await.is_none());
+    }
+
+    /// The frame is what axum's `Sse` wrote before (`event`, then one `data` line, a blank
+    /// line), with the pretty-printed document on one line.
+    #[test]
+    fn status_frames_are_one_event() {
+        assert_eq!(
+            &status_frame(b"{\n  \"a\": 1\n}\n")[..],
+            b"event: status\ndata: {  \"a\": 1}\n\n"
+        );
+    }
+
+    /// A subscriber that hears nothing for a while gets a heartbeat, and the clock starts again
+    /// after each one.
+    #[tokio::test(start_paused = true)]
+    async fn heartbeats_when_idle() {
+        let site = site();
+        let mut sub = site.subscribe("test");
+        assert_eq!(sub.next().await.unwrap(), status_frame(b"{\"n\":0}"));
+        let t = tokio::time::Instant::now();
+        assert_eq!(&sub.next().await.unwrap()[..], HEARTBEAT);
+        assert_eq!(t.elapsed(), HEARTBEAT_AFTER);
+        assert_eq!(&sub.next().await.unwrap()[..], HEARTBEAT);
+        assert_eq!(t.elapsed(), HEARTBEAT_AFTER * 2);
     }
 
     #[test]

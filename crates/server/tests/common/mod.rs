@@ -264,6 +264,8 @@ pub struct Server {
     pub pg: Option<Arc<PgDatabase>>,
     /// One of several instances on one database.
     instance: bool,
+    /// Sent (or dropped) to shut the server down gracefully.
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
     // Last, so the database file outlives everything that uses it.
     _dir: Option<tempfile::TempDir>,
 }
@@ -426,25 +428,22 @@ impl Server {
         let log = Log::open_with(db, kp(2), vec![], Some(genesis), clock, cluster)
             .await
             .unwrap();
-        let app = corridor_server::router(log.clone());
-        let task = match peer {
-            None => tokio::spawn(async move {
-                axum::serve(
-                    listener,
-                    app.into_make_service_with_connect_info::<SocketAddr>(),
-                )
-                .await
-                .unwrap();
-            }),
-            Some(peer) => {
-                let app = app.layer(Extension(ConnectInfo(peer)));
-                tokio::spawn(async move {
-                    axum::serve(listener, app.into_make_service())
-                        .await
-                        .unwrap();
-                })
-            }
-        };
+        // The accept loop of `corridor serve`: `GET /events` is answered outside hyper, every
+        // other request by the router through hyper, with the peer address.
+        let mut app = corridor_server::router(log.clone());
+        if let Some(peer) = peer {
+            // Set after the accept loop's own, so it wins.
+            app = app.layer(Extension(ConnectInfo(peer)));
+        }
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let task = tokio::spawn(corridor_server::serve_router(
+            listener,
+            log.clone(),
+            app,
+            async move {
+                let _ = stopped.await;
+            },
+        ));
         let http = reqwest::Client::builder()
             .no_proxy()
             .timeout(Duration::from_secs(10))
@@ -465,8 +464,19 @@ impl Server {
             task,
             pg: None,
             instance: false,
+            stop: Some(stop),
             _dir: None,
         }
+    }
+
+    /// Shut the server down as `corridor serve` does on Ctrl-C (event streams end, no new
+    /// connections, open ones finish) and wait until it has.
+    pub async fn shut_down(&mut self) {
+        self.log.public().close_events();
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        (&mut self.task).await.unwrap();
     }
 
     /// The log key, as the genesis names it.
