@@ -283,64 +283,7 @@ pub fn backend_is_postgres() -> bool {
     std::env::var("CORRIDOR_TEST_BACKEND").as_deref() == Ok("postgres")
 }
 
-/// A fresh PostgreSQL database for one test, dropped when the value is (from a thread of its
-/// own: `Drop` cannot await). `None` (after saying why) if PostgreSQL is unreachable outside CI.
-pub struct PgDatabase {
-    pub url: String,
-    name: String,
-}
-
-impl PgDatabase {
-    pub async fn create() -> Option<PgDatabase> {
-        use corridor_storage_postgres::testkit;
-        let mut admin = testkit::admin().await?;
-        static N: AtomicU64 = AtomicU64::new(0);
-        let nanos = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap()
-            .subsec_nanos();
-        let name = format!(
-            "corridor_api_{}_{nanos}_{}",
-            std::process::id(),
-            N.fetch_add(1, Ordering::Relaxed)
-        );
-        sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
-            .execute(&mut admin)
-            .await
-            .expect("create a test database");
-        Some(PgDatabase {
-            url: testkit::with_database(&testkit::base_url(), &name),
-            name,
-        })
-    }
-}
-
-impl Drop for PgDatabase {
-    fn drop(&mut self) {
-        let name = self.name.clone();
-        let _ = std::thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .unwrap();
-            rt.block_on(async {
-                use sqlx::Connection;
-                if let Ok(mut admin) = sqlx::postgres::PgConnection::connect(
-                    &corridor_storage_postgres::testkit::base_url(),
-                )
-                .await
-                {
-                    let _ = sqlx::query(sqlx::AssertSqlSafe(format!(
-                        "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
-                    )))
-                    .execute(&mut admin)
-                    .await;
-                }
-            });
-        })
-        .join();
-    }
-}
+pub use corridor_storage_postgres::testkit::TestDatabase as PgDatabase;
 
 impl Server {
     /// Start a server whose clients are seen as connecting from their real (loopback) address.
