@@ -2,7 +2,8 @@
 # Run corridor's whole test suite. Installs what the interoperability tests need (npm
 # `canonicalize`, PyPI `rfc8785` and `cryptography`) and the browser tests need (npm
 # `playwright-core`; Chromium itself comes from Debian: `apt-get install chromium`) the first time.
-# Tests that need a missing tool skip with a message; under CI=true they fail instead.
+# Tests that need a missing tool skip with a message; under CI=true they fail instead. The
+# server's API suite runs twice: on SQLite, then on PostgreSQL.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -24,4 +25,13 @@ else
   echo "note: python3 not found; the Python interoperability tests will skip" >&2
 fi
 
-exec cargo test --workspace "$@"
+cargo test --workspace "$@"
+
+# The server's API suite once more, on PostgreSQL instead of SQLite (a fresh database per test
+# server), so both backends pass the same tests. Skipped with a note where PostgreSQL is not
+# running, except under CI=true.
+if [ "${CI:-}" = "true" ] || pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null; then
+  CORRIDOR_TEST_BACKEND=postgres cargo test -p corridor-server "$@"
+else
+  echo "note: PostgreSQL is not running on 127.0.0.1:5432; the API suite ran on SQLite only" >&2
+fi
