@@ -255,54 +255,139 @@ pub fn genesis_fingerprint(path: &Path) -> anyhow::Result<()> {
     Ok(())
 }
 
-#[derive(Args)]
+/// `corridor serve`'s options. Each may also come from a TOML file (`--config`): a flag or its
+/// environment variable wins over the file, the file over the built-in default.
+#[derive(Args, serde::Serialize)]
 pub struct ServeArgs {
-    /// The data directory (SQLite database, log key).
-    #[arg(long, default_value = "./corridor-data")]
-    pub data_dir: PathBuf,
+    /// A TOML file with any of these options, named as the flags with `_` for `-`
+    /// (data_dir = "...", database = "...", lease_ttl_ms = 5000, ...).
+    #[arg(long, env = "CORRIDOR_CONFIG")]
+    #[serde(skip)]
+    pub config: Option<PathBuf>,
+    /// The data directory (SQLite database, log key) [default: ./corridor-data].
+    #[arg(long)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub data_dir: Option<PathBuf>,
     /// Keep the log in PostgreSQL instead (postgres://user:password@host:5432/db).
     #[arg(long, env = "CORRIDOR_DATABASE_URL", hide_env_values = true)]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub database: Option<String>,
-    /// Address to listen on.
-    #[arg(long, default_value = "127.0.0.1:8080")]
-    pub listen: SocketAddr,
+    /// Address to listen on [default: 127.0.0.1:8080].
+    #[arg(long)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub listen: Option<SocketAddr>,
     /// The countersigned genesis, needed the first time.
     #[arg(long)]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub genesis: Option<PathBuf>,
     /// The log's private key (default DATA_DIR/log.key).
     #[arg(long)]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub log_key: Option<PathBuf>,
     /// Another log key to hold, repeated: the next key, before a `log.rotate_key` names it (the
     /// server refuses a rotation to a key it does not hold), or the previous one, if the server
     /// stopped between a rotation and its handover checkpoint.
     #[arg(long = "other-log-key")]
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub other_log_keys: Vec<PathBuf>,
     /// Run on a simulated exercise clock starting at this instant (exercise logs only).
     #[arg(long)]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub clock: Option<String>,
-    /// Speed of the simulated clock.
-    #[arg(long, default_value_t = 1.0)]
-    pub clock_rate: f64,
+    /// Speed of the simulated clock [default: 1].
+    #[arg(long)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub clock_rate: Option<f64>,
     /// The absolute URL the public pages are reached at, for links in feeds and QR codes
     /// (default: http://LISTEN).
     #[arg(long, env = "CORRIDOR_PUBLIC_URL")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub public_url: Option<String>,
     /// With several instances on one PostgreSQL: the API base URL the other instances forward
     /// commands to when this one sequences (default: http://LISTEN).
     #[arg(long, env = "CORRIDOR_ADVERTISE_URL")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub advertise_url: Option<String>,
     /// With several instances: the sequencer lease term in milliseconds; a standby takes over
-    /// within about this long after the sequencer dies.
-    #[arg(long, default_value_t = 5000)]
-    pub lease_ttl_ms: u64,
+    /// within about this long after the sequencer dies [default: 5000].
+    #[arg(long)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub lease_ttl_ms: Option<u64>,
     /// With several instances: how often a follower looks for entries it was not told of, in
-    /// milliseconds.
-    #[arg(long, default_value_t = 2000)]
-    pub poll_ms: u64,
+    /// milliseconds [default: 2000].
+    #[arg(long)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub poll_ms: Option<u64>,
     /// With several instances: announce appends through this NATS server (JetStream), e.g.
     /// nats://127.0.0.1:4222, instead of PostgreSQL LISTEN/NOTIFY.
     #[arg(long, env = "CORRIDOR_NATS_URL")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub nats: Option<String>,
+}
+
+/// `corridor serve`'s options once flags, environment, the config file and defaults are merged.
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServeConfig {
+    pub data_dir: PathBuf,
+    pub database: Option<String>,
+    pub listen: SocketAddr,
+    pub genesis: Option<PathBuf>,
+    pub log_key: Option<PathBuf>,
+    #[serde(default)]
+    pub other_log_keys: Vec<PathBuf>,
+    pub clock: Option<String>,
+    pub clock_rate: f64,
+    pub public_url: Option<String>,
+    pub advertise_url: Option<String>,
+    pub lease_ttl_ms: u64,
+    pub poll_ms: u64,
+    pub nats: Option<String>,
+}
+
+impl Default for ServeConfig {
+    fn default() -> Self {
+        ServeConfig {
+            data_dir: "./corridor-data".into(),
+            database: None,
+            listen: "127.0.0.1:8080".parse().expect("a valid address"),
+            genesis: None,
+            log_key: None,
+            other_log_keys: vec![],
+            clock: None,
+            clock_rate: 1.0,
+            public_url: None,
+            advertise_url: None,
+            lease_ttl_ms: 5000,
+            poll_ms: 2000,
+            nats: None,
+        }
+    }
+}
+
+impl ServeArgs {
+    /// Merge defaults, the config file (if any) and the flags, in rising precedence.
+    pub fn resolve(&self) -> anyhow::Result<ServeConfig> {
+        use figment::Figment;
+        use figment::providers::{Format, Serialized, Toml};
+        let mut f = Figment::from(Serialized::defaults(ServeConfig::default()));
+        if let Some(path) = &self.config {
+            if !path.is_file() {
+                bail!("--config {}: no such file", path.display());
+            }
+            f = f.merge(Toml::file_exact(path));
+        }
+        f.merge(Serialized::defaults(self)).extract().map_err(|e| {
+            // figment names the key and the file; a value is shown only for a wrong type,
+            // and a database URL is a string, so no password reaches the message.
+            anyhow::anyhow!(
+                "{}: {e} (see `corridor serve --help` for the options and their types)",
+                self.config
+                    .as_deref()
+                    .map_or_else(|| "options".to_string(), |p| p.display().to_string())
+            )
+        })
+    }
 }
 
 pub fn clock_arg(clock: Option<&str>, rate: f64) -> anyhow::Result<Clock> {
@@ -333,8 +418,9 @@ pub fn init_tracing() {
     }
 }
 
-pub async fn serve(a: ServeArgs) -> anyhow::Result<()> {
+pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     init_tracing();
+    let a = args.resolve()?;
     fs::create_dir_all(&a.data_dir)
         .with_context(|| format!("cannot create {}", a.data_dir.display()))?;
     let key_path = a
@@ -997,4 +1083,84 @@ pub async fn export(data_dir: &Path, database: Option<&str>, out: &Path) -> anyh
         out.display()
     );
     Ok(())
+}
+
+#[cfg(test)]
+mod serve_config_tests {
+    use clap::Parser;
+
+    use super::*;
+
+    #[derive(Parser)]
+    struct Cli {
+        #[command(flatten)]
+        serve: ServeArgs,
+    }
+
+    fn resolve(file: Option<&str>, flags: &[&str]) -> anyhow::Result<ServeConfig> {
+        let dir = tempfile::tempdir().unwrap();
+        let mut argv = vec!["serve".to_string()];
+        if let Some(text) = file {
+            let path = dir.path().join("corridor.toml");
+            fs::write(&path, text).unwrap();
+            argv.push("--config".into());
+            argv.push(path.display().to_string());
+        }
+        argv.extend(flags.iter().map(|s| s.to_string()));
+        Cli::try_parse_from(argv).unwrap().serve.resolve()
+    }
+
+    #[test]
+    fn defaults_then_the_file_then_flags() {
+        let d = resolve(None, &[]).unwrap();
+        assert_eq!(d.data_dir, PathBuf::from("./corridor-data"));
+        assert_eq!(d.listen.to_string(), "127.0.0.1:8080");
+        assert_eq!((d.lease_ttl_ms, d.poll_ms, d.clock_rate), (5000, 2000, 1.0));
+        let file = "data_dir = \"/srv/corridor\"\nlisten = \"0.0.0.0:9000\"\nlease_ttl_ms = 3000\nnats = \"nats://10.0.0.9:4222\"\nother_log_keys = [\"next.key\"]\n";
+        let f = resolve(Some(file), &[]).unwrap();
+        assert_eq!(f.data_dir, PathBuf::from("/srv/corridor"));
+        assert_eq!(f.listen.to_string(), "0.0.0.0:9000");
+        assert_eq!(f.lease_ttl_ms, 3000);
+        assert_eq!(f.poll_ms, 2000, "unset in the file: the default");
+        assert_eq!(f.nats.as_deref(), Some("nats://10.0.0.9:4222"));
+        assert_eq!(f.other_log_keys, vec![PathBuf::from("next.key")]);
+        let both = resolve(
+            Some(file),
+            &["--listen", "127.0.0.1:9100", "--lease-ttl-ms", "900"],
+        )
+        .unwrap();
+        assert_eq!(
+            both.listen.to_string(),
+            "127.0.0.1:9100",
+            "a flag wins over the file"
+        );
+        assert_eq!(both.lease_ttl_ms, 900);
+        assert_eq!(both.data_dir, PathBuf::from("/srv/corridor"));
+    }
+
+    #[test]
+    fn a_bad_file_says_which_key_and_never_shows_the_password() {
+        let e = resolve(Some("lease_ttl = 5\n"), &[])
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("lease_ttl") && e.contains("corridor.toml"),
+            "{e}"
+        );
+        let e = resolve(Some("listen = 8080\n"), &[])
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("listen"), "{e}");
+        let e = resolve(
+            Some("database = \"postgres://u:s3cret@db/x\"\npoll_ms = \"soon\"\n"),
+            &[],
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(e.contains("poll_ms") && !e.contains("s3cret"), "{e}");
+        let e = resolve(None, &["--config", "/nonexistent/corridor.toml"])
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("no such file"), "{e}");
+    }
 }
