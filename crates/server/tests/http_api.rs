@@ -993,6 +993,7 @@ const ROUTES: &[(&str, &str)] = &[
     ("get", "/v1/declarations"),
     ("get", "/v1/incidents"),
     ("get", "/v1/audit/reads"),
+    ("get", "/v1/cluster"),
     ("get", "/v1/time/resolve"),
 ];
 

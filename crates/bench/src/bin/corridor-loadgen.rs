@@ -29,6 +29,10 @@ struct Args {
     /// The server.
     #[arg(long, default_value = "http://127.0.0.1:8080")]
     server: String,
+    /// More instances of the same log (several servers on one PostgreSQL), repeated: clients are
+    /// spread evenly over `--server` and these. Metrics are read from `--server`.
+    #[arg(long = "also-server")]
+    also_servers: Vec<String>,
     /// The demo data directory (for the key files and the genesis).
     #[arg(long)]
     data_dir: PathBuf,
@@ -97,6 +101,10 @@ async fn batches(hp: &str) -> Option<(f64, f64)> {
 async fn main() -> anyhow::Result<()> {
     let a = Args::parse();
     let hp = host_port(&a.server)?;
+    let mut targets = vec![hp.clone()];
+    for s in &a.also_servers {
+        targets.push(host_port(s)?);
+    }
     let (origin, _log_key) = genesis(&a.data_dir)?;
     let signers = load_signers(&a.data_dir)?;
     if signers.is_empty() {
@@ -184,8 +192,12 @@ async fn main() -> anyhow::Result<()> {
     let meter = CpuMeter::start(a.server_pid);
     let started = Instant::now();
     let mut tasks = Vec::new();
-    for _ in 0..a.clients {
-        let (requests, next, hp) = (requests.clone(), next.clone(), hp.clone());
+    for c in 0..a.clients {
+        let (requests, next, hp) = (
+            requests.clone(),
+            next.clone(),
+            targets[c % targets.len()].clone(),
+        );
         tasks.push(tokio::spawn(async move {
             let mut conn = Conn::connect(&hp).await?;
             let mut lat = Vec::new();
@@ -235,11 +247,12 @@ async fn main() -> anyhow::Result<()> {
     println!("| measure | value |");
     println!("| --- | --- |");
     println!(
-        "| commands | {} ({} incident.report, {} incident.respond), {} clients, HTTP/1.1 keep-alive |",
+        "| commands | {} ({} incident.report, {} incident.respond), {} clients over {} instance(s), HTTP/1.1 keep-alive |",
         a.n,
         reports,
         a.n - reports,
-        a.clients
+        a.clients,
+        targets.len()
     );
     println!(
         "| envelope bytes | min {} / p10 {} / p50 {} / p90 {} / max {} / mean {:.0} |",
