@@ -158,38 +158,6 @@ async fn a_stopped_sequencer_hands_over_to_a_standby() {
     covers(&a, third.receipt.index + 1, Duration::from_secs(5)).await;
 }
 
-/// Read server-sent events until a status built from at least `size` entries arrives.
-async fn event_covering(resp: &mut reqwest::Response, size: u64, limit: Duration) -> Instant {
-    let t = Instant::now();
-    let mut buf = String::new();
-    loop {
-        while let Some(end) = buf.find("\n\n") {
-            let event: String = buf.drain(..end + 2).collect();
-            let data: String = event
-                .lines()
-                .filter_map(|l| l.strip_prefix("data:"))
-                .map(str::trim_start)
-                .collect();
-            if data.is_empty() {
-                continue;
-            }
-            let v: Value = serde_json::from_str(&data).unwrap();
-            if v["checkpoint"]["size"].as_u64().unwrap_or(0) >= size {
-                return Instant::now();
-            }
-        }
-        let left = limit
-            .checked_sub(t.elapsed())
-            .unwrap_or_else(|| panic!("no event covering {size} entries within {limit:?}"));
-        let chunk = tokio::time::timeout(left, resp.chunk())
-            .await
-            .unwrap_or_else(|_| panic!("no event covering {size} entries within {limit:?}"))
-            .unwrap()
-            .expect("the event stream ended");
-        buf.push_str(std::str::from_utf8(&chunk).unwrap());
-    }
-}
-
 /// An agreement change committed through instance A reaches an event-stream subscriber on
 /// instance B within a second, B being told of it by `nats` (or PostgreSQL when `None`).
 async fn live_update_crosses_instances(nats: Option<&'static str>) {
@@ -220,9 +188,11 @@ async fn live_update_crosses_instances(nats: Option<&'static str>) {
         )
         .await;
     let sent = Instant::now();
-    let got = event_covering(
+    let size = receipt.receipt.index + 1;
+    let got = wait_for_event(
         &mut events,
-        receipt.receipt.index + 1,
+        &mut String::new(),
+        |v| v["checkpoint"]["size"].as_u64().unwrap_or(0) >= size,
         Duration::from_secs(5),
     )
     .await;

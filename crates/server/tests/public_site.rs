@@ -137,43 +137,6 @@ async fn root_picks_a_language_and_files_are_prebuilt_and_cacheable() {
         .expect_problem(StatusCode::NOT_FOUND, "not-found");
 }
 
-/// Read server-sent events until one satisfies `want`; returns when it arrived.
-async fn wait_for_event(
-    resp: &mut reqwest::Response,
-    buf: &mut String,
-    want: impl Fn(&Value) -> bool,
-    limit: Duration,
-) -> Instant {
-    let t = Instant::now();
-    loop {
-        while let Some(end) = buf.find("\n\n") {
-            let event: String = buf.drain(..end + 2).collect();
-            let data: String = event
-                .lines()
-                .filter_map(|l| l.strip_prefix("data:"))
-                .map(str::trim_start)
-                .collect();
-            if data.is_empty() {
-                continue; // a heartbeat comment
-            }
-            assert!(event.contains("event: status"), "{event}");
-            let v: Value = serde_json::from_str(&data).unwrap();
-            if want(&v) {
-                return Instant::now();
-            }
-        }
-        let left = limit
-            .checked_sub(t.elapsed())
-            .expect("no matching event in time");
-        let chunk = tokio::time::timeout(left, resp.chunk())
-            .await
-            .expect("no matching event in time")
-            .unwrap()
-            .expect("the event stream ended");
-        buf.push_str(std::str::from_utf8(&chunk).unwrap());
-    }
-}
-
 fn corridor_status(v: &Value) -> Option<&str> {
     v["corridors"]
         .as_array()?
