@@ -5,10 +5,10 @@
 
 use std::future::Future;
 use std::sync::atomic::{AtomicU32, Ordering};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
+use sqlx::Connection;
 use sqlx::postgres::PgConnection;
-use sqlx::{AssertSqlSafe, Connection};
 
 use crate::redact_url;
 
@@ -57,31 +57,12 @@ where
     F: FnOnce(String) -> Fut,
     Fut: Future<Output = ()> + Send + 'static,
 {
-    static N: AtomicU32 = AtomicU32::new(0);
-    let Some(mut admin) = admin().await else {
+    let Some(db) = TestDatabase::create().await else {
         return;
     };
-    let nanos = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap()
-        .subsec_nanos();
-    let name = format!(
-        "corridor_test_{}_{nanos}_{}",
-        std::process::id(),
-        N.fetch_add(1, Ordering::Relaxed)
-    );
-    sqlx::query(AssertSqlSafe(format!("CREATE DATABASE {name}")))
-        .execute(&mut admin)
-        .await
-        .expect("create a test database");
-    let result = tokio::spawn(test(with_database(&base_url(), &name))).await;
-    sqlx::query(AssertSqlSafe(format!(
-        "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
-    )))
-    .execute(&mut admin)
-    .await
-    .expect("drop the test database");
-    admin.close().await.ok();
+    let result = tokio::spawn(test(db.url.clone())).await;
+    // Dropped (with FORCE) before a failure is passed on.
+    drop(db);
     if let Err(e) = result {
         std::panic::resume_unwind(e.into_panic());
     }
