@@ -51,6 +51,25 @@ pub fn envelope_bytes(command_bytes: &[u8], signature: &[u8]) -> Vec<u8> {
 /// Keys already parsed, by key id.
 pub type KeyCache = std::collections::BTreeMap<String, PublicKey>;
 
+/// Somewhere to keep keys already parsed. Parsing a key is a point decompression, a fifth of a
+/// signature check, and a log meets the same few hundred keys over and over: a replay keeps them
+/// in a [`KeyCache`], a server in a map its request handlers share.
+pub trait KeyLookup {
+    /// The key with this id, if parsed before.
+    fn lookup(&mut self, id: &str) -> Option<PublicKey>;
+    /// Keep a key just parsed.
+    fn remember(&mut self, id: String, key: PublicKey);
+}
+
+impl KeyLookup for KeyCache {
+    fn lookup(&mut self, id: &str) -> Option<PublicKey> {
+        self.get(id).copied()
+    }
+    fn remember(&mut self, id: String, key: PublicKey) {
+        self.insert(id, key);
+    }
+}
+
 /// A command whose envelope parsed, whose fields are well-formed and whose signature verifies
 /// for this log. Whether the state accepts it (key status, role, rules) is decided later, by the
 /// sequencer, against the state at the moment it is sequenced.
@@ -100,11 +119,20 @@ impl SignedCommand {
         Self::parse_inner(bytes, origin, false, Some(keys))
     }
 
+    /// Like [`SignedCommand::parse`], looking keys up in `keys` first.
+    pub fn parse_with(
+        bytes: &[u8],
+        origin: &str,
+        keys: &mut dyn KeyLookup,
+    ) -> Result<Self, Rejection> {
+        Self::parse_inner(bytes, origin, true, Some(keys))
+    }
+
     fn parse_inner(
         bytes: &[u8],
         origin: &str,
         verify: bool,
-        keys: Option<&mut KeyCache>,
+        keys: Option<&mut dyn KeyLookup>,
     ) -> Result<Self, Rejection> {
         let value = corridor_jcs::parse_canonical(bytes)?;
         let mut top = into_object(value, "")?;
@@ -137,11 +165,11 @@ impl SignedCommand {
         check_id("command.actor", &actor)?;
         let key = match keys {
             None => PublicKey::parse(&key)?,
-            Some(cache) => match cache.get(&key) {
-                Some(k) => *k,
+            Some(cache) => match cache.lookup(&key) {
+                Some(k) => k,
                 None => {
                     let k = PublicKey::parse(&key)?;
-                    cache.insert(key, k);
+                    cache.remember(key, k);
                     k
                 }
             },

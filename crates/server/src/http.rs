@@ -177,12 +177,10 @@ async fn submit(State(log): State<Shared>, req: Request) -> Result<Response, Pro
         log.limits().address(peer)?;
     }
     let raw = bytes.clone();
-    let origin = log.origin().to_string();
-    // Signature checks are CPU work; run them off the async workers so all cores share them.
-    let parsed = tokio::task::spawn_blocking(move || SignedCommand::parse(&bytes, &origin))
-        .await
-        .map_err(|e| Problem::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", e.to_string()))?;
-    let cmd = parsed.map_err(|r| {
+    // The signature check (about 50 µs) runs here, on the async worker: every worker takes
+    // requests, so all cores share the checks, and a hand-off to the blocking pool and back
+    // cost more in latency than the check itself (BENCHMARKS.md, "Ingest").
+    let cmd = log.parse(&bytes).map_err(|r| {
         metrics::counter!("corridor_commands_rejected_total", "code" => r.code()).increment(1);
         Problem::rejection(&r)
     })?;

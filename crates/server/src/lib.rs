@@ -21,5 +21,5 @@ pub mod serve;
 pub use clock::Clock;
 pub use cluster::{ClusterOptions, Role};
 pub use http::router;
-pub use log::Log;
+pub use log::{Accepted, Log, SubmitError};
 pub use serve::{serve, serve_router};

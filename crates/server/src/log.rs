@@ -4,9 +4,12 @@
 //! signatures on every core and queue the command; the sequencer drains the queue in batches,
 //! decides each command against the state at the moment it is sequenced, writes the whole batch
 //! in one durable transaction (group commit: one fsync for many commands), and only then
-//! extends the in-memory Merkle tree and answers with signed receipts. The *checkpointer* signs a
-//! tree head from that tree, which only ever holds committed entries, well within the maximum
-//! merge delay promised in every receipt.
+//! extends the in-memory Merkle tree and answers; each request handler then signs its own
+//! receipt. Deciding and writing form a two-stage pipeline: while batch k is being written, the
+//! sequencer decides batch k+1 against the state that already includes batch k, and a failed
+//! write fails both (see `Sequencer`). The *checkpointer* signs a tree head from the tree,
+//! which only ever holds committed entries, well within the maximum merge delay promised in
+//! every receipt.
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, OnceLock, RwLock};
@@ -17,7 +20,7 @@ use corridor_core::Rejection;
 use corridor_core::checkpoint::Checkpoint;
 use corridor_core::crypto::{Keypair, PublicKey, b64};
 use corridor_core::entry::{Entry, GENESIS_TYPE};
-use corridor_core::envelope::SignedCommand;
+use corridor_core::envelope::{KeyLookup, SignedCommand};
 use corridor_core::genesis::{GenesisDocument, SignedGenesis};
 use corridor_core::merkle::MemoryTree;
 use corridor_core::receipt::{Receipt, SignedReceipt};
@@ -54,9 +57,14 @@ pub struct Accepted {
     pub duplicate: bool,
 }
 
+/// A job's answer once its batch committed: the receipt, still unsigned (the submitting task
+/// signs it, so receipts are signed on every core instead of one after another on the
+/// sequencer), and whether it answers an earlier copy of the same bytes.
+type Sequenced = Result<(Receipt, bool), SubmitError>;
+
 struct Job {
     cmd: SignedCommand,
-    reply: oneshot::Sender<Result<Accepted, SubmitError>>,
+    reply: oneshot::Sender<Sequenced>,
 }
 
 /// The latest signed tree head.
@@ -117,8 +125,35 @@ impl LogKeys {
     }
 }
 
+/// Public keys the request handlers have decompressed already, shared by all of them (see
+/// [`KeyLookup`]): a busy log hears the same few hundred keys all day. Bounded, because anyone
+/// may send envelopes naming fresh keys: past [`MAX_PARSED_KEYS`] it starts again empty.
+#[derive(Debug, Default)]
+pub struct ParsedKeys {
+    keys: RwLock<HashMap<String, PublicKey>>,
+}
+
+/// Most keys [`ParsedKeys`] holds.
+pub const MAX_PARSED_KEYS: usize = 65_536;
+
+impl KeyLookup for &ParsedKeys {
+    fn lookup(&mut self, id: &str) -> Option<PublicKey> {
+        self.keys.read().expect("not poisoned").get(id).copied()
+    }
+
+    fn remember(&mut self, id: String, key: PublicKey) {
+        let mut keys = self.keys.write().expect("not poisoned");
+        if keys.len() >= MAX_PARSED_KEYS {
+            keys.clear();
+        }
+        keys.insert(id, key);
+    }
+}
+
 /// A running log: what the HTTP handlers share.
 pub struct Log {
+    /// Keys seen in submissions, parsed.
+    parsed_keys: ParsedKeys,
     db: Arc<dyn Database>,
     genesis: GenesisDocument,
     keys: RwLock<LogKeys>,
@@ -343,6 +378,7 @@ impl Log {
         });
         let limits = Limits::new(&genesis.policy.rate_limits());
         let log = Arc::new(Log {
+            parsed_keys: ParsedKeys::default(),
             db: db.clone(),
             genesis,
             keys: RwLock::new(keys),
@@ -508,6 +544,11 @@ impl Log {
         self.head.read().expect("not poisoned").clone()
     }
 
+    /// Parse and check a submitted envelope (its signature included), with the keys seen before.
+    pub fn parse(&self, envelope: &[u8]) -> Result<SignedCommand, Rejection> {
+        SignedCommand::parse_with(envelope, self.origin(), &mut &self.parsed_keys)
+    }
+
     /// Submit a verified command and wait for its receipt.
     pub async fn submit(&self, cmd: SignedCommand) -> Result<Accepted, SubmitError> {
         let (reply, rx) = oneshot::channel();
@@ -515,11 +556,18 @@ impl Log {
             .send(Job { cmd, reply })
             .await
             .map_err(|_| SubmitError::Unavailable("the sequencer has stopped".into()))?;
-        rx.await
-            .map_err(|_| SubmitError::Unavailable("the sequencer has stopped".into()))?
+        let (receipt, duplicate) = rx
+            .await
+            .map_err(|_| SubmitError::Unavailable("the sequencer has stopped".into()))??;
+        let key = self.signing_key(receipt.index);
+        Ok(Accepted {
+            receipt: receipt.sign(&key),
+            duplicate,
+        })
     }
 
-    fn receipt(&self, e: &Entry) -> SignedReceipt {
+    /// The receipt for a committed entry, before the log key signs it.
+    fn receipt(&self, e: &Entry) -> Receipt {
         Receipt {
             log: self.origin().to_string(),
             index: e.header.index,
@@ -530,7 +578,6 @@ impl Log {
             actor: e.header.actor.clone(),
             command_id: e.command_id.clone(),
         }
-        .sign(&self.signing_key(e.header.index))
     }
 
     /// The private key that signs at tree size `size` (receipts: the size before the entry).
@@ -637,13 +684,6 @@ impl Log {
     }
 }
 
-enum Pending {
-    /// Answer with the receipt of the batch's n-th entry.
-    New(usize),
-    /// Answer with the receipt of an earlier entry (same bytes sent again).
-    Duplicate(Box<Entry>),
-}
-
 /// The URL of the instance holding a live lease, if any.
 async fn live_sequencer(db: &dyn Database) -> Option<String> {
     db.lease()
@@ -671,36 +711,54 @@ async fn stored_origin(db: &dyn Database) -> anyhow::Result<String> {
         .origin)
 }
 
+/// What a batch changes beyond the tree: the log keys, the directory of signed readers and the
+/// public agreements, each only if an entry of the batch can change it. Taken from the state
+/// right after the batch was decided and published only once it commits, so nobody sees the
+/// effect of a batch that may still fail, even while the sequencer is deciding the next one.
+struct Effects {
+    /// Tree size after the batch.
+    size: u64,
+    log_keys: Option<Vec<LogKeyEpoch>>,
+    directory: Option<Directory>,
+    agreements: Option<Arc<corridor_core::agreement::Agreements>>,
+}
+
+impl Effects {
+    fn of(state: &State, entries: &[Entry]) -> Effects {
+        let any = |f: fn(&str) -> bool| entries.iter().any(|e| f(&e.header.entry_type));
+        Effects {
+            size: state.size,
+            log_keys: any(|t| t == "log.rotate_key").then(|| state.log_keys.clone()),
+            directory: any(|t| {
+                t.starts_with("actor.") || t.starts_with("key.") || t == "admin.recover"
+            })
+            .then(|| Directory::of(state)),
+            agreements: any(changes_agreements).then(|| Arc::new(state.agreements.clone())),
+        }
+    }
+}
+
 impl Log {
     /// What follows a commit, on the sequencer and on followers alike: the tree grows, and the
     /// log keys, the directory of signed readers and the public snapshot follow the new entries.
-    fn committed(&self, state: &State, entries: &[Entry]) {
+    fn committed(&self, effects: Effects, entries: &[Entry]) {
         // A rotation takes effect before the tree grows past it, so the checkpointer signs the
         // first size of the new epoch as the handover (both keys), never with the old key alone.
-        if entries
-            .iter()
-            .any(|e| e.header.entry_type == "log.rotate_key")
-        {
-            self.record_rotation(&state.log_keys);
+        if let Some(epochs) = &effects.log_keys {
+            self.record_rotation(epochs);
         }
         self.tree
             .write()
             .expect("not poisoned")
             .extend(entries.iter().map(Entry::leaf_hash));
-        metrics::gauge!("corridor_log_size").set(state.size as f64);
-        if entries.iter().any(|e| {
-            let t = &e.header.entry_type;
-            t.starts_with("actor.") || t.starts_with("key.") || t == "admin.recover"
-        }) {
-            self.publish_directory(state);
+        metrics::gauge!("corridor_log_size").set(effects.size as f64);
+        if let Some(d) = effects.directory {
+            *self.directory.write().expect("not poisoned") = Arc::new(d);
         }
-        if entries
-            .iter()
-            .any(|e| changes_agreements(&e.header.entry_type))
-        {
+        if let Some(agreements) = effects.agreements {
             let (size, root) = self.with_tree(|t| (t.size(), t.root()));
             self.snapshot.send_replace(Snapshot {
-                agreements: Arc::new(state.agreements.clone()),
+                agreements,
                 size,
                 root,
             });
@@ -759,7 +817,10 @@ impl Log {
                     e.header.index,
                 );
             }
-            self.committed(replay.state().expect("resumed"), &entries);
+            self.committed(
+                Effects::of(replay.state().expect("resumed"), &entries),
+                &entries,
+            );
             from = end;
         }
         let state = replay.into_state().expect("resumed");
@@ -809,6 +870,34 @@ impl Log {
     }
 }
 
+/// What a job is waiting for.
+enum Pending {
+    /// The receipt of the batch's n-th entry.
+    New(usize),
+    /// The receipt of an earlier entry (the same bytes sent again).
+    Duplicate(Receipt),
+}
+
+type Waiting = Vec<(oneshot::Sender<Sequenced>, Pending)>;
+
+/// A batch decided against the state and not written yet.
+#[derive(Default)]
+struct Decided {
+    entries: Vec<Entry>,
+    rows: Vec<corridor_core::state::ProjectionRow>,
+    waiting: Waiting,
+}
+
+/// A batch being written: its append runs as a task of its own while the sequencer decides the
+/// next batch.
+struct Writing {
+    append: tokio::task::JoinHandle<Result<(), DbError>>,
+    entries: Arc<Vec<Entry>>,
+    waiting: Waiting,
+    effects: Effects,
+    started: Instant,
+}
+
 /// What became of a batch.
 enum Batch {
     /// Written, or nothing to write.
@@ -817,6 +906,251 @@ enum Batch {
     Failed { lease_lost: bool },
     /// The append failed and the log could not be reloaded: stop sequencing.
     Stop,
+}
+
+/// What the sequencer wakes up for.
+enum Event {
+    /// The batch being written is on disk, or failed.
+    Written(Result<(), DbError>),
+    /// This many jobs were taken from the queue (0: the queue closed).
+    Jobs(usize),
+    /// Time to renew the sequencer lease.
+    Renew,
+}
+
+/// The sequencer's working set while it sequences. The batch being written and the batch being
+/// decided form a two-stage pipeline: batch k+1 is decided while batch k commits, so the flush
+/// no longer stalls sequencing. `state` and `ids` therefore run ahead of storage by up to two
+/// batches; nothing is answered, and no effect published, before its own batch commits, and a
+/// failed write fails the batch decided after it too (it was decided against a state that
+/// included the failed one) and reloads both from storage.
+struct Sequencer {
+    log: Arc<Log>,
+    state: State,
+    ids: HashMap<(String, String), u64>,
+    writing: Option<Writing>,
+    next: Decided,
+}
+
+/// The end of the write in flight, if any (never, if none).
+async fn written(writing: &mut Option<Writing>) -> Result<(), DbError> {
+    match writing {
+        Some(w) => (&mut w.append)
+            .await
+            .unwrap_or_else(|e| Err(DbError::Backend(format!("the append task failed: {e}")))),
+        None => std::future::pending().await,
+    }
+}
+
+/// The next lease renewal, if this sequencer renews one (never, if not).
+async fn renewal(renew: Option<&mut tokio::time::Interval>) {
+    match renew {
+        Some(r) => {
+            r.tick().await;
+        }
+        None => std::future::pending().await,
+    }
+}
+
+impl Sequencer {
+    /// Wait for the write in flight to end, for jobs (while the next batch has room) or for
+    /// the lease renewal, whichever comes first.
+    async fn next_event(
+        &mut self,
+        rx: &mut mpsc::Receiver<Job>,
+        jobs: &mut Vec<Job>,
+        renew: Option<&mut tokio::time::Interval>,
+    ) -> Event {
+        let room = MAX_BATCH.saturating_sub(self.next.entries.len());
+        tokio::select! {
+            biased;
+            r = written(&mut self.writing) => Event::Written(r),
+            _ = renewal(renew) => Event::Renew,
+            n = rx.recv_many(jobs, room), if room > 0 => Event::Jobs(n),
+        }
+    }
+
+    /// The entry at index `i`, which is committed or in one of the two batches.
+    async fn entry(&self, i: u64) -> Result<Option<Entry>, DbError> {
+        let next_from = self.state.size - self.next.entries.len() as u64;
+        if let Some(pos) = i.checked_sub(next_from) {
+            return Ok(self.next.entries.get(pos as usize).cloned());
+        }
+        if let Some(w) = &self.writing
+            && let Some(pos) = i.checked_sub(w.entries[0].header.index)
+        {
+            return Ok(w.entries.get(pos as usize).cloned());
+        }
+        self.log.db.entries(i, i + 1).await.map(|mut v| v.pop())
+    }
+
+    /// Decide `jobs` against the state, adding what is accepted to the next batch. Refusals
+    /// are answered at once: they write nothing.
+    async fn decide(&mut self, jobs: &mut Vec<Job>) {
+        let log = self.log.clone();
+        for Job { cmd, reply } in jobs.drain(..) {
+            let id_key = (cmd.actor.clone(), cmd.id.clone());
+            if let Some(&i) = self.ids.get(&id_key) {
+                match self.entry(i).await {
+                    Ok(Some(e))
+                        if e.command == cmd.command_bytes && e.signature == cmd.signature =>
+                    {
+                        let receipt = log.receipt(&e);
+                        self.next.waiting.push((reply, Pending::Duplicate(receipt)));
+                    }
+                    Ok(_) => {
+                        metrics::counter!("corridor_commands_rejected_total", "code" => "command-id-conflict")
+                            .increment(1);
+                        let _ =
+                            reply.send(Err(SubmitError::Rejected(Rejection::CommandIdConflict {
+                                actor: cmd.actor,
+                                id: cmd.id,
+                            })));
+                    }
+                    Err(e) => {
+                        let _ = reply.send(Err(SubmitError::Unavailable(e.to_string())));
+                    }
+                }
+                continue;
+            }
+            if let corridor_core::command::Body::LogRotateKey(b) = &cmd.body
+                && !log.holds(&b.new_key)
+            {
+                let _ = reply.send(Err(SubmitError::Rejected(Rejection::rule(
+                    "log-key-not-held",
+                    "this server does not hold the new log key: restart it with --other-log-key NEW.key, then send the rotation again",
+                ))));
+                continue;
+            }
+            let time = next_log_time(log.clock.now(), Some(self.state.last_time));
+            let index = self.state.size;
+            match self.state.execute(&cmd, time) {
+                Ok(changed) => {
+                    self.next.rows.extend(changed);
+                    let e = Entry::new(
+                        index,
+                        format_log_time(time),
+                        cmd.body.type_name(),
+                        &cmd.actor,
+                        &cmd.key.id(),
+                        &cmd.id,
+                        random_salt(),
+                        cmd.command_bytes,
+                        cmd.signature.to_vec(),
+                    );
+                    self.ids.insert(id_key, index);
+                    let n = self.next.entries.len();
+                    self.next.waiting.push((reply, Pending::New(n)));
+                    self.next.entries.push(e);
+                }
+                Err(r) => {
+                    metrics::counter!("corridor_commands_rejected_total", "code" => r.code())
+                        .increment(1);
+                    let _ = reply.send(Err(SubmitError::Rejected(r)));
+                }
+            }
+        }
+    }
+
+    /// If nothing is being written, start writing the next batch. A batch of duplicates alone
+    /// is answered at once: every entry it names is committed.
+    fn start_writing(&mut self) {
+        if self.writing.is_some() {
+            return;
+        }
+        let Decided {
+            entries,
+            rows,
+            waiting,
+        } = std::mem::take(&mut self.next);
+        if entries.is_empty() {
+            answer(waiting, |_| {
+                unreachable!("a batch without entries has no new ones")
+            });
+            return;
+        }
+        let effects = Effects::of(&self.state, &entries);
+        let entries = Arc::new(entries);
+        let append = {
+            let db = self.log.db.clone();
+            let entries = entries.clone();
+            tokio::spawn(async move { db.append(&entries, &rows).await })
+        };
+        self.writing = Some(Writing {
+            append,
+            entries,
+            waiting,
+            effects,
+            started: Instant::now(),
+        });
+    }
+
+    /// The write in flight ended: publish and answer its batch, or fail it and the next.
+    async fn finish(&mut self, result: Result<(), DbError>) -> Batch {
+        let Some(w) = self.writing.take() else {
+            return Batch::Done;
+        };
+        let log = &self.log;
+        if let Err(e) = result {
+            let lease_lost = matches!(e, DbError::LeaseLost(_));
+            tracing::error!(error = %e, "append failed; reloading state from storage");
+            let next = std::mem::take(&mut self.next);
+            for (reply, _) in w.waiting.into_iter().chain(next.waiting) {
+                let _ = reply.send(Err(SubmitError::Unavailable(e.to_string())));
+            }
+            return match log.reload().await {
+                Ok((s, i)) => {
+                    self.state = s;
+                    self.ids = i;
+                    Batch::Failed { lease_lost }
+                }
+                Err(other) => {
+                    tracing::error!(%other, "cannot reload the log; the sequencer stops");
+                    Batch::Stop
+                }
+            };
+        }
+        let size = w.effects.size;
+        log.committed(w.effects, &w.entries);
+        if let Some(nats) = log.cluster.as_ref().and_then(|c| c.nats.as_ref()) {
+            nats.announce(size);
+        }
+        metrics::counter!("corridor_commands_accepted_total").increment(w.entries.len() as u64);
+        metrics::histogram!("corridor_append_batch_size").record(w.entries.len() as f64);
+        metrics::histogram!("corridor_append_seconds").record(w.started.elapsed().as_secs_f64());
+        answer(w.waiting, |n| log.receipt(&w.entries[n]));
+        Batch::Done
+    }
+
+    /// Write and answer everything decided, then stop taking jobs: the queue closed, or this
+    /// instance stops sequencing.
+    async fn drain(&mut self) -> Batch {
+        let mut outcome = Batch::Done;
+        self.start_writing();
+        while self.writing.is_some() {
+            let r = written(&mut self.writing).await;
+            match self.finish(r).await {
+                Batch::Done => {}
+                other => outcome = other,
+            }
+            if let Batch::Stop = outcome {
+                return outcome;
+            }
+            self.start_writing();
+        }
+        outcome
+    }
+}
+
+/// Answer the jobs of a committed batch; `receipt(n)` is the receipt of its n-th entry.
+fn answer(waiting: Waiting, receipt: impl Fn(usize) -> Receipt) {
+    for (reply, pending) in waiting {
+        let answer = match pending {
+            Pending::New(n) => (receipt(n), false),
+            Pending::Duplicate(r) => (r, true),
+        };
+        let _ = reply.send(Ok(answer));
+    }
 }
 
 /// The sequencer's task. Alone on its database, it sequences for good; in a cluster it follows
@@ -829,12 +1163,29 @@ async fn run(
 ) {
     let mut jobs = Vec::with_capacity(MAX_BATCH);
     let Some(cluster) = log.cluster.as_ref() else {
-        while rx.recv_many(&mut jobs, MAX_BATCH).await > 0 {
-            if let Batch::Stop = sequence_batch(&log, &mut state, &mut ids, &mut jobs).await {
-                return;
+        let mut seq = Sequencer {
+            log: log.clone(),
+            state,
+            ids,
+            writing: None,
+            next: Decided::default(),
+        };
+        loop {
+            match seq.next_event(&mut rx, &mut jobs, None).await {
+                Event::Written(r) => {
+                    if let Batch::Stop = seq.finish(r).await {
+                        return;
+                    }
+                }
+                Event::Jobs(0) => {
+                    seq.drain().await;
+                    return;
+                }
+                Event::Jobs(_) => seq.decide(&mut jobs).await,
+                Event::Renew => {}
             }
+            seq.start_writing();
         }
-        return;
     };
     let renew_every = cluster.options.lease_ttl / 3;
     loop {
@@ -850,31 +1201,47 @@ async fn run(
         let mut renew = tokio::time::interval(renew_every);
         renew.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         renew.tick().await;
-        loop {
-            tokio::select! {
-                n = rx.recv_many(&mut jobs, MAX_BATCH) => {
-                    if n == 0 {
-                        return;
-                    }
-                    match sequence_batch(&log, &mut state, &mut ids, &mut jobs).await {
-                        Batch::Done | Batch::Failed { lease_lost: false } => {}
-                        Batch::Failed { lease_lost: true } => break,
-                        Batch::Stop => return,
-                    }
-                }
-                _ = renew.tick() => {
+        let mut seq = Sequencer {
+            log: log.clone(),
+            state,
+            ids,
+            writing: None,
+            next: Decided::default(),
+        };
+        let end = loop {
+            match seq.next_event(&mut rx, &mut jobs, Some(&mut renew)).await {
+                Event::Written(r) => match seq.finish(r).await {
+                    Batch::Done | Batch::Failed { lease_lost: false } => {}
+                    Batch::Failed { lease_lost: true } => break Batch::Done,
+                    Batch::Stop => return,
+                },
+                Event::Jobs(0) => break Batch::Stop,
+                Event::Jobs(_) => seq.decide(&mut jobs).await,
+                Event::Renew => {
                     if log.stopped.load(std::sync::atomic::Ordering::SeqCst) {
-                        break;
+                        break Batch::Done;
                     }
-                    match log.db.renew_lease(&cluster.holder, epoch, cluster.ttl_ms()).await {
+                    match log
+                        .db
+                        .renew_lease(&cluster.holder, epoch, cluster.ttl_ms())
+                        .await
+                    {
                         Ok(true) => {}
-                        Ok(false) => break,
+                        Ok(false) => break Batch::Done,
                         // Appends check the epoch themselves; keep trying.
                         Err(e) => tracing::warn!(error = %e, "could not renew the sequencer lease"),
                     }
                 }
             }
+            seq.start_writing();
+        };
+        // What is decided is written (or fails on the lease) before this term ends.
+        let drained = seq.drain().await;
+        if matches!(end, Batch::Stop) || matches!(drained, Batch::Stop) {
+            return;
         }
+        state = seq.state;
+        ids = seq.ids;
         tracing::warn!(epoch, "lost the sequencer lease; following");
         log.set_role(Role::Follower {
             sequencer: live_sequencer(log.db.as_ref()).await,
@@ -949,121 +1316,6 @@ async fn follow(
             }
         }
     }
-}
-
-/// Decide a batch of jobs against the state, write it in one transaction, then answer.
-async fn sequence_batch(
-    log: &Arc<Log>,
-    state: &mut State,
-    ids: &mut HashMap<(String, String), u64>,
-    jobs: &mut Vec<Job>,
-) -> Batch {
-    let started = Instant::now();
-    let mut entries: Vec<Entry> = Vec::new();
-    let mut rows = Vec::new();
-    let mut waiting = Vec::new();
-    for Job { cmd, reply } in jobs.drain(..) {
-        let id_key = (cmd.actor.clone(), cmd.id.clone());
-        if let Some(&i) = ids.get(&id_key) {
-            let earlier = match i.checked_sub(state.size - entries.len() as u64) {
-                Some(pos) => Ok(Some(entries[pos as usize].clone())),
-                None => log.db.entries(i, i + 1).await.map(|mut v| v.pop()),
-            };
-            match earlier {
-                Ok(Some(e)) if e.command == cmd.command_bytes && e.signature == cmd.signature => {
-                    waiting.push((reply, Pending::Duplicate(Box::new(e))));
-                }
-                Ok(_) => {
-                    metrics::counter!("corridor_commands_rejected_total", "code" => "command-id-conflict")
-                        .increment(1);
-                    let _ = reply.send(Err(SubmitError::Rejected(Rejection::CommandIdConflict {
-                        actor: cmd.actor,
-                        id: cmd.id,
-                    })));
-                }
-                Err(e) => {
-                    let _ = reply.send(Err(SubmitError::Unavailable(e.to_string())));
-                }
-            }
-            continue;
-        }
-        if let corridor_core::command::Body::LogRotateKey(b) = &cmd.body
-            && !log.holds(&b.new_key)
-        {
-            let _ = reply.send(Err(SubmitError::Rejected(Rejection::rule(
-                "log-key-not-held",
-                "this server does not hold the new log key: restart it with --other-log-key NEW.key, then send the rotation again",
-            ))));
-            continue;
-        }
-        let time = next_log_time(log.clock.now(), Some(state.last_time));
-        let index = state.size;
-        match state.execute(&cmd, time) {
-            Ok(changed) => {
-                rows.extend(changed);
-                let e = Entry::new(
-                    index,
-                    format_log_time(time),
-                    cmd.body.type_name(),
-                    &cmd.actor,
-                    &cmd.key.id(),
-                    &cmd.id,
-                    random_salt(),
-                    cmd.command_bytes,
-                    cmd.signature.to_vec(),
-                );
-                ids.insert(id_key, index);
-                waiting.push((reply, Pending::New(entries.len())));
-                entries.push(e);
-            }
-            Err(r) => {
-                metrics::counter!("corridor_commands_rejected_total", "code" => r.code())
-                    .increment(1);
-                let _ = reply.send(Err(SubmitError::Rejected(r)));
-            }
-        }
-    }
-    if !entries.is_empty() {
-        if let Err(e) = log.db.append(&entries, &rows).await {
-            let lease_lost = matches!(e, DbError::LeaseLost(_));
-            tracing::error!(error = %e, "append failed; reloading state from storage");
-            for (reply, _) in waiting.drain(..) {
-                let _ = reply.send(Err(SubmitError::Unavailable(e.to_string())));
-            }
-            return match log.reload().await {
-                Ok((s, i)) => {
-                    *state = s;
-                    *ids = i;
-                    Batch::Failed { lease_lost }
-                }
-                Err(other) => {
-                    tracing::error!(%other, "cannot reload the log; the sequencer stops");
-                    Batch::Stop
-                }
-            };
-        }
-        log.committed(state, &entries);
-        if let Some(nats) = log.cluster.as_ref().and_then(|c| c.nats.as_ref()) {
-            nats.announce(state.size);
-        }
-        metrics::counter!("corridor_commands_accepted_total").increment(entries.len() as u64);
-        metrics::histogram!("corridor_append_batch_size").record(entries.len() as f64);
-        metrics::histogram!("corridor_append_seconds").record(started.elapsed().as_secs_f64());
-    }
-    for (reply, pending) in waiting.drain(..) {
-        let accepted = match pending {
-            Pending::New(n) => Accepted {
-                receipt: log.receipt(&entries[n]),
-                duplicate: false,
-            },
-            Pending::Duplicate(e) => Accepted {
-                receipt: log.receipt(&e),
-                duplicate: true,
-            },
-        };
-        let _ = reply.send(Ok(accepted));
-    }
-    Batch::Done
 }
 
 async fn checkpointer(log: Arc<Log>) {
