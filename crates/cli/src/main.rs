@@ -11,6 +11,12 @@ mod moving;
 mod ops;
 mod publish;
 
+/// mimalloc rather than the system allocator: a busy server allocates and frees small buffers
+/// on every core (request bodies, JSON values, entries), and glibc's malloc spent about an
+/// eighth of the server's CPU on that under the ingest benchmark (BENCHMARKS.md, "Ingest").
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
