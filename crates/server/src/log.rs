@@ -150,8 +150,40 @@ impl KeyLookup for &ParsedKeys {
     }
 }
 
+/// The thread appends run on, with a current-thread runtime of its own: each statement of a
+/// commit is a hand-off to the database driver and back, and on the shared runtime every one of
+/// those returns waited in a queue behind the request handlers, so a busy server stretched its
+/// own commits (BENCHMARKS.md, "Ingest"). Ends when the log is dropped.
+struct Writer {
+    handle: tokio::runtime::Handle,
+    _stop: oneshot::Sender<()>,
+}
+
+impl Writer {
+    fn start() -> std::io::Result<Writer> {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()?;
+        let handle = rt.handle().clone();
+        let (stop, stopped) = oneshot::channel::<()>();
+        std::thread::Builder::new()
+            .name("corridor-writer".into())
+            .spawn(move || {
+                rt.block_on(async {
+                    let _ = stopped.await;
+                })
+            })?;
+        Ok(Writer {
+            handle,
+            _stop: stop,
+        })
+    }
+}
+
 /// A running log: what the HTTP handlers share.
 pub struct Log {
+    /// Where the sequencer's appends run.
+    writer: Writer,
     /// Keys seen in submissions, parsed.
     parsed_keys: ParsedKeys,
     db: Arc<dyn Database>,
@@ -378,6 +410,7 @@ impl Log {
         });
         let limits = Limits::new(&genesis.policy.rate_limits());
         let log = Arc::new(Log {
+            writer: Writer::start().context("cannot start the writer thread")?,
             parsed_keys: ParsedKeys::default(),
             db: db.clone(),
             genesis,
@@ -1074,7 +1107,10 @@ impl Sequencer {
         let append = {
             let db = self.log.db.clone();
             let entries = entries.clone();
-            tokio::spawn(async move { db.append(&entries, &rows).await })
+            self.log
+                .writer
+                .handle
+                .spawn(async move { db.append(&entries, &rows).await })
         };
         self.writing = Some(Writing {
             append,
