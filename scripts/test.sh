@@ -28,21 +28,26 @@ fi
 # cargo-nextest runs the test binaries side by side (cargo test runs them one after another,
 # and most of the suite's time is test servers waiting on sockets, disks and child processes);
 # its settings are in .config/nextest.toml. Without it, cargo test does the same work.
+# The second run, `postgres_suite`, is the server's API suite once more on PostgreSQL instead of
+# SQLite (a fresh database per test server), so both backends pass the same tests. With
+# nextest it selects the server's tests from the workspace build it already has; `cargo test
+# -p` would resolve features for that one package and compile much of the tree again.
 if cargo nextest --version >/dev/null 2>&1; then
-  run_tests() { cargo nextest run --no-fail-fast "$@"; }
+  cargo nextest run --no-fail-fast --workspace "$@"
   # nextest does not run doc tests.
   cargo test --workspace --doc
+  postgres_suite() {
+    CORRIDOR_TEST_BACKEND=postgres cargo nextest run --no-fail-fast --workspace \
+      -E 'package(corridor-server)' "$@"
+  }
 else
-  run_tests() { cargo test "$@"; }
+  cargo test --workspace "$@"
+  postgres_suite() { CORRIDOR_TEST_BACKEND=postgres cargo test -p corridor-server "$@"; }
 fi
 
-run_tests --workspace "$@"
-
-# The server's API suite once more, on PostgreSQL instead of SQLite (a fresh database per test
-# server), so both backends pass the same tests. Skipped with a note where PostgreSQL is not
-# running, except under CI=true.
+# Skipped with a note where PostgreSQL is not running, except under CI=true.
 if [ "${CI:-}" = "true" ] || pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null; then
-  CORRIDOR_TEST_BACKEND=postgres run_tests -p corridor-server "$@"
+  postgres_suite "$@"
 else
   echo "note: PostgreSQL is not running on 127.0.0.1:5432; the API suite ran on SQLite only" >&2
 fi
