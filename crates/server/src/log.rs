@@ -986,6 +986,17 @@ async fn renewal(renew: Option<&mut tokio::time::Interval>) {
 }
 
 impl Sequencer {
+    /// Start sequencing from `state` (all of it committed).
+    fn new(log: &Arc<Log>, state: State, ids: HashMap<(String, String), u64>) -> Sequencer {
+        Sequencer {
+            log: log.clone(),
+            state,
+            ids,
+            writing: None,
+            next: Decided::default(),
+        }
+    }
+
     /// Wait for the write in flight to end, for jobs (while the next batch has room) or for
     /// the lease renewal, whichever comes first.
     async fn next_event(
@@ -1199,13 +1210,7 @@ async fn run(
 ) {
     let mut jobs = Vec::with_capacity(MAX_BATCH);
     let Some(cluster) = log.cluster.as_ref() else {
-        let mut seq = Sequencer {
-            log: log.clone(),
-            state,
-            ids,
-            writing: None,
-            next: Decided::default(),
-        };
+        let mut seq = Sequencer::new(&log, state, ids);
         loop {
             match seq.next_event(&mut rx, &mut jobs, None).await {
                 Event::Written(r) => {
@@ -1237,13 +1242,7 @@ async fn run(
         let mut renew = tokio::time::interval(renew_every);
         renew.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         renew.tick().await;
-        let mut seq = Sequencer {
-            log: log.clone(),
-            state,
-            ids,
-            writing: None,
-            next: Decided::default(),
-        };
+        let mut seq = Sequencer::new(&log, state, ids);
         let end = loop {
             match seq.next_event(&mut rx, &mut jobs, Some(&mut renew)).await {
                 Event::Written(r) => match seq.finish(r).await {
