@@ -351,7 +351,7 @@ pub async fn import(a: ImportArgs) -> anyhow::Result<()> {
         })?;
     }
     write_genesis_file(&a.data_dir, &checked.genesis)?;
-    let v = ops::verify_db(db.as_ref())
+    let v = ops::verify_db(db.clone())
         .await
         .context("the imported log does not verify")?;
     println!(
@@ -810,7 +810,7 @@ pub async fn restore(a: RestoreArgs) -> anyhow::Result<()> {
         ),
     }
     let db = ops::open_existing(&a.data_dir, a.database.as_deref()).await?;
-    let v = ops::verify_db(db.as_ref()).await.with_context(|| {
+    let v = ops::verify_db(db.clone()).await.with_context(|| {
         format!(
             "the restored log in {} does not verify: the backup is damaged or not a corridor log; do not serve it",
             target.shown()

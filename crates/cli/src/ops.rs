@@ -13,12 +13,13 @@ use corridor_core::entry::{DisclosedEntry, Entry};
 use corridor_core::envelope::{Draft, SignedCommand};
 use corridor_core::genesis::{self, GenesisDocument, Names, Party, Policy, SignedGenesis};
 use corridor_core::merkle::MemoryTree;
-use corridor_core::state::{Replay, State};
+use corridor_core::state::{ProjectionRow, Replay, State};
 use corridor_server::{Clock, ClusterOptions, Log};
 use corridor_storage::{Database, StoredCheckpoint, StoredRow};
 use corridor_storage_postgres::Postgres;
 use corridor_storage_sqlite::Sqlite;
 use indicatif::{ProgressBar, ProgressStyle};
+use rayon::prelude::*;
 use serde_json::Value;
 
 use crate::{client, keys};
@@ -778,26 +779,20 @@ impl Verifier {
         // commitment, parsing the envelope, the leaf hash, and the signatures, checked in
         // batches (a failed batch is re-checked one by one with verify_strict, so exactly the
         // entries verify_strict refuses are reported).
-        let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+        // On rayon's pool, whose threads live as long as the process: threads spawned per page
+        // each started an allocator heap of their own, and faulting in fresh memory for every
+        // page cost an eighth of the run.
+        let threads = rayon::current_num_threads();
         let chunk = entries.len().div_ceil(threads).max(1);
         if self.keys.len() < threads {
             self.keys.resize_with(threads, Default::default);
         }
-        let prepared: Vec<(Result<SignedCommand, corridor_core::Rejection>, _)> =
-            std::thread::scope(|s| {
-                let handles: Vec<_> = entries
-                    .chunks(chunk)
-                    .zip(self.keys.iter_mut())
-                    .map(|(part, keys)| {
-                        let origin = &origin;
-                        s.spawn(move || prepare_part(part, origin, keys))
-                    })
-                    .collect();
-                handles
-                    .into_iter()
-                    .flat_map(|h| h.join().expect("verifier thread"))
-                    .collect()
-            });
+        let parts: Vec<Vec<_>> = entries
+            .par_chunks(chunk)
+            .zip(self.keys.par_iter_mut())
+            .map(|(part, keys)| prepare_part(part, &origin, keys))
+            .collect();
+        let prepared = parts.into_iter().flatten();
         for (e, (cmd, leaf)) in entries.iter().zip(prepared) {
             let i = e.header.index;
             let row = cmd.and_then(|cmd| self.replay.apply_prepared(e, cmd));
@@ -879,26 +874,32 @@ fn prepare_part(
         .iter()
         .map(|e| (Replay::prepare(e, origin, keys), e.leaf_hash()))
         .collect();
-    let messages: Vec<(usize, Vec<u8>)> = out
+    let checked: Vec<usize> = (0..out.len()).filter(|&i| out[i].0.is_ok()).collect();
+    let items: Vec<_> = checked
         .iter()
-        .enumerate()
-        .filter_map(|(i, (c, _))| c.as_ref().ok().map(|c| (i, c.signing_message(origin))))
-        .collect();
-    let items: Vec<_> = messages
-        .iter()
-        .map(|(i, m)| {
-            let c = out[*i].0.as_ref().expect("prepared");
-            (&c.key, m.as_slice(), &c.signature)
+        .map(|&i| {
+            let c = out[i].0.as_ref().expect("prepared");
+            (&c.key, c.command_bytes.as_slice(), &c.signature)
         })
         .collect();
-    for bad in corridor_core::crypto::verify_many(&items) {
-        out[messages[bad].0].0 = Err(corridor_core::Rejection::BadSignature);
+    let prefix = corridor_core::envelope::signing_message(origin, b"");
+    // Fresh weights for every part: whoever wrote the log cannot predict them.
+    let mut seed = [0u8; 32];
+    getrandom::fill(&mut seed).expect("the operating system provides randomness");
+    for bad in corridor_core::crypto::verify_many(&prefix, &items, &seed) {
+        out[checked[bad]].0 = Err(corridor_core::Rejection::BadSignature);
     }
     out
 }
 
-pub async fn verify_db(db: &dyn Database) -> anyhow::Result<Verified> {
+pub async fn verify_db(db: Arc<dyn Database>) -> anyhow::Result<Verified> {
     let size = db.size().await?;
+    // The stored projections are read and parsed on another worker while the entries are
+    // checked, which keeps both cores busy; they are compared with the replay at the end.
+    let stored = tokio::spawn({
+        let db = db.clone();
+        async move { db.projection_rows().await }
+    });
     // Read the next page while this one is checked on the other threads.
     const PAGE: u64 = 20_000;
     let mut v = Verifier::new(size);
@@ -928,41 +929,98 @@ pub async fn verify_db(db: &dyn Database) -> anyhow::Result<Verified> {
     }
     let n = v.checkpoints(&db.checkpoints().await?)?;
     let verified = v.finish(n)?;
-    let expected: Vec<StoredRow> = verified
-        .state
-        .projection_rows()
-        .iter()
-        .map(StoredRow::from)
-        .collect();
-    let stored = db.projection_rows().await?;
-    let mut expected_sorted = expected;
-    expected_sorted.sort_by(|a, b| (&a.kind, &a.id).cmp(&(&b.kind, &b.id)));
-    if stored != expected_sorted {
-        let diff = expected_sorted
-            .iter()
-            .zip(stored.iter())
-            .find(|(a, b)| a != b)
-            .map(|(a, _)| format!("{}/{}", a.kind, a.id))
-            .unwrap_or_else(|| {
-                format!(
-                    "{} rows expected, {} stored",
-                    expected_sorted.len(),
-                    stored.len()
-                )
-            });
+    let stored = stored.await.context("reading the projections")??;
+    // Row by row, each expected row built as it is compared and dropped: for a long log the
+    // rows are a gigabyte, and building them all first cost a third of the whole verification.
+    let state = verified.state;
+    let (state, difference) = tokio::task::spawn_blocking(move || {
+        let difference = projection_difference(&state, stored);
+        (state, difference)
+    })
+    .await
+    .context("projection check")?;
+    if let Some(diff) = difference {
         bail!(
             "the projections differ from the replay of the log (first at {diff}); run `corridor rebuild`"
         );
     }
+    let verified = Verified { state, ..verified };
     Ok(verified)
 }
 
+/// Where the stored projection rows first differ from those the state implies, if they do.
+/// Both lists are in storage order (kind, then id). The stored list is cut into one part per
+/// core and each part compared with the expected rows of its key range on its own thread.
+fn projection_difference(state: &State, stored: Vec<StoredRow>) -> Option<String> {
+    let parts = rayon::current_num_threads().max(1);
+    let len = stored.len().div_ceil(parts).max(1);
+    let starts: Vec<usize> = (0..stored.len()).step_by(len).collect();
+    let key = |i: usize| stored.get(i).map(|r| (r.kind.as_str(), r.id.as_str()));
+    let differences: Vec<Option<String>> = (0..starts.len().max(1))
+        .into_par_iter()
+        .map(|n| {
+            let (start, end) = match starts.get(n) {
+                Some(&s) => (s, starts.get(n + 1).copied().unwrap_or(stored.len())),
+                None => (0, 0),
+            };
+            // The first part also answers for expected rows before the first stored one, the
+            // last for those after the last stored one.
+            let from = if n == 0 { None } else { key(start) };
+            let until = key(end);
+            let expected = state
+                .projection_rows_from(from)
+                .take_while(|e| until.is_none_or(|u| (e.kind, e.id.as_str()) < u));
+            first_difference(expected, &stored[start..end])
+        })
+        .collect();
+    differences.into_iter().flatten().next()
+}
+
+/// The first row where `expected` and `stored` differ, or a count if one runs out first.
+fn first_difference(
+    mut expected: impl Iterator<Item = ProjectionRow>,
+    stored: &[StoredRow],
+) -> Option<String> {
+    let mut stored = stored.iter();
+    loop {
+        match (expected.next(), stored.next()) {
+            (None, None) => return None,
+            (Some(e), Some(s)) => {
+                if e.kind != s.kind || e.id != s.id || e.body != s.body {
+                    return Some(format!("{}/{}", e.kind, e.id));
+                }
+            }
+            (Some(e), None) => {
+                return Some(format!("{}/{} (not stored)", e.kind, e.id));
+            }
+            (None, Some(s)) => {
+                return Some(format!("{}/{} (stored, not in the log)", s.kind, s.id));
+            }
+        }
+    }
+}
+
+/// Turn transparent huge pages off for this process before a long verification. A replay
+/// allocates a gigabyte or more of small records and frees each page of entries as it goes; with
+/// huge pages the kernel zeroes two megabytes at every first touch of a region the allocator
+/// handed back and takes again, which was a fifth of `verify`'s CPU on a million entries
+/// (BENCHMARKS.md, "Verify"). This is what mimalloc's `MIMALLOC_ALLOW_THP=0` does, for this one
+/// command. Nothing else changes if the kernel refuses.
+fn without_huge_pages() {
+    #[cfg(target_os = "linux")]
+    // SAFETY: PR_SET_THP_DISABLE takes one integer argument and touches no memory of ours.
+    unsafe {
+        libc::prctl(libc::PR_SET_THP_DISABLE, 1, 0, 0, 0);
+    }
+}
+
 pub async fn verify(a: VerifyArgs) -> anyhow::Result<()> {
+    without_huge_pages();
     let v = match &a.export {
         Some(path) => verify_export(path)?,
         None => {
             let db = open_existing(&a.data_dir, a.database.as_deref()).await?;
-            verify_db(db.as_ref()).await?
+            verify_db(db).await?
         }
     };
     println!(
@@ -983,6 +1041,9 @@ pub async fn verify(a: VerifyArgs) -> anyhow::Result<()> {
             v.state.flagged
         );
     }
+    // The process ends here: freeing a replayed state record by record (a gigabyte for a
+    // million entries) would only add a second to the command's run.
+    std::mem::forget(v);
     Ok(())
 }
 
@@ -1043,7 +1104,7 @@ pub async fn rebuild(data_dir: &Path, database: Option<&str>) -> anyhow::Result<
     }
     bar.finish_and_clear();
     let state = replay.into_state().context("the log is empty")?;
-    let rows = state.projection_rows();
+    let rows: Vec<_> = state.projection_rows().collect();
     db.replace_projections(&rows).await?;
     println!("rebuilt {} projection rows from {size} entries", rows.len());
     Ok(())

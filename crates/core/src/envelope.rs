@@ -108,17 +108,6 @@ impl SignedCommand {
         signing_message(origin, &self.command_bytes)
     }
 
-    /// Like [`SignedCommand::parse_unverified`], looking keys up in `keys` first: a replay of a
-    /// long log meets the same few hundred keys a million times, and parsing one (a point
-    /// decompression) costs a fifth of a signature check.
-    pub fn parse_unverified_with(
-        bytes: &[u8],
-        origin: &str,
-        keys: &mut KeyCache,
-    ) -> Result<Self, Rejection> {
-        Self::parse_inner(bytes, origin, false, Some(keys))
-    }
-
     /// Like [`SignedCommand::parse`], looking keys up in `keys` first.
     pub fn parse_with(
         bytes: &[u8],
@@ -126,6 +115,32 @@ impl SignedCommand {
         keys: &mut dyn KeyLookup,
     ) -> Result<Self, Rejection> {
         Self::parse_inner(bytes, origin, true, Some(keys))
+    }
+
+    /// Parse a command as a log stores it: the canonical bytes of `command` and the raw
+    /// signature, as kept in an entry. Gives exactly what parsing the envelope they make up
+    /// would give (the envelope is canonical exactly when the command bytes are), without
+    /// building that envelope, encoding the signature in base64 and decoding it again, or
+    /// canonicalising the command a second time: a replay of a long log does this per entry.
+    /// The signature is not checked.
+    pub fn parse_stored(
+        command_bytes: &[u8],
+        signature: &[u8],
+        origin: &str,
+        keys: &mut KeyCache,
+    ) -> Result<Self, Rejection> {
+        let command = corridor_jcs::parse_canonical(command_bytes)?;
+        let signature = signature
+            .try_into()
+            .map_err(|_| Rejection::invalid("signature", "must be 64 bytes"));
+        Self::from_parts(
+            command,
+            command_bytes.to_vec(),
+            signature,
+            origin,
+            false,
+            Some(keys),
+        )
     }
 
     fn parse_inner(
@@ -140,6 +155,27 @@ impl SignedCommand {
         let signature = take(&mut top, "", "signature")?;
         refuse_extra(&top, "")?;
         let command_bytes = corridor_jcs::canonicalize(&command);
+        let signature = signature
+            .as_str()
+            .ok_or_else(|| Rejection::invalid("signature", "must be a base64 string"))
+            .and_then(|text| unb64("signature", text))
+            .and_then(|raw| {
+                raw.try_into()
+                    .map_err(|_| Rejection::invalid("signature", "must be 64 bytes"))
+            });
+        Self::from_parts(command, command_bytes, signature, origin, verify, keys)
+    }
+
+    /// The checks both forms share. `signature` is decoded by the caller but its error, if
+    /// any, is reported here, after the command's own fields, as it always has been.
+    fn from_parts(
+        command: Value,
+        command_bytes: Vec<u8>,
+        signature: Result<[u8; 64], Rejection>,
+        origin: &str,
+        verify: bool,
+        keys: Option<&mut dyn KeyLookup>,
+    ) -> Result<Self, Rejection> {
         let mut cmd = into_object(command, "command")?;
         let v = take(&mut cmd, "command", "v")?;
         let log = take_str(&mut cmd, "command", "log")?;
@@ -175,12 +211,7 @@ impl SignedCommand {
             },
         };
         let client_time = crate::time::parse_utc("command.time", &time)?;
-        let sig_text = signature
-            .as_str()
-            .ok_or_else(|| Rejection::invalid("signature", "must be a base64 string"))?;
-        let signature: [u8; 64] = unb64("signature", sig_text)?
-            .try_into()
-            .map_err(|_| Rejection::invalid("signature", "must be 64 bytes"))?;
+        let signature = signature?;
         if verify {
             key.verify(&signing_message(origin, &command_bytes), &signature)?;
         }

@@ -695,21 +695,62 @@ impl State {
         }
     }
 
-    /// Every projection row the state implies, in a fixed order: what the projection tables must
-    /// hold. `verify` compares the stored tables with this; `rebuild` writes it.
-    pub fn projection_rows(&self) -> Vec<ProjectionRow> {
-        let mut rows = Vec::new();
-        rows.extend(self.actors.keys().map(|id| self.row("actor", id)));
-        rows.extend(self.keys.keys().map(|id| self.row("key", id)));
-        rows.extend(self.incidents.keys().map(|id| self.row("incident", id)));
+    /// Every projection row the state implies, in the order storage lists them (by kind, then
+    /// by id, both as bytes): what the projection tables must hold. `verify` compares the stored
+    /// tables with this row by row as it goes, so a million-record state is never held twice
+    /// over as rows; `rebuild` writes it.
+    pub fn projection_rows(&self) -> impl Iterator<Item = ProjectionRow> + '_ {
+        self.projection_rows_from(None)
+    }
+
+    /// [`State::projection_rows`] from the row (kind, id) on, that row included if it exists:
+    /// so that several threads can each compare a part of a long list.
+    pub fn projection_rows_from<'a>(
+        &'a self,
+        from: Option<(&str, &str)>,
+    ) -> impl Iterator<Item = ProjectionRow> + 'a {
+        fn rows<'a, T: serde::Serialize>(
+            kind: &'static str,
+            records: &'a BTreeMap<String, T>,
+            from: Option<(&str, &str)>,
+        ) -> Box<dyn Iterator<Item = ProjectionRow> + 'a> {
+            let range = match from {
+                Some((k, _)) if kind < k => return Box::new(std::iter::empty()),
+                Some((k, id)) if kind == k => records.range::<str, _>((
+                    std::ops::Bound::Included(id),
+                    std::ops::Bound::Unbounded,
+                )),
+                _ => records.range::<str, _>(..),
+            };
+            Box::new(range.map(move |(id, record)| ProjectionRow {
+                kind,
+                id: id.clone(),
+                body: serde_json::to_value(record).expect("records serialize"),
+            }))
+        }
         let a = &self.agreements;
-        rows.extend(a.settlements.keys().map(|id| self.row("settlement", id)));
-        rows.extend(a.corridors.keys().map(|id| self.row("corridor", id)));
-        rows.extend(a.windows.keys().map(|id| self.row("window", id)));
-        rows.extend(a.declarations.keys().map(|id| self.row("declaration", id)));
-        rows
+        // Kinds in byte order (a test checks it).
+        let [actor, corridor, declaration, incident, key, settlement, window] = PROJECTION_KINDS;
+        rows(actor, &self.actors, from)
+            .chain(rows(corridor, &a.corridors, from))
+            .chain(rows(declaration, &a.declarations, from))
+            .chain(rows(incident, &self.incidents, from))
+            .chain(rows(key, &self.keys, from))
+            .chain(rows(settlement, &a.settlements, from))
+            .chain(rows(window, &a.windows, from))
     }
 }
+
+/// The kinds of projection row, in byte order: the order [`State::projection_rows`] gives them.
+pub const PROJECTION_KINDS: [&str; 7] = [
+    "actor",
+    "corridor",
+    "declaration",
+    "incident",
+    "key",
+    "settlement",
+    "window",
+];
 
 impl crate::access::Facts for State {
     fn actor(&self, id: &str) -> Option<Actor> {
@@ -791,8 +832,7 @@ impl Replay {
         if !entry.commitment_matches() {
             return Err(commitment_mismatch());
         }
-        let envelope = crate::envelope::envelope_bytes(&entry.command, &entry.signature);
-        SignedCommand::parse_unverified_with(&envelope, origin, keys)
+        SignedCommand::parse_stored(&entry.command, &entry.signature, origin, keys)
     }
 
     /// Apply the next stored entry, checking everything the server checked when it accepted it:
@@ -847,7 +887,7 @@ impl Replay {
                         "the genesis header must name the intermediary's admin",
                     ));
                 }
-                let rows = s.projection_rows();
+                let rows: Vec<ProjectionRow> = s.projection_rows().collect();
                 self.state = Some(s);
                 Ok(rows)
             }

@@ -354,7 +354,10 @@ impl Log {
                     g.canonical(),
                     vec![],
                 );
-                db.append(std::slice::from_ref(&entry), &s.projection_rows())
+                db.append(
+                    std::slice::from_ref(&entry),
+                    &s.projection_rows().collect::<Vec<_>>(),
+                )
                     .await?;
                 tree.push(entry.leaf_hash());
                 ids.insert((entry.header.actor.clone(), "genesis".into()), 0);

@@ -361,8 +361,18 @@ proptest! {
             }
         }
         prop_assert_eq!(h.replay(), h.state.clone());
-        let mut rows = h.state.projection_rows();
-        rows.sort_by(|a, b| (a.kind, &a.id).cmp(&(b.kind, &b.id)));
+        let rows: Vec<ProjectionRow> = h.state.projection_rows().collect();
+        let mut sorted = rows.clone();
+        sorted.sort_by(|a, b| (a.kind, &a.id).cmp(&(b.kind, &b.id)));
+        prop_assert_eq!(&rows, &sorted, "projection rows come in storage order");
+        for (i, r) in rows.iter().enumerate() {
+            let from: Vec<ProjectionRow> = h.state.projection_rows_from(Some((r.kind, &r.id))).collect();
+            prop_assert_eq!(&from[..], &rows[i..]);
+            // An id that is not there starts at the next one.
+            let just_after = format!("{}\u{0}", r.id);
+            let from: Vec<ProjectionRow> = h.state.projection_rows_from(Some((r.kind, &just_after))).collect();
+            prop_assert_eq!(&from[..], &rows[i + 1..]);
+        }
         prop_assert_eq!(rows.len(), h.state.actors.len() + h.state.keys.len() + h.state.incidents.len());
     }
 }
@@ -1085,3 +1095,10 @@ fn log_key_rotation_is_recorded_in_the_log() {
 }
 
 mod matrix;
+
+#[test]
+fn projection_kinds_are_in_byte_order() {
+    let mut sorted = PROJECTION_KINDS;
+    sorted.sort();
+    assert_eq!(sorted, PROJECTION_KINDS);
+}
