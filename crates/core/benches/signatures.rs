@@ -10,7 +10,7 @@ use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_m
 use ed25519_dalek::{Signature, VerifyingKey};
 use std::hint::black_box;
 
-const SIGNATURES: usize = 1024;
+const SIGNATURES: usize = 4096;
 
 struct Log {
     keys: Vec<PublicKey>,
@@ -24,8 +24,9 @@ fn log(distinct_keys: usize) -> Log {
         .collect();
     let messages: Vec<Vec<u8>> = (0..SIGNATURES)
         .map(|i| {
-            let mut m = format!("corridor/v1\nexercise.corridor.example/log\n{{\"n\":{i},\"text\":\"")
-                .into_bytes();
+            let mut m =
+                format!("corridor/v1\nexercise.corridor.example/log\n{{\"n\":{i},\"text\":\"")
+                    .into_bytes();
             m.resize(600, b'x');
             m
         })
@@ -47,7 +48,7 @@ fn log(distinct_keys: usize) -> Log {
 fn signatures(c: &mut Criterion) {
     let mut g = c.benchmark_group("signatures");
     g.throughput(Throughput::Elements(SIGNATURES as u64));
-    for distinct in [7, 1024] {
+    for distinct in [7, SIGNATURES] {
         let l = log(distinct);
         let items: Vec<(&PublicKey, &[u8], &[u8; 64])> = l
             .keys

@@ -2,9 +2,10 @@
 //!
 //! A key is named by its own public key (standard base64, 44 characters). Using the key itself as
 //! its id means a signature can be checked without looking anything up, so the shell can verify
-//! signatures on every core before the single sequencer sees the command. All verification uses
-//! `verify_strict`, and small-order ("weak") public keys are refused at parse time, so the server,
-//! `corridor verify` and other implementations cannot disagree about a signature.
+//! signatures on every core before the single sequencer sees the command. The server verifies
+//! with `verify_strict`, and small-order ("weak") public keys are refused at parse time, so the
+//! server and other implementations cannot disagree about a signature. `corridor verify` checks a
+//! whole log in batches ([`verify_many`]) and re-checks a failing batch with `verify_strict`.
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as B64;
@@ -108,7 +109,7 @@ impl PublicKey {
 /// How many signatures one multi-scalar multiplication checks. Larger batches cost less per
 /// signature (the multiplication is Pippenger's, whose cost per point falls with the count), and a
 /// valid log never pays for the one-by-one re-check a failed batch triggers.
-pub const BATCH: usize = 256;
+pub const BATCH: usize = 1024;
 
 /// Check many signatures at once, and say which ones fail under `verify_strict`. Each item's
 /// message is `prefix` followed by the item's bytes: a log's signatures all cover the same
@@ -323,7 +324,8 @@ mod tests {
     fn verify_many_names_exactly_the_bad_signatures() {
         let keys: Vec<Keypair> = (1..=5u8).map(|n| Keypair::from_seed([n; 32])).collect();
         let publics: Vec<PublicKey> = keys.iter().map(|k| k.public()).collect();
-        let messages: Vec<Vec<u8>> = (0..150u32)
+        let count = 2 * BATCH + 22;
+        let messages: Vec<Vec<u8>> = (0..count)
             .map(|i| format!("entry {i}").into_bytes())
             .collect();
         let mut sigs: Vec<[u8; 64]> = messages
@@ -341,12 +343,99 @@ mod tests {
         };
         assert_eq!(items(&sigs), Vec::<usize>::new());
         sigs[3][0] ^= 1; // first batch
-        sigs[70][40] ^= 1; // second batch, in S
-        sigs[149] = keys[0].sign(b"another message"); // the last batch, of 22
-        assert_eq!(items(&sigs), vec![3, 70, 149]);
+        sigs[BATCH + 70][40] ^= 1; // second batch, in S
+        sigs[count - 1] = keys[0].sign(b"another message"); // the last batch, of 22
+        assert_eq!(items(&sigs), vec![3, BATCH + 70, count - 1]);
         // A batch of one is checked with verify_strict alone.
         let one = [(&publics[0], b"x".as_slice(), &keys[0].sign(b"y"))];
         assert_eq!(verify_many(b"", &one, &[9; 32]), vec![0]);
+    }
+
+    /// Signatures `verify_strict` refuses for something other than the equation: each must be
+    /// named by `verify_many` too, whatever batch it sits in.
+    #[test]
+    fn verify_many_refuses_what_verify_strict_refuses_besides_the_equation() {
+        let key = Keypair::from_seed([4; 32]);
+        let public = key.public();
+        let prefix = b"corridor/v1\ntest\n";
+        let messages: Vec<Vec<u8>> = (0..40u32).map(|i| format!("m{i}").into_bytes()).collect();
+        let mut sigs: Vec<[u8; 64]> = messages
+            .iter()
+            .map(|m| key.sign(&[prefix.as_slice(), m].concat()))
+            .collect();
+        // s + ℓ: the same residue, not canonical.
+        // ℓ = 2^252 + 27742317777372353535851937790883648493, little-endian.
+        let ell: [u8; 32] = [
+            0xed, 0xd3, 0xf5, 0x5c, 0x1a, 0x63, 0x12, 0x58, 0xd6, 0x9c, 0xf7, 0xa2, 0xde, 0xf9,
+            0xde, 0x14, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x10,
+        ];
+        let mut carry = 0u16;
+        for i in 0..32 {
+            let sum = u16::from(sigs[5][32 + i]) + u16::from(ell[i]) + carry;
+            sigs[5][32 + i] = sum as u8;
+            carry = sum >> 8;
+        }
+        // R the identity (small order), and R with y ≥ p (not canonical).
+        sigs[17][..32].copy_from_slice(&{
+            let mut r = [0u8; 32];
+            r[0] = 1;
+            r
+        });
+        sigs[30][..32].copy_from_slice(&{
+            let mut r = [0xff; 32];
+            r[0] = 0xee;
+            r[31] = 0x7f;
+            r
+        });
+        let items: Vec<(&PublicKey, &[u8], &[u8; 64])> = messages
+            .iter()
+            .zip(&sigs)
+            .map(|(m, s)| (&public, m.as_slice(), s))
+            .collect();
+        let strict: Vec<usize> = (0..items.len())
+            .filter(|&i| {
+                public
+                    .verify(&[prefix.as_slice(), &messages[i]].concat(), &sigs[i])
+                    .is_err()
+            })
+            .collect();
+        assert_eq!(strict, vec![5, 17, 30]);
+        assert_eq!(verify_many(prefix, &items, &[1; 32]), strict);
+    }
+
+    proptest::proptest! {
+        /// Whatever is flipped, in whichever signatures, by however many keys, `verify_many`
+        /// names exactly the signatures `verify_strict` refuses.
+        #[test]
+        fn verify_many_agrees_with_verify_strict(
+            count in 1usize..40,
+            keys in 1u8..5,
+            flips in proptest::collection::vec((0usize..40, 0usize..64, 1u8..=255), 0..4),
+            seed in proptest::array::uniform32(0u8..),
+        ) {
+            let pairs: Vec<Keypair> = (0..keys).map(|n| Keypair::from_seed([n + 1; 32])).collect();
+            let publics: Vec<PublicKey> = pairs.iter().map(Keypair::public).collect();
+            let messages: Vec<Vec<u8>> = (0..count).map(|i| vec![i as u8; i + 1]).collect();
+            let mut sigs: Vec<[u8; 64]> = messages
+                .iter()
+                .enumerate()
+                .map(|(i, m)| pairs[i % pairs.len()].sign(&[b"p".as_slice(), m].concat()))
+                .collect();
+            for (which, byte, mask) in flips {
+                if which < count {
+                    sigs[which][byte] ^= mask;
+                }
+            }
+            let items: Vec<(&PublicKey, &[u8], &[u8; 64])> = messages
+                .iter()
+                .enumerate()
+                .map(|(i, m)| (&publics[i % publics.len()], m.as_slice(), &sigs[i]))
+                .collect();
+            let strict: Vec<usize> = (0..count)
+                .filter(|&i| items[i].0.verify(&[b"p".as_slice(), &messages[i]].concat(), &sigs[i]).is_err())
+                .collect();
+            proptest::prop_assert_eq!(verify_many(b"p", &items, &seed), strict);
+        }
     }
 
     #[test]

@@ -716,10 +716,8 @@ impl State {
         ) -> Box<dyn Iterator<Item = ProjectionRow> + 'a> {
             let range = match from {
                 Some((k, _)) if kind < k => return Box::new(std::iter::empty()),
-                Some((k, id)) if kind == k => records.range::<str, _>((
-                    std::ops::Bound::Included(id),
-                    std::ops::Bound::Unbounded,
-                )),
+                Some((k, id)) if kind == k => records
+                    .range::<str, _>((std::ops::Bound::Included(id), std::ops::Bound::Unbounded)),
                 _ => records.range::<str, _>(..),
             };
             Box::new(range.map(move |(id, record)| ProjectionRow {
@@ -730,7 +728,15 @@ impl State {
         }
         let a = &self.agreements;
         // Kinds in byte order (a test checks it).
-        let [actor, corridor, declaration, incident, key, settlement, window] = PROJECTION_KINDS;
+        let [
+            actor,
+            corridor,
+            declaration,
+            incident,
+            key,
+            settlement,
+            window,
+        ] = PROJECTION_KINDS;
         rows(actor, &self.actors, from)
             .chain(rows(corridor, &a.corridors, from))
             .chain(rows(declaration, &a.declarations, from))

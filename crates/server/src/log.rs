@@ -358,7 +358,7 @@ impl Log {
                     std::slice::from_ref(&entry),
                     &s.projection_rows().collect::<Vec<_>>(),
                 )
-                    .await?;
+                .await?;
                 tree.push(entry.leaf_hash());
                 ids.insert((entry.header.actor.clone(), "genesis".into()), 0);
                 s
