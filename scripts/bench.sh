@@ -178,6 +178,18 @@ if has criterion; then
   echo | out
 fi
 
+if has criterion; then
+  say "criterion: cargo bench -p corridor-core --bench signatures"
+  echo "## Signature checks per second (criterion)" | out
+  echo | out
+  echo "\`cargo bench -p corridor-core --bench signatures -- --warm-up-time 1 --measurement-time 3\`" | out
+  echo | out
+  cargo bench -p corridor-core --bench signatures -- --warm-up-time 1 --measurement-time 3 2>&1 \
+    | tee "$OUT/criterion-signatures.log" \
+    | awk '/^[A-Za-z0-9_]+\/[^ ]/ { name = $1 } /thrpt:/ { sub(/^.*thrpt:/, "thrpt:"); print "    " name " " $0 }' | out
+  echo | out
+fi
+
 if has 10m; then
   say "10m: building a 10,000,000-entry log (about half an hour on 2 cores)"
   TEN=$WORK/log-10000000

@@ -896,10 +896,10 @@ pub async fn verify_db(db: Arc<dyn Database>) -> anyhow::Result<Verified> {
     let size = db.size().await?;
     // The stored projections are read and parsed on another worker while the entries are
     // checked, which keeps both cores busy; they are compared with the replay at the end.
-    let stored = tokio::spawn({
+    let mut stored = AbortOnDrop(tokio::spawn({
         let db = db.clone();
         async move { db.projection_rows().await }
-    });
+    }));
     // Read the next page while this one is checked on the other threads.
     const PAGE: u64 = 20_000;
     let mut v = Verifier::new(size);
@@ -929,7 +929,7 @@ pub async fn verify_db(db: Arc<dyn Database>) -> anyhow::Result<Verified> {
     }
     let n = v.checkpoints(&db.checkpoints().await?)?;
     let verified = v.finish(n)?;
-    let stored = stored.await.context("reading the projections")??;
+    let stored = (&mut stored.0).await.context("reading the projections")??;
     // Row by row, each expected row built as it is compared and dropped: for a long log the
     // rows are a gigabyte, and building them all first cost a third of the whole verification.
     let state = verified.state;
@@ -946,6 +946,16 @@ pub async fn verify_db(db: Arc<dyn Database>) -> anyhow::Result<Verified> {
     }
     let verified = Verified { state, ..verified };
     Ok(verified)
+}
+
+/// A task that stops when its handle goes, so a verification that fails early does not leave the
+/// projection read running behind it (`import` and `restore` go on after a failed verify).
+struct AbortOnDrop<T>(tokio::task::JoinHandle<T>);
+
+impl<T> Drop for AbortOnDrop<T> {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
 }
 
 /// Where the stored projection rows first differ from those the state implies, if they do.
@@ -976,7 +986,7 @@ fn projection_difference(state: &State, stored: Vec<StoredRow>) -> Option<String
     differences.into_iter().flatten().next()
 }
 
-/// The first row where `expected` and `stored` differ, or a count if one runs out first.
+/// The first row where `expected` and `stored` differ, or the first one only one of them has.
 fn first_difference(
     mut expected: impl Iterator<Item = ProjectionRow>,
     stored: &[StoredRow],
