@@ -281,6 +281,37 @@ async fn verify_names_the_first_bad_entry() {
     );
     ok(dir, &["rebuild", "--data-dir", "demo"]);
     ok(dir, &["verify", "--data-dir", "demo"]);
+    // verify compares the rows part by part on every core: a row missing at the very end, one
+    // too many, and one changed in the last part are each named.
+    let rows = dir.join("rows");
+    std::fs::create_dir(&rows).unwrap();
+    let rows_db = rows.join("corridor.sqlite");
+    let last_window = "(SELECT MAX(id) FROM projections WHERE kind = 'window')";
+    let cases = [
+        (
+            format!("DELETE FROM projections WHERE kind = 'window' AND id = {last_window}"),
+            "(not stored)",
+        ),
+        (
+            "INSERT INTO projections (kind, id, body) VALUES ('zz', 'extra', '{}')".to_string(),
+            "zz/extra (stored, not in the log)",
+        ),
+        (
+            format!(
+                "UPDATE projections SET body = '{{}}' WHERE kind = 'window' AND id = {last_window}"
+            ),
+            "window/",
+        ),
+    ];
+    for (sql, named) in cases {
+        std::fs::copy(&db, &rows_db).unwrap();
+        exec(&rows_db, &sql).await;
+        let err = fails(dir, &["verify", "--data-dir", "rows"]);
+        assert!(
+            err.contains("projections differ") && err.contains(named),
+            "{sql}: {err}"
+        );
+    }
 
     // A rewritten command no longer matches its commitment.
     let copy = dir.join("copy");
