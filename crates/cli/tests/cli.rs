@@ -259,6 +259,21 @@ async fn exec(db: &Path, sql: &str) {
         .unwrap();
 }
 
+/// Copy a closed SQLite database in WAL mode: the main file and, if the last process left one,
+/// its write-ahead log, which holds commits not yet checkpointed into the main file.
+fn copy_sqlite(from: &Path, to: &Path) {
+    std::fs::copy(from, to).unwrap();
+    let wal =
+        |p: &Path| p.with_file_name(format!("{}-wal", p.file_name().unwrap().to_string_lossy()));
+    let _ = std::fs::remove_file(wal(to));
+    let _ = std::fs::remove_file(
+        to.with_file_name(format!("{}-shm", to.file_name().unwrap().to_string_lossy())),
+    );
+    if wal(from).exists() {
+        std::fs::copy(wal(from), wal(to)).unwrap();
+    }
+}
+
 #[tokio::test]
 async fn verify_names_the_first_bad_entry() {
     let d = tempfile::tempdir().unwrap();
@@ -304,7 +319,7 @@ async fn verify_names_the_first_bad_entry() {
         ),
     ];
     for (sql, named) in cases {
-        std::fs::copy(&db, &rows_db).unwrap();
+        copy_sqlite(&db, &rows_db);
         exec(&rows_db, &sql).await;
         let err = fails(dir, &["verify", "--data-dir", "rows"]);
         assert!(
@@ -316,7 +331,7 @@ async fn verify_names_the_first_bad_entry() {
     // A rewritten command no longer matches its commitment.
     let copy = dir.join("copy");
     std::fs::create_dir(&copy).unwrap();
-    std::fs::copy(&db, copy.join("corridor.sqlite")).unwrap();
+    copy_sqlite(&db, &copy.join("corridor.sqlite"));
     exec(&copy.join("corridor.sqlite"), "UPDATE entries SET command = CAST(REPLACE(CAST(command AS TEXT), 'Borodianka', 'Bucha') AS BLOB) WHERE idx = 4").await;
     let err = fails(dir, &["verify", "--data-dir", "copy"]);
     assert!(
@@ -326,7 +341,7 @@ async fn verify_names_the_first_bad_entry() {
 
     // A signature that no longer verifies is caught even when whoever changed it also
     // recomputed the commitment (the batch holding it fails and is re-checked one by one).
-    std::fs::copy(&db, copy.join("corridor.sqlite")).unwrap();
+    copy_sqlite(&db, &copy.join("corridor.sqlite"));
     let (salt, command, mut sig) = {
         use sqlx::{Connection, Row};
         let url = format!("sqlite://{}", copy.join("corridor.sqlite").display());
@@ -357,7 +372,7 @@ async fn verify_names_the_first_bad_entry() {
     );
 
     // A checkpoint that claims entries the log does not have is caught.
-    std::fs::copy(&db, copy.join("corridor.sqlite")).unwrap();
+    copy_sqlite(&db, &copy.join("corridor.sqlite"));
     exec(
         &copy.join("corridor.sqlite"),
         "INSERT OR REPLACE INTO checkpoints (size, note) SELECT size + 100, note FROM checkpoints",
