@@ -122,12 +122,14 @@ impl SignedCommand {
     /// would give (the envelope is canonical exactly when the command bytes are), without
     /// building that envelope, encoding the signature in base64 and decoding it again, or
     /// canonicalising the command a second time: a replay of a long log does this per entry.
-    /// The signature is not checked.
+    /// The signature is checked only if `verify` (a verifier that batches signatures checks
+    /// them itself); keys are looked up in `keys` first when given.
     pub fn parse_stored(
         command_bytes: &[u8],
         signature: &[u8],
         origin: &str,
-        keys: &mut KeyCache,
+        verify: bool,
+        keys: Option<&mut dyn KeyLookup>,
     ) -> Result<Self, Rejection> {
         let command = corridor_jcs::parse_canonical(command_bytes)?;
         let signature = signature
@@ -138,8 +140,8 @@ impl SignedCommand {
             command_bytes.to_vec(),
             signature,
             origin,
-            false,
-            Some(keys),
+            verify,
+            keys,
         )
     }
 
@@ -348,6 +350,35 @@ mod tests {
         assert_eq!(cmd.actor, "ru/coord-1");
         assert_eq!(cmd.key, kp.public());
         assert_eq!(cmd.envelope_bytes(), bytes);
+    }
+
+    #[test]
+    fn a_stored_command_parses_as_its_envelope_does() {
+        let kp = Keypair::from_seed([1; 32]);
+        let bytes = draft(body()).sign(&kp);
+        let cmd = SignedCommand::parse(&bytes, ORIGIN).unwrap();
+        let stored = |sig: &[u8], verify| {
+            SignedCommand::parse_stored(&cmd.command_bytes, sig, ORIGIN, verify, None)
+        };
+        assert_eq!(stored(&cmd.signature, true).unwrap(), cmd);
+        assert_eq!(stored(&cmd.signature, false).unwrap(), cmd);
+        let mut bad = cmd.signature;
+        bad[9] ^= 1;
+        assert_eq!(stored(&bad, true).unwrap_err().code(), "bad-signature");
+        assert!(stored(&bad, false).is_ok(), "checked by the caller then");
+        assert_eq!(
+            stored(&bad[..63], false).unwrap_err().code(),
+            "invalid-field"
+        );
+        let spaced = String::from_utf8(cmd.command_bytes.clone())
+            .unwrap()
+            .replacen(':', ": ", 1);
+        assert_eq!(
+            SignedCommand::parse_stored(spaced.as_bytes(), &cmd.signature, ORIGIN, false, None)
+                .unwrap_err()
+                .code(),
+            "non-canonical-json"
+        );
     }
 
     #[test]

@@ -838,7 +838,7 @@ impl Replay {
         if !entry.commitment_matches() {
             return Err(commitment_mismatch());
         }
-        SignedCommand::parse_stored(&entry.command, &entry.signature, origin, keys)
+        SignedCommand::parse_stored(&entry.command, &entry.signature, origin, false, Some(keys))
     }
 
     /// Apply the next stored entry, checking everything the server checked when it accepted it:
@@ -912,15 +912,13 @@ impl Replay {
                 }
                 let cmd = match prepared {
                     Some(cmd) => cmd,
-                    None => {
-                        let envelope =
-                            crate::envelope::envelope_bytes(&entry.command, &entry.signature);
-                        if self.verify_signatures {
-                            SignedCommand::parse(&envelope, s.origin())?
-                        } else {
-                            SignedCommand::parse_unverified(&envelope, s.origin())?
-                        }
-                    }
+                    None => SignedCommand::parse_stored(
+                        &entry.command,
+                        &entry.signature,
+                        s.origin(),
+                        self.verify_signatures,
+                        None,
+                    )?,
                 };
                 if h.entry_type != cmd.body.type_name()
                     || h.actor != cmd.actor

@@ -32,7 +32,7 @@ use corridor_core::access::{Audience, GENESIS_AUDIENCE, affiliation_of, entry_au
 use corridor_core::command::Body as CommandBody;
 use corridor_core::crypto::b64;
 use corridor_core::entry::DisclosedEntry;
-use corridor_core::envelope::{SignedCommand, envelope_bytes};
+use corridor_core::envelope::SignedCommand;
 use corridor_core::merkle::ProofError;
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
 use serde::Deserialize;
@@ -366,8 +366,10 @@ async fn entries(
         .iter()
         .map(|e| {
             (e.header.index > 0)
-                .then(|| envelope_bytes(&e.command, &e.signature))
-                .and_then(|env| SignedCommand::parse_unverified(&env, origin).ok())
+                .then(|| {
+                    SignedCommand::parse_stored(&e.command, &e.signature, origin, false, None).ok()
+                })
+                .flatten()
         })
         .collect();
     // Answers to incident reports are read by the report's audience: look the reports up.
