@@ -408,7 +408,7 @@ async fn killing_the_sequencer_forks_nothing_and_loses_no_receipt() {
     let entries = db.entries(0, size).await.unwrap();
     let mut seen: HashMap<(String, String), u64> = HashMap::new();
     for e in &entries {
-        let k = (e.header.actor.clone(), e.command_id.clone());
+        let k = (e.actor.clone(), e.command_id.clone());
         assert!(
             seen.insert(k, e.header.index).is_none(),
             "a command is in the log twice"

@@ -1,11 +1,18 @@
 //! Entries and their Merkle leaves.
 //!
-//! An entry is what the log stores for one accepted command: a public header (index, log time,
-//! type, actor, key) and a *commitment* `SHA-256(salt ‖ command bytes ‖ signature)` with a
-//! random 32-byte salt kept beside the entry. The Merkle leaf is the header plus the commitment,
-//! so leaf data and hashes can be published to everyone without letting anyone confirm a guess
-//! at a confidential command's content (the salt is unguessable), while any one entry can be
-//! disclosed alone — header, salt, command, signature — and checked against a signed tree head.
+//! An entry is what the log stores for one accepted command: its position and log time, the
+//! command's type, actor and key, and a *commitment* `SHA-256(salt ‖ command bytes ‖ signature)`
+//! with a random 32-byte salt kept beside the entry.
+//!
+//! The Merkle leaf is only the index, the time and the commitment ([`EntryHeader`]). Leaves are
+//! public (anyone checks them against the signed tree heads), so a leaf must say no more than
+//! the least privileged reader may know: naming the actor, key or type in the clear told the
+//! other side and the public that a party's unit (`ua/unit-93rd-brigade`) exists and when it
+//! acts. The command bytes carry the actor, the key, the type and the command id, so the
+//! commitment binds them all the same: the salt is unguessable, so nobody can confirm a guess at
+//! a confidential command, while any one entry can be disclosed alone (type, actor, key, salt,
+//! command, signature) and checked against a signed tree head. A monitor that sees only leaves
+//! still checks the log's shape: dense indices, strictly increasing times, roots and proofs.
 //!
 //! Entry 0 is always the genesis: its command bytes are the canonical signed genesis and its
 //! signature is empty (the genesis carries its own countersignatures).
@@ -18,20 +25,14 @@ use crate::merkle::{Hash, leaf_hash};
 /// The entry type of the first entry.
 pub const GENESIS_TYPE: &str = "genesis";
 
-/// The public part of an entry: what the Merkle leaf commits to.
+/// The public part of an entry, and all the Merkle leaf holds: what every reader, the public
+/// included, may know of any entry (see the module documentation for why no more).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct EntryHeader {
     /// Position in the log, from 0.
     pub index: u64,
     /// Log time, strictly increasing, fixed-width RFC 3339 UTC with microseconds.
     pub time: String,
-    /// Command type (`genesis`, `incident.report`, ...).
-    #[serde(rename = "type")]
-    pub entry_type: String,
-    /// The acting actor.
-    pub actor: String,
-    /// The key that signed.
-    pub key: String,
     /// `SHA-256(salt ‖ command ‖ signature)`, standard base64.
     pub commitment: String,
 }
@@ -53,11 +54,17 @@ pub fn commitment(salt: &[u8; 32], command: &[u8], signature: &[u8]) -> [u8; 32]
     sha256(&[salt, command, signature])
 }
 
-/// A whole entry as stored: header, salt, command bytes and signature.
+/// A whole entry as stored: header, who did what, salt, command bytes and signature.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Entry {
-    /// The public header.
+    /// The public header (the leaf).
     pub header: EntryHeader,
+    /// Command type (`genesis`, `incident.report`, ...), as in the command; not in the leaf.
+    pub entry_type: String,
+    /// The acting actor, as in the command; not in the leaf.
+    pub actor: String,
+    /// The key that signed, as in the command; not in the leaf.
+    pub key: String,
     /// The client-chosen command id (`genesis` for entry 0).
     pub command_id: String,
     /// The per-entry random salt.
@@ -87,11 +94,11 @@ impl Entry {
             header: EntryHeader {
                 index,
                 time,
-                entry_type: entry_type.to_string(),
-                actor: actor.to_string(),
-                key: key.to_string(),
                 commitment: b64(&c),
             },
+            entry_type: entry_type.to_string(),
+            actor: actor.to_string(),
+            key: key.to_string(),
             command_id: command_id.to_string(),
             salt,
             command,
@@ -116,6 +123,13 @@ pub struct DisclosedEntry {
     /// The header.
     #[serde(flatten)]
     pub header: EntryHeader,
+    /// Command type.
+    #[serde(rename = "type")]
+    pub entry_type: String,
+    /// The acting actor.
+    pub actor: String,
+    /// The key that signed.
+    pub key: String,
     /// The command id.
     pub command_id: String,
     /// Salt, base64.
@@ -130,6 +144,9 @@ impl From<&Entry> for DisclosedEntry {
     fn from(e: &Entry) -> Self {
         DisclosedEntry {
             header: e.header.clone(),
+            entry_type: e.entry_type.clone(),
+            actor: e.actor.clone(),
+            key: e.key.clone(),
             command_id: e.command_id.clone(),
             salt: b64(&e.salt),
             command: serde_json::from_slice(&e.command).unwrap_or(serde_json::Value::Null),
@@ -146,6 +163,9 @@ impl DisclosedEntry {
             .map_err(|_| crate::Rejection::invalid("salt", "must be 32 bytes"))?;
         Ok(Entry {
             header: self.header.clone(),
+            entry_type: self.entry_type.clone(),
+            actor: self.actor.clone(),
+            key: self.key.clone(),
             command_id: self.command_id.clone(),
             salt,
             command: corridor_jcs::canonicalize(&self.command),

@@ -876,7 +876,7 @@ impl Replay {
         }
         match &mut self.state {
             None => {
-                if h.index != 0 || h.entry_type != GENESIS_TYPE || !entry.signature.is_empty() {
+                if h.index != 0 || entry.entry_type != GENESIS_TYPE || !entry.signature.is_empty() {
                     return Err(Rejection::rule(
                         "not-genesis",
                         "entry 0 must be the genesis",
@@ -887,7 +887,9 @@ impl Replay {
                     .map_err(|e| Rejection::invalid("genesis", e.to_string()))?;
                 let s = State::from_genesis(&genesis, time)?;
                 let intermediary = format!("{}/admin", genesis.document.intermediary.id);
-                if h.actor != intermediary || h.key != genesis.document.intermediary.admin_key {
+                if entry.actor != intermediary
+                    || entry.key != genesis.document.intermediary.admin_key
+                {
                     return Err(Rejection::rule(
                         "header-mismatch",
                         "the genesis header must name the intermediary's admin",
@@ -920,9 +922,9 @@ impl Replay {
                         None,
                     )?,
                 };
-                if h.entry_type != cmd.body.type_name()
-                    || h.actor != cmd.actor
-                    || h.key != cmd.key.id()
+                if entry.entry_type != cmd.body.type_name()
+                    || entry.actor != cmd.actor
+                    || entry.key != cmd.key.id()
                     || entry.command_id != cmd.id
                 {
                     return Err(Rejection::rule(

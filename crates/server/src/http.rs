@@ -403,7 +403,7 @@ async fn entries(
                 _ if e.header.index == 0 => GENESIS_AUDIENCE,
                 Some(c) => entry_audience(&facts, &c.actor, &c.body),
                 // Unreadable bytes (never stored by this server): the narrowest audience.
-                None => Audience::of([affiliation_of(&e.header.actor)]),
+                None => Audience::of([affiliation_of(&e.actor)]),
             };
             if who.may_read(&audience) {
                 disclosed.push((format!("entry {}", e.header.index), audience));

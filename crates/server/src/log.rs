@@ -238,7 +238,7 @@ pub async fn load(
                 .apply(&e)
                 .map_err(|r| anyhow::anyhow!("stored entry {i} does not replay: {r}"))?;
             tree.push(e.leaf_hash());
-            ids.insert((e.header.actor.clone(), e.command_id.clone()), i);
+            ids.insert((e.actor.clone(), e.command_id.clone()), i);
         }
         start = end;
     }
@@ -360,7 +360,7 @@ impl Log {
                 )
                 .await?;
                 tree.push(entry.leaf_hash());
-                ids.insert((entry.header.actor.clone(), "genesis".into()), 0);
+                ids.insert((entry.actor.clone(), "genesis".into()), 0);
                 s
             }
         };
@@ -611,7 +611,7 @@ impl Log {
             time: e.header.time.clone(),
             salt: b64(&e.salt),
             max_merge_delay_ms: self.genesis.policy.max_merge_delay_ms,
-            actor: e.header.actor.clone(),
+            actor: e.actor.clone(),
             command_id: e.command_id.clone(),
         }
     }
@@ -761,7 +761,7 @@ struct Effects {
 
 impl Effects {
     fn of(state: &State, entries: &[Entry]) -> Effects {
-        let any = |f: fn(&str) -> bool| entries.iter().any(|e| f(&e.header.entry_type));
+        let any = |f: fn(&str) -> bool| entries.iter().any(|e| f(&e.entry_type));
         Effects {
             size: state.size,
             log_keys: any(|t| t == "log.rotate_key").then(|| state.log_keys.clone()),
@@ -848,10 +848,7 @@ impl Log {
                         ))),
                     );
                 }
-                ids.insert(
-                    (e.header.actor.clone(), e.command_id.clone()),
-                    e.header.index,
-                );
+                ids.insert((e.actor.clone(), e.command_id.clone()), e.header.index);
             }
             self.committed(
                 Effects::of(replay.state().expect("resumed"), &entries),

@@ -384,3 +384,140 @@ async fn confidential_reads_are_audited() {
         .await
         .expect_problem(StatusCode::UNAUTHORIZED, "auth-required");
 }
+
+/// What a reader may not read leaves no trace in anything it is served: for every reader (each
+/// kind of member and the public) and every entry of the fixture (registrations of every kind,
+/// reports and answers, and commands signed by a party's unit), generated from the log itself.
+/// An actor whose registration the reader may not read must not be named, nor its key shown, in
+/// any byte the reader gets from any read path; an entry it may not read comes as the leaf
+/// alone, and a leaf says no more than index, time and commitment (not who acted, nor how).
+#[tokio::test]
+async fn no_reader_is_served_a_trace_of_what_it_may_not_read() {
+    let (s, _) = fixture().await;
+    // The unit acts: a report of its own (accusing nobody, so confined to Ukraine and the
+    // intermediary) and a second key.
+    let mut report = report_body("inc-unit");
+    report.as_object_mut().unwrap().remove("accused_party");
+    s.run(&kp(UNIT.1), UNIT.0, report).await;
+    let second = kp(15);
+    s.run(
+        &kp(UNIT.1),
+        UNIT.0,
+        json!({"type": "key.register", "actor": UNIT.0, "key": second.public().id()}),
+    )
+    .await;
+    let size = s.snapshot().await.tree_size;
+    let all = s
+        .get(&format!("/v1/log/entries?start=0&end={size}"))
+        .await
+        .expect_json(StatusCode::OK);
+    let all: Vec<DisclosedEntry> = serde_json::from_value(all["entries"].clone()).unwrap();
+    // Every actor and key a registration introduced, by the index of that registration.
+    let mut introduced: Vec<(u64, Vec<String>)> = Vec::new();
+    for e in &all {
+        let b = &e.command["body"];
+        match b["type"].as_str() {
+            Some("actor.register") => introduced.push((
+                e.header.index,
+                vec![
+                    b["actor"].as_str().unwrap().to_string(),
+                    b["key"].as_str().unwrap().to_string(),
+                ],
+            )),
+            Some("key.register") => {
+                introduced.push((e.header.index, vec![b["key"].as_str().unwrap().to_string()]))
+            }
+            _ => {}
+        }
+    }
+    assert!(introduced.len() >= 6, "{introduced:?}");
+    let readers: Vec<Option<u8>> = READERS
+        .iter()
+        .map(|r| Some(r.2))
+        .chain([Some(UNIT.1), None])
+        .collect();
+    let mut failures = Vec::new();
+    for reader in readers {
+        let who = match reader {
+            Some(seed) => kp(seed).public().id(),
+            None => "the public".into(),
+        };
+        let get = |path: String| {
+            let s = &s;
+            async move {
+                match reader {
+                    Some(seed) => s.get_as(&kp(seed), &path).await,
+                    None => s.get_public(&path).await,
+                }
+            }
+        };
+        let mut served = Vec::new();
+        for path in [
+            format!("/v1/log/entries?start=0&end={size}"),
+            format!("/v1/log/leaves?start=0&end={size}"),
+            "/v1/log/head".into(),
+            "/v1/log/checkpoint".into(),
+            "/v1/incidents".into(),
+            "/v1/windows".into(),
+            "/v1/corridors".into(),
+            "/v1/declarations".into(),
+            "/v1/audit/reads".into(),
+            "/metrics".into(),
+            "/status.json".into(),
+            "/feeds/atom.xml".into(),
+        ] {
+            let r = get(path.clone()).await;
+            served.push((path, r.text()));
+        }
+        // Which entries this reader may read: the ones served in full.
+        let entries: serde_json::Value = serde_json::from_str(&served[0].1).unwrap_or_default();
+        let readable = |i: u64| {
+            entries["entries"]
+                .get(i as usize)
+                .is_some_and(|e| e["withheld"] != true && e.get("command").is_some())
+        };
+        for (i, names) in &introduced {
+            if readable(*i) {
+                continue;
+            }
+            for name in names {
+                for (path, body) in &served {
+                    if body.contains(name.as_str()) {
+                        failures.push(format!(
+                            "{who} may not read entry {i} but {path} names {name}"
+                        ));
+                    }
+                }
+            }
+        }
+        if let Some(list) = entries["entries"].as_array() {
+            for e in list.iter().filter(|e| e["withheld"] == true) {
+                let leaf: BTreeSet<&str> = e["leaf"]
+                    .as_object()
+                    .unwrap()
+                    .keys()
+                    .map(String::as_str)
+                    .collect();
+                if leaf != BTreeSet::from(["index", "time", "commitment"]) {
+                    failures.push(format!(
+                        "{who}: withheld entry {} shows {leaf:?}",
+                        e["index"]
+                    ));
+                }
+            }
+        }
+        let leaves: serde_json::Value = serde_json::from_str(&served[1].1).unwrap();
+        for l in leaves["leaves"].as_array().unwrap() {
+            let leaf: BTreeSet<&str> = l["leaf"]
+                .as_object()
+                .unwrap()
+                .keys()
+                .map(String::as_str)
+                .collect();
+            if leaf != BTreeSet::from(["index", "time", "commitment"]) {
+                failures.push(format!("{who}: leaf {} shows {leaf:?}", l["index"]));
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}

@@ -287,11 +287,11 @@ fn entry_from_row(row: &PgRow) -> Result<Entry, DbError> {
             index: u64::try_from(idx)
                 .map_err(|_| DbError::Corrupt(format!("entry index {idx} is negative")))?,
             time: row.try_get("time").map_err(get)?,
-            entry_type: row.try_get("type").map_err(get)?,
-            actor: row.try_get("actor").map_err(get)?,
-            key: row.try_get("key").map_err(get)?,
             commitment: row.try_get("commitment").map_err(get)?,
         },
+        entry_type: row.try_get("type").map_err(get)?,
+        actor: row.try_get("actor").map_err(get)?,
+        key: row.try_get("key").map_err(get)?,
         command_id: row.try_get("command_id").map_err(get)?,
         salt,
         command: row.try_get("command").map_err(get)?,
@@ -408,9 +408,9 @@ impl Database for Postgres {
             )
             .bind(entries.iter().map(|e| to_i64(e.header.index)).collect::<Vec<_>>())
             .bind(entries.iter().map(|e| e.header.time.as_str()).collect::<Vec<_>>())
-            .bind(entries.iter().map(|e| e.header.entry_type.as_str()).collect::<Vec<_>>())
-            .bind(entries.iter().map(|e| e.header.actor.as_str()).collect::<Vec<_>>())
-            .bind(entries.iter().map(|e| e.header.key.as_str()).collect::<Vec<_>>())
+            .bind(entries.iter().map(|e| e.entry_type.as_str()).collect::<Vec<_>>())
+            .bind(entries.iter().map(|e| e.actor.as_str()).collect::<Vec<_>>())
+            .bind(entries.iter().map(|e| e.key.as_str()).collect::<Vec<_>>())
             .bind(entries.iter().map(|e| e.command_id.as_str()).collect::<Vec<_>>())
             .bind(entries.iter().map(|e| e.header.commitment.as_str()).collect::<Vec<_>>())
             .bind(entries.iter().map(|e| &e.salt[..]).collect::<Vec<_>>())

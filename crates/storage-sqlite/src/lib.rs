@@ -112,11 +112,11 @@ fn entry_from_row(row: &SqliteRow) -> Result<Entry, DbError> {
         header: EntryHeader {
             index: idx as u64,
             time: row.try_get(1).map_err(backend)?,
-            entry_type: row.try_get(2).map_err(backend)?,
-            actor: row.try_get(3).map_err(backend)?,
-            key: row.try_get(4).map_err(backend)?,
             commitment: row.try_get(6).map_err(backend)?,
         },
+        entry_type: row.try_get(2).map_err(backend)?,
+        actor: row.try_get(3).map_err(backend)?,
+        key: row.try_get(4).map_err(backend)?,
         command_id: row.try_get(5).map_err(backend)?,
         salt,
         command: row.try_get(8).map_err(backend)?,
@@ -172,9 +172,9 @@ impl Database for Sqlite {
                 let h = &e.header;
                 b.push_bind(to_i64(h.index))
                     .push_bind(&h.time)
-                    .push_bind(&h.entry_type)
-                    .push_bind(&h.actor)
-                    .push_bind(&h.key)
+                    .push_bind(&e.entry_type)
+                    .push_bind(&e.actor)
+                    .push_bind(&e.key)
                     .push_bind(&e.command_id)
                     .push_bind(&h.commitment)
                     .push_bind(&e.salt[..])

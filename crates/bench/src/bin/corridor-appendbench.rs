@@ -87,9 +87,9 @@ async fn append_multirow(
         let h = &e.header;
         b.push_bind(h.index as i64)
             .push_bind(h.time.clone())
-            .push_bind(h.entry_type.clone())
-            .push_bind(h.actor.clone())
-            .push_bind(h.key.clone())
+            .push_bind(e.entry_type.clone())
+            .push_bind(e.actor.clone())
+            .push_bind(e.key.clone())
             .push_bind(e.command_id.clone())
             .push_bind(h.commitment.clone())
             .push_bind(e.salt.to_vec())

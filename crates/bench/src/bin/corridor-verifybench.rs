@@ -65,15 +65,15 @@ async fn main() -> anyhow::Result<()> {
         while start < size {
             let end = (start + 20_000).min(size);
             for e in db.entries(start, end).await? {
-                let key = match keys.get(&e.header.key) {
+                let key = match keys.get(&e.key) {
                     Some(k) => *k,
                     None => {
-                        let bytes: [u8; 32] = unb64("key", &e.header.key)
+                        let bytes: [u8; 32] = unb64("key", &e.key)
                             .map_err(|r| anyhow::anyhow!("{r}"))?
                             .try_into()
                             .map_err(|_| anyhow::anyhow!("key is not 32 bytes"))?;
                         let k = VerifyingKey::from_bytes(&bytes)?;
-                        keys.insert(e.header.key.clone(), k);
+                        keys.insert(e.key.clone(), k);
                         k
                     }
                 };
