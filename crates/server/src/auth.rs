@@ -12,7 +12,7 @@
 //! (the reply goes to whoever sent it, so this matters only without TLS). Behind a reverse
 //! proxy that rewrites paths, requests must be signed over the path the server sees.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::{Arc, Mutex};
 
 use axum::extract::FromRequestParts;
@@ -76,40 +76,68 @@ impl Facts for ReadFacts<'_> {
 }
 
 /// Nonces seen within the freshness window, so a signed request is good once.
+///
+/// Kept per key, each key's bounded on its own: a member who floods signed reads can only
+/// ever crowd out its own nonces, never another key's. (One global cap, refusing everyone when
+/// full, let two members lock every other actor out of signed reads, consent included.) Only
+/// requests that passed the signature check and the rate limits are recorded, and only keys the
+/// log registered get a slot, so memory is at most the registered keys times
+/// [`MAX_NONCES_PER_KEY`], and in practice a key's rate limit over the freshness window.
 #[derive(Debug, Default)]
 pub struct Nonces {
-    seen: Mutex<HashMap<(String, String), i64>>,
+    by_key: Mutex<HashMap<String, KeyNonces>>,
 }
 
-/// Most nonces remembered at once. Beyond this, expired ones are dropped first; if all are
-/// still fresh, new signed requests are refused until some expire (rate limits keep honest
-/// clients far below this).
-pub const MAX_NONCES: usize = 200_000;
+/// One key's nonces: nonce → expiry, and the same ordered by expiry for eviction.
+#[derive(Debug, Default)]
+struct KeyNonces {
+    seen: HashMap<String, i64>,
+    by_expiry: BTreeSet<(i64, String)>,
+}
+
+/// Most nonces remembered for one key. A key's rate limit (the genesis policy's signed reads
+/// per actor and minute, 600 by default, over a freshness window of twice the skew limit, ten
+/// minutes by default) keeps an honest client below it; beyond it the key's own oldest nonce is
+/// forgotten, which at worst lets that key's oldest request be replayed within its window.
+pub const MAX_NONCES_PER_KEY: usize = 8_192;
 
 impl Nonces {
     /// Remember `(key, nonce)` until `expires` (Unix seconds of the log clock); false if it was
     /// already there and unexpired.
-    fn first_use(&self, key: &str, nonce: &str, now: i64, expires: i64) -> Result<bool, Problem> {
-        let mut seen = self.seen.lock().expect("not poisoned");
-        if seen.len() >= MAX_NONCES {
-            seen.retain(|_, exp| *exp >= now);
-            if seen.len() >= MAX_NONCES {
-                return Err(Problem::new(
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    "auth-busy",
-                    "too many signed requests in the freshness window; retry shortly",
-                )
-                .with_retry_after(1));
-            }
+    fn first_use(&self, key: &str, nonce: &str, now: i64, expires: i64) -> bool {
+        let mut all = self.by_key.lock().expect("not poisoned");
+        let mine = all.entry(key.to_string()).or_default();
+        // Forget what expired.
+        while let Some((exp, _)) = mine.by_expiry.first()
+            && *exp < now
+        {
+            let (_, n) = mine.by_expiry.pop_first().expect("just seen");
+            mine.seen.remove(&n);
         }
-        let k = (key.to_string(), nonce.to_string());
-        match seen.get(&k) {
-            Some(exp) if *exp >= now => Ok(false),
-            _ => {
-                seen.insert(k, expires);
-                Ok(true)
-            }
+        if let Some(exp) = mine.seen.get(nonce)
+            && *exp >= now
+        {
+            return false;
         }
+        while mine.seen.len() >= MAX_NONCES_PER_KEY {
+            let (_, n) = mine.by_expiry.pop_first().expect("as many as seen");
+            mine.seen.remove(&n);
+        }
+        mine.seen.insert(nonce.to_string(), expires);
+        mine.by_expiry.insert((expires, nonce.to_string()));
+        true
+    }
+
+    /// How many nonces are remembered for `key` (for tests and metrics).
+    pub fn held_for(&self, key: &str) -> usize {
+        let all = self.by_key.lock().expect("not poisoned");
+        all.get(key).map_or(0, |k| k.seen.len())
+    }
+
+    /// Drop keys whose nonces have all expired, so memory follows the active readers.
+    pub fn forget_expired(&self, now: i64) {
+        let mut all = self.by_key.lock().expect("not poisoned");
+        all.retain(|_, k| k.by_expiry.last().is_some_and(|(exp, _)| *exp >= now));
     }
 }
 
@@ -226,25 +254,69 @@ impl FromRequestParts<Arc<Log>> for Who {
             path: parts.uri.path(),
             query: parts.uri.query(),
         };
-        let signed = httpsig::verify(log.origin(), target, input, signature)
-            .map_err(|e| auth_problem(&e))?;
+        // Cheapest refusals first, so that a flood of signed requests costs the server little
+        // and the flooder alone: the address limit before any parsing or curve arithmetic, then
+        // the profile, freshness and the key's status, then the signature, then the actor's
+        // read limit, and only then is the nonce spent.
+        log.limits()
+            .address(crate::limits::peer_of(&parts.extensions))?;
+        let request =
+            httpsig::parse(log.origin(), target, input, signature).map_err(|e| auth_problem(&e))?;
         let now = log.clock().now().as_second();
         let limit = log.genesis().policy.max_clock_skew_s;
-        httpsig::check_fresh(signed.created, now, limit).map_err(|e| auth_problem(&e))?;
-        let key_id = signed.key.id();
+        httpsig::check_fresh(request.created, now, limit).map_err(|e| auth_problem(&e))?;
+        let key_id = request.keyid.clone();
         let directory = log.directory();
         let actor = match directory.keys.get(&key_id) {
             None => return Err(auth_problem(&AuthError::UnknownKey(key_id))),
             Some((_, true)) => return Err(auth_problem(&AuthError::KeyRevoked(key_id))),
             Some((actor, false)) => directory.actors[actor].clone(),
         };
+        let signed = request.verify().map_err(|e| auth_problem(&e))?;
+        log.limits().read(&actor.id)?;
         // Remember the nonce until the request could no longer be fresh.
         if !log
             .nonces()
-            .first_use(&key_id, &signed.nonce, now, signed.created + limit)?
+            .first_use(&key_id, &signed.nonce, now, signed.created + limit)
         {
             return Err(auth_problem(&AuthError::Replayed));
         }
         Ok(Who::Actor(actor, key_id))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// One key filling its nonce memory crowds out only its own oldest nonces: another key's
+    /// requests are untouched, and the flooder's recent requests are still good once.
+    #[test]
+    fn nonces_are_bounded_per_key() {
+        let n = Nonces::default();
+        let (now, exp) = (1_000, 1_600);
+        for i in 0..MAX_NONCES_PER_KEY + 100 {
+            assert!(n.first_use("flooder", &format!("n{i}"), now, exp + i as i64));
+        }
+        assert_eq!(n.held_for("flooder"), MAX_NONCES_PER_KEY);
+        assert!(
+            n.first_use("other", "n0", now, exp),
+            "another key is not refused"
+        );
+        assert!(
+            !n.first_use("other", "n0", now, exp),
+            "and its nonce is good once"
+        );
+        let last = format!("n{}", MAX_NONCES_PER_KEY + 99);
+        assert!(
+            !n.first_use("flooder", &last, now, exp),
+            "recent nonces are kept"
+        );
+        // The oldest went first.
+        assert!(n.first_use("flooder", "n0", now, exp));
+        // Expired nonces are forgotten, and keys with nothing left are dropped.
+        n.forget_expired(exp + MAX_NONCES_PER_KEY as i64 + 1_000);
+        assert_eq!(n.held_for("flooder"), 0);
+        assert_eq!(n.held_for("other"), 0);
     }
 }

@@ -1361,6 +1361,7 @@ async fn checkpointer(log: Arc<Log>) {
         tick.tick().await;
         if last_sweep.elapsed() > Duration::from_secs(60) {
             log.limits.forget_idle();
+            log.nonces.forget_expired(log.clock().now().as_second());
             last_sweep = Instant::now();
         }
         if let Err(e) = log.publish_checkpoint().await {

@@ -63,10 +63,10 @@ async fn members_only(
 ) -> Result<Response, Problem> {
     use axum::extract::FromRequestParts;
     let (mut parts, body) = req.into_parts();
-    log.limits()
-        .address(crate::limits::peer_of(&parts.extensions))?;
+    // The address and the actor's read limits are applied in the signature check, before the
+    // nonce is spent; an unsigned request is refused here at no cost.
     let who = Who::from_request_parts(&mut parts, &log).await?;
-    log.limits().read(&who.member()?.id)?;
+    who.member()?;
     parts.extensions.insert(who);
     Ok(next
         .run(axum::extract::Request::from_parts(parts, body))

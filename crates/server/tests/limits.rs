@@ -94,3 +94,56 @@ async fn requests_per_address() {
         );
     }
 }
+
+/// A member who floods signed reads spends its own allowance and its own nonces only: refused
+/// requests spend no nonce, and another member's signed read and command still go through.
+#[tokio::test]
+async fn a_flooding_member_exhausts_only_its_own_budget() {
+    let s = Server::start_with_limits(limits(0, 50, 0), "198.51.100.5:1000".parse().unwrap()).await;
+    let flooder = kp(3);
+    let mut refused = 0;
+    for _ in 0..200 {
+        let r = s.get_as(&flooder, "/v1/windows").await;
+        if r.status == StatusCode::TOO_MANY_REQUESTS {
+            retry_after(&r);
+            refused += 1;
+        } else {
+            r.expect_json(StatusCode::OK);
+        }
+    }
+    assert!(refused >= 140, "only {refused} of 200 refused");
+    let held = s.log.nonces().held_for(&flooder.public().id());
+    assert!(
+        held <= 200 - refused,
+        "{held} nonces held for {} requests served: a refused request spent a nonce",
+        200 - refused
+    );
+    // Another member reads and acts as if nothing happened.
+    s.get_as(&kp(4), "/v1/windows")
+        .await
+        .expect_json(StatusCode::OK);
+    s.run(&kp(4), "ru/admin", report_body("inc-ru")).await;
+}
+
+/// The address limit comes before any signature work: badly signed reads from one address are
+/// refused with 429 once the address is over its allowance, not each verified at leisure.
+#[tokio::test]
+async fn badly_signed_reads_count_against_the_address_before_any_check() {
+    let s = Server::start_with_limits(limits(0, 0, 5), "198.51.100.6:1000".parse().unwrap()).await;
+    let now = s.log.clock().now().as_second();
+    let mut codes = Vec::new();
+    for i in 0..10 {
+        let (input, sig) =
+            s.sign_read(&kp(3), "/v1/settlements", now, &format!("nonce-bad-{i:08}"));
+        // Signed over another path: a bad signature.
+        let r = s
+            .get_with_headers(
+                "/v1/windows",
+                &[("signature-input", &input), ("signature", &sig)],
+            )
+            .await;
+        codes.push(r.json()["code"].as_str().unwrap().to_string());
+    }
+    assert_eq!(codes[..5], ["auth-bad-signature"; 5], "{codes:?}");
+    assert_eq!(codes[5..], ["rate-limited"; 5], "{codes:?}");
+}
