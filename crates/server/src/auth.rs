@@ -176,6 +176,10 @@ impl Who {
 /// Record, before the data leaves, that `who` read confidential items at `path`: each disclosed
 /// item with the audience that admitted it; items open to every member (or the public) are not
 /// confidential and leave no record. If the record cannot be written, nothing is disclosed.
+///
+/// One record per side concerned, naming only the items that concern that side: a side reads
+/// the records about itself, and one record listing a whole page of items would have shown it
+/// the ids of the other sides' confidential items read in the same request.
 pub async fn audit(
     log: &Log,
     who: &Who,
@@ -185,33 +189,34 @@ pub async fn audit(
     let Who::Actor(actor, key) = who else {
         return Ok(());
     };
-    let mut items = Vec::new();
-    let mut concerned = std::collections::BTreeSet::new();
+    let mut by_side: BTreeMap<&str, Vec<String>> = BTreeMap::new();
     for (item, audience) in disclosed {
         if let Audience::Affiliations(set) = audience {
-            items.push(item.clone());
-            concerned.extend(set.iter().cloned());
+            for side in set {
+                by_side.entry(side).or_default().push(item.clone());
+            }
         }
     }
-    if items.is_empty() {
-        return Ok(());
+    let at = corridor_core::time::format_log_time(log.clock().now());
+    for (side, items) in by_side {
+        let record = ReadRecord {
+            seq: 0,
+            at: at.clone(),
+            actor: actor.id.clone(),
+            key: key.clone(),
+            path: path.to_string(),
+            items,
+            concerned: vec![side.to_string()],
+        };
+        log.db().record_read(&record).await.map_err(|e| {
+            Problem::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "storage-unavailable",
+                format!("the read could not be recorded in the audit trail, so nothing was sent ({e}); retry later"),
+            )
+        })?;
     }
-    let record = ReadRecord {
-        seq: 0,
-        at: corridor_core::time::format_log_time(log.clock().now()),
-        actor: actor.id.clone(),
-        key: key.clone(),
-        path: path.to_string(),
-        items,
-        concerned: concerned.into_iter().collect(),
-    };
-    log.db().record_read(&record).await.map_err(|e| {
-        Problem::new(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "storage-unavailable",
-            format!("the read could not be recorded in the audit trail, so nothing was sent ({e}); retry later"),
-        )
-    })
+    Ok(())
 }
 
 /// The problem document for a refused signature.

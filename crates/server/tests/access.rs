@@ -345,17 +345,20 @@ async fn confidential_reads_are_audited() {
 
     let all = trail(1).await.expect_json(StatusCode::OK)["reads"].clone();
     let all = all.as_array().unwrap();
-    assert_eq!(all.len(), 3, "{all:?}");
+    // One record per side concerned: Russia's two reads concern Russia and Ukraine.
+    assert_eq!(all.len(), 5, "{all:?}");
     let report = format!("entry {}", at["report"]);
     let answer = format!("entry {}", at["answer"]);
-    assert_eq!(all[0]["actor"], "ru/coord");
-    assert_eq!(all[0]["key"], kp(11).public().id());
-    assert_eq!(all[0]["items"], json!([report, answer]));
-    assert_eq!(all[0]["concerned"], json!(["ru", "ua"]));
-    assert!(all[0]["at"].as_str().unwrap().starts_with("2022-03-03T"));
-    assert_eq!(all[1]["items"], json!(["incident inc-ua-ru"]));
-    assert_eq!(all[2]["actor"], "urcs/member");
-    assert_eq!(all[2]["concerned"], json!(["urcs"]));
+    for (record, side) in all[..2].iter().zip(["ru", "ua"]) {
+        assert_eq!(record["actor"], "ru/coord");
+        assert_eq!(record["key"], kp(11).public().id());
+        assert_eq!(record["items"], json!([report, answer]));
+        assert_eq!(record["concerned"], json!([side]));
+        assert!(record["at"].as_str().unwrap().starts_with("2022-03-03T"));
+    }
+    assert_eq!(all[2]["items"], json!(["incident inc-ua-ru"]));
+    assert_eq!(all[4]["actor"], "urcs/member");
+    assert_eq!(all[4]["concerned"], json!(["urcs"]));
 
     // Ukraine's admin and coordinator see the reads about Ukraine, not the Red Cross's.
     for key in [3, 10] {
@@ -373,7 +376,7 @@ async fn confidential_reads_are_audited() {
         .get_as(&kp(1), &format!("/v1/audit/reads?after={next}"))
         .await
         .expect_json(StatusCode::OK);
-    assert_eq!(rest["reads"].as_array().unwrap().len(), 1);
+    assert_eq!(rest["reads"].as_array().unwrap().len(), 3);
     // Units, observers and organisation members may not inspect the trail; the public not at all.
     for key in [12, 13, UNIT.1] {
         s.get_as(&kp(key), "/v1/audit/reads")
@@ -520,4 +523,40 @@ async fn no_reader_is_served_a_trace_of_what_it_may_not_read() {
         }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+/// One read that discloses several sides' confidential items (the intermediary reads the whole
+/// log) shows each side only the items about it: the trail does not become a way to learn the
+/// ids of another side's confidential reports.
+#[tokio::test]
+async fn each_side_sees_only_its_own_items_in_the_read_audit() {
+    let (s, at) = fixture().await;
+    let size = s.snapshot().await.tree_size;
+    s.get_as(&kp(1), &format!("/v1/log/entries?start=0&end={size}"))
+        .await
+        .expect_json(StatusCode::OK);
+    s.get_as(&kp(1), "/v1/incidents")
+        .await
+        .expect_json(StatusCode::OK);
+    let urcs_items = [
+        format!("entry {}", at["urcs-report"]),
+        "incident inc-urcs".to_string(),
+    ];
+    for key in [3, 10, 11] {
+        let trail = s
+            .get_as(&kp(key), "/v1/audit/reads")
+            .await
+            .expect_json(StatusCode::OK);
+        let text = trail.to_string();
+        assert!(!trail["reads"].as_array().unwrap().is_empty(), "{text}");
+        for item in &urcs_items {
+            assert!(
+                !text.contains(&format!("\"{item}\"")),
+                "reader {key} sees {item} in {text}"
+            );
+        }
+        for r in trail["reads"].as_array().unwrap() {
+            assert_eq!(r["concerned"].as_array().unwrap().len(), 1, "{r}");
+        }
+    }
 }
