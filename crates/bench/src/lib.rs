@@ -284,9 +284,12 @@ impl Mix {
         } as usize;
         let categories = ["shelling", "gunfire", "mines", "blockade", "convoy-stopped"];
         let category = categories[self.rng.range(0, categories.len() as u64 - 1) as usize];
+        // Incident ids are scoped by the reporter's side.
+        let side = self.signers[signer].split('/').next().unwrap_or("");
+        let incident = format!("{side}/{id}");
         let mut body = json!({
             "type": "incident.report",
-            "incident": id,
+            "incident": incident,
             "occurred_at": "2022-03-03T13:30:00Z",
             "location": {
                 "lat_e7": 500_000_000 + self.rng.range(0, 10_000_000) as i64,
@@ -302,7 +305,7 @@ impl Mix {
                 .collect();
             body["evidence"] = json!([digest]);
         }
-        self.open.push_back((n, id.clone(), accused.to_string()));
+        self.open.push_back((n, incident, accused.to_string()));
         Planned { signer, id, body }
     }
 }

@@ -131,6 +131,12 @@ impl Client {
         Ok(body)
     }
 
+    /// A public GET, as JSON.
+    pub async fn get_json(&self, path: &str) -> anyhow::Result<serde_json::Value> {
+        let body = self.get_text(path).await?;
+        serde_json::from_str(&body).with_context(|| format!("{path} did not answer JSON"))
+    }
+
     /// The server's head, as JSON.
     pub async fn head(&self) -> anyhow::Result<HeadInfo> {
         let body = self.get_text("/v1/log/head").await?;

@@ -269,7 +269,10 @@ async fn prepare(
                 .map_err(|e| anyhow::anyhow!("demo command {id} failed: {e:?}"))
         }
     };
-    let reg = |actor: &str, role: &str, k: &Keypair, name: &str| json!({"type": "actor.register", "actor": actor, "role": role, "key": k.public().id(), "name": name});
+    let reg = |actor: &str, role: &str, k: &Keypair, name: &str| {
+        json!({"type": "actor.register", "actor": actor, "role": role, "key": k.public().id(),
+               "key_proof": corridor_core::envelope::prove_key(k, ORIGIN, actor), "name": name})
+    };
     act(
         log.clone(),
         ua.clone(),
@@ -305,7 +308,7 @@ async fn prepare(
         log.clone(),
         ua_coord.clone(),
         "ua/coord-kyiv-oblast",
-        json!({"type": "incident.report", "incident": "demo-borodianka-1",
+        json!({"type": "incident.report", "incident": "ua/demo-borodianka-1",
                "occurred_at": "2022-03-03T13:30:00Z",
                "location": {"lat_e7": 506_451_000, "lon_e7": 299_220_000},
                "category": "shelling", "accused_party": "ru",
@@ -316,7 +319,7 @@ async fn prepare(
         log.clone(),
         ru_coord.clone(),
         "ru/coord-1",
-        json!({"type": "incident.respond", "incident": "demo-borodianka-1",
+        json!({"type": "incident.respond", "incident": "ua/demo-borodianka-1",
                "text": "Exercise: the accused party denies firing in this sector at that time."}),
     )
     .await?;

@@ -41,6 +41,14 @@ enum Command {
         #[arg(long)]
         actor: Option<String>,
     },
+    /// Prove that you hold your key, for your admin to register it: prints your public key and
+    /// its proof of possession (your key's signature over its registration as your actor on
+    /// this log), which `actor.register`, `key.register` and `admin.recover` require. Run it on
+    /// your own device; only the public key and the proof travel.
+    Key {
+        #[command(subcommand)]
+        command: KeyCommand,
+    },
     /// Write a genesis document for the parties to countersign.
     Init(ops::InitArgs),
     /// Countersign or inspect a genesis document.
@@ -158,6 +166,25 @@ enum Command {
 }
 
 #[derive(Subcommand)]
+enum KeyCommand {
+    /// Print `{"actor", "key", "key_proof"}` for the registration of your key as ACTOR.
+    Prove {
+        /// Your key file.
+        #[arg(long, env = "CORRIDOR_KEY")]
+        key: PathBuf,
+        /// The actor the key is for (default: the one named in the key file).
+        #[arg(long)]
+        actor: Option<String>,
+        /// The log's origin, as in its genesis (default: ask the server).
+        #[arg(long)]
+        origin: Option<String>,
+        /// The server to ask for the origin.
+        #[arg(long, env = "CORRIDOR_SERVER", default_value = "http://127.0.0.1:8080")]
+        server: String,
+    },
+}
+
+#[derive(Subcommand)]
 enum GenesisCommand {
     /// Add your countersignature (with your party's, the intermediary's or your organisation's
     /// admin key) to GENESIS, in place.
@@ -200,6 +227,15 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             println!("public key:  {} ({})", public.display(), kp.public());
             Ok(())
         }
+        Command::Key {
+            command:
+                KeyCommand::Prove {
+                    key,
+                    actor,
+                    origin,
+                    server,
+                },
+        } => ops::key_prove(&key, actor, origin, &server).await,
         Command::Init(args) => ops::init(args),
         Command::Genesis { command } => match command {
             GenesisCommand::Sign { key, genesis } => ops::genesis_sign(&key, &genesis),

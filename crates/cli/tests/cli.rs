@@ -787,7 +787,7 @@ fn a_rotated_log_key_verifies_end_to_end() {
     .unwrap();
     std::fs::write(
         dir.join("report.json"),
-        r#"{"type": "incident.report", "incident": "after-rotation", "occurred_at": "2022-03-03T14:00:00Z",
+        r#"{"type": "incident.report", "incident": "ua/after-rotation", "occurred_at": "2022-03-03T14:00:00Z",
             "location": {"lat_e7": 506300000, "lon_e7": 299000000}, "category": "gunfire",
             "description": "Reported after the log key was handed over."}"#,
     )
@@ -853,6 +853,11 @@ fn a_rotated_log_key_verifies_end_to_end() {
         let (_s, url) = serve(&["--log-key", "next.key"]);
         let (ok_, out) = run(&url, &["monitor"]);
         assert!(ok_, "{out}");
+        // The outsider's check: every public leaf, across the handover, makes the signed root.
+        assert!(
+            out.contains("leaves: indices dense, log times strictly increasing"),
+            "{out}"
+        );
     }
     let out = ok(dir, &["verify", "--data-dir", "demo"]);
     assert!(out.contains("ok"), "{out}");

@@ -540,7 +540,7 @@ async fn load_and_kill(
                     time: &time,
                     body: json!({
                         "type": "incident.report",
-                        "incident": id,
+                        "incident": format!("{}/{id}", signer.actor.split('/').next().unwrap()),
                         "occurred_at": "2022-03-03T13:30:00Z",
                         "location": {"lat_e7": 506_451_000 + (n % 1000) as i64, "lon_e7": 299_220_000},
                         "category": "shelling",

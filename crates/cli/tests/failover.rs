@@ -285,7 +285,7 @@ async fn killing_the_sequencer_forks_nothing_and_loses_no_receipt() {
                     time: &time,
                     body: json!({
                         "type": "incident.report",
-                        "incident": id,
+                        "incident": format!("{}/{id}", actor.split('/').next().unwrap()),
                         "occurred_at": "2022-03-03T13:30:00Z",
                         "location": {"lat_e7": 506_451_000, "lon_e7": 299_220_000},
                         "category": "shelling",

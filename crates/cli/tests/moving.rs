@@ -249,7 +249,7 @@ fn continues_consistently(dir: &Path, serve: &[&str], backup_last: &(i64, String
     assert!(out.contains(&format!("at size {}", old.size)), "{out}");
     std::fs::write(
         dir.join("incident.json"),
-        serde_json::json!({"type": "incident.report", "incident": format!("after-restore-{}", old.size),
+        serde_json::json!({"type": "incident.report", "incident": format!("ua/after-restore-{}", old.size),
             "occurred_at": "2022-03-03T14:20:00Z",
             "location": {"lat_e7": 506300000, "lon_e7": 299000000},
             "category": "gunfire", "accused_party": "ru",

@@ -101,19 +101,38 @@ fn scenario(dir: &Path, database: &str) {
             .unwrap();
         ok(out, &format!("submit {body}"))
     };
+    // The coordinator proves on their own device that they hold the key; the admin registers
+    // the public key with that proof.
+    let proved = Command::new(env!("CARGO_BIN_EXE_corridor"))
+        .args([
+            "key",
+            "prove",
+            "--key",
+            "demo/keys/ua-coord-kyiv-oblast.key",
+            "--actor",
+            "ua/coord-kyiv-oblast",
+        ])
+        .current_dir(dir)
+        .env("CORRIDOR_HOME", dir.join("home"))
+        .env("CORRIDOR_SERVER", &server_url)
+        .output()
+        .unwrap();
+    let proved: serde_json::Value = serde_json::from_str(&ok(proved, "key prove")).unwrap();
     let coord_key = std::fs::read_to_string(dir.join("demo/keys/ua-coord-kyiv-oblast.key.pub"))
         .unwrap()
         .trim()
         .to_string();
+    assert_eq!(proved["key"], coord_key);
     let out = submit(
         "demo/keys/ua-admin.key",
         serde_json::json!({"type": "actor.register", "actor": "ua/coord-kyiv-oblast",
-            "role": "coordinator", "key": coord_key, "name": "Coordinator, Kyiv oblast"}),
+            "role": "coordinator", "key": coord_key, "key_proof": proved["key_proof"],
+            "name": "Coordinator, Kyiv oblast"}),
     );
     assert!(out.contains("accepted as entry 1"), "{out}");
     let out = submit(
         "demo/keys/ua-coord-kyiv-oblast.key",
-        serde_json::json!({"type": "incident.report", "incident": "pg-1",
+        serde_json::json!({"type": "incident.report", "incident": "ua/pg-1",
             "occurred_at": "2022-03-03T14:20:00Z",
             "location": {"lat_e7": 506300000, "lon_e7": 299000000},
             "category": "gunfire", "accused_party": "ru",

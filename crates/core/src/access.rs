@@ -163,6 +163,9 @@ impl Audience {
         match (self, reader) {
             (Audience::Public, _) => true,
             (_, Reader::Public) => false,
+            // A recovery holder's one act is a vote to replace its party's admin key, which
+            // needs nothing but the public log: it reads what the public reads, no more.
+            (_, Reader::Actor(a)) if a.role == Recovery => false,
             (Audience::Members, Reader::Actor(_)) => true,
             (Audience::Affiliations(set), Reader::Actor(a)) => {
                 if a.role == Observer {

@@ -109,6 +109,8 @@ pub struct ActorRegister {
     pub role: Role,
     /// The actor's first public key.
     pub key: String,
+    /// The new key's proof of possession ([`crate::envelope::prove_key`]).
+    pub key_proof: String,
     /// Display name or function, e.g. "Humanitarian coordinator, Kyiv oblast".
     pub name: String,
 }
@@ -121,6 +123,8 @@ pub struct KeyRegister {
     pub actor: String,
     /// The new public key.
     pub key: String,
+    /// The new key's proof of possession ([`crate::envelope::prove_key`]).
+    pub key_proof: String,
 }
 
 /// Revoke a key from the moment it is sequenced; with `compromised_since`, also flag what it
@@ -145,6 +149,8 @@ pub struct KeyRevoke {
 pub struct AdminRecover {
     /// The new admin public key.
     pub new_key: String,
+    /// The new key's proof of possession as `<party>/admin` ([`crate::envelope::prove_key`]).
+    pub key_proof: String,
     /// Why, for the record.
     pub reason: String,
     /// If the old admin key was stolen, from when: what it signed from then on is flagged.
@@ -316,6 +322,7 @@ impl Body {
             "log.rotate_key" => Body::LogRotateKey(typed(rest)?),
             _ => return Err(Rejection::UnknownCommandType(ty)),
         };
+        body.check_ids()?;
         body.check_shape()?;
         Ok(body)
     }
@@ -346,6 +353,43 @@ impl Body {
             m.insert("type".into(), Value::String(ty.into()));
         }
         v
+    }
+
+    /// Every identifier the body names follows the one grammar ([`crate::ids`]).
+    fn check_ids(&self) -> Result<(), Rejection> {
+        use crate::ids::{check_actor_id, check_id};
+        let window_and_party = |window: &str, party: &str| {
+            check_id("command.body.window", window)?;
+            check_id("command.body.party", party)
+        };
+        match self {
+            Body::ActorRegister(b) => check_actor_id("command.body.actor", &b.actor),
+            Body::KeyRegister(b) => check_actor_id("command.body.actor", &b.actor),
+            Body::IncidentReport(b) => check_id("command.body.incident", &b.incident),
+            Body::IncidentRespond(b) => check_id("command.body.incident", &b.incident),
+            Body::SettlementImport(b) => b.settlements.iter().enumerate().try_for_each(|(i, s)| {
+                check_id(&format!("command.body.settlements[{i}].id"), &s.id)
+            }),
+            Body::CorridorPropose(b) => check_id("command.body.corridor", &b.corridor),
+            Body::CorridorAmend(b) => check_id("command.body.corridor", &b.corridor),
+            Body::WindowPropose(b) => {
+                check_id("command.body.window", &b.window)?;
+                check_id("command.body.corridor", &b.corridor)
+            }
+            Body::WindowAmend(b) => check_id("command.body.window", &b.window),
+            Body::WindowConsent(b) | Body::WindowResume(b) => window_and_party(&b.window, &b.party),
+            Body::WindowWithdraw(b) | Body::WindowSuspend(b) => {
+                window_and_party(&b.window, &b.party)
+            }
+            Body::WindowCancel(b) => check_id("command.body.window", &b.window),
+            Body::DeclarationPublish(b) => {
+                check_id("command.body.declaration", &b.declaration)?;
+                b.corridor
+                    .as_deref()
+                    .map_or(Ok(()), |c| check_id("command.body.corridor", c))
+            }
+            Body::KeyRevoke(_) | Body::AdminRecover(_) | Body::LogRotateKey(_) => Ok(()),
+        }
     }
 
     fn check_shape(&self) -> Result<(), Rejection> {

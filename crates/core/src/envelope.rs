@@ -21,8 +21,7 @@ use crate::command::Body;
 use crate::crypto::{Keypair, PublicKey, b64, unb64};
 use crate::{PROTOCOL, Rejection};
 
-/// Longest client-chosen command id or actor id we accept, to keep rows and leaves small.
-pub const MAX_ID_LEN: usize = 128;
+pub use crate::ids::MAX_ID_LEN;
 
 /// The message an actor signs for a command on the log named `origin`.
 pub fn signing_message(origin: &str, command_bytes: &[u8]) -> Vec<u8> {
@@ -33,6 +32,46 @@ pub fn signing_message(origin: &str, command_bytes: &[u8]) -> Vec<u8> {
     m.push(b'\n');
     m.extend_from_slice(command_bytes);
     m
+}
+
+/// What the holder of a new key signs to show it holds the key and agrees to be `actor` on the
+/// log `origin`: `corridor/v1/key-proof\n<origin>\n<actor>\n<key id>`.
+///
+/// Why: a registration names a public key, and public keys travel openly. Without a proof of
+/// possession a party could register someone else's public key under its own actor first, and
+/// the rightful registration would then be refused as `key-in-use`. The distinct prefix keeps a
+/// key proof from ever being a valid command signature, and naming the log and the actor keeps
+/// it from being reused for another.
+pub fn key_proof_message(origin: &str, actor: &str, key_id: &str) -> Vec<u8> {
+    format!("{PROTOCOL}/key-proof\n{origin}\n{actor}\n{key_id}").into_bytes()
+}
+
+/// The proof that `key` is held by whoever will act as `actor` on `origin` (standard base64 of
+/// the Ed25519 signature over [`key_proof_message`]): made on the key holder's device, put in the
+/// `key_proof` field of `actor.register`, `key.register` or `admin.recover`.
+pub fn prove_key(key: &Keypair, origin: &str, actor: &str) -> String {
+    b64(&key.sign(&key_proof_message(origin, actor, &key.public().id())))
+}
+
+/// Check a proof of possession made by [`prove_key`].
+pub fn check_key_proof(
+    origin: &str,
+    actor: &str,
+    key: &PublicKey,
+    proof: &str,
+) -> Result<(), Rejection> {
+    let refused = || {
+        Rejection::rule(
+            "key-proof-invalid",
+            format!(
+                "key_proof must be the new key's signature over its registration as {actor} on this log: \
+                 the key's holder makes it with `corridor key prove --key FILE --actor {actor}`"
+            ),
+        )
+    };
+    let sig = unb64("command.body.key_proof", proof).map_err(|_| refused())?;
+    key.verify(&key_proof_message(origin, actor, &key.id()), &sig)
+        .map_err(|_| refused())
 }
 
 /// Re-assemble the canonical envelope from the canonical command bytes and the signature. Both
@@ -199,8 +238,8 @@ impl SignedCommand {
                 got: log,
             });
         }
-        check_id("command.id", &id)?;
-        check_id("command.actor", &actor)?;
+        crate::ids::check_id("command.id", &id)?;
+        crate::ids::check_actor_id("command.actor", &actor)?;
         let key = match keys {
             None => PublicKey::parse(&key)?,
             Some(cache) => match cache.lookup(&key) {
@@ -217,6 +256,7 @@ impl SignedCommand {
         if verify {
             key.verify(&signing_message(origin, &command_bytes), &signature)?;
         }
+        crate::ids::check_text_in("command.body", &body)?;
         let body = Body::from_value(body)?;
         Ok(SignedCommand {
             id,
@@ -266,22 +306,6 @@ impl Draft<'_> {
         let sig = key.sign(&signing_message(self.origin, &command_bytes));
         envelope_bytes(&command_bytes, &sig)
     }
-}
-
-fn check_id(field: &str, id: &str) -> Result<(), Rejection> {
-    if id.is_empty() || id.len() > MAX_ID_LEN {
-        return Err(Rejection::invalid(
-            field,
-            format!("must be 1 to {MAX_ID_LEN} bytes"),
-        ));
-    }
-    if id.chars().any(|c| c.is_control() || c.is_whitespace()) {
-        return Err(Rejection::invalid(
-            field,
-            "must not contain spaces or control characters",
-        ));
-    }
-    Ok(())
 }
 
 pub(crate) fn into_object(value: Value, at: &str) -> Result<Map<String, Value>, Rejection> {

@@ -21,6 +21,7 @@ pub mod error;
 pub mod genesis;
 pub mod httpsig;
 pub mod hxl;
+pub mod ids;
 pub mod localtime;
 pub mod receipt;
 pub mod state;

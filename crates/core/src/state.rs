@@ -404,7 +404,7 @@ impl State {
                         format!("{} is already registered", b.actor),
                     ));
                 }
-                let key = self.fresh_key(&b.key)?;
+                let key = self.proven_key(&b.key, &b.actor, &b.key_proof)?;
                 self.actors.insert(
                     b.actor.clone(),
                     Actor {
@@ -419,16 +419,24 @@ impl State {
                 Ok(vec![self.row("actor", &b.actor), self.row("key", &b.key)])
             }
             Body::KeyRegister(b) => {
-                let owner = self.actors.get(&b.actor).ok_or_else(|| {
-                    Rejection::rule("unknown-actor", format!("{} is not registered", b.actor))
-                })?;
-                if owner.id != actor.id && !actor.is_admin_of(&owner.affiliation) {
+                // Authority first, from the id alone: whether another side's actor exists is
+                // not for this actor to learn from the answer.
+                let own = b.actor == actor.id;
+                let admin_here = crate::access::affiliation_of(&b.actor) == actor.affiliation.id()
+                    && actor.is_admin_of(&actor.affiliation);
+                if !own && !admin_here {
                     return Err(Self::not_allowed(
                         actor,
                         &format!("add keys for {}", b.actor),
                     ));
                 }
-                let key = self.fresh_key(&b.key)?;
+                if !self.actors.contains_key(&b.actor) {
+                    return Err(Rejection::rule(
+                        "unknown-actor",
+                        format!("{} is not registered", b.actor),
+                    ));
+                }
+                let key = self.proven_key(&b.key, &b.actor, &b.key_proof)?;
                 self.insert_key(key, &b.actor, index);
                 Ok(vec![self.row("key", &b.key)])
             }
@@ -476,7 +484,8 @@ impl State {
                 let Affiliation::Party(party) = actor.affiliation.clone() else {
                     return Err(Self::not_allowed(actor, "recover a party's admin key"));
                 };
-                let new_key = self.fresh_key(&b.new_key)?;
+                let new_key =
+                    self.proven_key(&b.new_key, &format!("{party}/admin"), &b.key_proof)?;
                 let vote = (b.new_key.clone(), b.compromised_since.clone());
                 let votes = self.recoveries.entry(party.clone()).or_default();
                 let holders = votes.entry(vote.clone()).or_default();
@@ -518,6 +527,19 @@ impl State {
             Body::IncidentReport(b) => {
                 if matches!(actor.role, Role::Observer | Role::Signatory) {
                     return Err(Self::not_allowed(actor, "report incidents"));
+                }
+                // Incident ids are scoped by side, like actor ids, so that a collision can only
+                // be with one's own side's reports: a global namespace told one side whether
+                // the other had filed a confidential report under a guessed id.
+                let side = actor.affiliation.id();
+                if b.incident.split_once('/').map(|(p, _)| p) != Some(side) {
+                    return Err(Rejection::rule(
+                        "incident-id-not-scoped",
+                        format!(
+                            "an incident id starts with your side's id: use \"{side}/{}\"",
+                            b.incident.rsplit('/').next().unwrap_or(&b.incident)
+                        ),
+                    ));
                 }
                 if self.incidents.contains_key(&b.incident) {
                     return Err(Rejection::rule(
@@ -577,12 +599,20 @@ impl State {
                 Ok(changed.iter().map(|(k, id)| self.row(k, id)).collect())
             }
             Body::IncidentRespond(b) => {
-                let inc = self.incidents.get(&b.incident).ok_or_else(|| {
+                // A report this actor may not read answers as one that does not exist: the
+                // answer must not tell another side that a confidential report is there.
+                let unknown = || {
                     Rejection::rule(
                         "unknown-incident",
-                        format!("no incident {:?} in this log", b.incident),
+                        format!("no incident {:?} that you may read in this log", b.incident),
                     )
-                })?;
+                };
+                let inc = self.incidents.get(&b.incident).ok_or_else(unknown)?;
+                let audience =
+                    crate::access::incident_audience(&inc.reporter, inc.accused_party.as_deref());
+                if !audience.admits(crate::access::Reader::Actor(actor)) {
+                    return Err(unknown());
+                }
                 let accused = inc.accused_party.as_deref();
                 let may = matches!(actor.role, Role::Coordinator | Role::PartyAdmin)
                     && matches!(&actor.affiliation, Affiliation::Party(p) if Some(p.as_str()) == accused);
@@ -650,6 +680,13 @@ impl State {
         } else {
             None
         }
+    }
+
+    /// A fresh key whose holder proved possession of it as `actor` on this log.
+    fn proven_key(&self, key: &str, actor: &str, proof: &str) -> Result<PublicKey, Rejection> {
+        let k = PublicKey::parse(key)?;
+        crate::envelope::check_key_proof(self.origin(), actor, &k, proof)?;
+        self.fresh_key(key)
     }
 
     fn fresh_key(&self, key: &str) -> Result<PublicKey, Rejection> {

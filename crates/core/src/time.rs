@@ -16,9 +16,23 @@ pub fn parse_utc(field: &str, text: &str) -> Result<Timestamp, Rejection> {
             format!("{text:?} must be an RFC 3339 instant in UTC ending in Z"),
         ));
     }
-    text.parse::<Timestamp>()
-        .map_err(|e| Rejection::invalid(field, format!("{text:?} is not an RFC 3339 instant: {e}")))
+    let t = text.parse::<Timestamp>().map_err(|e| {
+        Rejection::invalid(field, format!("{text:?} is not an RFC 3339 instant: {e}"))
+    })?;
+    if !(EARLIEST..=LATEST).contains(&t.as_second()) {
+        return Err(Rejection::invalid(
+            field,
+            format!("{text:?} is outside the years 1970 to 2199 that a log's instants may take"),
+        ));
+    }
+    Ok(t)
 }
+
+/// The earliest instant a signed command may name: 1970-01-01T00:00:00Z. Instants in year 1 or
+/// 9999 are typing errors that would sort and display absurdly on every page and feed.
+pub const EARLIEST: i64 = 0;
+/// The latest: 2199-12-31T23:59:59Z.
+pub const LATEST: i64 = 7_258_118_399;
 
 /// The log's fixed-width form of an instant (microseconds, UTC), used in entries and receipts.
 pub fn format_log_time(ts: Timestamp) -> String {

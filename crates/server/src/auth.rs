@@ -167,6 +167,16 @@ impl Who {
     /// Require an authenticated actor (any member of the log).
     pub fn member(&self) -> Result<&Actor, Problem> {
         match self {
+            Who::Actor(a, _) if a.role == corridor_core::command::Role::Recovery => {
+                Err(Problem::new(
+                    StatusCode::FORBIDDEN,
+                    "read-not-allowed",
+                    format!(
+                        "{} is a recovery holder: it may only vote to replace its party's admin key, which needs nothing beyond the public log (checkpoints, leaves, proofs)",
+                        a.id
+                    ),
+                ))
+            }
             Who::Actor(a, _) => Ok(a),
             Who::Public => Err(auth_problem(&AuthError::Missing)),
         }

@@ -1057,7 +1057,13 @@ impl Sequencer {
                 }
                 continue;
             }
+            // Whether this server holds the new key is said only to whoever may rotate it.
             if let corridor_core::command::Body::LogRotateKey(b) = &cmd.body
+                && self
+                    .state
+                    .actors
+                    .get(&cmd.actor)
+                    .is_some_and(|a| corridor_core::access::may_issue(a.role, "log.rotate_key"))
                 && !log.holds(&b.new_key)
             {
                 let _ = reply.send(Err(SubmitError::Rejected(Rejection::rule(

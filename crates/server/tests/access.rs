@@ -59,14 +59,16 @@ async fn fixture() -> (Server, BTreeMap<&'static str, u64>) {
         .await;
     at.insert("unit", r.receipt.index);
     // Reported by Ukraine, accusing Russia (report_body accuses "ru"), and Russia's answer.
-    let r = s.run(&kp(10), "ua/coord", report_body("inc-ua-ru")).await;
+    let r = s
+        .run(&kp(10), "ua/coord", report_body("ua/inc-ua-ru"))
+        .await;
     at.insert("report", r.receipt.index);
     let answer =
-        json!({"type": "incident.respond", "incident": "inc-ua-ru", "text": "Not our units."});
+        json!({"type": "incident.respond", "incident": "ua/inc-ua-ru", "text": "Not our units."});
     let r = s.run(&kp(11), "ru/coord", answer).await;
     at.insert("answer", r.receipt.index);
     // Reported by the Red Cross, accusing nobody.
-    let mut report = report_body("inc-urcs");
+    let mut report = report_body("urcs/inc-urcs");
     report.as_object_mut().unwrap().remove("accused_party");
     let r = s.run(&kp(13), "urcs/member", report).await;
     at.insert("urcs-report", r.receipt.index);
@@ -89,8 +91,8 @@ const MATRIX: &[(&str, &str)] = &[
     ("entries: report",                            "y y y y - - 401"),
     ("entries: answer",                            "y y y y - - 401"),
     ("entries: urcs-report",                       "- - - y - y 401"),
-    ("incidents: inc-ua-ru",                       "y y y y - - 401"),
-    ("incidents: inc-urcs",                        "- - - y - y 401"),
+    ("incidents: ua/inc-ua-ru",                       "y y y y - - 401"),
+    ("incidents: urcs/inc-urcs",                        "- - - y - y 401"),
     ("windows",                                    "y y y y y y 401"),
     ("leaves",                                     "y y y y y y y"),
 ];
@@ -356,7 +358,7 @@ async fn confidential_reads_are_audited() {
         assert_eq!(record["concerned"], json!([side]));
         assert!(record["at"].as_str().unwrap().starts_with("2022-03-03T"));
     }
-    assert_eq!(all[2]["items"], json!(["incident inc-ua-ru"]));
+    assert_eq!(all[2]["items"], json!(["incident ua/inc-ua-ru"]));
     assert_eq!(all[4]["actor"], "urcs/member");
     assert_eq!(all[4]["concerned"], json!(["urcs"]));
 
@@ -399,14 +401,15 @@ async fn no_reader_is_served_a_trace_of_what_it_may_not_read() {
     let (s, _) = fixture().await;
     // The unit acts: a report of its own (accusing nobody, so confined to Ukraine and the
     // intermediary) and a second key.
-    let mut report = report_body("inc-unit");
+    let mut report = report_body("ua/inc-unit");
     report.as_object_mut().unwrap().remove("accused_party");
     s.run(&kp(UNIT.1), UNIT.0, report).await;
     let second = kp(15);
     s.run(
         &kp(UNIT.1),
         UNIT.0,
-        json!({"type": "key.register", "actor": UNIT.0, "key": second.public().id()}),
+        json!({"type": "key.register", "actor": UNIT.0, "key": second.public().id(),
+            "key_proof": corridor_core::envelope::prove_key(&second, ORIGIN, UNIT.0)}),
     )
     .await;
     let size = s.snapshot().await.tree_size;
@@ -540,7 +543,7 @@ async fn each_side_sees_only_its_own_items_in_the_read_audit() {
         .expect_json(StatusCode::OK);
     let urcs_items = [
         format!("entry {}", at["urcs-report"]),
-        "incident inc-urcs".to_string(),
+        "incident urcs/inc-urcs".to_string(),
     ];
     for key in [3, 10, 11] {
         let trail = s
@@ -559,4 +562,41 @@ async fn each_side_sees_only_its_own_items_in_the_read_audit() {
             assert_eq!(r["concerned"].as_array().unwrap().len(), 1, "{r}");
         }
     }
+}
+
+/// A recovery holder may only vote to replace its party's admin key: it reads what the public
+/// reads and no more, though its key is a registered member's.
+#[tokio::test]
+async fn recovery_holders_read_only_what_the_public_reads() {
+    let mut g = genesis();
+    g.document.parties[0].recovery = Some(corridor_core::genesis::Recovery {
+        keys: vec![kp(40).public().id(), kp(41).public().id()],
+        threshold: 2,
+    });
+    g.signatures.clear();
+    for (signer, seed) in [("icrc", 1), ("ua", 3), ("ru", 4)] {
+        g.sign(signer, &kp(seed)).unwrap();
+    }
+    let s = Server::start_with_genesis(g).await;
+    s.run(
+        &kp(3),
+        "ua/admin",
+        register_body("ua/coord", "coordinator", &kp(10)),
+    )
+    .await;
+    let size = s.snapshot().await.tree_size;
+    let holder = kp(40);
+    for path in [
+        format!("/v1/log/entries?start=0&end={size}"),
+        "/v1/windows".into(),
+        "/v1/incidents".into(),
+        "/v1/audit/reads".into(),
+    ] {
+        s.get_as(&holder, &path)
+            .await
+            .expect_problem(StatusCode::FORBIDDEN, "read-not-allowed");
+    }
+    s.get_as(&holder, &format!("/v1/log/leaves?start=0&end={size}"))
+        .await
+        .expect_json(StatusCode::OK);
 }

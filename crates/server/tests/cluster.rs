@@ -74,7 +74,7 @@ async fn instances_share_one_log_and_followers_forward_commands() {
     );
 
     // A command sent to the follower is sequenced by the sequencer, receipt and all.
-    let envelope = b.sign_now(&kp(1), "icrc/admin", report_body("inc-b"));
+    let envelope = b.sign_now(&kp(1), "icrc/admin", report_body("icrc/inc-b"));
     let receipt = b.post(&envelope).await.expect_receipt(StatusCode::CREATED);
     receipt.verify(&a.log_key()).unwrap();
     assert_eq!(receipt.receipt.index, 1);
@@ -84,14 +84,14 @@ async fn instances_share_one_log_and_followers_forward_commands() {
         assert_eq!(again.receipt, receipt.receipt);
     }
     // A refusal comes back as the sequencer's problem document.
-    let bad = b.sign_now(&kp(9), "icrc/admin", report_body("inc-x"));
+    let bad = b.sign_now(&kp(9), "icrc/admin", report_body("icrc/inc-x"));
     b.post(&bad)
         .await
         .expect_problem(StatusCode::FORBIDDEN, "unknown-key");
     // Commands on both sides land in one log; both serve the same checkpoint.
     for i in 0..5 {
         let s = if i % 2 == 0 { &a } else { &b };
-        s.run_now(&kp(1), "icrc/admin", report_body(&format!("inc-{i}")))
+        s.run_now(&kp(1), "icrc/admin", report_body(&format!("icrc/inc-{i}")))
             .await;
     }
     covers(&b, 7, Duration::from_secs(10)).await;
@@ -124,7 +124,9 @@ async fn a_stopped_sequencer_hands_over_to_a_standby() {
     };
     let a = Server::start_instance(&pg.url, opts).await;
     let b = Server::start_instance(&pg.url, opts).await;
-    let first = a.run_now(&kp(1), "icrc/admin", report_body("before")).await;
+    let first = a
+        .run_now(&kp(1), "icrc/admin", report_body("icrc/before"))
+        .await;
     a.log.stop().await.unwrap();
     assert!(!a.log.is_sequencer());
     // The standby takes over within a third of the term, in a higher epoch, and goes on from
@@ -139,7 +141,9 @@ async fn a_stopped_sequencer_hands_over_to_a_standby() {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     assert_eq!(b.log.role(), Role::Sequencer { epoch: 2 });
-    let second = b.run_now(&kp(1), "icrc/admin", report_body("after")).await;
+    let second = b
+        .run_now(&kp(1), "icrc/admin", report_body("icrc/after"))
+        .await;
     assert_eq!(second.receipt.index, first.receipt.index + 1);
     // The old sequencer, now a follower, forwards to the new one.
     let t = Instant::now();
@@ -153,7 +157,9 @@ async fn a_stopped_sequencer_hands_over_to_a_standby() {
         );
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
-    let third = a.run_now(&kp(1), "icrc/admin", report_body("via-a")).await;
+    let third = a
+        .run_now(&kp(1), "icrc/admin", report_body("icrc/via-a"))
+        .await;
     assert_eq!(third.receipt.index, second.receipt.index + 1);
     covers(&a, third.receipt.index + 1, Duration::from_secs(5)).await;
 }

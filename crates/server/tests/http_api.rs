@@ -258,19 +258,19 @@ async fn register_ua(s: &Server, actor: &str, key: &Keypair) {
 async fn malformed_envelopes_are_problems_and_write_nothing() {
     let s = Server::start().await;
     let admin = kp(3);
-    let ok = sign(&admin, "ua/admin", "c-1", report_body("inc-1"));
+    let ok = sign(&admin, "ua/admin", "c-1", report_body("ua/inc-1"));
     let ok_text = text(&ok);
     let other_log = common::sign_with_origin(
         &admin,
         "other.test/log",
         "ua/admin",
         "c-1",
-        report_body("inc-1"),
+        report_body("ua/inc-1"),
     );
-    let mut float = report_body("inc-1");
+    let mut float = report_body("ua/inc-1");
     float["location"]["lat_e7"] = json!(1.5);
     let oversized = {
-        let mut b = report_body("inc-1");
+        let mut b = report_body("ua/inc-1");
         b["description"] = json!("x".repeat(70 * 1024));
         sign(&admin, "ua/admin", "c-1", b)
     };
@@ -361,7 +361,7 @@ async fn malformed_envelopes_are_problems_and_write_nothing() {
                 &admin,
                 "ua/admin",
                 "c-1",
-                json!({"type": "incident.respond", "incident": "inc-1"}),
+                json!({"type": "incident.respond", "incident": "ua/inc-1"}),
             ),
             StatusCode::BAD_REQUEST,
             "missing-field",
@@ -451,26 +451,26 @@ async fn refusals_at_sequencing_are_problems_and_write_nothing() {
         json!({"type": "key.revoke", "key": kp(13).public().id(), "reason": "phone lost"}),
     )
     .await;
-    let first = sign(&kp(10), "ua/coord-1", "report-1", report_body("inc-1"));
+    let first = sign(&kp(10), "ua/coord-1", "report-1", report_body("ua/inc-1"));
     s.accept(&first).await;
     let ten_minutes_early = "2022-03-03T14:40:00Z";
 
     let cases: Vec<(&str, Vec<u8>, StatusCode, &str)> = vec![
         (
             "a key nobody registered",
-            sign(&kp(20), "ua/coord-1", "c-1", report_body("inc-2")),
+            sign(&kp(20), "ua/coord-1", "c-1", report_body("ua/inc-2")),
             StatusCode::FORBIDDEN,
             "unknown-key",
         ),
         (
             "a revoked key",
-            sign(&kp(13), "ua/coord-3", "c-1", report_body("inc-2")),
+            sign(&kp(13), "ua/coord-3", "c-1", report_body("ua/inc-2")),
             StatusCode::FORBIDDEN,
             "key-revoked",
         ),
         (
             "coord-1's key claiming to be coord-2",
-            sign(&kp(10), "ua/coord-2", "c-1", report_body("inc-2")),
+            sign(&kp(10), "ua/coord-2", "c-1", report_body("ua/inc-2")),
             StatusCode::FORBIDDEN,
             "key-actor-mismatch",
         ),
@@ -487,7 +487,7 @@ async fn refusals_at_sequencing_are_problems_and_write_nothing() {
         ),
         (
             "report-1 again with other bytes",
-            sign(&kp(10), "ua/coord-1", "report-1", report_body("inc-2")),
+            sign(&kp(10), "ua/coord-1", "report-1", report_body("ua/inc-2")),
             StatusCode::CONFLICT,
             "command-id-conflict",
         ),
@@ -498,14 +498,14 @@ async fn refusals_at_sequencing_are_problems_and_write_nothing() {
                 "ua/coord-1",
                 "c-1",
                 ten_minutes_early,
-                report_body("inc-2"),
+                report_body("ua/inc-2"),
             ),
             StatusCode::UNPROCESSABLE_ENTITY,
             "clock-skew",
         ),
         (
             "an incident id already reported",
-            sign(&kp(10), "ua/coord-1", "c-1", report_body("inc-1")),
+            sign(&kp(10), "ua/coord-1", "c-1", report_body("ua/inc-1")),
             StatusCode::UNPROCESSABLE_ENTITY,
             "incident-exists",
         ),
@@ -520,7 +520,7 @@ async fn refusals_at_sequencing_are_problems_and_write_nothing() {
         }
     }
     // The same commands, correctly made, are accepted: each refusal was for its stated reason.
-    s.run(&kp(10), "ua/coord-1", report_body("inc-2")).await;
+    s.run(&kp(10), "ua/coord-1", report_body("ua/inc-2")).await;
 }
 
 /// Proof and page requests out of range, query-string garbage, unknown paths and methods.
@@ -528,7 +528,7 @@ async fn refusals_at_sequencing_are_problems_and_write_nothing() {
 async fn bad_reads_are_problems() {
     let s = Server::start().await;
     register_ua(&s, "ua/coord-1", &kp(10)).await;
-    s.run(&kp(10), "ua/coord-1", report_body("inc-1")).await;
+    s.run(&kp(10), "ua/coord-1", report_body("ua/inc-1")).await;
     let n = s.snapshot().await.tree_size;
     assert_eq!(n, 3);
 
@@ -739,7 +739,7 @@ async fn bad_reads_are_problems() {
 #[tokio::test]
 async fn same_bytes_twice_give_the_same_receipt() {
     let s = Server::start().await;
-    let env = sign(&kp(3), "ua/admin", "c-1", report_body("inc-1"));
+    let env = sign(&kp(3), "ua/admin", "c-1", report_body("ua/inc-1"));
     let before = s.snapshot().await;
     let first = s.post(&env).await;
     let r1 = first.expect_receipt(StatusCode::CREATED);
@@ -755,27 +755,27 @@ async fn same_bytes_twice_give_the_same_receipt() {
     check_receipt(&s, &r1, &env);
 
     // Still the same receipt after other commands were sequenced (read back from storage).
-    s.run(&kp(3), "ua/admin", report_body("inc-2")).await;
+    s.run(&kp(3), "ua/admin", report_body("ua/inc-2")).await;
     let third = s.post(&env).await;
     third.expect_receipt(StatusCode::OK);
     assert_eq!(first.body, third.body);
 
     // Same (actor, id), different bytes: a conflict, nothing written.
     let before = s.snapshot().await;
-    let other = sign(&kp(3), "ua/admin", "c-1", report_body("inc-3"));
+    let other = sign(&kp(3), "ua/admin", "c-1", report_body("ua/inc-3"));
     s.post(&other)
         .await
         .expect_problem(StatusCode::CONFLICT, "command-id-conflict");
     assert_eq!(s.snapshot().await, before);
     // The id is per actor: another actor may use it.
-    s.accept(&sign(&kp(4), "ru/admin", "c-1", report_body("inc-3")))
+    s.accept(&sign(&kp(4), "ru/admin", "c-1", report_body("ru/inc-3")))
         .await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sixteen_concurrent_copies_make_one_entry() {
     let s = Arc::new(Server::start().await);
-    let env = sign(&kp(3), "ua/admin", "c-1", report_body("inc-1"));
+    let env = sign(&kp(3), "ua/admin", "c-1", report_body("ua/inc-1"));
     let before = s.snapshot().await;
     let tasks: Vec<_> = (0..16)
         .map(|_| {
@@ -821,11 +821,11 @@ async fn receipts_checkpoints_and_proofs_verify() {
     let (cp1, _) = s.checkpoint().await;
     assert_eq!(cp1.size, 1);
 
-    let env = sign(&kp(3), "ua/admin", "c-1", report_body("inc-1"));
+    let env = sign(&kp(3), "ua/admin", "c-1", report_body("ua/inc-1"));
     let r = s.accept(&env).await;
     check_receipt(&s, &r, &env);
     assert_eq!(r.receipt.index, 1);
-    let env2 = sign(&kp(4), "ru/admin", "c-1", report_body("inc-2"));
+    let env2 = sign(&kp(4), "ru/admin", "c-1", report_body("ru/inc-2"));
     let r2 = s.accept(&env2).await;
     check_receipt(&s, &r2, &env2);
 
@@ -850,7 +850,7 @@ async fn receipts_checkpoints_and_proofs_verify() {
             &kp(3),
             "ua/admin",
             &format!("more-{i}"),
-            report_body(&format!("more-{i}")),
+            report_body(&format!("ua/more-{i}")),
         );
         let r = s.accept(&env).await;
         check_receipt(&s, &r, &env);
@@ -867,7 +867,7 @@ async fn receipts_checkpoints_and_proofs_verify() {
     check_consistency(&s, &cp6, &cp6).await;
 
     // One more entry, so the proofs below are at historical sizes, below the tree's.
-    s.run(&kp(3), "ua/admin", report_body("inc-7")).await;
+    s.run(&kp(3), "ua/admin", report_body("ua/inc-7")).await;
     assert_eq!(s.snapshot().await.tree_size, 7);
     check_consistency(&s, &cp1, &cp3).await;
     check_consistency(&s, &cp3, &cp6).await;
@@ -888,7 +888,7 @@ async fn entries_and_leaves_match_their_commitments() {
             &kp(10),
             "ua/coord-1",
             &format!("r-{i}"),
-            report_body(&format!("inc-{i}")),
+            report_body(&format!("ua/inc-{i}")),
         );
         sent.push((s.accept(&env).await, env));
     }
@@ -1005,7 +1005,7 @@ async fn health_metrics_and_openapi() {
     let r = s.get("/readyz").await;
     assert_eq!((r.status, r.text().as_str()), (StatusCode::OK, "ready"));
 
-    s.run(&kp(3), "ua/admin", report_body("inc-1")).await;
+    s.run(&kp(3), "ua/admin", report_body("ua/inc-1")).await;
     let r = s.get("/metrics").await;
     assert_eq!(r.status, StatusCode::OK);
     assert!(
@@ -1170,7 +1170,7 @@ async fn round_trip(program: &str, script: &Path, seed: u8, actor: &str) {
     let s = Server::start().await;
     let key = kp(seed);
     register_ua(&s, actor, &key).await;
-    let body = report_body(&format!("{program}-incident"));
+    let body = report_body(&format!("ua/{program}-incident"));
     let command = json!({"v": 1, "log": ORIGIN, "id": format!("{program}-1"), "actor": actor,
         "time": T0, "body": body});
     let dir = tempfile::tempdir().unwrap();

@@ -28,12 +28,17 @@ fn retry_after(r: &Reply) -> u64 {
 async fn commands_per_actor() {
     let s = Server::start_with_limits(limits(3, 0, 0), "198.51.100.1:1000".parse().unwrap()).await;
     for i in 0..3 {
-        s.run(&kp(3), "ua/admin", report_body(&format!("inc-{i}")))
+        s.run(&kp(3), "ua/admin", report_body(&format!("ua/inc-{i}")))
             .await;
     }
     let before = s.snapshot().await;
     let r = s
-        .post(&sign(&kp(3), "ua/admin", "over", report_body("inc-over")))
+        .post(&sign(
+            &kp(3),
+            "ua/admin",
+            "over",
+            report_body("ua/inc-over"),
+        ))
         .await;
     retry_after(&r);
     assert_eq!(
@@ -42,7 +47,7 @@ async fn commands_per_actor() {
         "a refused command writes nothing"
     );
     // Another actor's allowance is its own.
-    s.run(&kp(4), "ru/admin", report_body("inc-ru")).await;
+    s.run(&kp(4), "ru/admin", report_body("ru/inc-ru")).await;
 }
 
 #[tokio::test]
@@ -67,7 +72,7 @@ async fn reads_per_actor() {
 #[tokio::test]
 async fn requests_per_address() {
     let s = Server::start_with_limits(limits(0, 0, 4), "198.51.100.3:1000".parse().unwrap()).await;
-    s.run(&kp(3), "ua/admin", report_body("inc-1")).await;
+    s.run(&kp(3), "ua/admin", report_body("ua/inc-1")).await;
     s.get_as(&kp(3), "/v1/windows")
         .await
         .expect_json(StatusCode::OK);
@@ -80,7 +85,7 @@ async fn requests_per_address() {
     // Four from this address this minute: the fifth is refused whoever signs it.
     let before = s.snapshot().await;
     retry_after(
-        &s.post(&sign(&kp(4), "ru/admin", "x", report_body("inc-2")))
+        &s.post(&sign(&kp(4), "ru/admin", "x", report_body("ru/inc-2")))
             .await,
     );
     retry_after(&s.get_public("/v1/log/leaves?start=0&end=1").await);
@@ -122,7 +127,7 @@ async fn a_flooding_member_exhausts_only_its_own_budget() {
     s.get_as(&kp(4), "/v1/windows")
         .await
         .expect_json(StatusCode::OK);
-    s.run(&kp(4), "ru/admin", report_body("inc-ru")).await;
+    s.run(&kp(4), "ru/admin", report_body("ru/inc-ru")).await;
 }
 
 /// The address limit comes before any signature work: badly signed reads from one address are

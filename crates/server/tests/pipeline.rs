@@ -174,8 +174,8 @@ async fn settle() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn nothing_is_answered_before_its_batch_commits_and_copies_get_the_first_receipt() {
     let mut rig = Rig::start().await;
-    let a = sign(&kp(3), "ua/admin", "a", report_body("inc-a"));
-    let b = sign(&kp(4), "ru/admin", "b", report_body("inc-b"));
+    let a = sign(&kp(3), "ua/admin", "a", report_body("ua/inc-a"));
+    let b = sign(&kp(4), "ru/admin", "b", report_body("ru/inc-b"));
 
     let first = rig.submit(&a);
     assert_eq!(rig.next_write().await, 1, "A is written alone");
@@ -219,8 +219,8 @@ async fn nothing_is_answered_before_its_batch_commits_and_copies_get_the_first_r
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_failed_write_fails_the_batch_decided_after_it_and_leaves_no_gap() {
     let mut rig = Rig::start().await;
-    let a = sign(&kp(3), "ua/admin", "a", report_body("inc-a"));
-    let b = sign(&kp(4), "ru/admin", "b", report_body("inc-b"));
+    let a = sign(&kp(3), "ua/admin", "a", report_body("ua/inc-a"));
+    let b = sign(&kp(4), "ru/admin", "b", report_body("ru/inc-b"));
     rig.db.plan.lock().unwrap().push(Next::Fail);
 
     let first = rig.submit(&a);

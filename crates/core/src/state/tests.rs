@@ -105,7 +105,18 @@ fn kp(n: u8) -> Keypair {
 }
 
 fn register(actor: &str, role: &str, key: &Keypair) -> Value {
-    json!({"type":"actor.register","actor":actor,"role":role,"key":key.public().id(),"name":"Coordinator"})
+    json!({"type":"actor.register","actor":actor,"role":role,"key":key.public().id(),
+        "key_proof": prove(key, actor),"name":"Coordinator"})
+}
+
+/// The proof of possession of `key` as `actor` on the test log.
+fn prove(key: &Keypair, actor: &str) -> String {
+    crate::envelope::prove_key(key, "corridor.test/log", actor)
+}
+
+/// A `key.register` of `key` for `actor`, with its proof of possession.
+fn key_register(actor: &str, key: &Keypair) -> Value {
+    json!({"type": "key.register", "actor": actor, "key": key.public().id(), "key_proof": prove(key, actor)})
 }
 
 fn report(id: &str, accused: Option<&str>) -> Value {
@@ -178,19 +189,19 @@ fn key_checks_happen_at_sequencing() {
     .unwrap();
     // Unknown key.
     assert_eq!(
-        h.submit(&kp(20), "ua/coord-1", report("i0", None))
+        h.submit(&kp(20), "ua/coord-1", report("ua/i0", None))
             .unwrap_err()
             .code(),
         "unknown-key"
     );
     // Key of another actor.
     assert_eq!(
-        h.submit(&kp(10), "ua/coord-2", report("i0", None))
+        h.submit(&kp(10), "ua/coord-2", report("ua/i0", None))
             .unwrap_err()
             .code(),
         "key-actor-mismatch"
     );
-    h.submit(&kp(10), "ua/coord-1", report("i1", Some("ru")))
+    h.submit(&kp(10), "ua/coord-1", report("ua/i1", Some("ru")))
         .unwrap();
     h.submit(
         &kp(3),
@@ -199,19 +210,16 @@ fn key_checks_happen_at_sequencing() {
     )
     .unwrap();
     assert_eq!(
-        h.submit(&kp(10), "ua/coord-1", report("i2", None))
+        h.submit(&kp(10), "ua/coord-1", report("ua/i2", None))
             .unwrap_err()
             .code(),
         "key-revoked"
     );
     // Rotation: a new key for the same actor works.
-    h.submit(
-        &kp(3),
-        "ua/admin",
-        json!({"type":"key.register","actor":"ua/coord-1","key":kp(13).public().id()}),
-    )
-    .unwrap();
-    h.submit(&kp(13), "ua/coord-1", report("i2", None)).unwrap();
+    h.submit(&kp(3), "ua/admin", key_register("ua/coord-1", &kp(13)))
+        .unwrap();
+    h.submit(&kp(13), "ua/coord-1", report("ua/i2", None))
+        .unwrap();
     assert_eq!(h.replay(), h.state);
 }
 
@@ -224,13 +232,15 @@ fn compromised_key_flags_later_entries() {
         register("ua/coord-1", "coordinator", &kp(10)),
     )
     .unwrap();
-    h.submit(&kp(10), "ua/coord-1", report("i1", None)).unwrap(); // entry 2
+    h.submit(&kp(10), "ua/coord-1", report("ua/i1", None))
+        .unwrap(); // entry 2
     let since = crate::time::format_log_time(
         h.now
             .checked_add(jiff::SignedDuration::from_millis(500))
             .unwrap(),
     );
-    h.submit(&kp(10), "ua/coord-1", report("i2", None)).unwrap(); // entry 3
+    h.submit(&kp(10), "ua/coord-1", report("ua/i2", None))
+        .unwrap(); // entry 3
     h.submit(&kp(3), "ua/admin", json!({"type":"key.revoke","key":kp(10).public().id(),"reason":"captured","compromised_since":since})).unwrap();
     assert_eq!(h.state.flagged.iter().copied().collect::<Vec<_>>(), vec![3]);
     assert_eq!(h.replay(), h.state);
@@ -244,14 +254,14 @@ fn clock_skew_is_judged_against_policy() {
         .checked_sub(jiff::SignedDuration::from_secs(600))
         .unwrap();
     let e = h
-        .submit_at(&kp(1), "icrc/admin", report("i1", None), late)
+        .submit_at(&kp(1), "icrc/admin", report("icrc/i1", None), late)
         .unwrap_err();
     assert_eq!(e.code(), "clock-skew");
     let near = h
         .now
         .checked_sub(jiff::SignedDuration::from_secs(100))
         .unwrap();
-    h.submit_at(&kp(1), "icrc/admin", report("i1", None), near)
+    h.submit_at(&kp(1), "icrc/admin", report("icrc/i1", None), near)
         .unwrap();
 }
 
@@ -270,10 +280,10 @@ fn only_the_accused_party_answers() {
         register("ru/coord-1", "coordinator", &kp(11)),
     )
     .unwrap();
-    h.submit(&kp(10), "ua/coord-1", report("i1", Some("ru")))
+    h.submit(&kp(10), "ua/coord-1", report("ua/i1", Some("ru")))
         .unwrap();
     let answer =
-        json!({"type":"incident.respond","incident":"i1","text":"Our units did not fire."});
+        json!({"type":"incident.respond","incident":"ua/i1","text":"Our units did not fire."});
     assert_eq!(
         h.submit(&kp(10), "ua/coord-1", answer.clone())
             .unwrap_err()
@@ -287,18 +297,18 @@ fn only_the_accused_party_answers() {
         "unknown-incident"
     );
     assert_eq!(
-        h.submit(&kp(10), "ua/coord-1", report("i1", None))
+        h.submit(&kp(10), "ua/coord-1", report("ua/i1", None))
             .unwrap_err()
             .code(),
         "incident-exists"
     );
     assert_eq!(
-        h.submit(&kp(10), "ua/coord-1", report("i9", Some("xx")))
+        h.submit(&kp(10), "ua/coord-1", report("ua/i9", Some("xx")))
             .unwrap_err()
             .code(),
         "unknown-party"
     );
-    assert_eq!(h.state.incidents["i1"].responses.len(), 1);
+    assert_eq!(h.state.incidents["ua/i1"].responses.len(), 1);
     assert_eq!(h.replay(), h.state);
 }
 
@@ -311,7 +321,8 @@ fn replay_refuses_tampered_logs() {
         register("ua/coord-1", "coordinator", &kp(10)),
     )
     .unwrap();
-    h.submit(&kp(10), "ua/coord-1", report("i1", None)).unwrap();
+    h.submit(&kp(10), "ua/coord-1", report("ua/i1", None))
+        .unwrap();
     let check = |entries: &[Entry]| {
         let mut r = Replay::new();
         entries.iter().try_for_each(|e| r.apply(e).map(|_| ()))
@@ -353,7 +364,7 @@ proptest! {
                 1 => report(&format!("i{arg}"), [None, Some("ua"), Some("ru"), Some("zz")][arg as usize]),
                 2 => json!({"type":"incident.respond","incident":format!("i{arg}"),"text":"answer"}),
                 3 => json!({"type":"key.revoke","key":kp(10 + arg).public().id(),"reason":"r"}),
-                _ => json!({"type":"key.register","actor":actor,"key":kp(20 + arg).public().id()}),
+                _ => key_register(actor, &kp(20 + arg)),
             };
             let before = h.state.clone();
             if h.submit(&key, actor, body).is_err() {
@@ -857,12 +868,8 @@ fn a_compromised_key_s_consent_stops_counting() {
         "proposed",
         "ru must consent again with a good key"
     );
-    h.submit(
-        &kp(4),
-        "ru/admin",
-        json!({"type": "key.register", "actor": "ru/c", "key": kp(12).public().id()}),
-    )
-    .unwrap();
+    h.submit(&kp(4), "ru/admin", key_register("ru/c", &kp(12)))
+        .unwrap();
     let v = hash(&h, "w1");
     h.submit(&kp(12), "ru/c", consent("w1", "ru", &v)).unwrap();
     assert_eq!(status(&h, "w1", "2022-03-05T06:00:00Z"), "agreed");
@@ -995,7 +1002,7 @@ fn recovery_holders_replace_a_lost_admin_key() {
     let new_admin = kp(50).public().id();
     let vote = |reason: &str| {
         json!({"type": "admin.recover", "new_key": new_admin, "reason": reason,
-               "compromised_since": stolen_at})
+               "key_proof": prove(&kp(50), "ua/admin"), "compromised_since": stolen_at})
     };
     h.submit(
         &kp(40),
@@ -1010,7 +1017,8 @@ fn recovery_holders_replace_a_lost_admin_key() {
         .unwrap_err();
     assert_eq!(e.code(), "recovery-vote-repeated");
     // A vote for another key, or other terms, is another vote.
-    let other = json!({"type": "admin.recover", "new_key": kp(51).public().id(), "reason": "x"});
+    let other = json!({"type": "admin.recover", "new_key": kp(51).public().id(), "reason": "x",
+        "key_proof": prove(&kp(51), "ua/admin")});
     h.submit(&kp(41), "ua/recovery-2", other).unwrap();
     assert!(h.state.keys[&kp(3).public().id()].revoked.is_none());
     // The second holder for the same key and terms: the key is replaced.
@@ -1039,14 +1047,15 @@ fn recovery_holders_replace_a_lost_admin_key() {
     .unwrap();
     // Recovery holders do nothing else, and another party's holders do not exist.
     let e = h
-        .submit(&kp(40), "ua/recovery-1", report("r1", None))
+        .submit(&kp(40), "ua/recovery-1", report("ua/r1", None))
         .unwrap_err();
     assert_eq!(e.code(), "role-not-allowed");
     let e = h
         .submit(
             &kp(4),
             "ru/admin",
-            json!({"type": "admin.recover", "new_key": kp(52).public().id(), "reason": "x"}),
+            json!({"type": "admin.recover", "new_key": kp(52).public().id(), "reason": "x",
+                "key_proof": prove(&kp(52), "ru/admin")}),
         )
         .unwrap_err();
     assert_eq!(e.code(), "role-not-allowed");
@@ -1101,4 +1110,156 @@ fn projection_kinds_are_in_byte_order() {
     let mut sorted = PROJECTION_KINDS;
     sorted.sort();
     assert_eq!(sorted, PROJECTION_KINDS);
+}
+
+/// What a refusal says must not tell one side about the other's confidential records: the
+/// authority to act is decided before existence, an incident another side may not read answers
+/// as absent, and incident ids are scoped by side so an id collision is always one's own.
+#[test]
+fn refusals_are_no_existence_oracle() {
+    let mut h = Harness::new();
+    for (seed, admin, actor, role, key) in [
+        (3, "ua/admin", "ua/unit-7", "unit", 14),
+        (4, "ru/admin", "ru/coord-1", "coordinator", 11),
+        (3, "ua/admin", "ua/coord-1", "coordinator", 10),
+    ] {
+        h.submit(&kp(seed), admin, register(actor, role, &kp(key)))
+            .unwrap();
+    }
+    // Russia's admin adds a key for Ukraine's unit, which exists, and for one that does not:
+    // the same refusal.
+    let key_for = |actor: &str| key_register(actor, &kp(77));
+    let exists = h
+        .submit(&kp(4), "ru/admin", key_for("ua/unit-7"))
+        .unwrap_err();
+    let absent = h
+        .submit(&kp(4), "ru/admin", key_for("ua/unit-8"))
+        .unwrap_err();
+    assert_eq!(exists.code(), "role-not-allowed");
+    assert_eq!(absent.code(), exists.code());
+    assert_eq!(
+        absent.to_string().replace("unit-8", "unit-7"),
+        exists.to_string()
+    );
+    // Ukraine reports an incident accusing nobody: Russia may not read it, so answering it is
+    // the same as answering one that does not exist.
+    h.submit(&kp(10), "ua/coord-1", report("ua/i1", None))
+        .unwrap();
+    let answer = |id: &str| json!({"type": "incident.respond", "incident": id, "text": "not us"});
+    let hidden = h
+        .submit(&kp(11), "ru/coord-1", answer("ua/i1"))
+        .unwrap_err();
+    let absent = h
+        .submit(&kp(11), "ru/coord-1", answer("ua/i2"))
+        .unwrap_err();
+    assert_eq!(hidden.code(), "unknown-incident");
+    assert_eq!(
+        hidden.to_string().replace("ua/i1", "X"),
+        absent.to_string().replace("ua/i2", "X")
+    );
+    // Russia cannot even try the id Ukraine used: its ids start with "ru/".
+    assert_eq!(
+        h.submit(&kp(11), "ru/coord-1", report("ua/i1", None))
+            .unwrap_err()
+            .code(),
+        "incident-id-not-scoped"
+    );
+    assert_eq!(
+        h.submit(&kp(11), "ru/coord-1", report("i1", None))
+            .unwrap_err()
+            .code(),
+        "incident-id-not-scoped"
+    );
+    h.submit(&kp(11), "ru/coord-1", report("ru/i1", None))
+        .unwrap();
+}
+
+/// One id grammar everywhere, no control characters or bidirectional overrides in signed text,
+/// and instants within a sane range.
+#[test]
+fn ids_texts_and_times_are_sane() {
+    let mut h = Harness::new();
+    for bad in [
+        "ua/coord 1",
+        "ua/coord\n1",
+        "ua/\u{202E}1-dro",
+        "ua/",
+        "ua/a/b",
+    ] {
+        let e = h
+            .submit(&kp(3), "ua/admin", register(bad, "coordinator", &kp(10)))
+            .unwrap_err();
+        assert_eq!(e.code(), "invalid-field", "{bad:?}: {e}");
+    }
+    let mut nul = register("ua/coord-1", "coordinator", &kp(10));
+    nul["name"] = json!("Coordinator\u{0}");
+    let e = h.submit(&kp(3), "ua/admin", nul).unwrap_err();
+    assert!(e.to_string().contains("command.body.name"), "{e}");
+    let mut bidi = report("ua/i1", None);
+    bidi["description"] = json!("shelling \u{202E}near the school");
+    h.submit(&kp(3), "ua/admin", bidi).unwrap_err();
+    for t in ["0001-03-05T08:00:00Z", "9999-03-05T08:00:00Z"] {
+        let mut old = report("ua/i1", None);
+        old["occurred_at"] = json!(t);
+        let e = h.submit(&kp(3), "ua/admin", old).unwrap_err();
+        assert!(e.to_string().contains("1970 to 2199"), "{e}");
+    }
+    // Text in any script, with line breaks, is fine.
+    let mut ok = register("ua/coord-1", "coordinator", &kp(10));
+    ok["name"] = json!("Координатор\nКиївська область");
+    h.submit(&kp(3), "ua/admin", ok).unwrap();
+}
+
+/// A registration must carry the new key's proof of possession: a party cannot register
+/// someone else's public key under its own actor to block the rightful registration.
+#[test]
+fn registering_a_key_needs_its_proof_of_possession() {
+    let mut h = Harness::new();
+    let victim = kp(10);
+    // Russia's admin saw Ukraine's coordinator's public key and tries to take it first.
+    let mut squat = register("ru/squatter", "coordinator", &victim);
+    squat["key_proof"] = json!(prove(&kp(4), "ru/squatter"));
+    let e = h.submit(&kp(4), "ru/admin", squat).unwrap_err();
+    assert_eq!(e.code(), "key-proof-invalid", "{e}");
+    // A genuine proof for another actor, or for another log, does not carry over.
+    let mut other_actor = register("ru/squatter", "coordinator", &victim);
+    other_actor["key_proof"] = json!(prove(&victim, "ua/coord-1"));
+    assert_eq!(
+        h.submit(&kp(4), "ru/admin", other_actor)
+            .unwrap_err()
+            .code(),
+        "key-proof-invalid"
+    );
+    let mut other_log = register("ua/coord-1", "coordinator", &victim);
+    other_log["key_proof"] = json!(crate::envelope::prove_key(
+        &victim,
+        "other.test/log",
+        "ua/coord-1"
+    ));
+    assert_eq!(
+        h.submit(&kp(3), "ua/admin", other_log).unwrap_err().code(),
+        "key-proof-invalid"
+    );
+    let mut missing = register("ua/coord-1", "coordinator", &victim);
+    missing.as_object_mut().unwrap().remove("key_proof");
+    assert_eq!(
+        h.submit(&kp(3), "ua/admin", missing).unwrap_err().code(),
+        "missing-field"
+    );
+    // The rightful registration goes through; a second key for the same actor needs its own.
+    h.submit(
+        &kp(3),
+        "ua/admin",
+        register("ua/coord-1", "coordinator", &victim),
+    )
+    .unwrap();
+    let mut second = key_register("ua/coord-1", &kp(13));
+    second["key_proof"] = json!(prove(&kp(14), "ua/coord-1"));
+    assert_eq!(
+        h.submit(&kp(10), "ua/coord-1", second).unwrap_err().code(),
+        "key-proof-invalid"
+    );
+    h.submit(&kp(10), "ua/coord-1", key_register("ua/coord-1", &kp(13)))
+        .unwrap();
+    assert_eq!(h.replay(), h.state);
 }

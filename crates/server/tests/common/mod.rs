@@ -146,7 +146,8 @@ pub fn sign(key: &Keypair, actor: &str, id: &str, body: Value) -> Vec<u8> {
 /// An `actor.register` body.
 pub fn register_body(actor: &str, role: &str, key: &Keypair) -> Value {
     json!({"type": "actor.register", "actor": actor, "role": role,
-        "key": key.public().id(), "name": "Humanitarian coordinator"})
+        "key": key.public().id(), "key_proof": corridor_core::envelope::prove_key(key, ORIGIN, actor),
+        "name": "Humanitarian coordinator"})
 }
 
 /// An `incident.report` body.
@@ -306,6 +307,11 @@ impl Server {
     /// Start a server whose genesis sets these abuse limits, seeing every client as `peer`.
     pub async fn start_with_limits(limits: genesis::RateLimits, peer: SocketAddr) -> Server {
         Server::start_full(Some(peer), T0, 1.0, genesis_with_limits(limits)).await
+    }
+
+    /// Start a server on a log with this genesis.
+    pub async fn start_with_genesis(genesis: SignedGenesis) -> Server {
+        Server::start_full(None, T0, 1.0, genesis).await
     }
 
     async fn start_inner(peer: Option<SocketAddr>, start: &str, rate: f64) -> Server {

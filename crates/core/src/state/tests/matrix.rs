@@ -101,7 +101,7 @@ fn fixture() -> Harness {
         h.submit(&kp(admin.0), admin.1, register(actor, role, &kp(*seed)))
             .unwrap();
     }
-    h.submit(&kp(11), "ru/c", report("inc-ua", Some("ua")))
+    h.submit(&kp(11), "ru/c", report("ru/inc-ua", Some("ua")))
         .unwrap();
     let c2 = json!({"type": "corridor.propose", "corridor": "c2", "terms": corridor_terms(true)});
     h.submit(&kp(1), "icrc/admin", c2).unwrap();
@@ -156,10 +156,10 @@ fn command(h: &Harness, ty: &str, n: usize) -> Value {
     let ua_c_key = kp(10).public().id();
     match ty {
         "actor.register" => register(&format!("ua/new-{n}"), "coordinator", &fresh_kp()),
-        "key.register" => json!({"type": ty, "actor": "ua/c", "key": fresh}),
+        "key.register" => key_register("ua/c", &fresh_kp()),
         "key.revoke" => json!({"type": ty, "key": ua_c_key, "reason": "lost"}),
         "incident.report" => report(&format!("inc-{n}"), Some("ua")),
-        "incident.respond" => json!({"type": ty, "incident": "inc-ua", "text": "not us"}),
+        "incident.respond" => json!({"type": ty, "incident": "ru/inc-ua", "text": "not us"}),
         "settlement.import" => {
             let mut s = settlements();
             s["settlements"][0]["names"]["en"] = json!(format!("Borodianka {n}"));
@@ -193,7 +193,8 @@ fn command(h: &Harness, ty: &str, n: usize) -> Value {
         "window.resume" => {
             json!({"type": ty, "window": "w-susp", "party": "ua", "version_hash": hash(h, "w-susp")})
         }
-        "admin.recover" => json!({"type": ty, "new_key": fresh, "reason": "admin key lost"}),
+        "admin.recover" => json!({"type": ty, "new_key": fresh, "reason": "admin key lost",
+            "key_proof": prove(&fresh_kp(), "ua/admin")}),
         "log.rotate_key" => json!({"type": ty, "new_key": fresh}),
         "declaration.publish" => {
             json!({"type": ty, "declaration": format!("d-{n}"), "start": "2022-03-05T07:00:00Z",
@@ -227,7 +228,16 @@ fn command_matrix() {
                 now: base.now,
                 n: base.n,
             };
-            let body = command(&h, ty, row * ACTORS.len() + col);
+            let mut body = command(&h, ty, row * ACTORS.len() + col);
+            if *ty == "incident.report" {
+                // Incident ids are scoped by the reporter's side.
+                let id = format!(
+                    "{}/{}",
+                    affiliation_of(actor),
+                    body["incident"].as_str().unwrap()
+                );
+                body["incident"] = json!(id);
+            }
             let got = h.submit(&kp(*seed), actor, body).err().map(|e| e.code());
             if got != code_of(cell) {
                 failures.push(format!(
@@ -261,10 +271,10 @@ fn read_matrix() {
     h.submit(
         &kp(10),
         "ua/c",
-        json!({"type": "incident.respond", "incident": "inc-ua", "text": "not us"}),
+        json!({"type": "incident.respond", "incident": "ru/inc-ua", "text": "not us"}),
     )
     .unwrap();
-    h.submit(&kp(26), "urcs/member", report("inc-urcs", None))
+    h.submit(&kp(26), "urcs/member", report("urcs/inc-urcs", None))
         .unwrap();
     let find = |pred: &dyn Fn(&SignedCommand) -> bool| -> Audience {
         for e in h.entries.iter().skip(1) {
