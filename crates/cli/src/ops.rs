@@ -1349,6 +1349,48 @@ mod serve_config_tests {
         assert_eq!(both.data_dir, PathBuf::from("/srv/corridor"));
     }
 
+    /// The connection limits: derived from the open-files limit unless set, by flag or by the
+    /// config file; nonsense refused.
+    #[test]
+    fn connection_limits_from_defaults_the_file_and_flags() {
+        let d = resolve(None, &[]).unwrap();
+        let o = d.connection_limits(1024).unwrap();
+        assert_eq!(
+            (
+                o.max_connections,
+                o.api_reserve,
+                o.max_events,
+                o.per_address
+            ),
+            (896, 56, 630, 256)
+        );
+        assert_eq!(o.header_timeout, std::time::Duration::from_secs(10));
+        let file = "max_connections = 500\nheader_timeout_ms = 2500\nmax_per_address = 32\n";
+        let f = resolve(
+            Some(file),
+            &["--max-events", "100", "--idle-timeout-ms", "9000"],
+        )
+        .unwrap()
+        .connection_limits(1 << 20)
+        .unwrap();
+        assert_eq!(f.max_connections, 500);
+        assert!(f.api_reserve > 0 && f.api_reserve < 500);
+        assert_eq!((f.max_events, f.per_address), (100, 32));
+        assert_eq!(f.header_timeout, std::time::Duration::from_millis(2500));
+        assert_eq!(f.idle_timeout, std::time::Duration::from_millis(9000));
+        for bad in [
+            &["--api-reserve", "500", "--max-connections", "500"][..],
+            &["--write-timeout-ms", "0"][..],
+            &["--max-per-address", "0"][..],
+        ] {
+            let e = resolve(None, bad)
+                .unwrap()
+                .connection_limits(1024)
+                .unwrap_err();
+            assert!(e.to_string().contains("--"), "{bad:?}: {e}");
+        }
+    }
+
     #[test]
     fn a_bad_file_says_which_key_and_never_shows_the_password() {
         let e = resolve(Some("lease_ttl = 5\n"), &[])

@@ -567,6 +567,20 @@ mod tests {
         assert!(fast.next().await.is_none());
     }
 
+    /// No more streams than the cap are open at once; a closed one frees its place.
+    #[test]
+    fn event_streams_are_capped() {
+        let site = site();
+        site.limit_subscribers(2);
+        let a = site.subscribe("test").unwrap();
+        let _b = site.subscribe("test").unwrap();
+        assert!(site.subscribe("test").is_none());
+        assert_eq!(site.subscribers(), 2);
+        drop(a);
+        assert_eq!(site.subscribers(), 1);
+        assert!(site.subscribe("test").is_some());
+    }
+
     /// The frame is what axum's `Sse` wrote before (`event`, then one `data` line, a blank
     /// line), with the pretty-printed document on one line.
     #[test]

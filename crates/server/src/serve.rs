@@ -1190,6 +1190,54 @@ mod tests {
         }
     }
 
+    /// One host is commonly given a whole IPv6 /64: it is counted as one address. An IPv4
+    /// address mapped into IPv6 is the IPv4 address.
+    #[test]
+    fn addresses_are_counted_by_ipv4_address_or_ipv6_64() {
+        let key = |s: &str| address_key(s.parse().unwrap()).to_string();
+        assert_eq!(key("2001:db8:1:2:aaaa::1"), "2001:db8:1:2::");
+        assert_eq!(key("2001:db8:1:2:ffff:1:2:3"), "2001:db8:1:2::");
+        assert_ne!(key("2001:db8:1:3::1"), key("2001:db8:1:2::1"));
+        assert_eq!(key("::ffff:192.0.2.7"), "192.0.2.7");
+        assert_eq!(key("192.0.2.7"), "192.0.2.7");
+    }
+
+    /// The defaults leave descriptors for files, keep a reserve for the API, and cap event
+    /// streams below what is left.
+    #[test]
+    fn limits_follow_the_open_files_limit() {
+        let o = ServeOptions::for_descriptors(1024);
+        assert_eq!(
+            (o.max_connections, o.api_reserve, o.max_events),
+            (896, 56, 630)
+        );
+        let o = ServeOptions::for_descriptors(1 << 20);
+        assert_eq!(o.max_connections, (1 << 20) - FILE_RESERVE);
+        assert_eq!(o.api_reserve, 1024);
+        assert!(o.max_events < o.max_connections - o.api_reserve);
+        let o = ServeOptions::for_descriptors(100);
+        assert_eq!((o.max_connections, o.api_reserve), (64, 16));
+        assert!(o.max_events > 0);
+    }
+
+    #[test]
+    fn hypers_own_replies_are_recognised() {
+        let status = |b: &[u8]| own_reply_status(b).map(|s| s.as_u16());
+        assert_eq!(
+            status(b"HTTP/1.1 431 Request Header Fields Too Large\r\n"),
+            Some(431)
+        );
+        assert_eq!(status(b"HTTP/1.0 414 URI Too Long\r\n"), Some(414));
+        assert_eq!(status(b"HTTP/1.1 4"), None);
+        assert_eq!(status(b"0\r\n\r\n"), None);
+        assert_eq!(parse_refusal(StatusCode::URI_TOO_LONG).code, "uri-too-long");
+        assert_eq!(
+            parse_refusal(StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE).code,
+            "headers-too-large"
+        );
+        assert_eq!(parse_refusal(StatusCode::BAD_REQUEST).code, "bad-request");
+    }
+
     #[test]
     fn dates_as_hyper_writes_them() {
         let t: jiff::Timestamp = "2026-12-01T23:20:04.5Z".parse().unwrap();

@@ -180,6 +180,15 @@ async fn the_api_keeps_its_descriptors_while_a_crowd_holds_the_rest() {
     assert_eq!(r.problem_code(), "events-busy");
     assert!(r.header("retry-after").is_some(), "{r:?}");
     assert!(closed(&mut fourth).await);
+    // The same through axum (HTTP/1.0 goes to hyper): the cap holds on both paths.
+    let mut old = connect_from(&s, 2, None).await;
+    old.write_all(b"GET /events HTTP/1.0\r\n\r\n")
+        .await
+        .unwrap();
+    let r = response(&mut old).await;
+    assert_eq!(r.status, 503, "{r:?}");
+    assert_eq!(r.problem_code(), "events-busy");
+    assert!(closed(&mut old).await);
 
     // The per-address cap: 127.0.0.3 may hold 8; the ninth is closed unread.
     let mut crowd = Vec::new();
