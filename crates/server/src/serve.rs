@@ -663,7 +663,14 @@ async fn hyper_connection(
                 );
                 r
             } else {
-                let req = req.map(|b| Body::new(TimedBody::new(b, body_timeout)));
+                // No timer for a request without a body (every GET of a crowd of readers).
+                let req = req.map(|b| {
+                    if b.is_end_stream() {
+                        Body::new(b)
+                    } else {
+                        Body::new(TimedBody::new(b, body_timeout))
+                    }
+                });
                 let r: Result<Response, Infallible> = app.call(req).await;
                 r.unwrap_or_else(|never| match never {})
             };
