@@ -57,7 +57,7 @@ enum Command {
         command: GenesisCommand,
     },
     /// Run the server.
-    Serve(ops::ServeArgs),
+    Serve(Box<ops::ServeArgs>),
     /// Sign a command body with your key and submit it; the signed bytes are kept until a
     /// receipt comes back.
     Submit(ops::SubmitArgs),
@@ -241,7 +241,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             GenesisCommand::Sign { key, genesis } => ops::genesis_sign(&key, &genesis),
             GenesisCommand::Fingerprint { genesis } => ops::genesis_fingerprint(&genesis),
         },
-        Command::Serve(args) => ops::serve(args).await,
+        Command::Serve(args) => ops::serve(*args).await,
         Command::Submit(args) => ops::submit(args).await,
         Command::Resend { server } => ops::resend(server.as_deref()).await,
         Command::Monitor { server } => ops::monitor(&server).await,

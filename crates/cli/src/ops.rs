@@ -14,7 +14,7 @@ use corridor_core::envelope::{Draft, SignedCommand};
 use corridor_core::genesis::{self, GenesisDocument, Names, Party, Policy, SignedGenesis};
 use corridor_core::merkle::MemoryTree;
 use corridor_core::state::{ProjectionRow, Replay, State};
-use corridor_server::{Clock, ClusterOptions, Log};
+use corridor_server::{Clock, ClusterOptions, Log, ServeOptions};
 use corridor_storage::{Database, StoredCheckpoint, StoredRow};
 use corridor_storage_postgres::Postgres;
 use corridor_storage_sqlite::Sqlite;
@@ -324,6 +324,45 @@ pub struct ServeArgs {
     #[arg(long, env = "CORRIDOR_NATS_URL")]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub nats: Option<String>,
+    /// Close a connection whose request head is not complete this long after it was accepted
+    /// (or after its first byte, on a kept-alive connection), in milliseconds [default: 10000].
+    #[arg(long)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub header_timeout_ms: Option<u64>,
+    /// Close a kept-alive connection when no next request starts this long after a response,
+    /// in milliseconds [default: 60000].
+    #[arg(long)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub idle_timeout_ms: Option<u64>,
+    /// Refuse a request whose body is not complete this long after its head (408 body-timeout),
+    /// in milliseconds [default: 30000].
+    #[arg(long)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub body_timeout_ms: Option<u64>,
+    /// Close a connection (an /events subscriber too) when a write to it makes no progress for
+    /// this long, in milliseconds [default: 30000].
+    #[arg(long)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub write_timeout_ms: Option<u64>,
+    /// Most open connections [default: the open-files limit, raised to its hard limit at start,
+    /// less 128 kept for files and the database].
+    #[arg(long)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_connections: Option<usize>,
+    /// How many of --max-connections only serve the API (/v1/..., /healthz, /readyz), so a crowd
+    /// of readers or idle connections cannot take them [default: a sixteenth, 16 to 1024].
+    #[arg(long)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub api_reserve: Option<usize>,
+    /// Most open /events streams [default: three quarters of the connections outside the API
+    /// reserve].
+    #[arg(long)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_events: Option<usize>,
+    /// Most open connections from one IPv4 address or IPv6 /64 [default: 256].
+    #[arg(long)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_per_address: Option<usize>,
 }
 
 /// `corridor serve`'s options once flags, environment, the config file and defaults are merged.
@@ -344,6 +383,15 @@ pub struct ServeConfig {
     pub lease_ttl_ms: u64,
     pub poll_ms: u64,
     pub nats: Option<String>,
+    pub header_timeout_ms: u64,
+    pub idle_timeout_ms: u64,
+    pub body_timeout_ms: u64,
+    pub write_timeout_ms: u64,
+    /// `None`: derived from the open-files limit ([`ServeOptions::for_descriptors`]).
+    pub max_connections: Option<usize>,
+    pub api_reserve: Option<usize>,
+    pub max_events: Option<usize>,
+    pub max_per_address: usize,
 }
 
 impl Default for ServeConfig {
@@ -362,7 +410,72 @@ impl Default for ServeConfig {
             lease_ttl_ms: 5000,
             poll_ms: 2000,
             nats: None,
+            header_timeout_ms: 10_000,
+            idle_timeout_ms: 60_000,
+            body_timeout_ms: 30_000,
+            write_timeout_ms: 30_000,
+            max_connections: None,
+            api_reserve: None,
+            max_events: None,
+            max_per_address: 256,
         }
+    }
+}
+
+impl ServeConfig {
+    /// The connection limits, for a process allowed `nofile` open files: what the operator set,
+    /// the rest derived from `nofile` as [`ServeOptions::for_descriptors`] does.
+    pub fn connection_limits(&self, nofile: u64) -> anyhow::Result<ServeOptions> {
+        use std::time::Duration;
+        let ms = Duration::from_millis;
+        let mut o = match self.max_connections {
+            // As if the budget for connections were exactly what was asked for.
+            Some(n) => ServeOptions::for_descriptors(
+                (n as u64).saturating_add(corridor_server::serve::FILE_RESERVE as u64),
+            ),
+            None => ServeOptions::for_descriptors(nofile),
+        };
+        if let Some(n) = self.max_connections {
+            o.max_connections = n;
+            o.api_reserve = o.api_reserve.min(n / 2);
+            o.max_events = o.max_events.min(n - o.api_reserve);
+        }
+        if let Some(n) = self.api_reserve {
+            o.api_reserve = n;
+        }
+        if let Some(n) = self.max_events {
+            o.max_events = n;
+        }
+        o.header_timeout = ms(self.header_timeout_ms);
+        o.idle_timeout = ms(self.idle_timeout_ms);
+        o.body_timeout = ms(self.body_timeout_ms);
+        o.write_timeout = ms(self.write_timeout_ms);
+        o.per_address = self.max_per_address;
+        if [
+            self.header_timeout_ms,
+            self.idle_timeout_ms,
+            self.body_timeout_ms,
+            self.write_timeout_ms,
+        ]
+        .contains(&0)
+        {
+            bail!("the --*-timeout-ms options must be more than 0");
+        }
+        if o.max_connections == 0 || o.per_address == 0 || o.api_reserve >= o.max_connections {
+            bail!(
+                "--max-connections and --max-per-address must be more than 0, and --api-reserve ({}) less than --max-connections ({})",
+                o.api_reserve,
+                o.max_connections
+            );
+        }
+        if o.max_connections as u64 + corridor_server::serve::FILE_RESERVE as u64 > nofile {
+            tracing::warn!(
+                max_connections = o.max_connections,
+                open_files_limit = nofile,
+                "--max-connections is above what the open-files limit allows once files and the database have theirs; raise the hard limit (ulimit -Hn, LimitNOFILE=)"
+            );
+        }
+        Ok(o)
     }
 }
 
@@ -448,6 +561,7 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     if a.lease_ttl_ms < 300 || a.poll_ms == 0 {
         bail!("--lease-ttl-ms must be at least 300 and --poll-ms more than 0");
     }
+    let limits = a.connection_limits(open_files_limit())?;
     // Bound before the log opens, so the advertised URL names the real port (also for :0).
     let listener = bind(a.listen).await?;
     let addr = listener.local_addr()?;
@@ -461,7 +575,22 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         nats: a.nats.clone(),
     };
     let log = Log::open_with(db, log_key, others, genesis, clock, Some(cluster)).await?;
-    serve_on(listener, log, a.public_url.as_deref()).await
+    serve_on(listener, log, a.public_url.as_deref(), limits).await
+}
+
+/// Raise the soft limit on open files to the hard one (a crowd needs every descriptor the
+/// system allows), and say what it is.
+fn open_files_limit() -> u64 {
+    match corridor_server::serve::raise_open_files_limit() {
+        Ok(n) => {
+            tracing::info!(open_files_limit = n, "open files");
+            n
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, "cannot read the open-files limit; assuming 1024");
+            1024
+        }
+    }
 }
 
 async fn bind(listen: SocketAddr) -> anyhow::Result<tokio::net::TcpListener> {
@@ -475,13 +604,15 @@ pub async fn run_server(
     listen: SocketAddr,
     public_url: Option<&str>,
 ) -> anyhow::Result<()> {
-    serve_on(bind(listen).await?, log, public_url).await
+    let limits = ServeConfig::default().connection_limits(open_files_limit())?;
+    serve_on(bind(listen).await?, log, public_url, limits).await
 }
 
 async fn serve_on(
     listener: tokio::net::TcpListener,
     log: Arc<Log>,
     public_url: Option<&str>,
+    limits: ServeOptions,
 ) -> anyhow::Result<()> {
     let addr = listener.local_addr()?;
     let public_url = public_url.map_or_else(|| format!("http://{addr}"), str::to_string);
@@ -503,8 +634,17 @@ async fn serve_on(
         );
     }
     // axum's router over hyper, with the peer address for the abuse limits; `GET /events` is
-    // answered without hyper's per-connection buffers (see `corridor_server::serve`).
-    corridor_server::serve(listener, log.clone(), {
+    // answered without hyper's per-connection buffers (see `corridor_server::serve`), and the
+    // connection limits keep a crowd from taking every descriptor.
+    tracing::info!(
+        max_connections = limits.max_connections,
+        api_reserve = limits.api_reserve,
+        max_events = limits.max_events,
+        per_address = limits.per_address,
+        "connection limits"
+    );
+    let app = corridor_server::router(log.clone());
+    corridor_server::serve_with(listener, log.clone(), app, limits, {
         let log = log.clone();
         async move {
             let _ = tokio::signal::ctrl_c().await;
@@ -1317,6 +1457,48 @@ mod serve_config_tests {
         );
         assert_eq!(both.lease_ttl_ms, 900);
         assert_eq!(both.data_dir, PathBuf::from("/srv/corridor"));
+    }
+
+    /// The connection limits: derived from the open-files limit unless set, by flag or by the
+    /// config file; nonsense refused.
+    #[test]
+    fn connection_limits_from_defaults_the_file_and_flags() {
+        let d = resolve(None, &[]).unwrap();
+        let o = d.connection_limits(1024).unwrap();
+        assert_eq!(
+            (
+                o.max_connections,
+                o.api_reserve,
+                o.max_events,
+                o.per_address
+            ),
+            (896, 56, 630, 256)
+        );
+        assert_eq!(o.header_timeout, std::time::Duration::from_secs(10));
+        let file = "max_connections = 500\nheader_timeout_ms = 2500\nmax_per_address = 32\n";
+        let f = resolve(
+            Some(file),
+            &["--max-events", "100", "--idle-timeout-ms", "9000"],
+        )
+        .unwrap()
+        .connection_limits(1 << 20)
+        .unwrap();
+        assert_eq!(f.max_connections, 500);
+        assert!(f.api_reserve > 0 && f.api_reserve < 500);
+        assert_eq!((f.max_events, f.per_address), (100, 32));
+        assert_eq!(f.header_timeout, std::time::Duration::from_millis(2500));
+        assert_eq!(f.idle_timeout, std::time::Duration::from_millis(9000));
+        for bad in [
+            &["--api-reserve", "500", "--max-connections", "500"][..],
+            &["--write-timeout-ms", "0"][..],
+            &["--max-per-address", "0"][..],
+        ] {
+            let e = resolve(None, bad)
+                .unwrap()
+                .connection_limits(1024)
+                .unwrap_err();
+            assert!(e.to_string().contains("--"), "{bad:?}: {e}");
+        }
     }
 
     #[test]

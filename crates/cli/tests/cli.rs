@@ -865,3 +865,80 @@ fn a_rotated_log_key_verifies_end_to_end() {
     let out = ok(dir, &["verify", "--export", "log.jsonl"]);
     assert!(out.contains("ok"), "{out}");
 }
+
+/// `corridor serve` runs the accept loop with the connection limits of its flags (README,
+/// "Connection limits"): a connection that sends nothing is closed after `--header-timeout-ms`
+/// (the default, 10 s, would outlast the 5 s this waits), `--max-events 0` refuses every event
+/// stream with a problem document while the API answers, and limits that leave no room for
+/// the public are refused at start.
+#[test]
+fn serve_applies_its_connection_limits() {
+    use std::io::{Read, Write};
+    use std::time::Duration;
+    let d = tempfile::tempdir().unwrap();
+    let dir = d.path();
+    ok(dir, &["demo", "--data-dir", "demo", "--no-serve"]);
+    let err = fails(
+        dir,
+        &[
+            "serve",
+            "--data-dir",
+            "demo",
+            "--max-connections",
+            "10",
+            "--api-reserve",
+            "10",
+        ],
+    );
+    assert!(err.contains("--api-reserve"), "{err}");
+    let (_s, url) = start_serving(
+        dir,
+        &[
+            "serve",
+            "--data-dir",
+            "demo",
+            "--clock",
+            "2022-03-03T15:00:00Z",
+            "--header-timeout-ms",
+            "300",
+            "--max-events",
+            "0",
+        ],
+    );
+    let addr = url.trim_start_matches("http://").to_string();
+    let connect = || {
+        let c = std::net::TcpStream::connect(&addr).unwrap();
+        c.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+        c
+    };
+    let read_all = |c: &mut std::net::TcpStream| {
+        let mut out = Vec::new();
+        match c.read_to_end(&mut out) {
+            Ok(_) => Ok(String::from_utf8_lossy(&out).into_owned()),
+            Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset => {
+                Ok(String::from_utf8_lossy(&out).into_owned())
+            }
+            Err(e) => Err(e),
+        }
+    };
+
+    let mut idle = connect();
+    let got = read_all(&mut idle).expect("an idle connection still open after 5 s");
+    assert_eq!(got, "", "closed without a reply");
+
+    let mut events = connect();
+    events
+        .write_all(b"GET /events HTTP/1.1\r\nHost: a\r\n\r\n")
+        .unwrap();
+    let reply = read_all(&mut events).unwrap();
+    assert!(reply.starts_with("HTTP/1.1 503 "), "{reply}");
+    assert!(reply.contains("application/problem+json"), "{reply}");
+    assert!(reply.contains("\"code\":\"events-busy\""), "{reply}");
+
+    let mut health = connect();
+    health
+        .write_all(b"GET /readyz HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n")
+        .unwrap();
+    let reply = read_all(&mut health).unwrap();
+    assert!(reply.starts_with("HTTP/1.1 200 "), "{reply}");
+}

@@ -217,11 +217,22 @@ async fn submit(State(log): State<Shared>, req: Request) -> Result<Response, Pro
 
 /// Read a request body of at most [`MAX_BODY`] bytes (whatever the framing: a lying or absent
 /// Content-Length is caught by counting), telling a body over the limit (`too_large`) apart
-/// from one that could not be read at all (broken chunked framing, a client that hung up).
+/// from one that could not be read at all (broken chunked framing, a client that hung up) and
+/// from one that did not arrive within the body timeout of the accept loop.
 async fn read_body(mut body: Body, too_large: impl Fn() -> Problem) -> Result<Vec<u8>, Problem> {
     let mut buf = Vec::new();
     while let Some(frame) = std::future::poll_fn(|cx| Pin::new(&mut body).poll_frame(cx)).await {
         let frame = frame.map_err(|e| {
+            if crate::serve::is_body_timeout(&e) {
+                // A body sent too slowly (`corridor serve --body-timeout-ms`): nothing more is
+                // read from this connection.
+                return Problem::new(
+                    StatusCode::REQUEST_TIMEOUT,
+                    "body-timeout",
+                    "the request body did not arrive in time; nothing was done",
+                )
+                .with_header("connection", "close");
+            }
             Problem::new(
                 StatusCode::BAD_REQUEST,
                 "body-unreadable",

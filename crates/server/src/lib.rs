@@ -22,4 +22,4 @@ pub use clock::Clock;
 pub use cluster::{ClusterOptions, Role};
 pub use http::router;
 pub use log::{Accepted, Log, SubmitError};
-pub use serve::{serve, serve_router};
+pub use serve::{ServeOptions, serve, serve_router, serve_with};

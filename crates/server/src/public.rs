@@ -19,6 +19,7 @@
 use std::collections::HashMap;
 use std::convert::Infallible;
 use std::io::Write;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
@@ -96,6 +97,12 @@ pub struct PublicSite {
     /// Set when the server shuts down: event streams never end on their own, and a graceful
     /// shutdown waits for every open connection.
     closing: tokio::sync::watch::Sender<bool>,
+    /// Open event streams (both paths), shared with each [`Subscription`] so it counts itself
+    /// out when dropped.
+    subscribers: Arc<AtomicUsize>,
+    /// Most open event streams ([`PublicSite::limit_subscribers`]): each holds a descriptor,
+    /// and a crowd of readers must leave some for everything else.
+    max_subscribers: AtomicUsize,
 }
 
 /// gzip (best) and brotli (quality 9) of `body`: done once per build, never per request. Not
@@ -145,6 +152,8 @@ impl PublicSite {
             events,
             base_url: base_url.trim_end_matches('/').to_string(),
             closing: tokio::sync::watch::Sender::new(false),
+            subscribers: Arc::default(),
+            max_subscribers: AtomicUsize::new(usize::MAX),
         });
         let s = site.clone();
         tokio::spawn(async move { s.run(log).await });
@@ -236,11 +245,29 @@ impl PublicSite {
         }
     }
 
+    /// Allow at most `max` open event streams from now on (`corridor serve --max-events`).
+    pub fn limit_subscribers(&self, max: usize) {
+        self.max_subscribers.store(max, Ordering::Relaxed);
+    }
+
+    /// How many event streams are open.
+    pub fn subscribers(&self) -> usize {
+        self.subscribers.load(Ordering::Relaxed)
+    }
+
     /// A subscription to status frames: the current one first, then one per rebuild. Ends when
     /// the subscriber falls more than a few rebuilds behind, or the server shuts down.
     /// `served_by` labels the `corridor_event_streams` gauge (`lean` or `axum`), so an operator
-    /// sees how many readers are connected and which path serves them.
-    pub fn subscribe(&self, served_by: &'static str) -> Subscription {
+    /// sees how many readers are connected and which path serves them. `None` when the most
+    /// streams allowed ([`PublicSite::limit_subscribers`]) are open: the caller refuses
+    /// ([`events_busy`]).
+    pub fn subscribe(&self, served_by: &'static str) -> Option<Subscription> {
+        let max = self.max_subscribers.load(Ordering::Relaxed);
+        self.subscribers
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| {
+                (n < max).then_some(n + 1)
+            })
+            .ok()?;
         // Subscribe before reading the current frame: a rebuild in between is sent twice rather
         // than missed.
         let rx = self.events.subscribe();
@@ -248,15 +275,31 @@ impl PublicSite {
         let first = self.current().frame.clone();
         let open = metrics::gauge!("corridor_event_streams", "served_by" => served_by);
         open.increment(1);
-        Subscription {
+        Some(Subscription {
             first: Some(first),
             rx,
             closing,
             heartbeat_at: tokio::time::Instant::now() + HEARTBEAT_AFTER,
             open,
-        }
+            count: self.subscribers.clone(),
+        })
     }
 }
+
+/// The refusal of an event stream when the most allowed are open (`503 events-busy`, try again
+/// in a while: by then some readers will have left). The stream is a convenience; `status.json`
+/// says the same and is still served.
+pub fn events_busy() -> Problem {
+    Problem::new(
+        StatusCode::SERVICE_UNAVAILABLE,
+        "events-busy",
+        "too many readers are connected to /events; poll /status.json or try again later",
+    )
+    .with_retry_after(EVENTS_RETRY_AFTER_S)
+}
+
+/// The `Retry-After` of [`events_busy`], in seconds.
+const EVENTS_RETRY_AFTER_S: u64 = 30;
 
 /// One subscriber's place in the event stream: no more than a broadcast receiver and a deadline,
 /// since a crowd holds one per reader for as long as it reads. Frames are shared bytes.
@@ -267,6 +310,8 @@ pub struct Subscription {
     heartbeat_at: tokio::time::Instant,
     /// Counts this stream while it exists.
     open: metrics::Gauge,
+    /// The site's count of open streams, counted down on drop.
+    count: Arc<AtomicUsize>,
 }
 
 impl std::fmt::Debug for Subscription {
@@ -280,6 +325,7 @@ impl std::fmt::Debug for Subscription {
 impl Drop for Subscription {
     fn drop(&mut self) {
         self.open.decrement(1);
+        self.count.fetch_sub(1, Ordering::AcqRel);
     }
 }
 
@@ -433,11 +479,10 @@ pub async fn events(State(log): State<Arc<Log>>) -> Response {
     use futures_util::StreamExt;
     let site = log.public();
     let _ = tokio::time::timeout(Duration::from_secs(10), site.ready()).await;
-    let body = Body::from_stream(
-        site.subscribe("axum")
-            .into_stream()
-            .map(Ok::<_, Infallible>),
-    );
+    let Some(sub) = site.subscribe("axum") else {
+        return events_busy().into_response();
+    };
+    let body = Body::from_stream(sub.into_stream().map(Ok::<_, Infallible>));
     Response::builder()
         .header(header::CONTENT_TYPE, EVENTS_CONTENT_TYPE)
         .header(header::CACHE_CONTROL, EVENTS_CACHE_CONTROL)
@@ -493,6 +538,8 @@ mod tests {
             events,
             base_url: String::new(),
             closing: tokio::sync::watch::Sender::new(false),
+            subscribers: Arc::default(),
+            max_subscribers: AtomicUsize::new(usize::MAX),
         }
     }
 
@@ -501,8 +548,8 @@ mod tests {
     #[tokio::test]
     async fn slow_subscribers_are_dropped_not_buffered() {
         let site = site();
-        let mut fast = site.subscribe("test");
-        let mut slow = site.subscribe("test");
+        let mut fast = site.subscribe("test").unwrap();
+        let mut slow = site.subscribe("test").unwrap();
         assert_eq!(fast.frame().await.unwrap(), status_frame(b"{\"n\":0}"));
         assert_eq!(slow.frame().await.unwrap(), status_frame(b"{\"n\":0}"));
         for n in 1..=(EVENTS_BACKLOG * 3) {
@@ -520,6 +567,20 @@ mod tests {
         assert!(fast.next().await.is_none());
     }
 
+    /// No more streams than the cap are open at once; a closed one frees its place.
+    #[test]
+    fn event_streams_are_capped() {
+        let site = site();
+        site.limit_subscribers(2);
+        let a = site.subscribe("test").unwrap();
+        let _b = site.subscribe("test").unwrap();
+        assert!(site.subscribe("test").is_none());
+        assert_eq!(site.subscribers(), 2);
+        drop(a);
+        assert_eq!(site.subscribers(), 1);
+        assert!(site.subscribe("test").is_some());
+    }
+
     /// The frame is what axum's `Sse` wrote before (`event`, then one `data` line, a blank
     /// line), with the pretty-printed document on one line.
     #[test]
@@ -535,7 +596,7 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn heartbeats_when_idle() {
         let site = site();
-        let mut sub = site.subscribe("test");
+        let mut sub = site.subscribe("test").unwrap();
         assert_eq!(sub.next().await.unwrap(), status_frame(b"{\"n\":0}"));
         let t = tokio::time::Instant::now();
         assert_eq!(&sub.next().await.unwrap()[..], HEARTBEAT);

@@ -42,6 +42,11 @@ pub const T0: &str = "2022-03-03T14:50:00Z";
 pub const MMD: Duration = Duration::from_millis(1000);
 
 /// The keypair with seed `[n; 32]`.
+/// The connection limits of `corridor serve` on the common open-files limit of 1,024.
+fn opts() -> corridor_server::ServeOptions {
+    corridor_server::ServeOptions::default()
+}
+
 pub fn kp(n: u8) -> Keypair {
     Keypair::from_seed([n; 32])
 }
@@ -306,7 +311,7 @@ impl Server {
 
     /// Start a server whose genesis sets these abuse limits, seeing every client as `peer`.
     pub async fn start_with_limits(limits: genesis::RateLimits, peer: SocketAddr) -> Server {
-        Server::start_full(Some(peer), T0, 1.0, genesis_with_limits(limits)).await
+        Server::start_full(Some(peer), T0, 1.0, genesis_with_limits(limits), opts()).await
     }
 
     /// Start a server on a log with this genesis.
@@ -315,7 +320,12 @@ impl Server {
     }
 
     async fn start_inner(peer: Option<SocketAddr>, start: &str, rate: f64) -> Server {
-        Server::start_full(peer, start, rate, genesis()).await
+        Server::start_full(peer, start, rate, genesis(), opts()).await
+    }
+
+    /// Start a server (clock at [`T0`]) whose accept loop has these connection limits.
+    pub async fn start_with_options(options: corridor_server::ServeOptions) -> Server {
+        Server::start_full(None, T0, 1.0, genesis(), options).await
     }
 
     async fn start_full(
@@ -323,6 +333,7 @@ impl Server {
         start: &str,
         rate: f64,
         genesis: SignedGenesis,
+        options: corridor_server::ServeOptions,
     ) -> Server {
         if backend_is_postgres() {
             let pg = PgDatabase::create()
@@ -333,7 +344,7 @@ impl Server {
                     .await
                     .unwrap(),
             );
-            let mut s = Server::start_on(db, None, peer, start, rate, genesis).await;
+            let mut s = Server::start_on(db, None, peer, start, rate, genesis, options).await;
             s.pg = Some(Arc::new(pg));
             return s;
         }
@@ -341,7 +352,7 @@ impl Server {
         let db = Sqlite::open(&dir.path().join("corridor.sqlite"))
             .await
             .unwrap();
-        let mut s = Server::start_on(Arc::new(db), None, peer, start, rate, genesis).await;
+        let mut s = Server::start_on(Arc::new(db), None, peer, start, rate, genesis, options).await;
         s._dir = Some(dir);
         s
     }
@@ -357,7 +368,16 @@ impl Server {
                 .await
                 .unwrap(),
         );
-        let mut s = Server::start_on(db, Some(Box::new(options)), None, T0, 1.0, genesis()).await;
+        let mut s = Server::start_on(
+            db,
+            Some(Box::new(options)),
+            None,
+            T0,
+            1.0,
+            genesis(),
+            opts(),
+        )
+        .await;
         s.instance = true;
         s
     }
@@ -369,6 +389,7 @@ impl Server {
         start: &str,
         rate: f64,
         genesis: SignedGenesis,
+        options: corridor_server::ServeOptions,
     ) -> Server {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
@@ -385,10 +406,11 @@ impl Server {
             app = app.layer(Extension(ConnectInfo(peer)));
         }
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        let task = tokio::spawn(corridor_server::serve_router(
+        let task = tokio::spawn(corridor_server::serve_with(
             listener,
             log.clone(),
             app,
+            options,
             async move {
                 let _ = stopped.await;
             },
