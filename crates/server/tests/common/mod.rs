@@ -316,7 +316,7 @@ impl Server {
 
     /// Start a server on a log with this genesis.
     pub async fn start_with_genesis(genesis: SignedGenesis) -> Server {
-        Server::start_full(None, T0, 1.0, genesis).await
+        Server::start_full(None, T0, 1.0, genesis, opts()).await
     }
 
     async fn start_inner(peer: Option<SocketAddr>, start: &str, rate: f64) -> Server {
