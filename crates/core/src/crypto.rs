@@ -356,9 +356,10 @@ mod tests {
         let mut batch_accepted = 0;
         for run in 0..64u8 {
             assert!(public.verify(message, &sig).is_err(), "run {run}");
-            let honest: Vec<[u8; 64]> = (0..8).map(|i| key.sign(&[i])).collect();
+            let honest_messages: Vec<[u8; 1]> = (0..8u8).map(|i| [i]).collect();
+            let honest: Vec<[u8; 64]> = honest_messages.iter().map(|m| key.sign(m)).collect();
             let mut items: Vec<(&PublicKey, &[u8], &[u8; 64])> = (0..8)
-                .map(|i| (&public, std::slice::from_ref(&(i as u8)), &honest[i]))
+                .map(|i| (&public, honest_messages[i].as_slice(), &honest[i]))
                 .collect();
             items.push((&public, message.as_slice(), &sig));
             if verify_many(b"", &items, &[run; 32]).is_empty() {
