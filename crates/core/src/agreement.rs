@@ -6,7 +6,8 @@
 //! - everything the public will read (route, times, who may leave, instructions in three
 //!   languages) is part of the *version* the parties sign, identified by its hash;
 //! - a window is agreed only when every required party has consented to that same hash, and any
-//!   amendment makes a new hash that needs fresh consents;
+//!   amendment makes a new hash that needs fresh consents; every party of the genesis is a
+//!   required party of every window (a ceasefire binds both sides), so no proposal can name fewer;
 //! - consent is refused until the proposal is complete (the completeness gate);
 //! - a party's own declaration is kept apart and never becomes an agreed window;
 //! - every status is a pure function of the records and an instant ([`Window::status_at`]), so
@@ -790,6 +791,24 @@ impl Agreements {
                     format!("{p:?} is named twice"),
                 ));
             }
+        }
+        // A ceasefire binds every side: a window that some party of the genesis need not consent
+        // to would be published as agreed on one side's word. A one-party act is a declaration.
+        let missing: Vec<&str> = ctx
+            .genesis
+            .parties
+            .iter()
+            .map(|x| x.id.as_str())
+            .filter(|id| !t.required_parties.iter().any(|p| p == id))
+            .collect();
+        if !missing.is_empty() {
+            return Err(Rejection::rule(
+                "window-missing-party",
+                format!(
+                    "every party of the genesis must consent to a window; terms.required_parties lacks {}",
+                    missing.join(", ")
+                ),
+            ));
         }
         for (p, text) in &t.guarantees {
             if !t.required_parties.contains(p) {

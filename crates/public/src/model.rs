@@ -9,6 +9,7 @@
 use corridor_core::agreement::{
     Corridor, CorridorVersion, Declaration, Settlement, Status, Window, WindowVersion,
 };
+use corridor_core::genesis::GenesisDocument;
 use corridor_core::time::format_log_time;
 use jiff::Timestamp;
 use serde_json::{Value, json};
@@ -167,17 +168,30 @@ fn ts(s: &str) -> Timestamp {
     s.parse().unwrap_or(Timestamp::MIN)
 }
 
-/// The agreed view of one window at `at`, if any version of it was agreed by then.
+/// Whether every party of the genesis had to consent to `v`. The core refuses a window naming
+/// fewer (`window-missing-party`); this second check keeps a log written before that rule from
+/// publishing one party's consent as an agreed ceasefire: such a window is one party's act,
+/// never a public corridor.
+pub fn binds_every_party(v: &WindowVersion, genesis: &GenesisDocument) -> bool {
+    genesis
+        .parties
+        .iter()
+        .all(|p| v.terms.required_parties.iter().any(|r| *r == p.id))
+}
+
+/// The agreed view of one window at `at`, if any version of it was agreed by then by every
+/// party of the genesis.
 pub fn public_window<'a>(
     w: &'a Window,
     c: &'a Corridor,
+    genesis: &GenesisDocument,
     at: Timestamp,
 ) -> Option<PublicWindow<'a>> {
     let (version, agreed_at) = w
         .versions
         .iter()
         .rev()
-        .filter(|v| ts(&v.at_time) <= at)
+        .filter(|v| ts(&v.at_time) <= at && binds_every_party(v, genesis))
         .find_map(|v| w.agreed_at(v, at).map(|t| (v, t)))?;
     let terms = c
         .versions
@@ -230,7 +244,7 @@ impl<'a> Public<'a> {
                 .windows
                 .values()
                 .filter(|w| w.corridor == c.id)
-                .filter_map(|w| public_window(w, c, at))
+                .filter_map(|w| public_window(w, c, input.genesis, at))
                 .collect();
             if windows.is_empty() {
                 continue;
@@ -434,6 +448,50 @@ mod tests {
         let (a, _, _) = (fixture::agreements(), (), ());
         let (s, _) = view(&a, &g, &c, "2022-03-03T12:59:00Z");
         assert!(s.is_empty(), "{s:?}");
+    }
+
+    #[test]
+    fn a_window_one_party_consented_to_alone_is_not_a_corridor() {
+        // As a log written before `window-missing-party` could hold it: proposed naming only
+        // Ukraine, consented by Ukraine alone.
+        let (mut a, g, c) = (fixture::agreements(), fixture::genesis(), fixture::cited());
+        a.windows.clear();
+        let mut w = fixture::window(
+            "w-ua",
+            "2022-03-04T07:00:00Z",
+            "2022-03-04T15:00:00Z",
+            "2022-03-03T12:10:00.000000Z",
+            3,
+        );
+        w.versions[0].terms.required_parties = vec!["ua".into()];
+        fixture::act(
+            &mut w,
+            "consent",
+            Some("ua"),
+            "2022-03-03T13:00:00.000000Z",
+            4,
+        );
+        a.windows.insert(w.id.clone(), w);
+        for t in ["2022-03-03T14:00:00Z", "2022-03-04T08:00:00Z"] {
+            let (s, _) = view(&a, &g, &c, t);
+            assert!(s.is_empty(), "at {t}: {s:?}");
+            let input = Input {
+                genesis: &g,
+                agreements: &a,
+                at: at(t),
+                checkpoint: &c,
+                base_url: "https://corridors.example",
+            };
+            let site = crate::build(&input);
+            assert!(
+                !site
+                    .files
+                    .keys()
+                    .any(|k| k.contains("w-ua") || k.contains("/corridors/")),
+                "{:?}",
+                site.files.keys().collect::<Vec<_>>()
+            );
+        }
     }
 
     #[test]

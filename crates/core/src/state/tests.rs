@@ -682,6 +682,21 @@ fn proposal_rules() {
         .code(),
         "window-too-long"
     );
+    // A window that one party alone would agree: refused, whoever proposes it.
+    for (key, actor) in [(kp(10), "ua/c"), (kp(1), "icrc/admin")] {
+        let mut w = window("2022-03-05T07:00:00Z", "2022-03-05T17:00:00Z");
+        w["terms"]["required_parties"] = json!(["ua"]);
+        assert_eq!(
+            h.submit(&key, actor, w).unwrap_err().code(),
+            "window-missing-party"
+        );
+    }
+    let mut w = window("2022-03-05T07:00:00Z", "2022-03-05T17:00:00Z");
+    w["terms"]["required_parties"] = json!(["ru"]);
+    assert_eq!(
+        h.submit(&kp(10), "ua/c", w).unwrap_err().code(),
+        "window-missing-party"
+    );
     let mut w = window("2022-03-05T07:00:00Z", "2022-03-05T17:00:00Z");
     w["terms"]["start_local"]["zone"] = json!("Europe/Atlantis");
     assert_eq!(

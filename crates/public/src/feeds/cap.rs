@@ -179,7 +179,7 @@ pub fn history<'a>(p: &Public<'a>) -> Vec<Alert<'a>> {
         let mut used = BTreeSet::new();
         let mut prev: Option<(&'static str, String)> = None;
         for t in instants {
-            let Some(view) = public_window(w, c, t) else {
+            let Some(view) = public_window(w, c, p.input.genesis, t) else {
                 continue;
             };
             let key = (view.status.as_str(), view.version.hash.clone());
