@@ -108,11 +108,16 @@ try {
 
   await check('a suspension by a party reaches the open page (live update)', async () => {
     execFileSync(bin, ['window', 'suspend', '--key', join(dir, 'demo/keys/ru-coord-1.key'),
-      '--server', base, WINDOW, '--reason', 'Shelling reported near the checkpoint'],
+      '--server', base, WINDOW, '--reason', 'Shelling reported near the checkpoint',
+      '--public-reason', 'shelling'],
     { stdio: 'ignore', env: { ...process.env, CORRIDOR_HOME: join(dir, 'home') } });
     await page.waitForSelector('#status[data-status=suspended]', { timeout: 10000 });
     const body = await page.textContent('body');
-    assert.ok(body.includes('Shelling reported near the checkpoint'), 'the reason is shown');
+    // The public reads the reason from the fixed list, never the party's own words.
+    assert.ok(body.includes('shelling or gunfire near the route'), 'the public reason is shown');
+    assert.ok(!body.includes('Shelling reported near the checkpoint'), 'the free text is not');
+    // What to do comes first.
+    assert.match(await page.textContent('#status'), /^Suspended: do not use the corridor now/);
     await page.screenshot({ path: join(out, 'corridor-en-suspended.png'), fullPage: true });
   });
   assert.deepEqual(errors, [], 'no script errors');
@@ -124,7 +129,7 @@ try {
     await p.click(`a[href="corridors/${CORRIDOR}"]`);
     assert.match(p.url(), new RegExp(`/uk/corridors/${CORRIDOR}$`));
     assert.equal(await p.getAttribute('#status', 'data-status'), 'suspended');
-    assert.ok((await p.textContent('body')).includes('Shelling reported'));
+    assert.ok((await p.textContent('body')).includes('обстріли поблизу маршруту'));
     await p.screenshot({ path: join(out, 'corridor-uk-nojs.png'), fullPage: true });
     await nojs.close();
   });

@@ -587,6 +587,8 @@ fn a_coordinator_does_it_all_from_the_cli() {
         "borodianka-2022-03-05",
         "--reason",
         "shelling reported on the route",
+        "--public-reason",
+        "shelling",
     ]);
     assert!(ok_, "{out}");
     let (_, out) = run(&[

@@ -237,6 +237,43 @@ pub struct WindowConsent {
     pub version_hash: String,
 }
 
+/// The reason the public reads when a party suspends or withdraws from a window: one of a fixed
+/// list, shown in the reader's language. The party's own free text (`reason`) is kept for the
+/// log's members only, so no party can use the public page as a megaphone against the other,
+/// and a civilian reads the same neutral words whichever side acted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum PublicReason {
+    /// Shelling or gunfire on or near the route.
+    Shelling,
+    /// Mines on or near the route.
+    Mines,
+    /// The road is damaged or blocked.
+    RoadDamage,
+    /// Any other reason.
+    Other,
+}
+
+impl PublicReason {
+    /// Every reason, in the order a form lists them.
+    pub const ALL: [PublicReason; 4] = [
+        PublicReason::Shelling,
+        PublicReason::Mines,
+        PublicReason::RoadDamage,
+        PublicReason::Other,
+    ];
+
+    /// The wire name (also the key of its translations).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PublicReason::Shelling => "shelling",
+            PublicReason::Mines => "mines",
+            PublicReason::RoadDamage => "road-damage",
+            PublicReason::Other => "other",
+        }
+    }
+}
+
 /// `window.withdraw` / `window.suspend`: a party takes back consent, or declares the window
 /// broken.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -246,8 +283,12 @@ pub struct WindowPartyAct {
     pub window: String,
     /// The party acting (the actor's own).
     pub party: String,
-    /// Why.
+    /// Why, in the party's words: for the log's members, never published.
     pub reason: String,
+    /// Why, for the public: one of a fixed list. Optional on the wire because commands signed
+    /// before it existed must still replay; the public then reads no reason at all.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub public_reason: Option<PublicReason>,
 }
 
 /// `window.cancel`: the proposer withdraws the proposal before anyone consented.
@@ -347,9 +388,12 @@ pub struct WindowAct {
     /// The version hash, for consent and resume.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub version_hash: Option<String>,
-    /// Why, for withdraw, cancel and suspend.
+    /// Why, for withdraw, cancel and suspend, in the actor's words (members only).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
+    /// Why, for the public, from the fixed list (withdraw and suspend, when given).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub public_reason: Option<PublicReason>,
     /// Entry index.
     pub at_index: u64,
     /// Log time.
@@ -1197,6 +1241,7 @@ impl Agreements {
                     None,
                     Some(b.reason.clone()),
                 );
+                self.set_public_reason(&b.window, b.public_reason);
                 Ok(vec![("window", b.window.clone())])
             }
             B::WindowCancel(b) => {
@@ -1238,6 +1283,7 @@ impl Agreements {
                     None,
                     Some(b.reason.clone()),
                 );
+                self.set_public_reason(&b.window, b.public_reason);
                 Ok(vec![("window", b.window.clone())])
             }
             B::WindowResume(b) => {
@@ -1350,10 +1396,18 @@ impl Agreements {
             actor: ctx.actor.into(),
             version_hash,
             reason,
+            public_reason: None,
             at_index: ctx.index,
             at_time: ctx.at(),
             void: false,
         });
+    }
+
+    /// Record the public reason on the act just pushed.
+    fn set_public_reason(&mut self, window: &str, reason: Option<PublicReason>) {
+        if let Some(a) = self.windows.get_mut(window).and_then(|w| w.acts.last_mut()) {
+            a.public_reason = reason;
+        }
     }
 
     /// Void every act signed in the given entries (a key declared compromised): consents given

@@ -783,7 +783,20 @@ fn lifecycle_withdraw_suspend_resume_expire() {
         .code(),
         "not-suspended"
     );
-    h.submit(&kp(10), "ua/c", json!({"type": "window.suspend", "window": "w1", "party": "ua", "reason": "shelling at the gathering point"})).unwrap();
+    // The public reason comes from a fixed list; anything else is refused.
+    let bad = h
+        .submit(&kp(10), "ua/c", json!({"type": "window.suspend", "window": "w1", "party": "ua", "reason": "x", "public_reason": "the enemy lies"}))
+        .unwrap_err();
+    assert_eq!(bad.code(), "invalid-field", "{bad}");
+    h.submit(&kp(10), "ua/c", json!({"type": "window.suspend", "window": "w1", "party": "ua", "reason": "shelling at the gathering point", "public_reason": "shelling"})).unwrap();
+    assert_eq!(
+        h.state.agreements.windows["w1"]
+            .acts
+            .last()
+            .unwrap()
+            .public_reason,
+        Some(crate::agreement::PublicReason::Shelling)
+    );
     let now = crate::time::format_log_time(h.state.last_time);
     assert_eq!(status(&h, "w1", &now), "suspended");
     assert_eq!(
