@@ -7,7 +7,8 @@
 //! renegotiation. Declarations are listed apart, as one party's statement.
 
 use corridor_core::agreement::{
-    Corridor, CorridorVersion, Declaration, Settlement, Status, Window, WindowVersion,
+    Corridor, CorridorVersion, Declaration, PublicReason, Settlement, Status, Window, WindowAct,
+    WindowVersion,
 };
 use corridor_core::genesis::GenesisDocument;
 use corridor_core::time::format_log_time;
@@ -53,8 +54,8 @@ pub enum PublicStatus {
     Upcoming,
     /// A party declared the window broken; waits until every party resumes.
     Suspended {
-        /// The suspending party's stated reason.
-        reason: Option<String>,
+        /// The suspending party's public reason, from the fixed list (never its free text).
+        reason: Option<PublicReason>,
     },
     /// Agreed terms are being changed and the new terms are not agreed yet: do not rely on it.
     Pending,
@@ -62,8 +63,8 @@ pub enum PublicStatus {
     Closed,
     /// The agreement was withdrawn or cancelled, or new terms were not agreed by the start.
     Cancelled {
-        /// The stated reason, if any.
-        reason: Option<String>,
+        /// The withdrawing party's public reason, from the fixed list, if it gave one.
+        reason: Option<PublicReason>,
     },
 }
 
@@ -80,12 +81,10 @@ impl PublicStatus {
         }
     }
 
-    /// The stated reason, for suspended and cancelled.
-    pub fn reason(&self) -> Option<&str> {
+    /// The public reason, for suspended and cancelled.
+    pub fn reason(&self) -> Option<PublicReason> {
         match self {
-            PublicStatus::Suspended { reason } | PublicStatus::Cancelled { reason } => {
-                reason.as_deref()
-            }
+            PublicStatus::Suspended { reason } | PublicStatus::Cancelled { reason } => *reason,
             _ => None,
         }
     }
@@ -176,7 +175,7 @@ pub fn binds_every_party(v: &WindowVersion, genesis: &GenesisDocument) -> bool {
     genesis
         .parties
         .iter()
-        .all(|p| v.terms.required_parties.iter().any(|r| *r == p.id))
+        .all(|p| v.terms.required_parties.contains(&p.id))
 }
 
 /// The agreed view of one window at `at`, if any version of it was agreed by then by every
@@ -197,15 +196,19 @@ pub fn public_window<'a>(
         .versions
         .iter()
         .find(|cv| cv.version == version.corridor_version)?;
-    let (status, reason) = w.status_at(at)?;
+    // The free-text reason `status_at` gives is for members; the public reads the fixed one.
+    let (status, _) = w.status_at(at)?;
+    let public = |s: Status| cause(w, &s, at).and_then(|a| a.public_reason);
     let status = match status {
         Status::Active => PublicStatus::Open,
         Status::Agreed => PublicStatus::Upcoming,
-        Status::Suspended => PublicStatus::Suspended { reason },
+        Status::Suspended => PublicStatus::Suspended {
+            reason: public(Status::Suspended),
+        },
         Status::Completed => PublicStatus::Closed,
         Status::Proposed => PublicStatus::Pending,
-        Status::Withdrawn | Status::Cancelled | Status::Expired => {
-            PublicStatus::Cancelled { reason }
+        s @ (Status::Withdrawn | Status::Cancelled | Status::Expired) => {
+            PublicStatus::Cancelled { reason: public(s) }
         }
     };
     Some(PublicWindow {
@@ -217,6 +220,22 @@ pub fn public_window<'a>(
         start: version.start(),
         end: version.end(),
     })
+}
+
+/// The act that put a window in `status` at `at`, if an act did (mirrors `Window::status_at`:
+/// the first cancel or withdrawal, else the last suspension).
+pub fn cause<'a>(w: &'a Window, status: &Status, at: Timestamp) -> Option<&'a WindowAct> {
+    let mut acts = w
+        .acts
+        .iter()
+        .filter(move |a| !a.void && ts(&a.at_time) <= at);
+    match status {
+        Status::Suspended => acts.rev().find(|a| a.kind == "suspend"),
+        Status::Withdrawn | Status::Cancelled => {
+            acts.find(|a| a.kind == "cancel" || a.kind == "withdraw")
+        }
+        _ => None,
+    }
 }
 
 /// The earliest window start or end after `at`: the next moment a status can change without a
@@ -314,7 +333,7 @@ pub fn status_json(p: &Public) -> Vec<u8> {
                 "id": c.corridor.id,
                 "names": c.terms().terms.names,
                 "status": w.status.as_str(),
-                "reason": w.status.reason(),
+                "reason": w.status.reason().map(PublicReason::as_str),
                 "window": window_json(p, c, w),
                 "windows": c.windows.iter().map(|w| window_json(p, c, w)).collect::<Vec<_>>(),
             })
@@ -351,7 +370,7 @@ fn window_json(p: &Public, c: &PublicCorridor, w: &PublicWindow) -> Value {
     json!({
         "id": w.window.id,
         "status": w.status.as_str(),
-        "reason": w.status.reason(),
+        "reason": w.status.reason().map(PublicReason::as_str),
         "start": w.version.terms.start,
         "end": w.version.terms.end,
         "local": local,
@@ -517,10 +536,43 @@ mod tests {
             .find(|w| w.window.id == "w-0305")
             .unwrap();
         assert_eq!(w2.status.as_str(), "cancelled");
-        assert_eq!(
-            w2.status.reason(),
-            Some("withdraw: shelling reported near the route")
-        );
+        assert_eq!(w2.status.reason(), Some(PublicReason::Shelling));
+    }
+
+    #[test]
+    fn the_public_reads_the_listed_reason_never_the_free_text() {
+        let (mut a, g, c) = (fixture::agreements(), fixture::genesis(), fixture::cited());
+        let w = a.windows.get_mut("w-0304").unwrap();
+        fixture::act(w, "suspend", Some("ua"), "2022-03-04T09:00:00.000000Z", 20);
+        w.acts.last_mut().unwrap().reason = Some("The other side is lying murderers".into());
+        w.acts.last_mut().unwrap().public_reason = Some(PublicReason::Mines);
+        let input = Input {
+            genesis: &g,
+            agreements: &a,
+            at: at("2022-03-04T09:30:00Z"),
+            checkpoint: &c,
+            base_url: "https://corridors.example",
+        };
+        let site = crate::build(&input);
+        let mut seen = 0;
+        for (path, f) in &site.files {
+            let body = String::from_utf8_lossy(&f.body);
+            assert!(
+                !body.contains("lying murderers"),
+                "{path} publishes the free text"
+            );
+            if path == "/en/corridors/borodianka-berestianka" {
+                assert!(body.contains("mines near the route"), "{body}");
+                seen += 1;
+            }
+            if path == "/uk/corridors/borodianka-berestianka" {
+                assert!(body.contains("міни поблизу маршруту"), "{body}");
+                seen += 1;
+            }
+        }
+        assert_eq!(seen, 2);
+        let v: Value = serde_json::from_slice(&site.files["/status.json"].body).unwrap();
+        assert_eq!(v["corridors"][0]["reason"], "mines");
     }
 
     #[test]

@@ -52,6 +52,16 @@ fn origin_zone<'a>(p: &'a Public, c: &'a PublicCorridor) -> &'a str {
         .unwrap_or("UTC")
 }
 
+/// The zone of a page about every corridor: the first corridor's origin's, else the first
+/// party's (where the readers are), never UTC while a local zone is known.
+fn list_zone<'a>(p: &'a Public) -> &'a str {
+    p.corridors
+        .first()
+        .map(|c| origin_zone(p, c))
+        .or_else(|| p.input.genesis.parties.first().map(|x| x.zone.as_str()))
+        .unwrap_or("UTC")
+}
+
 /// The name of a party, the intermediary or an organisation, by id or actor id (`ua/admin`).
 fn who(p: &Public, id: &str, lang: Lang) -> String {
     let id = id.split('/').next().unwrap_or(id);
@@ -75,23 +85,10 @@ fn ts(s: &str) -> Option<Timestamp> {
     s.parse().ok()
 }
 
-/// The act that put a window in its suspended or cancelled state, to say who gave the reason
-/// (mirrors `Window::status_at`: the first cancel/withdraw, else the last suspension).
+/// The act that put a window in its suspended or cancelled state, to say who acted.
 fn cause<'a>(w: &PublicWindow<'a>, at: Timestamp) -> Option<&'a WindowAct> {
-    let acts = &w.window.acts;
-    let valid = |a: &&WindowAct| !a.void && ts(&a.at_time).is_some_and(|t| t <= at);
-    match w.status {
-        PublicStatus::Suspended { .. } => acts
-            .iter()
-            .rev()
-            .filter(valid)
-            .find(|a| a.kind == "suspend"),
-        PublicStatus::Cancelled { .. } => acts
-            .iter()
-            .filter(valid)
-            .find(|a| a.kind == "cancel" || a.kind == "withdraw"),
-        _ => None,
-    }
+    let status = w.window.status_at(at)?.0;
+    crate::model::cause(w.window, &status, at)
 }
 
 /// The headline sentence of a window's status, with the times in `zone`.
@@ -105,8 +102,8 @@ fn sentence(lang: Lang, w: &PublicWindow, zone: &str) -> String {
     )
 }
 
-/// The stated reason of a suspension or cancellation, attributed: it is the acting party's
-/// signed text, shown as written (in whatever language it was written).
+/// The public reason of a suspension or withdrawal, attributed: a reason from the fixed list in
+/// the reader's language (the acting party's free text is for the log's members only).
 fn reason(p: &Public, w: &PublicWindow, lang: Lang) -> String {
     let Some(r) = w.status.reason() else {
         return String::new();
@@ -118,7 +115,11 @@ fn reason(p: &Public, w: &PublicWindow, lang: Lang) -> String {
         }
         None => t(lang, "reason"),
     };
-    format!("<p><b>{}</b> <q>{}</q></p>", esc(&label), esc(r))
+    format!(
+        "<p><b>{}</b> {}</p>",
+        esc(&label),
+        esc(&crate::i18n::public_reason(lang, r))
+    )
 }
 
 /// Unilateral declarations, in their own clearly labelled section: never an agreement.
@@ -243,6 +244,7 @@ fn list_page(p: &Public, lang: Lang) -> (String, String) {
         live: true,
         all: true,
         print: false,
+        zone: list_zone(p).to_string(),
     };
     (f.path(), f.page(&m))
 }
@@ -398,7 +400,7 @@ fn times_table(
         let _ = write!(
             h,
             "<tr><th>{}{}</th><td>{}</td><td>{}</td></tr>",
-            esc(&when::label(lang, z, &s)),
+            esc(&when::header(lang, z, &s)),
             if who_here.is_empty() {
                 String::new()
             } else {
@@ -497,6 +499,7 @@ fn corridor_page(p: &Public, c: &PublicCorridor, lang: Lang) -> (String, String)
         live: true,
         all: false,
         print: false,
+        zone: zone.to_string(),
     };
     (
         format!("/{}/corridors/{id}", crate::model::code(lang)),
@@ -581,6 +584,7 @@ fn print_page(p: &Public, c: &PublicCorridor, lang: Lang) -> (String, String) {
         live: false,
         all: false,
         print: true,
+        zone: origin_zone(p, c).to_string(),
     };
     (format!("/{l}/corridors/{id}/print"), f.page(&m))
 }

@@ -2,7 +2,7 @@
 lang-name = English
 switch-label = Language
 site-title = Humanitarian corridors
-list-intro = Only windows agreed by every party are listed as corridors.
+list-intro = Only corridors agreed by every party are listed.
 list-none = No corridor is agreed at the moment.
 back = All corridors
 
@@ -43,20 +43,25 @@ zone-europe-kiev = Kyiv time
 zone-europe-moscow = Moscow time
 zone-europe-simferopol = Simferopol time
 zone-europe-minsk = Minsk time
+zone-noun-europe-kyiv = Kyiv time
+zone-noun-europe-kiev = Kyiv time
+zone-noun-europe-moscow = Moscow time
+zone-noun-europe-simferopol = Simferopol time
+zone-noun-europe-minsk = Minsk time
 
 ## Status
 badge-open = Open now
 badge-upcoming = Agreed, not open yet
-badge-suspended = Suspended
+badge-suspended = Suspended: do not use the corridor now
 badge-pending = Not confirmed: the terms are being changed
 badge-closed = Closed
 badge-cancelled = Cancelled
 page-status-open = Open now. Closes at { $end }.
 page-status-upcoming = Agreed, not open yet. Opens at { $start }.
-page-status-suspended = Suspended. The agreed window runs until { $end }.
+page-status-suspended = Suspended: do not use the corridor now. It stays closed until every party resumes the ceasefire (the agreed window ends at { $end }).
 page-status-pending = Not confirmed: the terms are being changed and the new terms are not agreed yet.
-page-status-closed = Closed. The window ended at { $end }.
-page-status-cancelled = Cancelled.
+page-status-closed = Closed: the agreed ceasefire ended at { $end }. Do not set out on the route.
+page-status-cancelled = Cancelled: the corridor will not open. Do not set out on the route.
 reason = Reason given:
 reason-by = Reason given by { $party }:
 
@@ -75,7 +80,7 @@ purpose = Purpose
 purpose-evacuation = Evacuation of civilians
 purpose-aid = Delivery of humanitarian aid
 purpose-both = Evacuation of civilians and delivery of humanitarian aid
-aid-may-enter = Humanitarian aid may enter
+aid-may-enter = May aid be brought in?
 yes = Yes
 no = No
 buffer = Agreed corridor width
@@ -116,7 +121,7 @@ link-atom = Atom feed
 sms-exercise = EXERCISE
 sms-open = OPEN NOW
 sms-upcoming = NOT OPEN YET
-sms-suspended = SUSPENDED
+sms-suspended = SUSPENDED, DO NOT SET OUT
 sms-pending = NOT CONFIRMED
 sms-closed = CLOSED
 sms-cancelled = CANCELLED

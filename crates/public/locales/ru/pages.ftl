@@ -2,7 +2,7 @@
 lang-name = Русский
 switch-label = Язык
 site-title = Гуманитарные коридоры
-list-intro = Коридорами показаны только окна, согласованные всеми сторонами.
+list-intro = Здесь показаны только коридоры, согласованные всеми сторонами.
 list-none = Сейчас ни один коридор не согласован.
 back = Все коридоры
 
@@ -43,26 +43,31 @@ zone-europe-kiev = по киевскому времени
 zone-europe-moscow = по московскому времени
 zone-europe-simferopol = по симферопольскому времени
 zone-europe-minsk = по минскому времени
+zone-noun-europe-kyiv = Киевское время
+zone-noun-europe-kiev = Киевское время
+zone-noun-europe-moscow = Московское время
+zone-noun-europe-simferopol = Симферопольское время
+zone-noun-europe-minsk = Минское время
 
 ## Статус
 badge-open = Открыт сейчас
 badge-upcoming = Согласован, ещё не открыт
-badge-suspended = Приостановлен
+badge-suspended = Приостановлен: не пользуйтесь коридором сейчас
 badge-pending = Не подтверждён: условия меняются
 badge-closed = Закрыт
 badge-cancelled = Отменён
 page-status-open = Открыт сейчас. Закроется { $end }.
 page-status-upcoming = Согласован, ещё не открыт. Откроется { $start }.
-page-status-suspended = Приостановлен. Согласованное окно действует до { $end }.
+page-status-suspended = Приостановлен: не пользуйтесь коридором сейчас. Он остаётся закрытым, пока все стороны не возобновят режим тишины (согласованное окно заканчивается { $end }).
 page-status-pending = Не подтверждён: условия меняются, а новые условия ещё не согласованы.
-page-status-closed = Закрыт. Окно завершилось { $end }.
-page-status-cancelled = Отменён.
+page-status-closed = Закрыт: согласованный режим тишины закончился { $end }. Не выходите на маршрут.
+page-status-cancelled = Отменён: коридор не откроется. Не выходите на маршрут.
 reason = Причина:
 reason-by = Причина (заявление стороны «{ $party }»):
 
 ## Страница коридора
 h-window = Когда
-h-windows = Согласованные окна
+h-windows = Согласованное время коридора
 th-zone = Часовой пояс
 th-from = С
 th-to = До
@@ -75,7 +80,7 @@ purpose = Цель
 purpose-evacuation = Эвакуация мирных жителей
 purpose-aid = Доставка гуманитарной помощи
 purpose-both = Эвакуация мирных жителей и доставка гуманитарной помощи
-aid-may-enter = Может ли въехать гуманитарная помощь
+aid-may-enter = Можно ли ввезти гуманитарную помощь
 yes = Да
 no = Нет
 buffer = Согласованная ширина коридора
@@ -95,19 +100,19 @@ map-m = { $n } м
 h-other-windows = Другие согласованные окна
 h-statements = Заявления одной стороны
 statements-note = Каждое из этих заявлений — заявление только одной стороны. Другая сторона его не согласовывала, и это не коридор.
-statement-by = Заявление стороны «{ $party }»: не договорённость
+statement-by = Заявление стороны «{ $party }»: это не договорённость
 statement-from = С { $start }
 statement-from-to = С { $start } до { $end }
 statement-about = Касается:
 print-link = Страница для печати (A4)
 print-back = Назад к странице коридора
-print-scan = Текущий статус: отсканируйте код или откройте
-print-note = Напечатанная информация: статус мог измениться после печати этой страницы.
+print-scan = Актуальный статус: отсканируйте QR-код или откройте адрес:
+print-note = Внимание: статус коридора мог измениться после печати этой страницы.
 sms-link = Текст для SMS
 
 ## Нижний колонтитул
 as-of = По состоянию на { $when }.
-footer-checkpoint = Построено по контрольной точке журнала: размер дерева { $size }, корень { $root }.
+footer-checkpoint = Сформировано по контрольной точке журнала: размер дерева { $size }, корень { $root }.
 link-status = Статус (JSON)
 link-cap = Оповещения CAP
 link-atom = Лента Atom
@@ -116,7 +121,7 @@ link-atom = Лента Atom
 sms-exercise = УЧЕНИЯ
 sms-open = ОТКРЫТ
 sms-upcoming = ЕЩЁ НЕ ОТКРЫТ
-sms-suspended = ПРИОСТАНОВЛЕН
+sms-suspended = ПРИОСТАНОВЛЕН, НЕ ВЫХОДИТЕ НА МАРШРУТ
 sms-pending = НЕ ПОДТВЕРЖДЁН
 sms-closed = ЗАКРЫТ
 sms-cancelled = ОТМЕНЁН

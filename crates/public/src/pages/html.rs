@@ -97,6 +97,9 @@ pub(crate) struct Frame<'a> {
     pub all: bool,
     /// Whether this is the printable page.
     pub print: bool,
+    /// The zone "as of" is shown in: the one the page's times are in (the origin's), so a page
+    /// read at 09:00 in Kyiv does not look two hours stale.
+    pub zone: String,
 }
 
 impl Frame<'_> {
@@ -172,7 +175,7 @@ impl Frame<'_> {
         h.push_str("<main>");
         h.push_str(main);
         h.push_str("</main><footer><p>");
-        let as_of = super::when::at(lang, p.input.at, "UTC");
+        let as_of = super::when::at(lang, p.input.at, &self.zone);
         h.push_str(&esc(&t_args(lang, "as-of", &[("when", Arg::Str(&as_of))])));
         h.push_str("<br>");
         let size = p.input.checkpoint.size.to_string();

@@ -101,7 +101,9 @@ fn the_status_follows_the_clock() {
     );
     assert!(page(&s, &corridor("ru")).contains("Открыт сейчас. Закроется 4 марта 2022, 17:00"));
     let s = site(&a, &g, "2022-03-05T16:00:00Z");
-    assert!(page(&s, &corridor("en")).contains("data-status=\"closed\">Closed. The window ended"));
+    assert!(page(&s, &corridor("en")).contains(
+        "data-status=\"closed\">Closed: the agreed ceasefire ended at 5 March 2022, 17:00 (Kyiv time, UTC+2). Do not set out on the route."
+    ));
     // The other agreed window is listed with its own status.
     let en = page(&s, &corridor("en"));
     assert!(en.contains("Other agreed windows"));
@@ -114,22 +116,104 @@ fn a_suspended_window_says_why_and_who_and_what_to_do() {
     let w = a.windows.get_mut("w-0304").unwrap();
     fixture::act(w, "suspend", Some("ua"), "2022-03-04T09:00:00.000000Z", 20);
     let s = site(&a, &g, "2022-03-04T09:30:00Z");
-    let en = page(&s, &corridor("en"));
-    assert!(en.contains("data-status=\"suspended\">Suspended."), "{en}");
-    assert!(
-        en.contains(
-            "<b>Reason given by Ukraine:</b> <q>suspend: shelling reported near the route</q>"
+    // What to do first, in every language, then the times; the public reason from the fixed
+    // list, never the party's own words.
+    for (l, first, reason) in [
+        (
+            "en",
+            "Suspended: do not use the corridor now. It stays closed until every party resumes the ceasefire (the agreed window ends at 4 March 2022, 17:00 (Kyiv time, UTC+2)).",
+            "<b>Reason given by Ukraine:</b> shelling or gunfire near the route",
         ),
-        "{en}"
-    );
+        (
+            "uk",
+            "Призупинено: не користуйтеся коридором зараз. ",
+            "<b>Причина (заява сторони «Україна»):</b> обстріли поблизу маршруту",
+        ),
+        (
+            "ru",
+            "Приостановлен: не пользуйтесь коридором сейчас. ",
+            "<b>Причина (заявление стороны «Украина»):</b> обстрелы вблизи маршрута",
+        ),
+    ] {
+        let h = page(&s, &corridor(l));
+        assert!(
+            h.contains(&format!("data-status=\"suspended\">{first}")),
+            "{l}: {h}"
+        );
+        assert!(h.contains(reason), "{l}: {h}");
+        assert!(!h.contains("shelling reported near the route"), "{l}: {h}");
+        assert!(
+            !h.contains("триває до") && !h.contains("действует до") && !h.contains("runs until")
+        );
+    }
+    let en = page(&s, &corridor("en"));
     assert!(en.contains(
         "<p class=\"alert\"><b>If the corridor is suspended</b><br>Stay in shelter and wait"
     ));
     let uk = page(&s, &corridor("uk"));
-    assert!(uk.contains("Призупинено."));
-    assert!(uk.contains("Причина (заява сторони «Україна»):"));
     assert!(uk.contains("Залишайтеся в укритті"));
-    assert!(page(&s, "/ru/").contains("data-status=\"suspended\">Приостановлен<"));
+    assert!(
+        page(&s, "/ru/")
+            .contains("data-status=\"suspended\">Приостановлен: не пользуйтесь коридором сейчас<")
+    );
+}
+
+#[test]
+fn as_of_is_in_the_origins_zone_and_zone_headers_are_nouns() {
+    let s = site(
+        &fixture::agreements(),
+        &fixture::genesis(),
+        "2022-03-04T07:00:00Z",
+    );
+    for path in [
+        "/uk/".to_string(),
+        corridor("uk"),
+        format!("{}/print", corridor("uk")),
+    ] {
+        let h = page(&s, &path);
+        assert!(
+            h.contains("Станом на 4 березня 2022, 09:00 (за київським часом, UTC+2)."),
+            "{path}: {h}"
+        );
+    }
+    assert!(page(&s, &corridor("en")).contains("As of 4 March 2022, 09:00 (Kyiv time, UTC+2)."));
+    let uk = page(&s, &corridor("uk"));
+    assert!(uk.contains("<th>Київський час, UTC+2<br>"), "{uk}");
+    assert!(uk.contains("<th>Московський час, UTC+3<br>"), "{uk}");
+    let ru = page(&s, &corridor("ru"));
+    assert!(ru.contains("<th>Киевское время, UTC+2<br>"), "{ru}");
+    assert!(ru.contains("<th>Московское время, UTC+3<br>"), "{ru}");
+}
+
+#[test]
+fn the_reviewed_wording_is_used_and_one_term_per_fact() {
+    let s = site(&fixture::agreements(), &fixture::genesis(), OPEN);
+    assert!(page(&s, "/uk/").contains("Тут показано лише коридори, погоджені всіма сторонами."));
+    assert!(
+        page(&s, "/ru/").contains("Здесь показаны только коридоры, согласованные всеми сторонами.")
+    );
+    assert!(page(&s, "/en/").contains("Only corridors agreed by every party are listed."));
+    assert!(page(&s, &corridor("uk")).contains("Чи можна завезти гуманітарну допомогу"));
+    assert!(page(&s, &corridor("ru")).contains("Можно ли ввезти гуманитарную помощь"));
+    assert!(page(&s, &corridor("en")).contains("May aid be brought in?"));
+    assert!(page(&s, &corridor("uk")).contains("»: це не домовленість"));
+    assert!(page(&s, &corridor("ru")).contains("»: это не договорённость"));
+    let print = page(&s, &format!("{}/print", corridor("uk")));
+    assert!(print.contains("Погоджений час коридору"));
+    assert!(print.contains("Актуальний стан: зіскануйте QR-код або відкрийте адресу:"));
+    assert!(print.contains("Увага: стан коридору міг змінитися після друку цієї сторінки."));
+    let print = page(&s, &format!("{}/print", corridor("ru")));
+    assert!(print.contains("Согласованное время коридора"));
+    assert!(print.contains("Актуальный статус: отсканируйте QR-код или откройте адрес:"));
+    assert!(print.contains("Внимание: статус коридора мог измениться после печати этой страницы."));
+    assert!(page(&s, &corridor("ru")).contains("Сформировано по контрольной точке"));
+    // One Ukrainian term for "agreed": "погоджено" on pages and in feeds alike.
+    for (path, a) in &s.files {
+        if path.starts_with("/uk/") {
+            let body = String::from_utf8_lossy(&a.body);
+            assert!(!body.contains("узгод") && !body.contains("Узгод"), "{path}");
+        }
+    }
 }
 
 #[test]
@@ -140,7 +224,10 @@ fn a_cancelled_window_names_who_withdrew() {
     fixture::act(w, "withdraw", Some("ru"), "2022-03-04T20:00:00.000000Z", 21);
     let s = site(&a, &g, "2022-03-04T21:00:00Z");
     let en = page(&s, &corridor("en"));
-    assert!(en.contains("data-status=\"cancelled\">Cancelled."), "{en}");
+    assert!(
+        en.contains("data-status=\"cancelled\">Cancelled: the corridor will not open. Do not set out on the route."),
+        "{en}"
+    );
     assert!(en.contains("Reason given by Russian Federation:"));
 }
 
@@ -172,12 +259,12 @@ fn a_declaration_appears_only_in_the_statement_section() {
         (
             "uk",
             "Російська Федерація оголошує режим тиші",
-            "Заява сторони «Російська Федерація»: не домовленість",
+            "Заява сторони «Російська Федерація»: це не домовленість",
         ),
         (
             "ru",
             "Российская Федерация объявляет режим тишины",
-            "Заявление стороны «Российская Федерация»: не договорённость",
+            "Заявление стороны «Российская Федерация»: это не договорённость",
         ),
     ] {
         for path in [format!("/{l}/"), corridor(l)] {
@@ -277,7 +364,7 @@ fn times_are_in_the_origins_zone_and_each_partys() {
         )
     );
     let ru = page(&s, &corridor("ru"));
-    assert!(ru.contains("по московскому времени, UTC+3"));
+    assert!(ru.contains("<th>Московское время, UTC+3<br>"));
     assert!(ru.contains("<td>4 марта 2022, 10:00</td>"));
     let list = page(&s, "/uk/");
     assert!(list.contains("4 березня 2022, 09:00–17:00 (за київським часом, UTC+2)"));
@@ -303,7 +390,7 @@ fn every_page_says_exercise_as_of_and_cites_the_checkpoint() {
     assert_eq!(n, 9);
     let en = page(&s, "/en/");
     assert!(en.contains("EXERCISE — simulated clock"));
-    assert!(en.contains("As of 4 March 2022, 08:00 (UTC)."));
+    assert!(en.contains("As of 4 March 2022, 10:00 (Kyiv time, UTC+2)."));
     assert!(en.contains("tree size 11 and root"));
     let mut g = fixture::genesis();
     g.exercise = false;
