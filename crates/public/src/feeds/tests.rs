@@ -744,7 +744,7 @@ fn the_geojson_has_each_route_and_its_buffer() {
     assert_eq!(v["type"], "FeatureCollection");
     assert_eq!(v["exercise"], true);
     let features = v["features"].as_array().unwrap();
-    assert_eq!(features.len(), 2);
+    assert_eq!(features.len(), 3);
     let route = &features[0];
     assert_eq!(route["geometry"]["type"], "LineString");
     assert_eq!(
@@ -763,6 +763,19 @@ fn the_geojson_has_each_route_and_its_buffer() {
     let ring = buffer["geometry"]["coordinates"][0].as_array().unwrap();
     assert!(ring.len() >= 4);
     assert_eq!(ring.first(), ring.last());
+    // Each agreed checkpoint as a point, numbered as on the page and the map.
+    let cp = &features[2];
+    assert_eq!(cp["geometry"]["type"], "Point");
+    assert_eq!(
+        cp["geometry"]["coordinates"],
+        serde_json::json!([29.87, 50.61])
+    );
+    assert_eq!(cp["properties"]["kind"], "checkpoint");
+    assert_eq!(cp["properties"]["number"], 1);
+    assert_eq!(
+        cp["properties"]["checkpoint_names"]["en"],
+        "Checkpoint on the Berestianka road"
+    );
     // Before any agreement there is nothing to map.
     let s = site(&a, &g, "2022-03-01T00:00:00Z");
     let v: serde_json::Value =
