@@ -29,6 +29,8 @@ pub fn render(p: &Public, site: &mut Site) {
     for lang in LANGS {
         let f = list_page(p, lang);
         site.put(f.0, HTML, f.1.into_bytes());
+        let f = not_found_page(p, lang);
+        site.put(f.0, HTML, f.1.into_bytes());
         for c in &p.corridors {
             let f = corridor_page(p, c, lang);
             site.put(f.0, HTML, f.1.into_bytes());
@@ -243,6 +245,30 @@ fn list_page(p: &Public, lang: Lang) -> (String, String) {
         title: t(lang, "site-title"),
         live: true,
         all: true,
+        print: false,
+        zone: list_zone(p).to_string(),
+    };
+    (f.path(), f.page(&m))
+}
+
+/// `/{lang}/404.html`: a mistyped or outdated address (a corridor id misheard over the phone,
+/// an old printed link) gets a page in the reader's language pointing to the list of corridors,
+/// not an English error document. Its links are root-relative: it is served at any depth.
+fn not_found_page(p: &Public, lang: Lang) -> (String, String) {
+    let m = format!(
+        "<h1>{}</h1><p>{}</p><p class=\"big\"><a href=\"/{l}/\">{}</a></p>",
+        esc(&t(lang, "not-found-title")),
+        esc(&t(lang, "not-found-text")),
+        esc(&t(lang, "not-found-link")),
+        l = crate::model::code(lang),
+    );
+    let f = Frame {
+        p,
+        lang,
+        rel: html::NOT_FOUND.to_string(),
+        title: format!("{} — {}", t(lang, "not-found-title"), t(lang, "site-title")),
+        live: false,
+        all: false,
         print: false,
         zone: list_zone(p).to_string(),
     };

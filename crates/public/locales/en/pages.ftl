@@ -128,3 +128,8 @@ sms-cancelled = CANCELLED
 sms-date = { $day } { $month }
 sms-zone = { $window } { $zone } ({ $offset })
 sms-zone-short = { $window } { $offset }
+
+## Not found
+not-found-title = Page not found
+not-found-text = There is no page at this address. The corridor may have a different name, or the link may be mistyped.
+not-found-link = See all corridors

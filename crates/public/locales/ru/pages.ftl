@@ -128,3 +128,8 @@ sms-cancelled = ОТМЕНЁН
 sms-date = { $day } { $month }
 sms-zone = { $window } { $zone } ({ $offset })
 sms-zone-short = { $window } { $offset }
+
+## Страница не найдена
+not-found-title = Страница не найдена
+not-found-text = По этому адресу нет страницы. Возможно, у коридора другое название или в ссылке ошибка.
+not-found-link = Все коридоры

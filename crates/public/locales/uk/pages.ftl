@@ -128,3 +128,8 @@ sms-cancelled = СКАСОВАНО
 sms-date = { $day } { $month }
 sms-zone = { $window } { $zone } ({ $offset })
 sms-zone-short = { $window } { $offset }
+
+## Сторінку не знайдено
+not-found-title = Сторінку не знайдено
+not-found-text = За цією адресою немає сторінки. Можливо, коридор має іншу назву або в посиланні помилка.
+not-found-link = Усі коридори

@@ -81,6 +81,10 @@ x.send()},30000)}if(window.EventSource){var s=new EventSource(r+'events'),h=func
 try{check(JSON.parse(e.data))}catch(_){}};s.onmessage=h;s.addEventListener('status',h);\
 s.onerror=function(){s.close();poll()}}else poll()})();";
 
+/// The not-found page's name in each language's folder (`/uk/404.html`): the name static hosts
+/// look for, and what the server sends for an unknown `/{lang}/...` address.
+pub(crate) const NOT_FOUND: &str = "404.html";
+
 /// Which page of a language is being framed.
 pub(crate) struct Frame<'a> {
     /// The view being rendered.
@@ -108,8 +112,12 @@ impl Frame<'_> {
         format!("/{}/{}", code(self.lang), self.rel)
     }
 
-    /// The relative way from this page up to the site root ("../", "../../", ...).
+    /// The way from this page up to the site root: relative ("../", "../../", ...), or "/" for
+    /// the not-found page, which is served at whatever address was mistyped.
     pub fn root(&self) -> String {
+        if self.rel == NOT_FOUND {
+            return "/".into();
+        }
         let depth = self.path().matches('/').count() - 1;
         "../".repeat(depth)
     }
@@ -130,7 +138,7 @@ impl Frame<'_> {
                 h,
                 "<link rel=\"alternate\" hreflang=\"{c}\" href=\"{root}{c}/{rel}\">",
                 c = code(other),
-                rel = self.rel,
+                rel = if self.rel == NOT_FOUND { "" } else { &self.rel },
             );
         }
         let _ = write!(
@@ -159,7 +167,7 @@ impl Frame<'_> {
                     h,
                     "<a href=\"{root}{c}/{rel}\" hreflang=\"{c}\" lang=\"{c}\">{n}</a>",
                     c = code(l),
-                    rel = self.rel,
+                    rel = if self.rel == NOT_FOUND { "" } else { &self.rel },
                     n = esc(&t(l, "lang-name"))
                 );
             }

@@ -323,7 +323,10 @@ fn the_language_switch_links_to_the_same_page() {
         {
             let mut parts: Vec<&str> = path.split('/').collect();
             parts.pop();
-            for seg in href.split('/') {
+            if href.starts_with('/') {
+                parts = vec![""];
+            }
+            for seg in href.trim_start_matches('/').split('/') {
                 match seg {
                     ".." => {
                         parts.pop();
@@ -387,7 +390,7 @@ fn every_page_says_exercise_as_of_and_cites_the_checkpoint() {
             "{path}"
         );
     }
-    assert_eq!(n, 9);
+    assert_eq!(n, 12);
     let en = page(&s, "/en/");
     assert!(en.contains("EXERCISE — simulated clock"));
     assert!(en.contains("As of 4 March 2022, 10:00 (Kyiv time, UTC+2)."));
@@ -542,5 +545,23 @@ fn a_long_route_with_many_checkpoints_still_fits() {
         let gz = z.finish().unwrap().len();
         println!("long route: {path}: {} bytes, {gz} gzip", h.len());
         assert!(gz < 30 * 1024, "{path}: {gz} bytes compressed");
+    }
+}
+
+#[test]
+fn a_mistyped_address_gets_a_page_in_the_readers_language() {
+    let s = site(&fixture::agreements(), &fixture::genesis(), OPEN);
+    for (l, title, link) in [
+        ("uk", "Сторінку не знайдено", "Усі коридори"),
+        ("ru", "Страница не найдена", "Все коридоры"),
+        ("en", "Page not found", "See all corridors"),
+    ] {
+        let h = page(&s, &format!("/{l}/404.html"));
+        assert!(h.contains(&format!("<html lang=\"{l}\">")), "{h}");
+        assert!(h.contains(&format!("<h1>{title}</h1>")), "{h}");
+        // Root-relative: it is served at whatever depth the mistyped address had.
+        assert!(h.contains(&format!("<a href=\"/{l}/\">{link}</a>")), "{h}");
+        assert!(!h.contains("href=\"../"), "{h}");
+        assert!(h.contains("href=\"/status.json\""), "{h}");
     }
 }
