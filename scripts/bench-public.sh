@@ -52,7 +52,7 @@ if has wrk; then
   # The exercise clock of the running server and of the copy must agree on the status.
   AT=$(curl -s "$URL/status.json" | python3 -c 'import json,sys; print(json.load(sys.stdin)["as_of"])')
   rm -rf "$WORK/site"
-  "$BIN/corridor" publish --data-dir "$WORK/wrk-demo" --out "$WORK/site" --at "$AT" >&2
+  "$BIN/corridor" publish --data-dir "$WORK/wrk-demo" --out "$WORK/site" --at "$AT" --offline-only >&2
   NPORT=$(free_port)
   cat >"$WORK/nginx.conf" <<NGINX
 worker_processes 2;

@@ -626,6 +626,8 @@ fn publish_writes_the_public_site_as_static_files() {
             "site",
             "--at",
             "2022-03-04T08:00:00Z",
+            "--public-url",
+            "https://corridors.example.org",
         ],
     );
     assert!(
@@ -668,6 +670,50 @@ fn publish_writes_the_public_site_as_static_files() {
     }
     assert!(site.join("feeds/cap.xml").exists() && site.join("feeds/atom.xml").exists());
 
+    // The printed page's QR code leads to the address given.
+    let print =
+        std::fs::read_to_string(site.join("uk/corridors/borodianka-berestianka/print/index.html"))
+            .unwrap();
+    assert!(print.contains("class=\"qr\""), "a QR code");
+    assert!(print.contains("https://corridors.example.org/uk/corridors/borodianka-berestianka"));
+    assert!(!print.contains("127.0.0.1"));
+    // Without an address the copy is refused (a QR code to 127.0.0.1 would lead nowhere) ...
+    let err = fails(
+        dir,
+        &[
+            "publish",
+            "--data-dir",
+            "demo",
+            "--out",
+            "site2",
+            "--at",
+            "2022-03-04T08:00:00Z",
+        ],
+    );
+    assert!(
+        err.contains("--public-url") && err.contains("--offline-only"),
+        "{err}"
+    );
+    assert!(!dir.join("site2").exists());
+    // ... unless it is asked for as an offline copy: then no QR codes at all.
+    ok(
+        dir,
+        &[
+            "publish",
+            "--data-dir",
+            "demo",
+            "--out",
+            "site3",
+            "--at",
+            "2022-03-04T08:00:00Z",
+            "--offline-only",
+        ],
+    );
+    let print = std::fs::read_to_string(
+        dir.join("site3/uk/corridors/borodianka-berestianka/print/index.html"),
+    )
+    .unwrap();
+    assert!(!print.contains("class=\"qr\"") && !print.contains("127.0.0.1"));
     // A bad instant says how to write one.
     let err = fails(
         dir,
@@ -679,6 +725,7 @@ fn publish_writes_the_public_site_as_static_files() {
             "site",
             "--at",
             "tomorrow",
+            "--offline-only",
         ],
     );
     assert!(err.contains("RFC 3339"), "{err}");
