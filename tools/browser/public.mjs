@@ -79,7 +79,7 @@ try {
   await check('three languages, each with its own words, and the switch', async () => {
     const words = { uk: 'Бородянка', ru: 'Бородянка', en: 'Borodianka' };
     for (const lang of ['uk', 'ru', 'en']) {
-      await page.goto(`${base}/${lang}/corridors/${CORRIDOR}`);
+      await page.goto(`${base}/${lang}/corridors/${CORRIDOR}/`);
       assert.equal(await page.getAttribute('html', 'lang'), lang);
       assert.ok((await page.textContent('h1')).includes(words[lang]), `${lang} heading`);
       assert.equal(await page.getAttribute('#status', 'data-status'), 'upcoming');
@@ -88,15 +88,15 @@ try {
     }
     const en = await page.textContent('#status');
     await page.click('nav.langs a[hreflang=uk]');
-    assert.match(page.url(), new RegExp(`/uk/corridors/${CORRIDOR}$`));
+    assert.match(page.url(), new RegExp(`/uk/corridors/${CORRIDOR}/$`));
     const uk = await page.textContent('#status');
     assert.notEqual(uk, en, 'the status is in words of the chosen language');
     await page.click('nav.langs a[hreflang=en]');
-    assert.match(page.url(), new RegExp(`/en/corridors/${CORRIDOR}$`));
+    assert.match(page.url(), new RegExp(`/en/corridors/${CORRIDOR}/$`));
   });
 
   await check('the window opens on the page by the clock alone (live update)', async () => {
-    await page.goto(`${base}/en/corridors/${CORRIDOR}`);
+    await page.goto(`${base}/en/corridors/${CORRIDOR}/`);
     assert.equal(await page.getAttribute('#status', 'data-status'), 'upcoming');
     assert.ok(Date.now() < opensReal, 'the checks above took longer than the clock allowed');
     await page.waitForSelector('#status[data-status=open]', { timeout: 30000 });
@@ -126,8 +126,8 @@ try {
     const nojs = await browser.newContext({ javaScriptEnabled: false });
     const p = await nojs.newPage();
     await p.goto(`${base}/uk/`);
-    await p.click(`a[href="corridors/${CORRIDOR}"]`);
-    assert.match(p.url(), new RegExp(`/uk/corridors/${CORRIDOR}$`));
+    await p.click(`a[href="corridors/${CORRIDOR}/"]`);
+    assert.match(p.url(), new RegExp(`/uk/corridors/${CORRIDOR}/$`));
     assert.equal(await p.getAttribute('#status', 'data-status'), 'suspended');
     assert.ok((await p.textContent('body')).includes('обстріли поблизу маршруту'));
     await p.screenshot({ path: join(out, 'corridor-uk-nojs.png'), fullPage: true });

@@ -68,9 +68,9 @@ pub fn base_url(public_url: Option<&str>, offline_only: bool) -> anyhow::Result<
     }
 }
 
-/// Where a URL path of the site goes in the folder: paths ending in `/` or without an
-/// extension become a directory with an `index.html` (or `index.txt`), so `/uk/corridors/x`
-/// works on any web server that serves index files.
+/// Where a URL path of the site goes in the folder: paths ending in `/` (every page: the site
+/// names its pages as folders) or without an extension become a directory with an
+/// `index.html` (or `index.txt`), so the copy works on any web server that serves index files.
 pub fn file_for(path: &str, content_type: &str) -> PathBuf {
     let rel = path.trim_start_matches('/');
     let last = rel.rsplit('/').next().unwrap_or("");
@@ -190,13 +190,14 @@ mod tests {
         let html = corridor_public::HTML;
         assert_eq!(file_for("/uk/", html), Path::new("uk/index.html"));
         assert_eq!(
-            file_for("/uk/corridors/b-b", html),
+            file_for("/uk/corridors/b-b/", html),
             Path::new("uk/corridors/b-b/index.html")
         );
         assert_eq!(
-            file_for("/uk/corridors/b-b/sms", corridor_public::TEXT),
-            Path::new("uk/corridors/b-b/sms/index.txt")
+            file_for("/uk/corridors/b-b/sms.txt", corridor_public::TEXT),
+            Path::new("uk/corridors/b-b/sms.txt")
         );
+        assert_eq!(file_for("/", html), Path::new("index.html"));
         assert_eq!(
             file_for("/status.json", "application/json"),
             Path::new("status.json")

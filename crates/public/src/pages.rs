@@ -26,7 +26,14 @@ use html::{Frame, seg};
 
 /// Add every page of every language to `site`, and the SMS texts.
 pub fn render(p: &Public, site: &mut Site) {
+    site.put("/", HTML, redirect_page(Lang::Uk, "uk/").into_bytes());
     for lang in LANGS {
+        // A folder index for every level, so a static host never lists a directory.
+        site.put(
+            format!("/{}/corridors/", crate::model::code(lang)),
+            HTML,
+            redirect_page(lang, "../").into_bytes(),
+        );
         let f = list_page(p, lang);
         site.put(f.0, HTML, f.1.into_bytes());
         let f = not_found_page(p, lang);
@@ -39,6 +46,34 @@ pub fn render(p: &Public, site: &mut Site) {
         }
     }
     crate::sms::render(p, site);
+}
+
+/// A page that sends the reader on to `to` (relative) by itself, with a plain link for browsers
+/// that do not follow `refresh`: the static mirror's root needs no server rule to pick a page.
+/// The language links let a reader choose at once.
+fn redirect_page(lang: Lang, to: &str) -> String {
+    let mut links = String::new();
+    for l in LANGS {
+        let c = crate::model::code(l);
+        let href = if to == "../" {
+            format!("../../{c}/")
+        } else {
+            format!("{c}/")
+        };
+        let _ = write!(
+            links,
+            "<li><a href=\"{href}\" hreflang=\"{c}\" lang=\"{c}\">{}</a></li>",
+            esc(&t(l, "site-title"))
+        );
+    }
+    format!(
+        "<!doctype html>\n<html lang=\"{l}\"><head><meta charset=\"utf-8\">\
+<meta name=\"viewport\" content=\"width=device-width,initial-scale=1\">\
+<meta http-equiv=\"refresh\" content=\"0; url={to}\"><title>{title}</title></head>\
+<body><p><a href=\"{to}\">{title}</a></p><ul>{links}</ul></body></html>\n",
+        l = crate::model::code(lang),
+        title = esc(&t(lang, "site-title")),
+    )
 }
 
 /// The short status word of a window (list entries, other windows).
@@ -224,7 +259,7 @@ fn list_page(p: &Public, lang: Lang) -> (String, String) {
             let id = &c.corridor.id;
             let _ = write!(
                 m,
-                "<li><a class=\"big\" href=\"corridors/{href}\">{n}</a>\
+                "<li><a class=\"big\" href=\"corridors/{href}/\">{n}</a>\
 <p class=\"st {s}\" data-corridor=\"{ida}\" data-status=\"{s}\">{b}</p>{span}</li>",
                 href = seg(id),
                 n = esc(name(&c.terms().terms.names, lang)),
@@ -440,7 +475,9 @@ fn times_table(
     h
 }
 
-/// `/{lang}/corridors/{id}`: everything a civilian needs about one corridor.
+/// `/{lang}/corridors/{id}/`: everything a civilian needs about one corridor. Every page is a
+/// folder's index (`…/{id}/`, `…/{id}/print/`), so its relative links resolve the same on this
+/// server and on any plain static host, which answers `…/{id}` by redirecting to `…/{id}/`.
 fn corridor_page(p: &Public, c: &PublicCorridor, lang: Lang) -> (String, String) {
     let w = c.current();
     let id = &c.corridor.id;
@@ -449,7 +486,7 @@ fn corridor_page(p: &Public, c: &PublicCorridor, lang: Lang) -> (String, String)
     let mut m = String::new();
     let _ = write!(
         m,
-        "<p><a href=\"../\">← {}</a></p><h1>{}</h1>\
+        "<p><a href=\"../../\">← {}</a></p><h1>{}</h1>\
 <p id=\"status\" class=\"st {s}\" data-corridor=\"{ida}\" data-status=\"{s}\">{}</p>{}",
         esc(&t(lang, "back")),
         esc(title),
@@ -512,15 +549,14 @@ fn corridor_page(p: &Public, c: &PublicCorridor, lang: Lang) -> (String, String)
     m.push_str(&statements(p, lang, &decls));
     let _ = write!(
         m,
-        "<p class=\"noprint\"><a href=\"{h}/print\">{}</a> · <a href=\"{h}/sms\">{}</a></p>",
+        "<p class=\"noprint\"><a href=\"print/\">{}</a> · <a href=\"sms.txt\">{}</a></p>",
         esc(&t(lang, "print-link")),
         esc(&t(lang, "sms-link")),
-        h = seg(id),
     );
     let f = Frame {
         p,
         lang,
-        rel: format!("corridors/{}", seg(id)),
+        rel: format!("corridors/{}/", seg(id)),
         title: format!("{title} — {}", t(lang, "site-title")),
         live: true,
         all: false,
@@ -528,7 +564,7 @@ fn corridor_page(p: &Public, c: &PublicCorridor, lang: Lang) -> (String, String)
         zone: zone.to_string(),
     };
     (
-        format!("/{}/corridors/{id}", crate::model::code(lang)),
+        format!("/{}/corridors/{id}/", crate::model::code(lang)),
         f.page(&m),
     )
 }
@@ -556,7 +592,7 @@ fn qr(url: &str) -> String {
     )
 }
 
-/// `/{lang}/corridors/{id}/print`: an A4 sheet for notice boards. Only facts that do not
+/// `/{lang}/corridors/{id}/print/`: an A4 sheet for notice boards. Only facts that do not
 /// depend on the moment (a printed status would be out of date), and a QR code to the page
 /// that has the status.
 fn print_page(p: &Public, c: &PublicCorridor, lang: Lang) -> (String, String) {
@@ -567,7 +603,7 @@ fn print_page(p: &Public, c: &PublicCorridor, lang: Lang) -> (String, String) {
     let mut m = String::new();
     let _ = write!(
         m,
-        "<p class=\"noprint\"><a href=\"../{h}\">← {}</a></p>{}<h1>{}</h1><p>{}<br><small>{}</small></p>",
+        "<p class=\"noprint\"><a href=\"../\">← {}</a></p>{}<h1>{}</h1><p>{}<br><small>{}</small></p>",
         esc(&t(lang, "print-back")),
         // A QR code needs an absolute address; without a base URL there is none to give.
         if p.input.base_url.is_empty() {
@@ -578,7 +614,6 @@ fn print_page(p: &Public, c: &PublicCorridor, lang: Lang) -> (String, String) {
         esc(title),
         esc(&t(lang, "print-scan")),
         esc(&url),
-        h = seg(id),
     );
     // Windows that can still be used (the headline one even if it is over, so the sheet is
     // never empty), each in every zone that matters.
@@ -605,12 +640,12 @@ fn print_page(p: &Public, c: &PublicCorridor, lang: Lang) -> (String, String) {
     let f = Frame {
         p,
         lang,
-        rel: format!("corridors/{}/print", seg(id)),
+        rel: format!("corridors/{}/print/", seg(id)),
         title: format!("{title} — {}", t(lang, "site-title")),
         live: false,
         all: false,
         print: true,
         zone: origin_zone(p, c).to_string(),
     };
-    (format!("/{l}/corridors/{id}/print"), f.page(&m))
+    (format!("/{l}/corridors/{id}/print/"), f.page(&m))
 }

@@ -232,7 +232,7 @@ pub fn text(p: &Public, c: &PublicCorridor, lang: Lang) -> String {
     best
 }
 
-/// Add `/{lang}/corridors/{id}/sms` and `/sms.json` (every text with its encoding and number
+/// Add `/{lang}/corridors/{id}/sms.txt` and `/sms.json` (every text with its encoding and number
 /// of parts, so whoever sends them knows the cost).
 pub fn render(p: &Public, site: &mut Site) {
     let mut all = Map::new();
@@ -246,7 +246,7 @@ pub fn render(p: &Public, site: &mut Site) {
                 json!({"text": s, "encoding": enc.as_str(), "segments": n}),
             );
             site.put(
-                format!("/{}/corridors/{}/sms", code(lang), c.corridor.id),
+                format!("/{}/corridors/{}/sms.txt", code(lang), c.corridor.id),
                 TEXT,
                 s.into_bytes(),
             );
@@ -356,7 +356,7 @@ mod tests {
         assert_eq!(e["encoding"], "gsm-7");
         assert_eq!(e["segments"], 1);
         assert_eq!(j[fixture::CORRIDOR]["uk"]["encoding"], "ucs-2");
-        let uk = &site.files[&format!("/uk/corridors/{}/sms", fixture::CORRIDOR)];
+        let uk = &site.files[&format!("/uk/corridors/{}/sms.txt", fixture::CORRIDOR)];
         assert_eq!(uk.content_type, TEXT);
         assert_eq!(
             uk.body,

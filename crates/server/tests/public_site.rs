@@ -225,7 +225,18 @@ async fn a_window_opens_on_every_channel_within_a_second_without_a_new_entry() {
         cap.text()
     );
     for lang in ["uk", "ru", "en"] {
-        let page = s.get(&format!("/{lang}/corridors/{CORRIDOR}")).await;
+        // The old address (no trailing slash, as on early printed sheets) leads to the page.
+        let r = client()
+            .get(format!("{}/{lang}/corridors/{CORRIDOR}", s.base))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::MOVED_PERMANENTLY);
+        assert_eq!(
+            r.headers()["location"],
+            format!("/{lang}/corridors/{CORRIDOR}/").as_str()
+        );
+        let page = s.get(&format!("/{lang}/corridors/{CORRIDOR}/")).await;
         assert_eq!(page.status, StatusCode::OK, "{lang}");
         assert!(
             page.text().contains("data-status=\"open\""),

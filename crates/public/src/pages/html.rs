@@ -91,7 +91,7 @@ pub(crate) struct Frame<'a> {
     pub p: &'a Public<'a>,
     /// The page's language.
     pub lang: Lang,
-    /// The path below the language folder: "" (the list), "corridors/{id}", ...
+    /// The path below the language folder: "" (the list), "corridors/{id}/", ...
     pub rel: String,
     /// The `<title>`.
     pub title: String,

@@ -36,11 +36,13 @@ fn html_pages(s: &Site) -> impl Iterator<Item = (&String, &str)> {
     s.files
         .iter()
         .filter(|(_, a)| a.content_type == crate::HTML)
+        // The folder-index pages that only send the reader on are not pages of their own.
+        .filter(|(_, a)| !String::from_utf8_lossy(&a.body).contains("http-equiv=\"refresh\""))
         .map(|(k, a)| (k, std::str::from_utf8(&a.body).unwrap()))
 }
 
 fn corridor(l: &str) -> String {
-    format!("/{l}/corridors/{CORRIDOR}")
+    format!("/{l}/corridors/{CORRIDOR}/")
 }
 
 const OPEN: &str = "2022-03-04T08:00:00Z";
@@ -56,7 +58,7 @@ fn every_language_has_its_pages_lang_and_status_words() {
         for path in [
             format!("/{l}/"),
             corridor(l),
-            format!("{}/print", corridor(l)),
+            format!("{}print/", corridor(l)),
         ] {
             let h = page(&s, &path);
             assert!(h.starts_with("<!doctype html>"), "{path}");
@@ -168,7 +170,7 @@ fn as_of_is_in_the_origins_zone_and_zone_headers_are_nouns() {
     for path in [
         "/uk/".to_string(),
         corridor("uk"),
-        format!("{}/print", corridor("uk")),
+        format!("{}print/", corridor("uk")),
     ] {
         let h = page(&s, &path);
         assert!(
@@ -198,11 +200,11 @@ fn the_reviewed_wording_is_used_and_one_term_per_fact() {
     assert!(page(&s, &corridor("en")).contains("May aid be brought in?"));
     assert!(page(&s, &corridor("uk")).contains("»: це не домовленість"));
     assert!(page(&s, &corridor("ru")).contains("»: это не договорённость"));
-    let print = page(&s, &format!("{}/print", corridor("uk")));
+    let print = page(&s, &format!("{}print/", corridor("uk")));
     assert!(print.contains("Погоджений час коридору"));
     assert!(print.contains("Актуальний стан: зіскануйте QR-код або відкрийте адресу:"));
     assert!(print.contains("Увага: стан коридору міг змінитися після друку цієї сторінки."));
-    let print = page(&s, &format!("{}/print", corridor("ru")));
+    let print = page(&s, &format!("{}print/", corridor("ru")));
     assert!(print.contains("Согласованное время коридора"));
     assert!(print.contains("Актуальный статус: отсканируйте QR-код или откройте адрес:"));
     assert!(print.contains("Внимание: статус коридора мог измениться после печати этой страницы."));
@@ -243,7 +245,11 @@ fn a_window_not_agreed_does_not_appear() {
     let mut a = fixture::agreements();
     a.windows.retain(|id, _| id == "w-0306");
     let s = site(&a, &fixture::genesis(), OPEN);
-    assert!(!s.files.keys().any(|k| k.contains("/corridors/")));
+    assert!(
+        !s.files
+            .keys()
+            .any(|k| k.contains(&format!("/corridors/{CORRIDOR}")))
+    );
     assert!(page(&s, "/en/").contains("No corridor is agreed at the moment."));
 }
 
@@ -282,7 +288,7 @@ fn a_declaration_appears_only_in_the_statement_section() {
             assert!(section.contains(text));
         }
         // The print page is only agreed facts.
-        assert!(!page(&s, &format!("{}/print", corridor(l))).contains(text));
+        assert!(!page(&s, &format!("{}print/", corridor(l))).contains(text));
     }
 }
 
@@ -298,21 +304,21 @@ fn the_language_switch_links_to_the_same_page() {
         .next()
         .unwrap();
     assert!(nav.contains(&format!(
-        "<a href=\"../../ru/corridors/{CORRIDOR}\" hreflang=\"ru\" lang=\"ru\">Русский</a>"
+        "<a href=\"../../../ru/corridors/{CORRIDOR}/\" hreflang=\"ru\" lang=\"ru\">Русский</a>"
     )));
     assert!(nav.contains(&format!(
-        "<a href=\"../../en/corridors/{CORRIDOR}\" hreflang=\"en\" lang=\"en\">English</a>"
+        "<a href=\"../../../en/corridors/{CORRIDOR}/\" hreflang=\"en\" lang=\"en\">English</a>"
     )));
     assert!(nav.contains("<strong lang=\"uk\">Українська</strong>"));
     // The switch comes before the content.
     assert!(h.find("<nav").unwrap() < h.find("<main>").unwrap());
     let list = page(&s, "/en/");
     assert!(list.contains("<a href=\"../uk/\" hreflang=\"uk\" lang=\"uk\">Українська</a>"));
-    assert!(list.contains(&format!("<a class=\"big\" href=\"corridors/{CORRIDOR}\">")));
-    assert!(h.contains("<a href=\"../\">"), "back to the list");
-    let print = page(&s, &format!("{}/print", corridor("ru")));
+    assert!(list.contains(&format!("<a class=\"big\" href=\"corridors/{CORRIDOR}/\">")));
+    assert!(h.contains("<a href=\"../../\">"), "back to the list");
+    let print = page(&s, &format!("{}print/", corridor("ru")));
     assert!(print.contains(&format!(
-        "<a href=\"../../../en/corridors/{CORRIDOR}/print\" hreflang=\"en\""
+        "<a href=\"../../../../en/corridors/{CORRIDOR}/print/\" hreflang=\"en\""
     )));
     // Every relative link resolves to a file of the site (or a feed another module adds).
     for (path, h) in html_pages(&s) {
@@ -414,9 +420,9 @@ fn pages_are_self_contained_and_live_updates_are_optional() {
     assert_eq!(c.matches("<script>").count(), 1);
     assert!(c.contains("new EventSource(r+'events')") && c.contains("r+'status.json'"));
     assert!(c.contains("location.reload()") && c.contains("30000"));
-    assert!(c.contains("<body data-root=\"../../\">"));
+    assert!(c.contains("<body data-root=\"../../../\">"));
     assert!(page(&s, "/en/").contains("<body data-root=\"../\" data-all>"));
-    assert!(!page(&s, &format!("{}/print", corridor("en"))).contains("<script>"));
+    assert!(!page(&s, &format!("{}print/", corridor("en"))).contains("<script>"));
 }
 
 #[test]
@@ -442,7 +448,7 @@ fn the_corridor_page_has_the_agreed_terms_and_the_map() {
 #[test]
 fn the_print_page_is_a4_with_a_qr_code_to_the_live_page() {
     let s = site(&fixture::agreements(), &fixture::genesis(), OPEN);
-    let h = page(&s, &format!("{}/print", corridor("uk")));
+    let h = page(&s, &format!("{}print/", corridor("uk")));
     assert!(h.contains("@page{size:A4"));
     let url = format!("https://corridors.example/uk/corridors/{CORRIDOR}");
     assert!(h.contains(&format!(
