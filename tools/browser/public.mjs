@@ -9,7 +9,7 @@
 // the demo's first window opens (2022-03-04 07:00 UTC, 10:00 Moscow time).
 import { chromium } from 'playwright-core';
 import { spawn, execFileSync } from 'node:child_process';
-import { mkdtempSync, mkdirSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import net from 'node:net';
@@ -60,7 +60,8 @@ try {
   const opensReal = started + (OPENS - Date.parse(CLOCK));
 
   browser = await chromium.launch({ executablePath: chromiumPath, headless: true,
-    args: ['--no-sandbox'] });
+    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking',
+      '--disable-component-update', '--disable-sync', '--no-first-run'] });
 
   await check('root redirects by Accept-Language', async () => {
     const ctx = await browser.newContext({ locale: 'ru-RU' });
@@ -132,6 +133,43 @@ try {
     assert.ok((await p.textContent('body')).includes('обстріли поблизу маршруту'));
     await p.screenshot({ path: join(out, 'corridor-uk-nojs.png'), fullPage: true });
     await nojs.close();
+  });
+
+  await check('the suspended page at phone size says what to do first (uk, ru, en)', async () => {
+    const phone = await browser.newContext({ viewport: { width: 360, height: 640 } });
+    const p = await phone.newPage();
+    for (const [lang, first] of [['uk', 'Призупинено: не користуйтеся коридором зараз'],
+      ['ru', 'Приостановлен: не пользуйтесь коридором сейчас'],
+      ['en', 'Suspended: do not use the corridor now']]) {
+      await p.goto(`${base}/${lang}/corridors/${CORRIDOR}/`);
+      const status = await p.textContent('#status');
+      assert.ok(status.startsWith(first), `${lang}: ${status}`);
+      // The instruction is on the first screen, not below the fold.
+      const box = await p.locator('#status').boundingBox();
+      assert.ok(box && box.y + box.height <= 640, `${lang}: status at ${JSON.stringify(box)}`);
+      await p.screenshot({ path: join(out, `corridor-${lang}-suspended-phone.png`) });
+    }
+    await phone.close();
+  });
+
+  await check('the printable page prints as one A4 page with status, map, legend and QR', async () => {
+    for (const lang of ['uk', 'ru', 'en']) {
+      const p = await browser.newPage();
+      await p.goto(`${base}/${lang}/corridors/${CORRIDOR}/print/`);
+      await p.emulateMedia({ media: 'print' });
+      for (const sel of ['.st', 'svg.map', '.legend', 'svg.qr', 'table']) {
+        assert.ok(await p.locator(sel).count() > 0, `${lang}: ${sel} on the printable page`);
+      }
+      const pdf = await p.pdf({ format: 'A4', preferCSSPageSize: true });
+      writeFileSync(join(out, `print-${lang}.pdf`), pdf);
+      const text = pdf.toString('latin1');
+      const pages = (text.match(/\/Type\s*\/Page(?![s\w])/g) || []).length;
+      const count = Number((text.match(/\/Type\s*\/Pages[^>]*?\/Count\s+(\d+)/s) || [])[1]
+        ?? (text.match(/\/Count\s+(\d+)/) || [])[1]);
+      console.log(`     ${lang}: the printable page is ${count} A4 page(s) in Chromium's PDF (${pages} page objects)`);
+      assert.equal(count, 1, `${lang}: ${count} pages`);
+      await p.close();
+    }
   });
 
   console.log(`browser: ${results.length} checks passed; screenshots in ${out}`);

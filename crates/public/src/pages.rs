@@ -516,7 +516,7 @@ fn corridor_page(p: &Public, c: &PublicCorridor, lang: Lang) -> (String, String)
     m.push_str(&checkpoints(c, lang));
     let _ = write!(
         m,
-        "<h2>{}</h2>{}<p><small>{}</small></p>",
+        "<h2>{}</h2>{}<p class=\"legend\"><small>{}</small></p>",
         esc(&t(lang, "h-map")),
         crate::map::svg(p, c, lang),
         esc(&t(lang, "map-legend"))
@@ -592,9 +592,9 @@ fn qr(url: &str) -> String {
     )
 }
 
-/// `/{lang}/corridors/{id}/print/`: an A4 sheet for notice boards. Only facts that do not
-/// depend on the moment (a printed status would be out of date), and a QR code to the page
-/// that has the status.
+/// `/{lang}/corridors/{id}/print/`: one A4 sheet for notice boards: the status when printed
+/// (with a warning that it may have changed since, and a QR code to the live page), the times
+/// in words in every zone, the route, the instructions, and the map with its legend.
 fn print_page(p: &Public, c: &PublicCorridor, lang: Lang) -> (String, String) {
     let id = &c.corridor.id;
     let l = crate::model::code(lang);
@@ -614,6 +614,14 @@ fn print_page(p: &Public, c: &PublicCorridor, lang: Lang) -> (String, String) {
         esc(title),
         esc(&t(lang, "print-scan")),
         esc(&url),
+    );
+    // The status when printed, in words (the note at the end says it may have changed).
+    let w = c.current();
+    let _ = write!(
+        m,
+        "<p class=\"st {s}\">{}</p>",
+        esc(&sentence(lang, w, origin_zone(p, c))),
+        s = w.status.as_str()
     );
     // Windows that can still be used (the headline one even if it is over, so the sheet is
     // never empty), each in every zone that matters.
@@ -635,8 +643,13 @@ fn print_page(p: &Public, c: &PublicCorridor, lang: Lang) -> (String, String) {
     );
     m.push_str(&instructions(c, lang));
     m.push_str(&checkpoints(c, lang));
-    m.push_str(&crate::map::svg(p, c, lang));
-    let _ = write!(m, "<p><b>{}</b></p>", esc(&t(lang, "print-note")));
+    let _ = write!(
+        m,
+        "{}<p class=\"legend\"><small>{}</small></p><p><b>{}</b></p>",
+        crate::map::svg(p, c, lang),
+        esc(&t(lang, "map-legend")),
+        esc(&t(lang, "print-note"))
+    );
     let f = Frame {
         p,
         lang,

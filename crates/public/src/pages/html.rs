@@ -64,9 +64,17 @@ vertical-align:top}dt{font-weight:700;margin-top:.5rem}dd{margin:0 0 0 1rem}\
 footer{font-size:.85rem;border-top:1px solid #000;margin-top:2rem;overflow-wrap:anywhere}\
 svg{max-width:100%;height:auto}small{font-size:.85rem}";
 
-/// Extra rules for the printable page: A4, large type, no navigation.
-const PRINT_CSS: &str = "@page{size:A4;margin:14mm}@media print{.langs,.noprint{display:none}\
-body{max-width:none;font-size:13pt}}.qr{width:42mm;height:42mm;float:right;margin:0 0 .5rem 1rem}";
+/// Extra rules for the printable page: one A4 sheet (checked by printing to PDF in Chromium),
+/// compact type, no navigation, and no label parted from its value or table cut in two.
+const PRINT_CSS: &str = "@page{size:A4;margin:9mm 10mm}@media print{.langs,.noprint{display:none}\
+body{max-width:none;font-size:9pt;line-height:1.25;padding:0}h1{font-size:15pt;margin:0 0 2mm}\
+h2{font-size:10.5pt;margin:1.5mm 0 .6mm}table{margin:1mm 0}th,td{padding:.4mm 1.2mm}\
+caption{font-size:10pt}dl{display:grid;grid-template-columns:max-content 1fr;gap:.4mm 3mm;margin:0}\
+dt,dd{margin:0}dt{break-after:avoid}dd{break-before:avoid}\
+table,svg,li,.st,.legend{break-inside:avoid}svg.map{display:block;max-height:50mm;width:auto;\
+margin:0 auto}.st{font-size:11pt;padding:1mm 2mm;margin:1mm 0}.ex{padding:1mm;margin:0 0 1mm}\
+footer{margin-top:2mm;font-size:7.5pt}footer p+p{display:none}}\
+.qr{width:32mm;height:32mm;float:right;margin:0 0 .3rem 1rem}";
 
 /// Reload the page when the status of a corridor it shows changes: server-sent events from
 /// `/events`, else polling `status.json` every 30 s. The page is complete without it.
