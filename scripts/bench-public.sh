@@ -52,7 +52,7 @@ if has wrk; then
   # The exercise clock of the running server and of the copy must agree on the status.
   AT=$(curl -s "$URL/status.json" | python3 -c 'import json,sys; print(json.load(sys.stdin)["as_of"])')
   rm -rf "$WORK/site"
-  "$BIN/corridor" publish --data-dir "$WORK/wrk-demo" --out "$WORK/site" --at "$AT" >&2
+  "$BIN/corridor" publish --data-dir "$WORK/wrk-demo" --out "$WORK/site" --at "$AT" --offline-only >&2
   NPORT=$(free_port)
   cat >"$WORK/nginx.conf" <<NGINX
 worker_processes 2;
@@ -77,12 +77,12 @@ NGINX
   nginx -c "$WORK/nginx.conf" -e "$WORK/nginx.error.log"
   NGINX_URL=http://127.0.0.1:$NPORT
   PIDS+=("$(cat "$WORK/nginx.pid")")
-  for path in "/en/corridors/$CORRIDOR" /status.json; do
+  for path in "/en/corridors/$CORRIDOR/" /status.json; do
     a=$(curl -s -H 'Accept-Encoding: gzip' "$URL$path" | wc -c)
     b=$(curl -s -H 'Accept-Encoding: gzip' "$NGINX_URL$path" | wc -c)
     echo "bytes on the wire for $path (gzip): corridor $a, nginx $b"
   done
-  for path in "/en/corridors/$CORRIDOR" /status.json; do
+  for path in "/en/corridors/$CORRIDOR/" /status.json; do
     ratios=()
     for r in $(seq "$ROUNDS"); do
       c=$(wrk -t2 -c256 -d"${DURATION}s" -H 'Accept-Encoding: gzip' "$URL$path" | awk '/Requests\/sec/{print $2}')

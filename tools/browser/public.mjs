@@ -9,7 +9,7 @@
 // the demo's first window opens (2022-03-04 07:00 UTC, 10:00 Moscow time).
 import { chromium } from 'playwright-core';
 import { spawn, execFileSync } from 'node:child_process';
-import { mkdtempSync, mkdirSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import net from 'node:net';
@@ -60,7 +60,8 @@ try {
   const opensReal = started + (OPENS - Date.parse(CLOCK));
 
   browser = await chromium.launch({ executablePath: chromiumPath, headless: true,
-    args: ['--no-sandbox'] });
+    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking',
+      '--disable-component-update', '--disable-sync', '--no-first-run'] });
 
   await check('root redirects by Accept-Language', async () => {
     const ctx = await browser.newContext({ locale: 'ru-RU' });
@@ -79,7 +80,7 @@ try {
   await check('three languages, each with its own words, and the switch', async () => {
     const words = { uk: 'Бородянка', ru: 'Бородянка', en: 'Borodianka' };
     for (const lang of ['uk', 'ru', 'en']) {
-      await page.goto(`${base}/${lang}/corridors/${CORRIDOR}`);
+      await page.goto(`${base}/${lang}/corridors/${CORRIDOR}/`);
       assert.equal(await page.getAttribute('html', 'lang'), lang);
       assert.ok((await page.textContent('h1')).includes(words[lang]), `${lang} heading`);
       assert.equal(await page.getAttribute('#status', 'data-status'), 'upcoming');
@@ -88,15 +89,15 @@ try {
     }
     const en = await page.textContent('#status');
     await page.click('nav.langs a[hreflang=uk]');
-    assert.match(page.url(), new RegExp(`/uk/corridors/${CORRIDOR}$`));
+    assert.match(page.url(), new RegExp(`/uk/corridors/${CORRIDOR}/$`));
     const uk = await page.textContent('#status');
     assert.notEqual(uk, en, 'the status is in words of the chosen language');
     await page.click('nav.langs a[hreflang=en]');
-    assert.match(page.url(), new RegExp(`/en/corridors/${CORRIDOR}$`));
+    assert.match(page.url(), new RegExp(`/en/corridors/${CORRIDOR}/$`));
   });
 
   await check('the window opens on the page by the clock alone (live update)', async () => {
-    await page.goto(`${base}/en/corridors/${CORRIDOR}`);
+    await page.goto(`${base}/en/corridors/${CORRIDOR}/`);
     assert.equal(await page.getAttribute('#status', 'data-status'), 'upcoming');
     assert.ok(Date.now() < opensReal, 'the checks above took longer than the clock allowed');
     await page.waitForSelector('#status[data-status=open]', { timeout: 30000 });
@@ -108,11 +109,16 @@ try {
 
   await check('a suspension by a party reaches the open page (live update)', async () => {
     execFileSync(bin, ['window', 'suspend', '--key', join(dir, 'demo/keys/ru-coord-1.key'),
-      '--server', base, WINDOW, '--reason', 'Shelling reported near the checkpoint'],
+      '--server', base, WINDOW, '--reason', 'Shelling reported near the checkpoint',
+      '--public-reason', 'shelling'],
     { stdio: 'ignore', env: { ...process.env, CORRIDOR_HOME: join(dir, 'home') } });
     await page.waitForSelector('#status[data-status=suspended]', { timeout: 10000 });
     const body = await page.textContent('body');
-    assert.ok(body.includes('Shelling reported near the checkpoint'), 'the reason is shown');
+    // The public reads the reason from the fixed list, never the party's own words.
+    assert.ok(body.includes('shelling or gunfire near the route'), 'the public reason is shown');
+    assert.ok(!body.includes('Shelling reported near the checkpoint'), 'the free text is not');
+    // What to do comes first.
+    assert.match(await page.textContent('#status'), /^Suspended: do not use the corridor now/);
     await page.screenshot({ path: join(out, 'corridor-en-suspended.png'), fullPage: true });
   });
   assert.deepEqual(errors, [], 'no script errors');
@@ -121,12 +127,49 @@ try {
     const nojs = await browser.newContext({ javaScriptEnabled: false });
     const p = await nojs.newPage();
     await p.goto(`${base}/uk/`);
-    await p.click(`a[href="corridors/${CORRIDOR}"]`);
-    assert.match(p.url(), new RegExp(`/uk/corridors/${CORRIDOR}$`));
+    await p.click(`a[href="corridors/${CORRIDOR}/"]`);
+    assert.match(p.url(), new RegExp(`/uk/corridors/${CORRIDOR}/$`));
     assert.equal(await p.getAttribute('#status', 'data-status'), 'suspended');
-    assert.ok((await p.textContent('body')).includes('Shelling reported'));
+    assert.ok((await p.textContent('body')).includes('обстріли поблизу маршруту'));
     await p.screenshot({ path: join(out, 'corridor-uk-nojs.png'), fullPage: true });
     await nojs.close();
+  });
+
+  await check('the suspended page at phone size says what to do first (uk, ru, en)', async () => {
+    const phone = await browser.newContext({ viewport: { width: 360, height: 640 } });
+    const p = await phone.newPage();
+    for (const [lang, first] of [['uk', 'Призупинено: не користуйтеся коридором зараз'],
+      ['ru', 'Приостановлен: не пользуйтесь коридором сейчас'],
+      ['en', 'Suspended: do not use the corridor now']]) {
+      await p.goto(`${base}/${lang}/corridors/${CORRIDOR}/`);
+      const status = await p.textContent('#status');
+      assert.ok(status.startsWith(first), `${lang}: ${status}`);
+      // The instruction is on the first screen, not below the fold.
+      const box = await p.locator('#status').boundingBox();
+      assert.ok(box && box.y + box.height <= 640, `${lang}: status at ${JSON.stringify(box)}`);
+      await p.screenshot({ path: join(out, `corridor-${lang}-suspended-phone.png`) });
+    }
+    await phone.close();
+  });
+
+  await check('the printable page prints as one A4 page with status, map, legend and QR', async () => {
+    for (const lang of ['uk', 'ru', 'en']) {
+      const p = await browser.newPage();
+      await p.goto(`${base}/${lang}/corridors/${CORRIDOR}/print/`);
+      await p.emulateMedia({ media: 'print' });
+      for (const sel of ['.st', 'svg.map', '.legend', 'svg.qr', 'table']) {
+        assert.ok(await p.locator(sel).count() > 0, `${lang}: ${sel} on the printable page`);
+      }
+      const pdf = await p.pdf({ format: 'A4', preferCSSPageSize: true });
+      writeFileSync(join(out, `print-${lang}.pdf`), pdf);
+      const text = pdf.toString('latin1');
+      const pages = (text.match(/\/Type\s*\/Page(?![s\w])/g) || []).length;
+      const count = Number((text.match(/\/Type\s*\/Pages[^>]*?\/Count\s+(\d+)/s) || [])[1]
+        ?? (text.match(/\/Count\s+(\d+)/) || [])[1]);
+      console.log(`     ${lang}: the printable page is ${count} A4 page(s) in Chromium's PDF (${pages} page objects)`);
+      assert.equal(count, 1, `${lang}: ${count} pages`);
+      await p.close();
+    }
   });
 
   console.log(`browser: ${results.length} checks passed; screenshots in ${out}`);

@@ -15,8 +15,8 @@ const pages = [];
 for (const lang of ['uk', 'ru', 'en']) {
   pages.push([lang, 'list', `/${lang}/`]);
   for (const id of ids) {
-    pages.push([lang, 'corridor', `/${lang}/corridors/${id}`]);
-    pages.push([lang, 'print', `/${lang}/corridors/${id}/print`]);
+    pages.push([lang, 'corridor', `/${lang}/corridors/${id}/`]);
+    pages.push([lang, 'print', `/${lang}/corridors/${id}/print/`]);
   }
 }
 console.log('| page | language | transferred (bytes, brotli) | uncompressed (bytes) | first contentful paint | load |');

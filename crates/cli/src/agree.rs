@@ -152,9 +152,13 @@ pub struct PartyActArgs {
     server: String,
     /// The window.
     window: String,
-    /// Why.
+    /// Why, in your words: for the log's members only, never published.
     #[arg(long)]
     reason: String,
+    /// Why, for the public, from a fixed list shown in the reader's language (so no party's own
+    /// words reach the public page).
+    #[arg(long, value_parser = ["shelling", "mines", "road-damage", "other"])]
+    public_reason: String,
 }
 
 fn party_of(key: &std::path::Path) -> anyhow::Result<String> {
@@ -388,11 +392,11 @@ pub async fn window(cmd: WindowCommand) -> anyhow::Result<()> {
             ops::submit_body(&key, &server, None, None, body).await
         }
         WindowCommand::Withdraw(a) => {
-            let body = json!({"type": "window.withdraw", "window": a.window, "party": party_of(&a.key)?, "reason": a.reason});
+            let body = json!({"type": "window.withdraw", "window": a.window, "party": party_of(&a.key)?, "reason": a.reason, "public_reason": a.public_reason});
             ops::submit_body(&a.key, &a.server, None, None, body).await
         }
         WindowCommand::Suspend(a) => {
-            let body = json!({"type": "window.suspend", "window": a.window, "party": party_of(&a.key)?, "reason": a.reason});
+            let body = json!({"type": "window.suspend", "window": a.window, "party": party_of(&a.key)?, "reason": a.reason, "public_reason": a.public_reason});
             ops::submit_body(&a.key, &a.server, None, None, body).await
         }
         WindowCommand::Resume {

@@ -36,18 +36,41 @@ pub struct PublishArgs {
     /// the time of the last entry the checkpoint covers, since an exercise has no real "now").
     #[arg(long)]
     pub at: Option<String>,
-    /// The absolute URL the copy will be reached at, for links in feeds and QR codes.
-    #[arg(
-        long,
-        env = "CORRIDOR_PUBLIC_URL",
-        default_value = "http://127.0.0.1:8080"
-    )]
-    pub public_url: String,
+    /// The absolute URL the copy will be reached at (https://corridors.example.org), for the
+    /// links in feeds and the QR codes of printed pages. Required unless --offline-only: a
+    /// printed QR code pointing at a default address would lead nowhere.
+    #[arg(long, env = "CORRIDOR_PUBLIC_URL", conflicts_with = "offline_only")]
+    pub public_url: Option<String>,
+    /// A copy with no address of its own (a USB stick for a reception point): printed pages
+    /// carry no QR code and feed links are site-relative.
+    #[arg(long)]
+    pub offline_only: bool,
 }
 
-/// Where a URL path of the site goes in the folder: paths ending in `/` or without an
-/// extension become a directory with an `index.html` (or `index.txt`), so `/uk/corridors/x`
-/// works on any web server that serves index files.
+/// The base URL the site's absolute links use: the one given, "" for an offline copy, and a
+/// refusal otherwise, since a silent default would put a dead address in every printed QR
+/// code and alert.
+pub fn base_url(public_url: Option<&str>, offline_only: bool) -> anyhow::Result<String> {
+    match (public_url, offline_only) {
+        (Some(u), _) => {
+            let u = u.trim_end_matches('/');
+            if !(u.starts_with("https://") || u.starts_with("http://")) {
+                bail!(
+                    "--public-url {u:?}: give the absolute address the copy will be reached at, like https://corridors.example.org"
+                );
+            }
+            Ok(u.to_string())
+        }
+        (None, true) => Ok(String::new()),
+        (None, false) => bail!(
+            "give --public-url https://... (the address the copy will be reached at, used in QR codes and feeds), or --offline-only for a copy without QR codes"
+        ),
+    }
+}
+
+/// Where a URL path of the site goes in the folder: paths ending in `/` (every page: the site
+/// names its pages as folders) or without an extension become a directory with an
+/// `index.html` (or `index.txt`), so the copy works on any web server that serves index files.
 pub fn file_for(path: &str, content_type: &str) -> PathBuf {
     let rel = path.trim_start_matches('/');
     let last = rel.rsplit('/').next().unwrap_or("");
@@ -65,6 +88,7 @@ pub fn file_for(path: &str, content_type: &str) -> PathBuf {
 
 /// Run `corridor publish`.
 pub async fn publish(a: PublishArgs) -> anyhow::Result<()> {
+    let base = base_url(a.public_url.as_deref(), a.offline_only)?;
     let db = open_existing(&a.data_dir, a.database.as_deref()).await?;
     let stored = db
         .latest_checkpoint()
@@ -112,7 +136,7 @@ pub async fn publish(a: PublishArgs) -> anyhow::Result<()> {
         agreements: &state.agreements,
         at,
         checkpoint: &cited,
-        base_url: a.public_url.trim_end_matches('/'),
+        base_url: &base,
     };
     let site = corridor_public::build(&input);
     if site.files.is_empty() {
@@ -166,13 +190,14 @@ mod tests {
         let html = corridor_public::HTML;
         assert_eq!(file_for("/uk/", html), Path::new("uk/index.html"));
         assert_eq!(
-            file_for("/uk/corridors/b-b", html),
+            file_for("/uk/corridors/b-b/", html),
             Path::new("uk/corridors/b-b/index.html")
         );
         assert_eq!(
-            file_for("/uk/corridors/b-b/sms", corridor_public::TEXT),
-            Path::new("uk/corridors/b-b/sms/index.txt")
+            file_for("/uk/corridors/b-b/sms.txt", corridor_public::TEXT),
+            Path::new("uk/corridors/b-b/sms.txt")
         );
+        assert_eq!(file_for("/", html), Path::new("index.html"));
         assert_eq!(
             file_for("/status.json", "application/json"),
             Path::new("status.json")

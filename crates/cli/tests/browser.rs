@@ -49,7 +49,7 @@ fn public_pages_in_headless_chromium() {
         "browser checks failed:\n{stdout}\n{stderr}"
     );
     assert!(
-        stdout.contains("browser: 5 checks passed"),
+        stdout.contains("browser: 7 checks passed"),
         "{stdout}\n{stderr}"
     );
 }

@@ -587,6 +587,8 @@ fn a_coordinator_does_it_all_from_the_cli() {
         "borodianka-2022-03-05",
         "--reason",
         "shelling reported on the route",
+        "--public-reason",
+        "shelling",
     ]);
     assert!(ok_, "{out}");
     let (_, out) = run(&[
@@ -624,6 +626,8 @@ fn publish_writes_the_public_site_as_static_files() {
             "site",
             "--at",
             "2022-03-04T08:00:00Z",
+            "--public-url",
+            "https://corridors.example.org",
         ],
     );
     assert!(
@@ -658,14 +662,56 @@ fn publish_writes_the_public_site_as_static_files() {
             .exists()
         );
         assert!(
-            site.join(format!(
-                "{lang}/corridors/borodianka-berestianka/sms/index.txt"
-            ))
-            .exists()
+            site.join(format!("{lang}/corridors/borodianka-berestianka/sms.txt"))
+                .exists()
         );
     }
     assert!(site.join("feeds/cap.xml").exists() && site.join("feeds/atom.xml").exists());
 
+    // The printed page's QR code leads to the address given.
+    let print =
+        std::fs::read_to_string(site.join("uk/corridors/borodianka-berestianka/print/index.html"))
+            .unwrap();
+    assert!(print.contains("class=\"qr\""), "a QR code");
+    assert!(print.contains("https://corridors.example.org/uk/corridors/borodianka-berestianka"));
+    assert!(!print.contains("127.0.0.1"));
+    // Without an address the copy is refused (a QR code to 127.0.0.1 would lead nowhere) ...
+    let err = fails(
+        dir,
+        &[
+            "publish",
+            "--data-dir",
+            "demo",
+            "--out",
+            "site2",
+            "--at",
+            "2022-03-04T08:00:00Z",
+        ],
+    );
+    assert!(
+        err.contains("--public-url") && err.contains("--offline-only"),
+        "{err}"
+    );
+    assert!(!dir.join("site2").exists());
+    // ... unless it is asked for as an offline copy: then no QR codes at all.
+    ok(
+        dir,
+        &[
+            "publish",
+            "--data-dir",
+            "demo",
+            "--out",
+            "site3",
+            "--at",
+            "2022-03-04T08:00:00Z",
+            "--offline-only",
+        ],
+    );
+    let print = std::fs::read_to_string(
+        dir.join("site3/uk/corridors/borodianka-berestianka/print/index.html"),
+    )
+    .unwrap();
+    assert!(!print.contains("class=\"qr\"") && !print.contains("127.0.0.1"));
     // A bad instant says how to write one.
     let err = fails(
         dir,
@@ -677,6 +723,7 @@ fn publish_writes_the_public_site_as_static_files() {
             "site",
             "--at",
             "tomorrow",
+            "--offline-only",
         ],
     );
     assert!(err.contains("RFC 3339"), "{err}");
@@ -941,4 +988,175 @@ fn serve_applies_its_connection_limits() {
         .unwrap();
     let reply = read_all(&mut health).unwrap();
     assert!(reply.starts_with("HTTP/1.1 200 "), "{reply}");
+}
+
+/// One HTTP/1.0 GET with the standard library: status, `Location`, body.
+fn http_get(addr: &str, path: &str) -> (u16, Option<String>, String) {
+    use std::io::{Read, Write};
+    let mut c = std::net::TcpStream::connect(addr).unwrap();
+    write!(c, "GET {path} HTTP/1.0\r\nHost: {addr}\r\n\r\n").unwrap();
+    let mut raw = Vec::new();
+    c.read_to_end(&mut raw).unwrap();
+    let text = String::from_utf8_lossy(&raw).to_string();
+    let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
+    let status = head
+        .split(' ')
+        .nth(1)
+        .and_then(|x| x.parse().ok())
+        .unwrap_or(0);
+    let location = head.lines().find_map(|l| {
+        let (k, v) = l.split_once(':')?;
+        k.eq_ignore_ascii_case("location")
+            .then(|| v.trim().to_string())
+    });
+    (status, location, body.to_string())
+}
+
+/// `path` after following up to five redirects: the final path, status and body.
+fn fetch(addr: &str, path: &str) -> (String, u16, String) {
+    let mut path = path.to_string();
+    for _ in 0..5 {
+        let (status, location, body) = http_get(addr, &path);
+        match (status, location) {
+            (301 | 302 | 303 | 307 | 308, Some(l)) => {
+                let l = l
+                    .strip_prefix(&format!("http://{addr}"))
+                    .unwrap_or(&l)
+                    .to_string();
+                path = resolve(&path, &l);
+            }
+            _ => return (path, status, body),
+        }
+    }
+    (path, 0, String::new())
+}
+
+/// A link as a browser resolves it against the page's path.
+fn resolve(base: &str, href: &str) -> String {
+    let href = href.split('#').next().unwrap_or("");
+    let mut parts: Vec<&str> = if href.starts_with('/') {
+        vec![]
+    } else {
+        let mut b: Vec<&str> = base.split('/').skip(1).collect();
+        b.pop();
+        b
+    };
+    let segs: Vec<&str> = href.trim_start_matches('/').split('/').collect();
+    for (i, seg) in segs.iter().enumerate() {
+        match *seg {
+            ".." => {
+                parts.pop();
+            }
+            "." => {}
+            "" if i + 1 < segs.len() => {}
+            s => parts.push(s),
+        }
+    }
+    format!("/{}", parts.join("/"))
+}
+
+/// The static copy works on a plain file server with no configuration: crawled from `/` over
+/// `python3 -m http.server`, every link of every page leads to a file (no directory listing, no
+/// broken relative link after the server's redirect of `x` to `x/`).
+#[test]
+fn the_static_copy_has_no_broken_link_on_a_plain_file_server() {
+    let d = tempfile::tempdir().unwrap();
+    let dir = d.path();
+    if std::process::Command::new("python3")
+        .arg("--version")
+        .output()
+        .is_err()
+    {
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "CI=true and python3 is missing"
+        );
+        eprintln!("skipping: python3 (for its plain file server) is not installed");
+        return;
+    }
+    ok(dir, &["demo", "--data-dir", "demo", "--no-serve"]);
+    ok(
+        dir,
+        &[
+            "publish",
+            "--data-dir",
+            "demo",
+            "--out",
+            "site",
+            "--at",
+            "2022-03-04T08:00:00Z",
+            "--public-url",
+            "https://corridors.example.org",
+        ],
+    );
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut server = std::process::Command::new("python3")
+        .args([
+            "-m",
+            "http.server",
+            "--bind",
+            "127.0.0.1",
+            &port.to_string(),
+        ])
+        .current_dir(dir.join("site"))
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let addr = format!("127.0.0.1:{port}");
+    let t = std::time::Instant::now();
+    while std::net::TcpStream::connect(&addr).is_err() {
+        assert!(t.elapsed().as_secs() < 20, "the file server did not start");
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let mut seen = std::collections::BTreeSet::new();
+    let mut queue = vec!["/".to_string()];
+    let (mut pages, mut links, mut broken) = (0, 0, Vec::new());
+    // Addresses people type or print without the trailing slash still work.
+    queue.push("/uk/corridors/borodianka-berestianka".into());
+    queue.push("/en/corridors/borodianka-berestianka/print".into());
+    while let Some(path) = queue.pop() {
+        if !seen.insert(path.clone()) {
+            continue;
+        }
+        let (at, status, body) = fetch(&addr, &path);
+        if status != 200 || body.contains("Directory listing for") {
+            broken.push(format!("{path} -> {at}: {status}"));
+            continue;
+        }
+        if !body.trim_start().starts_with("<!doctype html>") {
+            continue;
+        }
+        pages += 1;
+        for href in body
+            .split("href=\"")
+            .skip(1)
+            .map(|x| x.split('"').next().unwrap())
+        {
+            if href.starts_with("http://") || href.starts_with("https://") {
+                continue;
+            }
+            links += 1;
+            queue.push(resolve(&at, href));
+        }
+        // The root sends the reader on by a page, not a server rule.
+        if at == "/" {
+            assert!(
+                body.contains("http-equiv=\"refresh\" content=\"0; url=uk/\""),
+                "{body}"
+            );
+        }
+    }
+    server.kill().ok();
+    server.wait().ok();
+    assert!(broken.is_empty(), "broken links: {broken:#?}");
+    assert!(pages >= 12 && links > 100, "{pages} pages, {links} links");
+    eprintln!(
+        "crawled {pages} pages, {links} links, {} addresses: none broken",
+        seen.len()
+    );
 }

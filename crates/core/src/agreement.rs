@@ -6,7 +6,8 @@
 //! - everything the public will read (route, times, who may leave, instructions in three
 //!   languages) is part of the *version* the parties sign, identified by its hash;
 //! - a window is agreed only when every required party has consented to that same hash, and any
-//!   amendment makes a new hash that needs fresh consents;
+//!   amendment makes a new hash that needs fresh consents; every party of the genesis is a
+//!   required party of every window (a ceasefire binds both sides), so no proposal can name fewer;
 //! - consent is refused until the proposal is complete (the completeness gate);
 //! - a party's own declaration is kept apart and never becomes an agreed window;
 //! - every status is a pure function of the records and an instant ([`Window::status_at`]), so
@@ -236,6 +237,43 @@ pub struct WindowConsent {
     pub version_hash: String,
 }
 
+/// The reason the public reads when a party suspends or withdraws from a window: one of a fixed
+/// list, shown in the reader's language. The party's own free text (`reason`) is kept for the
+/// log's members only, so no party can use the public page as a megaphone against the other,
+/// and a civilian reads the same neutral words whichever side acted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum PublicReason {
+    /// Shelling or gunfire on or near the route.
+    Shelling,
+    /// Mines on or near the route.
+    Mines,
+    /// The road is damaged or blocked.
+    RoadDamage,
+    /// Any other reason.
+    Other,
+}
+
+impl PublicReason {
+    /// Every reason, in the order a form lists them.
+    pub const ALL: [PublicReason; 4] = [
+        PublicReason::Shelling,
+        PublicReason::Mines,
+        PublicReason::RoadDamage,
+        PublicReason::Other,
+    ];
+
+    /// The wire name (also the key of its translations).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PublicReason::Shelling => "shelling",
+            PublicReason::Mines => "mines",
+            PublicReason::RoadDamage => "road-damage",
+            PublicReason::Other => "other",
+        }
+    }
+}
+
 /// `window.withdraw` / `window.suspend`: a party takes back consent, or declares the window
 /// broken.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -245,8 +283,12 @@ pub struct WindowPartyAct {
     pub window: String,
     /// The party acting (the actor's own).
     pub party: String,
-    /// Why.
+    /// Why, in the party's words: for the log's members, never published.
     pub reason: String,
+    /// Why, for the public: one of a fixed list. Optional on the wire because commands signed
+    /// before it existed must still replay; the public then reads no reason at all.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub public_reason: Option<PublicReason>,
 }
 
 /// `window.cancel`: the proposer withdraws the proposal before anyone consented.
@@ -346,9 +388,12 @@ pub struct WindowAct {
     /// The version hash, for consent and resume.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub version_hash: Option<String>,
-    /// Why, for withdraw, cancel and suspend.
+    /// Why, for withdraw, cancel and suspend, in the actor's words (members only).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
+    /// Why, for the public, from the fixed list (withdraw and suspend, when given).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub public_reason: Option<PublicReason>,
     /// Entry index.
     pub at_index: u64,
     /// Log time.
@@ -791,6 +836,24 @@ impl Agreements {
                 ));
             }
         }
+        // A ceasefire binds every side: a window that some party of the genesis need not consent
+        // to would be published as agreed on one side's word. A one-party act is a declaration.
+        let missing: Vec<&str> = ctx
+            .genesis
+            .parties
+            .iter()
+            .map(|x| x.id.as_str())
+            .filter(|id| !t.required_parties.iter().any(|p| p == id))
+            .collect();
+        if !missing.is_empty() {
+            return Err(Rejection::rule(
+                "window-missing-party",
+                format!(
+                    "every party of the genesis must consent to a window; terms.required_parties lacks {}",
+                    missing.join(", ")
+                ),
+            ));
+        }
         for (p, text) in &t.guarantees {
             if !t.required_parties.contains(p) {
                 return Err(Rejection::invalid(
@@ -1178,6 +1241,7 @@ impl Agreements {
                     None,
                     Some(b.reason.clone()),
                 );
+                self.set_public_reason(&b.window, b.public_reason);
                 Ok(vec![("window", b.window.clone())])
             }
             B::WindowCancel(b) => {
@@ -1219,6 +1283,7 @@ impl Agreements {
                     None,
                     Some(b.reason.clone()),
                 );
+                self.set_public_reason(&b.window, b.public_reason);
                 Ok(vec![("window", b.window.clone())])
             }
             B::WindowResume(b) => {
@@ -1331,10 +1396,18 @@ impl Agreements {
             actor: ctx.actor.into(),
             version_hash,
             reason,
+            public_reason: None,
             at_index: ctx.index,
             at_time: ctx.at(),
             void: false,
         });
+    }
+
+    /// Record the public reason on the act just pushed.
+    fn set_public_reason(&mut self, window: &str, reason: Option<PublicReason>) {
+        if let Some(a) = self.windows.get_mut(window).and_then(|w| w.acts.last_mut()) {
+            a.public_reason = reason;
+        }
     }
 
     /// Void every act signed in the given entries (a key declared compromised): consents given

@@ -4,8 +4,8 @@
 //! cover how those states arise.
 
 use corridor_core::agreement::{
-    Agreements, Corridor, CorridorTerms, CorridorVersion, Declaration, Instructions, Lang, Purpose,
-    RouteCheckpoint, Window, WindowAct, WindowTerms, WindowVersion,
+    Agreements, Corridor, CorridorTerms, CorridorVersion, Declaration, Instructions, Lang,
+    PublicReason, Purpose, RouteCheckpoint, Window, WindowAct, WindowTerms, WindowVersion,
 };
 use corridor_core::command::Point;
 use corridor_core::genesis::{GenesisDocument, Names, Party, Policy};
@@ -176,6 +176,7 @@ pub fn act(w: &mut Window, kind: &str, party: Option<&str>, at_time: &str, index
         version_hash: matches!(kind, "consent" | "resume").then_some(hash),
         reason: matches!(kind, "suspend" | "withdraw" | "cancel")
             .then(|| format!("{kind}: shelling reported near the route")),
+        public_reason: matches!(kind, "suspend" | "withdraw").then_some(PublicReason::Shelling),
         at_index: index,
         at_time: at_time.into(),
         void: false,

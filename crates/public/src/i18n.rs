@@ -63,6 +63,11 @@ pub fn t_args(lang: Lang, id: &str, args: &[(&str, Arg)]) -> String {
         .unwrap_or_else(|| id.to_string())
 }
 
+/// A public reason (suspension, withdrawal) in words, from the fixed translated list.
+pub fn public_reason(lang: Lang, r: corridor_core::agreement::PublicReason) -> String {
+    t(lang, &format!("public-reason-{}", r.as_str()))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -62,7 +62,7 @@ pub struct Asset {
     pub body: Vec<u8>,
 }
 
-/// The whole public site, keyed by URL path (`/uk/`, `/uk/corridors/{id}`, `/status.json`, ...).
+/// The whole public site, keyed by URL path (`/uk/`, `/uk/corridors/{id}/`, `/status.json`, ...).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Site {
     /// Files by URL path.

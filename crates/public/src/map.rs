@@ -16,6 +16,49 @@ const W: f64 = 400.0;
 /// Metres per degree of latitude (mean Earth radius 6 371 008.8 m).
 const M_PER_DEG: f64 = 6_371_008.8 * std::f64::consts::PI / 180.0;
 
+/// The map's background.
+pub(crate) const BACKGROUND: &str = "#f5f5f0";
+/// The buffer band's fill.
+pub(crate) const BAND: &str = "#ffd54a";
+/// The buffer band's edge.
+pub(crate) const EDGE: &str = "#6b4f00";
+/// The route (and its direction arrow).
+pub(crate) const ROUTE: &str = "#b00000";
+
+/// An arrowhead at half the route's drawn length, pointing along it (`None` for a route with
+/// no length on the map).
+fn arrow(pts: &[(f64, f64)]) -> Option<String> {
+    let seg = |i: usize| (pts[i].0 - pts[i - 1].0).hypot(pts[i].1 - pts[i - 1].1);
+    let total: f64 = (1..pts.len()).map(seg).sum();
+    if total < 1.0 {
+        return None;
+    }
+    let mut left = total / 2.0;
+    for i in 1..pts.len() {
+        let l = seg(i);
+        if l > 0.0 && left <= l {
+            let (ux, uy) = ((pts[i].0 - pts[i - 1].0) / l, (pts[i].1 - pts[i - 1].1) / l);
+            let (x, y) = (pts[i - 1].0 + ux * left, pts[i - 1].1 + uy * left);
+            // Tip 9 units ahead, base 7 behind, 7 either side.
+            let tip = (x + ux * 9.0, y + uy * 9.0);
+            let a = (x - ux * 7.0 - uy * 7.0, y - uy * 7.0 + ux * 7.0);
+            let b = (x - ux * 7.0 + uy * 7.0, y - uy * 7.0 - ux * 7.0);
+            return Some(format!(
+                "<polygon class=\"direction\" points=\"{},{} {},{} {},{}\" fill=\"{ROUTE}\" \
+stroke=\"#fff\" stroke-width=\"1.5\"/>",
+                n(tip.0),
+                n(tip.1),
+                n(a.0),
+                n(a.1),
+                n(b.0),
+                n(b.1)
+            ));
+        }
+        left -= l;
+    }
+    None
+}
+
 /// One decimal is a tenth of a pixel: enough, and it keeps the SVG small.
 fn n(v: f64) -> String {
     let r = (v * 10.0).round() / 10.0;
@@ -126,7 +169,7 @@ pub fn svg(p: &Public, c: &PublicCorridor, lang: Lang) -> String {
         o,
         "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 {w} {h}\" role=\"img\" \
 aria-label=\"{label}\" class=\"map\" font-size=\"13\" font-family=\"sans-serif\">\
-<rect width=\"{w}\" height=\"{h}\" fill=\"#f5f5f0\" stroke=\"#000\"/>",
+<rect width=\"{w}\" height=\"{h}\" fill=\"{BACKGROUND}\" stroke=\"#000\"/>",
         w = n(W),
         h = n(h),
         label = esc(&label),
@@ -147,15 +190,27 @@ aria-label=\"{label}\" class=\"map\" font-size=\"13\" font-family=\"sans-serif\"
         }
     }
     // The buffer: a stroke with round caps and joins, as wide as the buffer on both sides, is
-    // exactly the set of points within buffer_m of the route.
+    // exactly the set of points within buffer_m of the route. A pale band alone is hard to see
+    // (1.24:1 against the background when it was translucent), so it has a dark edge, drawn as
+    // a slightly wider stroke underneath: the edge stands out from the background and the route
+    // from the band by well over the 3:1 asked of graphics (WCAG 2.2, 1.4.11).
+    let bw = 2.0 * terms.buffer_m as f64 * s;
     let _ = write!(
         o,
-        "<polyline class=\"buffer\" points=\"{line}\" fill=\"none\" stroke=\"#e8b800\" \
-stroke-opacity=\".4\" stroke-width=\"{bw}\" stroke-linecap=\"round\" stroke-linejoin=\"round\"/>\
-<polyline class=\"route\" points=\"{line}\" fill=\"none\" stroke=\"#b00000\" stroke-width=\"3\" \
+        "<polyline class=\"buffer-edge\" points=\"{line}\" fill=\"none\" stroke=\"{EDGE}\" \
+stroke-width=\"{ew}\" stroke-linecap=\"round\" stroke-linejoin=\"round\"/>\
+<polyline class=\"buffer\" points=\"{line}\" fill=\"none\" stroke=\"{BAND}\" \
+stroke-width=\"{bw}\" stroke-linecap=\"round\" stroke-linejoin=\"round\"/>\
+<polyline class=\"route\" points=\"{line}\" fill=\"none\" stroke=\"{ROUTE}\" stroke-width=\"3\" \
 stroke-linecap=\"round\" stroke-linejoin=\"round\"/>",
-        bw = n(2.0 * terms.buffer_m as f64 * s),
+        ew = n(bw + 4.0),
+        bw = n(bw),
     );
+    // The direction of travel: an arrowhead halfway along the route, pointing from the origin
+    // to the destination, so nobody walks the route the wrong way from a printed map.
+    if let Some(arrow) = arrow(&drawn) {
+        o.push_str(&arrow);
+    }
     let text =
         |o: &mut String, drawn: &mut Vec<(f64, f64)>, (x, y): (f64, f64), txt: &str, bold: bool| {
             let (dx, anchor) = if x > W * 0.65 {
@@ -332,6 +387,89 @@ mod tests {
             "{m}"
         );
         assert!(m.len() < 4000, "{} bytes", m.len());
+    }
+
+    /// WCAG 2.2 relative luminance of `#rrggbb`.
+    fn luminance(hex: &str) -> f64 {
+        let c = |i: usize| {
+            let v = u8::from_str_radix(&hex[i..i + 2], 16).unwrap() as f64 / 255.0;
+            if v <= 0.04045 {
+                v / 12.92
+            } else {
+                ((v + 0.055) / 1.055).powf(2.4)
+            }
+        };
+        0.2126 * c(1) + 0.7152 * c(3) + 0.0722 * c(5)
+    }
+
+    fn contrast(a: &str, b: &str) -> f64 {
+        let (x, y) = (luminance(a), luminance(b));
+        (x.max(y) + 0.05) / (x.min(y) + 0.05)
+    }
+
+    /// The stroke colour of the element with this class in the map, and its opacity.
+    fn stroke_of(m: &str, class: &str) -> (String, Option<String>) {
+        let el = m
+            .split(&format!("class=\"{class}\""))
+            .nth(1)
+            .unwrap_or_else(|| panic!("no {class} in {m}"));
+        let el = el.split("/>").next().unwrap();
+        let attr = |name: &str| {
+            el.split(&format!(" {name}=\""))
+                .nth(1)
+                .and_then(|v| v.split('"').next())
+                .map(str::to_string)
+        };
+        (attr("stroke").unwrap(), attr("stroke-opacity"))
+    }
+
+    #[test]
+    fn the_band_and_the_route_stand_out_and_the_direction_is_shown() {
+        let m = map(Lang::En);
+        let bg = m
+            .split("<rect width=")
+            .nth(1)
+            .and_then(|r| r.split("fill=\"").nth(1))
+            .and_then(|r| r.split('"').next())
+            .unwrap();
+        // What meets the background at the band's border: the band's edge if it has one,
+        // else the band itself; no translucency, which would blend into the background.
+        let (edge, opacity) = if m.contains("class=\"buffer-edge\"") {
+            stroke_of(&m, "buffer-edge")
+        } else {
+            stroke_of(&m, "buffer")
+        };
+        assert_eq!(opacity, None, "a translucent band");
+        assert!(
+            contrast(&edge, bg) >= 3.0,
+            "band edge {edge} on {bg}: {:.2}:1",
+            contrast(&edge, bg)
+        );
+        let (band, _) = stroke_of(&m, "buffer");
+        let (route, _) = stroke_of(&m, "route");
+        assert!(
+            contrast(&route, &band) >= 3.0,
+            "route {route} on band {band}: {:.2}:1",
+            contrast(&route, &band)
+        );
+        // An arrowhead on the route, pointing from Borodianka (north-east) towards
+        // Berestianka (south-west).
+        let a = m
+            .split("class=\"direction\" points=\"")
+            .nth(1)
+            .expect("a direction arrow");
+        let pts: Vec<(f64, f64)> = a
+            .split('"')
+            .next()
+            .unwrap()
+            .split(' ')
+            .map(|p| {
+                let (x, y) = p.split_once(',').unwrap();
+                (x.parse().unwrap(), y.parse().unwrap())
+            })
+            .collect();
+        let base = ((pts[1].0 + pts[2].0) / 2.0, (pts[1].1 + pts[2].1) / 2.0);
+        assert!(pts[0].0 < base.0 && pts[0].1 > base.1, "{pts:?}");
     }
 
     #[test]

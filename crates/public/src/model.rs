@@ -7,8 +7,10 @@
 //! renegotiation. Declarations are listed apart, as one party's statement.
 
 use corridor_core::agreement::{
-    Corridor, CorridorVersion, Declaration, Settlement, Status, Window, WindowVersion,
+    Corridor, CorridorVersion, Declaration, PublicReason, Settlement, Status, Window, WindowAct,
+    WindowVersion,
 };
+use corridor_core::genesis::GenesisDocument;
 use corridor_core::time::format_log_time;
 use jiff::Timestamp;
 use serde_json::{Value, json};
@@ -52,8 +54,8 @@ pub enum PublicStatus {
     Upcoming,
     /// A party declared the window broken; waits until every party resumes.
     Suspended {
-        /// The suspending party's stated reason.
-        reason: Option<String>,
+        /// The suspending party's public reason, from the fixed list (never its free text).
+        reason: Option<PublicReason>,
     },
     /// Agreed terms are being changed and the new terms are not agreed yet: do not rely on it.
     Pending,
@@ -61,8 +63,8 @@ pub enum PublicStatus {
     Closed,
     /// The agreement was withdrawn or cancelled, or new terms were not agreed by the start.
     Cancelled {
-        /// The stated reason, if any.
-        reason: Option<String>,
+        /// The withdrawing party's public reason, from the fixed list, if it gave one.
+        reason: Option<PublicReason>,
     },
 }
 
@@ -79,12 +81,10 @@ impl PublicStatus {
         }
     }
 
-    /// The stated reason, for suspended and cancelled.
-    pub fn reason(&self) -> Option<&str> {
+    /// The public reason, for suspended and cancelled.
+    pub fn reason(&self) -> Option<PublicReason> {
         match self {
-            PublicStatus::Suspended { reason } | PublicStatus::Cancelled { reason } => {
-                reason.as_deref()
-            }
+            PublicStatus::Suspended { reason } | PublicStatus::Cancelled { reason } => *reason,
             _ => None,
         }
     }
@@ -167,31 +167,48 @@ fn ts(s: &str) -> Timestamp {
     s.parse().unwrap_or(Timestamp::MIN)
 }
 
-/// The agreed view of one window at `at`, if any version of it was agreed by then.
+/// Whether every party of the genesis had to consent to `v`. The core refuses a window naming
+/// fewer (`window-missing-party`); this second check keeps a log written before that rule from
+/// publishing one party's consent as an agreed ceasefire: such a window is one party's act,
+/// never a public corridor.
+pub fn binds_every_party(v: &WindowVersion, genesis: &GenesisDocument) -> bool {
+    genesis
+        .parties
+        .iter()
+        .all(|p| v.terms.required_parties.contains(&p.id))
+}
+
+/// The agreed view of one window at `at`, if any version of it was agreed by then by every
+/// party of the genesis.
 pub fn public_window<'a>(
     w: &'a Window,
     c: &'a Corridor,
+    genesis: &GenesisDocument,
     at: Timestamp,
 ) -> Option<PublicWindow<'a>> {
     let (version, agreed_at) = w
         .versions
         .iter()
         .rev()
-        .filter(|v| ts(&v.at_time) <= at)
+        .filter(|v| ts(&v.at_time) <= at && binds_every_party(v, genesis))
         .find_map(|v| w.agreed_at(v, at).map(|t| (v, t)))?;
     let terms = c
         .versions
         .iter()
         .find(|cv| cv.version == version.corridor_version)?;
-    let (status, reason) = w.status_at(at)?;
+    // The free-text reason `status_at` gives is for members; the public reads the fixed one.
+    let (status, _) = w.status_at(at)?;
+    let public = |s: Status| cause(w, &s, at).and_then(|a| a.public_reason);
     let status = match status {
         Status::Active => PublicStatus::Open,
         Status::Agreed => PublicStatus::Upcoming,
-        Status::Suspended => PublicStatus::Suspended { reason },
+        Status::Suspended => PublicStatus::Suspended {
+            reason: public(Status::Suspended),
+        },
         Status::Completed => PublicStatus::Closed,
         Status::Proposed => PublicStatus::Pending,
-        Status::Withdrawn | Status::Cancelled | Status::Expired => {
-            PublicStatus::Cancelled { reason }
+        s @ (Status::Withdrawn | Status::Cancelled | Status::Expired) => {
+            PublicStatus::Cancelled { reason: public(s) }
         }
     };
     Some(PublicWindow {
@@ -203,6 +220,22 @@ pub fn public_window<'a>(
         start: version.start(),
         end: version.end(),
     })
+}
+
+/// The act that put a window in `status` at `at`, if an act did (mirrors `Window::status_at`:
+/// the first cancel or withdrawal, else the last suspension).
+pub fn cause<'a>(w: &'a Window, status: &Status, at: Timestamp) -> Option<&'a WindowAct> {
+    let mut acts = w
+        .acts
+        .iter()
+        .filter(move |a| !a.void && ts(&a.at_time) <= at);
+    match status {
+        Status::Suspended => acts.rev().find(|a| a.kind == "suspend"),
+        Status::Withdrawn | Status::Cancelled => {
+            acts.find(|a| a.kind == "cancel" || a.kind == "withdraw")
+        }
+        _ => None,
+    }
 }
 
 /// The earliest window start or end after `at`: the next moment a status can change without a
@@ -230,7 +263,7 @@ impl<'a> Public<'a> {
                 .windows
                 .values()
                 .filter(|w| w.corridor == c.id)
-                .filter_map(|w| public_window(w, c, at))
+                .filter_map(|w| public_window(w, c, input.genesis, at))
                 .collect();
             if windows.is_empty() {
                 continue;
@@ -300,7 +333,7 @@ pub fn status_json(p: &Public) -> Vec<u8> {
                 "id": c.corridor.id,
                 "names": c.terms().terms.names,
                 "status": w.status.as_str(),
-                "reason": w.status.reason(),
+                "reason": w.status.reason().map(PublicReason::as_str),
                 "window": window_json(p, c, w),
                 "windows": c.windows.iter().map(|w| window_json(p, c, w)).collect::<Vec<_>>(),
             })
@@ -337,7 +370,7 @@ fn window_json(p: &Public, c: &PublicCorridor, w: &PublicWindow) -> Value {
     json!({
         "id": w.window.id,
         "status": w.status.as_str(),
-        "reason": w.status.reason(),
+        "reason": w.status.reason().map(PublicReason::as_str),
         "start": w.version.terms.start,
         "end": w.version.terms.end,
         "local": local,
@@ -437,6 +470,50 @@ mod tests {
     }
 
     #[test]
+    fn a_window_one_party_consented_to_alone_is_not_a_corridor() {
+        // As a log written before `window-missing-party` could hold it: proposed naming only
+        // Ukraine, consented by Ukraine alone.
+        let (mut a, g, c) = (fixture::agreements(), fixture::genesis(), fixture::cited());
+        a.windows.clear();
+        let mut w = fixture::window(
+            "w-ua",
+            "2022-03-04T07:00:00Z",
+            "2022-03-04T15:00:00Z",
+            "2022-03-03T12:10:00.000000Z",
+            3,
+        );
+        w.versions[0].terms.required_parties = vec!["ua".into()];
+        fixture::act(
+            &mut w,
+            "consent",
+            Some("ua"),
+            "2022-03-03T13:00:00.000000Z",
+            4,
+        );
+        a.windows.insert(w.id.clone(), w);
+        for t in ["2022-03-03T14:00:00Z", "2022-03-04T08:00:00Z"] {
+            let (s, _) = view(&a, &g, &c, t);
+            assert!(s.is_empty(), "at {t}: {s:?}");
+            let input = Input {
+                genesis: &g,
+                agreements: &a,
+                at: at(t),
+                checkpoint: &c,
+                base_url: "https://corridors.example",
+            };
+            let site = crate::build(&input);
+            assert!(
+                !site
+                    .files
+                    .keys()
+                    .any(|k| k.contains("w-ua") || k.contains("/corridors/b")),
+                "{:?}",
+                site.files.keys().collect::<Vec<_>>()
+            );
+        }
+    }
+
+    #[test]
     fn suspension_and_withdrawal_show_with_their_reason() {
         let (mut a, g, c) = (fixture::agreements(), fixture::genesis(), fixture::cited());
         let w = a.windows.get_mut("w-0304").unwrap();
@@ -459,10 +536,43 @@ mod tests {
             .find(|w| w.window.id == "w-0305")
             .unwrap();
         assert_eq!(w2.status.as_str(), "cancelled");
-        assert_eq!(
-            w2.status.reason(),
-            Some("withdraw: shelling reported near the route")
-        );
+        assert_eq!(w2.status.reason(), Some(PublicReason::Shelling));
+    }
+
+    #[test]
+    fn the_public_reads_the_listed_reason_never_the_free_text() {
+        let (mut a, g, c) = (fixture::agreements(), fixture::genesis(), fixture::cited());
+        let w = a.windows.get_mut("w-0304").unwrap();
+        fixture::act(w, "suspend", Some("ua"), "2022-03-04T09:00:00.000000Z", 20);
+        w.acts.last_mut().unwrap().reason = Some("The other side is lying murderers".into());
+        w.acts.last_mut().unwrap().public_reason = Some(PublicReason::Mines);
+        let input = Input {
+            genesis: &g,
+            agreements: &a,
+            at: at("2022-03-04T09:30:00Z"),
+            checkpoint: &c,
+            base_url: "https://corridors.example",
+        };
+        let site = crate::build(&input);
+        let mut seen = 0;
+        for (path, f) in &site.files {
+            let body = String::from_utf8_lossy(&f.body);
+            assert!(
+                !body.contains("lying murderers"),
+                "{path} publishes the free text"
+            );
+            if path == "/en/corridors/borodianka-berestianka/" {
+                assert!(body.contains("mines near the route"), "{body}");
+                seen += 1;
+            }
+            if path == "/uk/corridors/borodianka-berestianka/" {
+                assert!(body.contains("міни поблизу маршруту"), "{body}");
+                seen += 1;
+            }
+        }
+        assert_eq!(seen, 2);
+        let v: Value = serde_json::from_slice(&site.files["/status.json"].body).unwrap();
+        assert_eq!(v["corridors"][0]["reason"], "mines");
     }
 
     #[test]

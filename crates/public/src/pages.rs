@@ -26,8 +26,17 @@ use html::{Frame, seg};
 
 /// Add every page of every language to `site`, and the SMS texts.
 pub fn render(p: &Public, site: &mut Site) {
+    site.put("/", HTML, redirect_page(Lang::Uk, "uk/").into_bytes());
     for lang in LANGS {
+        // A folder index for every level, so a static host never lists a directory.
+        site.put(
+            format!("/{}/corridors/", crate::model::code(lang)),
+            HTML,
+            redirect_page(lang, "../").into_bytes(),
+        );
         let f = list_page(p, lang);
+        site.put(f.0, HTML, f.1.into_bytes());
+        let f = not_found_page(p, lang);
         site.put(f.0, HTML, f.1.into_bytes());
         for c in &p.corridors {
             let f = corridor_page(p, c, lang);
@@ -39,6 +48,34 @@ pub fn render(p: &Public, site: &mut Site) {
     crate::sms::render(p, site);
 }
 
+/// A page that sends the reader on to `to` (relative) by itself, with a plain link for browsers
+/// that do not follow `refresh`: the static mirror's root needs no server rule to pick a page.
+/// The language links let a reader choose at once.
+fn redirect_page(lang: Lang, to: &str) -> String {
+    let mut links = String::new();
+    for l in LANGS {
+        let c = crate::model::code(l);
+        let href = if to == "../" {
+            format!("../../{c}/")
+        } else {
+            format!("{c}/")
+        };
+        let _ = write!(
+            links,
+            "<li><a href=\"{href}\" hreflang=\"{c}\" lang=\"{c}\">{}</a></li>",
+            esc(&t(l, "site-title"))
+        );
+    }
+    format!(
+        "<!doctype html>\n<html lang=\"{l}\"><head><meta charset=\"utf-8\">\
+<meta name=\"viewport\" content=\"width=device-width,initial-scale=1\">\
+<meta http-equiv=\"refresh\" content=\"0; url={to}\"><title>{title}</title></head>\
+<body><p><a href=\"{to}\">{title}</a></p><ul>{links}</ul></body></html>\n",
+        l = crate::model::code(lang),
+        title = esc(&t(lang, "site-title")),
+    )
+}
+
 /// The short status word of a window (list entries, other windows).
 fn badge(lang: Lang, s: &PublicStatus) -> String {
     t(lang, &format!("badge-{}", s.as_str()))
@@ -48,6 +85,16 @@ fn badge(lang: Lang, s: &PublicStatus) -> String {
 fn origin_zone<'a>(p: &'a Public, c: &'a PublicCorridor) -> &'a str {
     c.origin
         .map(|o| o.zone.as_str())
+        .or_else(|| p.input.genesis.parties.first().map(|x| x.zone.as_str()))
+        .unwrap_or("UTC")
+}
+
+/// The zone of a page about every corridor: the first corridor's origin's, else the first
+/// party's (where the readers are), never UTC while a local zone is known.
+fn list_zone<'a>(p: &'a Public) -> &'a str {
+    p.corridors
+        .first()
+        .map(|c| origin_zone(p, c))
         .or_else(|| p.input.genesis.parties.first().map(|x| x.zone.as_str()))
         .unwrap_or("UTC")
 }
@@ -75,23 +122,10 @@ fn ts(s: &str) -> Option<Timestamp> {
     s.parse().ok()
 }
 
-/// The act that put a window in its suspended or cancelled state, to say who gave the reason
-/// (mirrors `Window::status_at`: the first cancel/withdraw, else the last suspension).
+/// The act that put a window in its suspended or cancelled state, to say who acted.
 fn cause<'a>(w: &PublicWindow<'a>, at: Timestamp) -> Option<&'a WindowAct> {
-    let acts = &w.window.acts;
-    let valid = |a: &&WindowAct| !a.void && ts(&a.at_time).is_some_and(|t| t <= at);
-    match w.status {
-        PublicStatus::Suspended { .. } => acts
-            .iter()
-            .rev()
-            .filter(valid)
-            .find(|a| a.kind == "suspend"),
-        PublicStatus::Cancelled { .. } => acts
-            .iter()
-            .filter(valid)
-            .find(|a| a.kind == "cancel" || a.kind == "withdraw"),
-        _ => None,
-    }
+    let status = w.window.status_at(at)?.0;
+    crate::model::cause(w.window, &status, at)
 }
 
 /// The headline sentence of a window's status, with the times in `zone`.
@@ -105,8 +139,8 @@ fn sentence(lang: Lang, w: &PublicWindow, zone: &str) -> String {
     )
 }
 
-/// The stated reason of a suspension or cancellation, attributed: it is the acting party's
-/// signed text, shown as written (in whatever language it was written).
+/// The public reason of a suspension or withdrawal, attributed: a reason from the fixed list in
+/// the reader's language (the acting party's free text is for the log's members only).
 fn reason(p: &Public, w: &PublicWindow, lang: Lang) -> String {
     let Some(r) = w.status.reason() else {
         return String::new();
@@ -118,7 +152,11 @@ fn reason(p: &Public, w: &PublicWindow, lang: Lang) -> String {
         }
         None => t(lang, "reason"),
     };
-    format!("<p><b>{}</b> <q>{}</q></p>", esc(&label), esc(r))
+    format!(
+        "<p><b>{}</b> {}</p>",
+        esc(&label),
+        esc(&crate::i18n::public_reason(lang, r))
+    )
 }
 
 /// Unilateral declarations, in their own clearly labelled section: never an agreement.
@@ -221,7 +259,7 @@ fn list_page(p: &Public, lang: Lang) -> (String, String) {
             let id = &c.corridor.id;
             let _ = write!(
                 m,
-                "<li><a class=\"big\" href=\"corridors/{href}\">{n}</a>\
+                "<li><a class=\"big\" href=\"corridors/{href}/\">{n}</a>\
 <p class=\"st {s}\" data-corridor=\"{ida}\" data-status=\"{s}\">{b}</p>{span}</li>",
                 href = seg(id),
                 n = esc(name(&c.terms().terms.names, lang)),
@@ -243,6 +281,31 @@ fn list_page(p: &Public, lang: Lang) -> (String, String) {
         live: true,
         all: true,
         print: false,
+        zone: list_zone(p).to_string(),
+    };
+    (f.path(), f.page(&m))
+}
+
+/// `/{lang}/404.html`: a mistyped or outdated address (a corridor id misheard over the phone,
+/// an old printed link) gets a page in the reader's language pointing to the list of corridors,
+/// not an English error document. Its links are root-relative: it is served at any depth.
+fn not_found_page(p: &Public, lang: Lang) -> (String, String) {
+    let m = format!(
+        "<h1>{}</h1><p>{}</p><p class=\"big\"><a href=\"/{l}/\">{}</a></p>",
+        esc(&t(lang, "not-found-title")),
+        esc(&t(lang, "not-found-text")),
+        esc(&t(lang, "not-found-link")),
+        l = crate::model::code(lang),
+    );
+    let f = Frame {
+        p,
+        lang,
+        rel: html::NOT_FOUND.to_string(),
+        title: format!("{} — {}", t(lang, "not-found-title"), t(lang, "site-title")),
+        live: false,
+        all: false,
+        print: false,
+        zone: list_zone(p).to_string(),
     };
     (f.path(), f.page(&m))
 }
@@ -398,7 +461,7 @@ fn times_table(
         let _ = write!(
             h,
             "<tr><th>{}{}</th><td>{}</td><td>{}</td></tr>",
-            esc(&when::label(lang, z, &s)),
+            esc(&when::header(lang, z, &s)),
             if who_here.is_empty() {
                 String::new()
             } else {
@@ -412,7 +475,9 @@ fn times_table(
     h
 }
 
-/// `/{lang}/corridors/{id}`: everything a civilian needs about one corridor.
+/// `/{lang}/corridors/{id}/`: everything a civilian needs about one corridor. Every page is a
+/// folder's index (`…/{id}/`, `…/{id}/print/`), so its relative links resolve the same on this
+/// server and on any plain static host, which answers `…/{id}` by redirecting to `…/{id}/`.
 fn corridor_page(p: &Public, c: &PublicCorridor, lang: Lang) -> (String, String) {
     let w = c.current();
     let id = &c.corridor.id;
@@ -421,7 +486,7 @@ fn corridor_page(p: &Public, c: &PublicCorridor, lang: Lang) -> (String, String)
     let mut m = String::new();
     let _ = write!(
         m,
-        "<p><a href=\"../\">← {}</a></p><h1>{}</h1>\
+        "<p><a href=\"../../\">← {}</a></p><h1>{}</h1>\
 <p id=\"status\" class=\"st {s}\" data-corridor=\"{ida}\" data-status=\"{s}\">{}</p>{}",
         esc(&t(lang, "back")),
         esc(title),
@@ -451,7 +516,7 @@ fn corridor_page(p: &Public, c: &PublicCorridor, lang: Lang) -> (String, String)
     m.push_str(&checkpoints(c, lang));
     let _ = write!(
         m,
-        "<h2>{}</h2>{}<p><small>{}</small></p>",
+        "<h2>{}</h2>{}<p class=\"legend\"><small>{}</small></p>",
         esc(&t(lang, "h-map")),
         crate::map::svg(p, c, lang),
         esc(&t(lang, "map-legend"))
@@ -484,22 +549,22 @@ fn corridor_page(p: &Public, c: &PublicCorridor, lang: Lang) -> (String, String)
     m.push_str(&statements(p, lang, &decls));
     let _ = write!(
         m,
-        "<p class=\"noprint\"><a href=\"{h}/print\">{}</a> · <a href=\"{h}/sms\">{}</a></p>",
+        "<p class=\"noprint\"><a href=\"print/\">{}</a> · <a href=\"sms.txt\">{}</a></p>",
         esc(&t(lang, "print-link")),
         esc(&t(lang, "sms-link")),
-        h = seg(id),
     );
     let f = Frame {
         p,
         lang,
-        rel: format!("corridors/{}", seg(id)),
+        rel: format!("corridors/{}/", seg(id)),
         title: format!("{title} — {}", t(lang, "site-title")),
         live: true,
         all: false,
         print: false,
+        zone: zone.to_string(),
     };
     (
-        format!("/{}/corridors/{id}", crate::model::code(lang)),
+        format!("/{}/corridors/{id}/", crate::model::code(lang)),
         f.page(&m),
     )
 }
@@ -527,9 +592,9 @@ fn qr(url: &str) -> String {
     )
 }
 
-/// `/{lang}/corridors/{id}/print`: an A4 sheet for notice boards. Only facts that do not
-/// depend on the moment (a printed status would be out of date), and a QR code to the page
-/// that has the status.
+/// `/{lang}/corridors/{id}/print/`: one A4 sheet for notice boards: the status when printed
+/// (with a warning that it may have changed since, and a QR code to the live page), the times
+/// in words in every zone, the route, the instructions, and the map with its legend.
 fn print_page(p: &Public, c: &PublicCorridor, lang: Lang) -> (String, String) {
     let id = &c.corridor.id;
     let l = crate::model::code(lang);
@@ -538,7 +603,7 @@ fn print_page(p: &Public, c: &PublicCorridor, lang: Lang) -> (String, String) {
     let mut m = String::new();
     let _ = write!(
         m,
-        "<p class=\"noprint\"><a href=\"../{h}\">← {}</a></p>{}<h1>{}</h1><p>{}<br><small>{}</small></p>",
+        "<p class=\"noprint\"><a href=\"../\">← {}</a></p>{}<h1>{}</h1><p>{}<br><small>{}</small></p>",
         esc(&t(lang, "print-back")),
         // A QR code needs an absolute address; without a base URL there is none to give.
         if p.input.base_url.is_empty() {
@@ -549,7 +614,14 @@ fn print_page(p: &Public, c: &PublicCorridor, lang: Lang) -> (String, String) {
         esc(title),
         esc(&t(lang, "print-scan")),
         esc(&url),
-        h = seg(id),
+    );
+    // The status when printed, in words (the note at the end says it may have changed).
+    let w = c.current();
+    let _ = write!(
+        m,
+        "<p class=\"st {s}\">{}</p>",
+        esc(&sentence(lang, w, origin_zone(p, c))),
+        s = w.status.as_str()
     );
     // Windows that can still be used (the headline one even if it is over, so the sheet is
     // never empty), each in every zone that matters.
@@ -571,16 +643,22 @@ fn print_page(p: &Public, c: &PublicCorridor, lang: Lang) -> (String, String) {
     );
     m.push_str(&instructions(c, lang));
     m.push_str(&checkpoints(c, lang));
-    m.push_str(&crate::map::svg(p, c, lang));
-    let _ = write!(m, "<p><b>{}</b></p>", esc(&t(lang, "print-note")));
+    let _ = write!(
+        m,
+        "{}<p class=\"legend\"><small>{}</small></p><p><b>{}</b></p>",
+        crate::map::svg(p, c, lang),
+        esc(&t(lang, "map-legend")),
+        esc(&t(lang, "print-note"))
+    );
     let f = Frame {
         p,
         lang,
-        rel: format!("corridors/{}/print", seg(id)),
+        rel: format!("corridors/{}/print/", seg(id)),
         title: format!("{title} — {}", t(lang, "site-title")),
         live: false,
         all: false,
         print: true,
+        zone: origin_zone(p, c).to_string(),
     };
-    (format!("/{l}/corridors/{id}/print"), f.page(&m))
+    (format!("/{l}/corridors/{id}/print/"), f.page(&m))
 }

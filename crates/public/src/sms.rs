@@ -184,12 +184,11 @@ pub fn text(p: &Public, c: &PublicCorridor, lang: Lang) -> String {
             c.corridor.id
         )
     });
-    // A reason in a script GSM-7 cannot carry is left out of the English text rather than sent
-    // as question marks (the page has it as written).
-    let reason_text = match lang {
-        Lang::En => w.status.reason().and_then(gsm_clean),
-        _ => w.status.reason().map(str::to_string),
-    };
+    // The public reason from the fixed list, in the reader's language (never a party's text).
+    let reason_text = w
+        .status
+        .reason()
+        .map(|r| crate::i18n::public_reason(lang, r));
     let compose = |name: &str, reason: bool, full: bool, link_on: bool| {
         let mut s = String::new();
         if let Some(x) = &exercise {
@@ -206,11 +205,11 @@ pub fn text(p: &Public, c: &PublicCorridor, lang: Lang) -> String {
         if lang == Lang::En { fold_gsm(&s) } else { s }
     };
     let full_name = name(&c.terms().terms.names, lang);
-    // Most informative first: the reason matters more than the zone's name in words, which
-    // matters more than the link.
-    let candidates: Vec<String> = (0..8u8)
+    // Most informative first: the reason matters more than the link. The zone's name in words
+    // is always kept ("UTC+2" alone is read as "whose time?"), even at the cost of a part.
+    let candidates: Vec<String> = (0..4u8)
         .rev()
-        .map(|bits| compose(full_name, bits & 4 != 0, bits & 2 != 0, bits & 1 != 0))
+        .map(|bits| compose(full_name, bits & 2 != 0, true, bits & 1 != 0))
         .collect();
     let cost = |s: &str| encoding_and_segments(s).1;
     let fewest = candidates.iter().map(|s| cost(s)).min().unwrap_or(1);
@@ -225,7 +224,7 @@ pub fn text(p: &Public, c: &PublicCorridor, lang: Lang) -> String {
     let chars: Vec<char> = full_name.chars().collect();
     for keep in (0..chars.len()).rev() {
         let short: String = chars[..keep].iter().collect::<String>() + "...";
-        let s = compose(short.trim_start(), false, false, false);
+        let s = compose(short.trim_start(), false, true, false);
         if cost(&s) == 1 {
             return s;
         }
@@ -233,7 +232,7 @@ pub fn text(p: &Public, c: &PublicCorridor, lang: Lang) -> String {
     best
 }
 
-/// Add `/{lang}/corridors/{id}/sms` and `/sms.json` (every text with its encoding and number
+/// Add `/{lang}/corridors/{id}/sms.txt` and `/sms.json` (every text with its encoding and number
 /// of parts, so whoever sends them knows the cost).
 pub fn render(p: &Public, site: &mut Site) {
     let mut all = Map::new();
@@ -247,7 +246,7 @@ pub fn render(p: &Public, site: &mut Site) {
                 json!({"text": s, "encoding": enc.as_str(), "segments": n}),
             );
             site.put(
-                format!("/{}/corridors/{}/sms", code(lang), c.corridor.id),
+                format!("/{}/corridors/{}/sms.txt", code(lang), c.corridor.id),
                 TEXT,
                 s.into_bytes(),
             );
@@ -357,7 +356,7 @@ mod tests {
         assert_eq!(e["encoding"], "gsm-7");
         assert_eq!(e["segments"], 1);
         assert_eq!(j[fixture::CORRIDOR]["uk"]["encoding"], "ucs-2");
-        let uk = &site.files[&format!("/uk/corridors/{}/sms", fixture::CORRIDOR)];
+        let uk = &site.files[&format!("/uk/corridors/{}/sms.txt", fixture::CORRIDOR)];
         assert_eq!(uk.content_type, TEXT);
         assert_eq!(
             uk.body,
@@ -372,42 +371,43 @@ mod tests {
     fn fewest_parts_win_and_english_stays_in_one() {
         let (mut a, g, c) = (fixture::agreements(), fixture::genesis(), fixture::cited());
         let p = public_at(&a, &g, &c, "2022-03-04T08:00:00Z");
-        // With the zone in words Ukrainian needs two parts; with the offset alone, one.
+        // The zone's name in words is kept even though the offset alone would fit one part:
+        // "UTC+2" alone does not say whose time it is.
         let uk = text(&p, &p.corridors[0], Lang::Uk);
         assert_eq!(
             uk,
-            "НАВЧАННЯ. Бородянка – Берестянка: ВІДКРИТО. 4 бер 09:00-17:00 UTC+2."
+            "НАВЧАННЯ. Бородянка – Берестянка: ВІДКРИТО. 4 бер 09:00-17:00 за київським часом (UTC+2)."
         );
-        assert_eq!(encoding_and_segments(&uk), (Encoding::Ucs2, 1));
-        let words = uk.replace("UTC+2", "за київським часом (UTC+2)");
-        assert_eq!(encoding_and_segments(&words).1, 2);
+        assert_eq!(encoding_and_segments(&uk), (Encoding::Ucs2, 2));
         // English has room for the zone in words and the link.
         let en = text(&p, &p.corridors[0], Lang::En);
         assert!(en.contains("Kyiv time (UTC+2). https://corridors.example/en/corridors/"));
-        // Suspended: two parts are needed anyway, so the reason goes in.
+        // Suspended: what to do is in the status itself, the reason is the listed one in the
+        // reader's language, and the zone keeps its name.
         let w = a.windows.get_mut("w-0304").unwrap();
         fixture::act(w, "suspend", Some("ua"), "2022-03-04T09:00:00.000000Z", 20);
         let p = public_at(&a, &g, &c, "2022-03-04T09:30:00Z");
         let ru = text(&p, &p.corridors[0], Lang::Ru);
+        // (The reason would take a third part, so it stays on the page.)
         assert_eq!(
             ru,
-            "УЧЕНИЯ. Бородянка – Берестянка: ПРИОСТАНОВЛЕН (suspend: shelling reported near \
-the route). 4 мар 09:00-17:00 UTC+2."
+            "УЧЕНИЯ. Бородянка – Берестянка: ПРИОСТАНОВЛЕН, НЕ ВЫХОДИТЕ НА МАРШРУТ. 4 мар \
+09:00-17:00 по киевскому времени (UTC+2)."
         );
         assert_eq!(encoding_and_segments(&ru), (Encoding::Ucs2, 2));
+        let uk = text(&p, &p.corridors[0], Lang::Uk);
+        assert!(
+            uk.contains("ПРИЗУПИНЕНО, НЕ ВИХОДЬТЕ НА МАРШРУТ") && uk.contains("за київським часом"),
+            "{uk}"
+        );
         let en = text(&p, &p.corridors[0], Lang::En);
         assert_eq!(encoding_and_segments(&en), (Encoding::Gsm7, 1), "{en}");
-        assert!(en.contains("SUSPENDED (suspend: shelling"), "{en}");
-        // A reason GSM-7 cannot carry stays out of the English text, not sent as "???".
-        let w = a.windows.get_mut("w-0304").unwrap();
-        w.acts.last_mut().unwrap().reason = Some("обстріл поблизу маршруту".into());
-        let p = public_at(&a, &g, &c, "2022-03-04T09:30:00Z");
-        let en = text(&p, &p.corridors[0], Lang::En);
         assert!(
-            en.contains(": SUSPENDED. 4 Mar") && !en.contains('?'),
+            en.contains("SUSPENDED, DO NOT SET OUT (shelling or gunfire near the route)")
+                && en.contains("Kyiv time (UTC+2)"),
             "{en}"
         );
-        assert!(text(&p, &p.corridors[0], Lang::Uk).contains("(обстріл поблизу маршруту)"));
+        assert!(!en.contains("suspend: shelling"), "{en}");
         // A very long English name is shortened, never sent as two messages.
         let mut a = fixture::agreements();
         a.corridors.get_mut(fixture::CORRIDOR).unwrap().versions[0]

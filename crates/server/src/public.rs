@@ -515,6 +515,20 @@ pub async fn file(State(log): State<Arc<Log>>, req: Request) -> Response {
             .body(Body::empty())
             .expect("valid response");
     }
+    // A reader who mistyped a page's address gets a page in the language of the address, with
+    // a link to the list; machines (the API under /v1/, anything else) get a problem document.
+    let lang = path
+        .strip_prefix('/')
+        .and_then(|p| p.split_once('/'))
+        .map(|(l, _)| l)
+        .filter(|l| ["uk", "ru", "en"].contains(l));
+    if let Some(page) = lang.and_then(|l| site.files.get(&format!("/{l}/404.html"))) {
+        let mut r = respond(page, req.headers());
+        if r.status() == StatusCode::OK {
+            *r.status_mut() = StatusCode::NOT_FOUND;
+        }
+        return r;
+    }
     Problem::new(
         StatusCode::NOT_FOUND,
         "not-found",

@@ -755,6 +755,18 @@ async fn bad_windows_and_local_times_are_refused_and_write_nothing() {
     let mut t = window_terms("2022-03-05T07:00:00Z", "2022-03-05T17:00:00Z", json!({}));
     t["required_parties"] = json!(["ua", "by"]);
     refused_rule(&s, 1, ICRC, propose_window("w-bad", t), "unknown-party").await;
+    // A ceasefire binds every party: a window that one party alone would agree is refused at
+    // proposal (it would otherwise be published as agreed on that party's word).
+    let mut t = window_terms("2022-03-05T07:00:00Z", "2022-03-05T17:00:00Z", json!({}));
+    t["required_parties"] = json!(["ua"]);
+    refused_rule(
+        &s,
+        1,
+        ICRC,
+        propose_window("w-bad", t),
+        "window-missing-party",
+    )
+    .await;
     // Only a party states its own guarantee.
     refused_rule(
         &s,

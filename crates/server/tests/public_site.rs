@@ -131,8 +131,29 @@ async fn root_picks_a_language_and_files_are_prebuilt_and_cacheable() {
         true
     );
 
-    // Unknown public paths are problem documents too.
-    s.get("/uk/corridors/nowhere")
+    // A mistyped page address is a page in the address's language with a link to the list;
+    // the API and everything else keep problem documents.
+    for (lang, title) in [
+        ("uk", "Сторінку не знайдено"),
+        ("ru", "Страница не найдена"),
+        ("en", "Page not found"),
+    ] {
+        let r = c
+            .get(format!("{}/{lang}/corridors/nowhere", s.base))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::NOT_FOUND);
+        assert_eq!(r.headers()["content-type"], "text/html; charset=utf-8");
+        let h = r.text().await.unwrap();
+        assert!(h.contains(&format!("<html lang=\"{lang}\">")), "{h}");
+        assert!(h.contains(title), "{h}");
+        assert!(h.contains(&format!("href=\"/{lang}/\"")), "{h}");
+    }
+    s.get("/v1/nowhere")
+        .await
+        .expect_problem(StatusCode::NOT_FOUND, "not-found");
+    s.get("/de/corridors/nowhere")
         .await
         .expect_problem(StatusCode::NOT_FOUND, "not-found");
 }
@@ -204,7 +225,18 @@ async fn a_window_opens_on_every_channel_within_a_second_without_a_new_entry() {
         cap.text()
     );
     for lang in ["uk", "ru", "en"] {
-        let page = s.get(&format!("/{lang}/corridors/{CORRIDOR}")).await;
+        // The old address (no trailing slash, as on early printed sheets) leads to the page.
+        let r = client()
+            .get(format!("{}/{lang}/corridors/{CORRIDOR}", s.base))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::MOVED_PERMANENTLY);
+        assert_eq!(
+            r.headers()["location"],
+            format!("/{lang}/corridors/{CORRIDOR}/").as_str()
+        );
+        let page = s.get(&format!("/{lang}/corridors/{CORRIDOR}/")).await;
         assert_eq!(page.status, StatusCode::OK, "{lang}");
         assert!(
             page.text().contains("data-status=\"open\""),

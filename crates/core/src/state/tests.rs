@@ -693,6 +693,21 @@ fn proposal_rules() {
         .code(),
         "window-too-long"
     );
+    // A window that one party alone would agree: refused, whoever proposes it.
+    for (key, actor) in [(kp(10), "ua/c"), (kp(1), "icrc/admin")] {
+        let mut w = window("2022-03-05T07:00:00Z", "2022-03-05T17:00:00Z");
+        w["terms"]["required_parties"] = json!(["ua"]);
+        assert_eq!(
+            h.submit(&key, actor, w).unwrap_err().code(),
+            "window-missing-party"
+        );
+    }
+    let mut w = window("2022-03-05T07:00:00Z", "2022-03-05T17:00:00Z");
+    w["terms"]["required_parties"] = json!(["ru"]);
+    assert_eq!(
+        h.submit(&kp(10), "ua/c", w).unwrap_err().code(),
+        "window-missing-party"
+    );
     let mut w = window("2022-03-05T07:00:00Z", "2022-03-05T17:00:00Z");
     w["terms"]["start_local"]["zone"] = json!("Europe/Atlantis");
     assert_eq!(
@@ -779,7 +794,20 @@ fn lifecycle_withdraw_suspend_resume_expire() {
         .code(),
         "not-suspended"
     );
-    h.submit(&kp(10), "ua/c", json!({"type": "window.suspend", "window": "w1", "party": "ua", "reason": "shelling at the gathering point"})).unwrap();
+    // The public reason comes from a fixed list; anything else is refused.
+    let bad = h
+        .submit(&kp(10), "ua/c", json!({"type": "window.suspend", "window": "w1", "party": "ua", "reason": "x", "public_reason": "the enemy lies"}))
+        .unwrap_err();
+    assert_eq!(bad.code(), "invalid-field", "{bad}");
+    h.submit(&kp(10), "ua/c", json!({"type": "window.suspend", "window": "w1", "party": "ua", "reason": "shelling at the gathering point", "public_reason": "shelling"})).unwrap();
+    assert_eq!(
+        h.state.agreements.windows["w1"]
+            .acts
+            .last()
+            .unwrap()
+            .public_reason,
+        Some(crate::agreement::PublicReason::Shelling)
+    );
     let now = crate::time::format_log_time(h.state.last_time);
     assert_eq!(status(&h, "w1", &now), "suspended");
     assert_eq!(

@@ -2,7 +2,7 @@
 lang-name = English
 switch-label = Language
 site-title = Humanitarian corridors
-list-intro = Only windows agreed by every party are listed as corridors.
+list-intro = Only corridors agreed by every party are listed.
 list-none = No corridor is agreed at the moment.
 back = All corridors
 
@@ -43,20 +43,25 @@ zone-europe-kiev = Kyiv time
 zone-europe-moscow = Moscow time
 zone-europe-simferopol = Simferopol time
 zone-europe-minsk = Minsk time
+zone-noun-europe-kyiv = Kyiv time
+zone-noun-europe-kiev = Kyiv time
+zone-noun-europe-moscow = Moscow time
+zone-noun-europe-simferopol = Simferopol time
+zone-noun-europe-minsk = Minsk time
 
 ## Status
 badge-open = Open now
 badge-upcoming = Agreed, not open yet
-badge-suspended = Suspended
+badge-suspended = Suspended: do not use the corridor now
 badge-pending = Not confirmed: the terms are being changed
 badge-closed = Closed
 badge-cancelled = Cancelled
 page-status-open = Open now. Closes at { $end }.
 page-status-upcoming = Agreed, not open yet. Opens at { $start }.
-page-status-suspended = Suspended. The agreed window runs until { $end }.
+page-status-suspended = Suspended: do not use the corridor now. It stays closed until every party resumes the ceasefire (the agreed window ends at { $end }).
 page-status-pending = Not confirmed: the terms are being changed and the new terms are not agreed yet.
-page-status-closed = Closed. The window ended at { $end }.
-page-status-cancelled = Cancelled.
+page-status-closed = Closed: the agreed ceasefire ended at { $end }. Do not set out on the route.
+page-status-cancelled = Cancelled: the corridor will not open. Do not set out on the route.
 reason = Reason given:
 reason-by = Reason given by { $party }:
 
@@ -75,7 +80,7 @@ purpose = Purpose
 purpose-evacuation = Evacuation of civilians
 purpose-aid = Delivery of humanitarian aid
 purpose-both = Evacuation of civilians and delivery of humanitarian aid
-aid-may-enter = Humanitarian aid may enter
+aid-may-enter = May aid be brought in?
 yes = Yes
 no = No
 buffer = Agreed corridor width
@@ -88,7 +93,7 @@ no-instructions = The parties have not agreed instructions for civilians.
 h-checkpoints = Checkpoints
 no-checkpoints = No checkpoints were agreed.
 h-map = Map
-map-legend = Red line: the route. Yellow band: the agreed corridor width along it. Black squares: checkpoints (numbered as in the list). Circles: settlements.
+map-legend = Red line: the route; arrow: the direction of travel. Yellow band with a brown edge: the agreed corridor width along it. Black squares: checkpoints (numbered as in the list). Circles: settlements.
 map-label = Map of the route { $origin } – { $destination }; the agreed corridor is { $buffer } m either side of it
 map-km = { $n } km
 map-m = { $n } m
@@ -116,10 +121,15 @@ link-atom = Atom feed
 sms-exercise = EXERCISE
 sms-open = OPEN NOW
 sms-upcoming = NOT OPEN YET
-sms-suspended = SUSPENDED
+sms-suspended = SUSPENDED, DO NOT SET OUT
 sms-pending = NOT CONFIRMED
 sms-closed = CLOSED
 sms-cancelled = CANCELLED
 sms-date = { $day } { $month }
 sms-zone = { $window } { $zone } ({ $offset })
 sms-zone-short = { $window } { $offset }
+
+## Not found
+not-found-title = Page not found
+not-found-text = There is no page at this address. The corridor may have a different name, or the link may be mistyped.
+not-found-link = See all corridors

@@ -1,12 +1,10 @@
-exercise-banner = УЧЕНИЯ — смоделированное время, это не настоящий коридор
-status-open = Открыт сейчас
-status-upcoming = Откроется в { $start }
-status-suspended = Приостановлен
-status-pending = Не подтверждён: условия меняются
-status-closed = Закрыт
-status-cancelled = Отменён
+exercise-banner = УЧЕНИЯ — время условное, это не настоящий коридор
 corridors-count = { $count ->
     [one] { $count } коридор
     [few] { $count } коридора
    *[many] { $count } коридоров
 }
+public-reason-shelling = обстрелы вблизи маршрута
+public-reason-mines = мины вблизи маршрута
+public-reason-road-damage = дорога повреждена или заблокирована
+public-reason-other = другие причины

@@ -1,12 +1,10 @@
 exercise-banner = НАВЧАННЯ — змодельований час, це не справжній коридор
-status-open = Відкрито зараз
-status-upcoming = Відкриється о { $start }
-status-suspended = Призупинено
-status-pending = Не підтверджено: умови змінюються
-status-closed = Закрито
-status-cancelled = Скасовано
 corridors-count = { $count ->
     [one] { $count } коридор
     [few] { $count } коридори
    *[many] { $count } коридорів
 }
+public-reason-shelling = обстріли поблизу маршруту
+public-reason-mines = міни поблизу маршруту
+public-reason-road-damage = дорогу пошкоджено або заблоковано
+public-reason-other = інші причини

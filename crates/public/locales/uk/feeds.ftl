@@ -8,14 +8,14 @@ feed-a-party = одна зі сторін
 ## Заголовки ($corridor; $start і $end — за місцевим часом пункту відправлення)
 feed-headline-agreed = Коридор { $corridor } погоджено: відкриється { $start }
 feed-headline-new-terms = Коридор { $corridor }: погоджено новий час, відкриється { $start }
-feed-headline-amending = Коридор { $corridor }: умови змінюються, не покладайтеся на нього
+feed-headline-amending = Коридор { $corridor }, { $span }: умови змінюються, не покладайтеся на нього
 feed-headline-opened = Коридор { $corridor } відкрито до { $end }
 feed-headline-resumed = Коридор { $corridor } знову відкрито до { $end }
-feed-headline-suspended = Коридор { $corridor } призупинено
-feed-headline-closed = Коридор { $corridor } закрито
-feed-headline-withdrawn = Коридор { $corridor }: відкриття скасовано
-feed-headline-cancelled = Коридор { $corridor }: відкриття скасовано
-feed-headline-expired = Коридор { $corridor }: відкриття скасовано, нові умови не погоджено
+feed-headline-suspended = Коридор { $corridor }, { $span }: призупинено, не користуйтеся ним зараз
+feed-headline-closed = Коридор { $corridor }, { $span }: закрито, режим тиші закінчився
+feed-headline-withdrawn = Коридор { $corridor }, { $span }: відкриття скасовано
+feed-headline-cancelled = Коридор { $corridor }, { $span }: відкриття скасовано
+feed-headline-expired = Коридор { $corridor }, { $span }: відкриття скасовано, нові умови не погоджено
 
 ## Речення про стан ($party — сторона, що діяла)
 feed-status-agreed = Усі сторони погодили час і умови коридору. Він ще не відкритий.
@@ -23,10 +23,10 @@ feed-status-new-terms = Усі сторони погодили змінені у
 feed-status-amending = Сторони змінюють погоджені умови, а нові ще не погоджено: не покладайтеся на цей час.
 feed-status-opened = Коридор відкрито: діє режим тиші, погоджений усіма сторонами.
 feed-status-resumed = Коридор знову відкрито: усі сторони відновили режим тиші.
-feed-status-suspended = Коридор призупинено за заявою сторони: { $party }. Він залишається закритим, доки всі сторони не відновлять режим тиші.
-feed-status-closed = Погоджений час минув, коридор закрито.
+feed-status-suspended = Коридор призупинено за заявою сторони «{ $party }». Він залишається закритим, доки всі сторони не відновлять режим тиші.
+feed-status-closed = Погоджений час минув: коридор закрито, режим тиші закінчився.
 feed-status-withdrawn = Відкриття скасовано: сторона відкликала згоду до початку ({ $party }).
-feed-status-cancelled = Відкриття скасовано тим, хто його запропонував.
+feed-status-cancelled = Відкриття скасувала сторона, яка його запропонувала.
 feed-status-expired = Відкриття скасовано: нові умови не погоджено до початку.
 
 feed-window = Погоджений час: { $times }.
@@ -37,3 +37,9 @@ feed-if-suspended = Якщо коридор призупинено: { $text }
 feed-area = { $corridor }: маршрут і { $buffer } м обабіч нього
 feed-atom-title = Гуманітарні коридори: сповіщення
 feed-page-link = Сторінка коридору
+
+## Що робити зараз: перші слова інструкції, коли відповідь «не йдіть»
+feed-do-suspended = Не користуйтеся коридором зараз: не виходьте на маршрут.
+feed-do-cancelled = Коридор не відкриється в оголошений час: не виходьте на маршрут.
+feed-do-closed = Погоджений режим тиші на цьому маршруті закінчився: не виходьте на маршрут.
+feed-do-pending = Не покладайтеся на оголошений час, доки нові умови не погоджено.

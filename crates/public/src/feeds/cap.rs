@@ -1,34 +1,43 @@
 //! OASIS CAP 1.2 alerts, one per public change of a window.
 //!
 //! Alert hubs, broadcasters and phone alert systems speak CAP, so every change civilians must
-//! know about is an alert: **Alert** when a window becomes agreed, **Update** when new terms are
-//! agreed, when terms are being changed, when the window opens or closes by the clock and when
-//! it resumes after a suspension, **Cancel** when it is suspended, withdrawn, cancelled or
-//! expires unagreed. Each Update and Cancel references every earlier alert of its window.
+//! know about is an alert: **Alert** for the first (the window becomes agreed), **Update** for
+//! every later one (new terms agreed, terms being changed, opened or closed by the clock,
+//! suspended, resumed, withdrawn, cancelled, expired unagreed). Each Update references every
+//! earlier alert of its window.
+//!
+//! Never **Cancel**: CAP's Cancel withdraws the referenced alerts, and a hub or a phone may
+//! simply drop "the corridor is open" and show nothing, when what people must hear is "do not
+//! set out". A suspension is news that needs action, so it is an Update that supersedes the
+//! earlier alerts and says what to do.
 //!
 //! The history is recomputed from the records and the instant ([`history`]): alerts are never
 //! stored, so a replay publishes the same alerts, and an identifier names the change that caused
 //! it (`{origin}/{window}/opened`, `.../suspended-{entry}`), not a counter, so it stays the same
 //! whatever else happens later.
 //!
-//! Choices within the CAP enumerations, per status of the window:
+//! Mapping from the public status of the window (after the change) to the CAP fields:
 //!
-//! | status    | responseType | urgency                 | severity | certainty |
-//! |-----------|--------------|-------------------------|----------|-----------|
-//! | upcoming  | Prepare      | Expected within 1 h, else Future | Severe | Likely |
-//! | open      | Evacuate (Monitor for aid only) | Immediate | Severe | Likely |
-//! | pending   | Monitor      | Expected within 1 h, else Future | Severe | Possible |
-//! | suspended | Shelter      | Immediate               | Severe   | Observed  |
-//! | cancelled | Shelter      | Immediate               | Severe   | Observed  |
-//! | closed    | AllClear     | Past                    | Minor    | Observed  |
+//! | status    | msgType | responseType       | urgency                          | severity | certainty | expires    | instruction starts with |
+//! |-----------|---------|--------------------|----------------------------------|----------|-----------|------------|-------------------------|
+//! | upcoming  | Alert (first) / Update | Prepare | Expected within 1 h, else Future | Severe | Likely   | window end | what to bring, where to gather |
+//! | open      | Update  | Evacuate (Monitor for aid only) | Immediate           | Severe   | Likely    | window end | what to bring, where to gather |
+//! | pending   | Update  | Monitor            | Expected within 1 h, else Future | Severe   | Possible  | window end | do not rely on these times |
+//! | suspended | Update  | Shelter, Avoid     | Immediate                        | Severe   | Observed  | window end | do not use the corridor now |
+//! | cancelled | Update  | Avoid              | Immediate                        | Severe   | Observed  | window end | the corridor will not open: do not set out |
+//! | closed    | Update  | Avoid              | Immediate                        | Severe   | Observed  | (none)     | the ceasefire has ended: do not set out |
 //!
-//! Severe because moving through a front line is a threat to life even under an agreed
-//! ceasefire; Likely, not Observed, because March 2022 showed agreed windows failing; Shelter
-//! because the parties' agreed advice when a corridor cannot be used is to stay in shelter.
-//! AllClear for a closed window is CAP's "this event is over": the instruction still says to
-//! stay off the route. Instructions are the signed text only: what to bring and where to gather
-//! only while the window is upcoming or open; otherwise only what to do if it is suspended, so
-//! no alert tells people to gather for a corridor they cannot use.
+//! Why: Severe everywhere because moving through a front line is a threat to life even under
+//! an agreed ceasefire; Likely, not Observed, for a window that is to hold, because March 2022
+//! showed agreed windows failing. A suspended corridor means "stay where you are safe, keep off
+//! the route": Shelter and Avoid, Immediate, because someone may be on the way. A closed
+//! corridor is **not** AllClear: its ceasefire has ended, which is not "safe"; the route must be
+//! avoided as before the window, and the alert says so. A closed alert carries no `expires`
+//! (it would be expired when sent and a hub could discard it unseen). The instruction is always
+//! present: first a fixed sentence in the reader's language saying what to do now (for every
+//! status where the answer is "do not go"), then the signed text: what to bring and where to
+//! gather only while the window is upcoming or open, otherwise only what to do if it is
+//! suspended, so no alert tells people to gather for a corridor they cannot use.
 
 use std::collections::BTreeSet;
 
@@ -36,20 +45,20 @@ use corridor_core::agreement::{Corridor, Purpose, Status, Window, WindowAct};
 use jiff::{SignedDuration, Timestamp};
 
 use super::buffer_polygon;
-use super::text::{cap_time, cap_token, local_time, page_url, party_name, pct, window_times};
+use super::text::{cap_time, cap_token, page_url, party_name, pct, window_times};
 use super::xml::Xml;
 use crate::i18n::{Arg, t, t_args};
 use crate::model::{LANGS, Lang, Public, PublicStatus, PublicWindow, code, name, public_window};
+use crate::pages::when;
 
-/// CAP's message type.
+/// CAP's message type. There is deliberately no Cancel (see the module documentation): a
+/// suspension or an end must be shown, not withdrawn.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum MsgType {
     /// The first alert of a window.
     Alert,
-    /// Supersedes the earlier alerts of the window.
+    /// Supersedes the earlier alerts of the window, whatever the change.
     Update,
-    /// The window cannot be used: the earlier alerts no longer hold.
-    Cancel,
 }
 
 impl MsgType {
@@ -58,7 +67,6 @@ impl MsgType {
         match self {
             MsgType::Alert => "Alert",
             MsgType::Update => "Update",
-            MsgType::Cancel => "Cancel",
         }
     }
 }
@@ -103,13 +111,6 @@ impl Change {
             Change::Cancelled => "cancelled",
             Change::Expired => "expired",
         }
-    }
-
-    fn cancels(self) -> bool {
-        matches!(
-            self,
-            Change::Suspended | Change::Withdrawn | Change::Cancelled | Change::Expired
-        )
     }
 }
 
@@ -179,7 +180,7 @@ pub fn history<'a>(p: &Public<'a>) -> Vec<Alert<'a>> {
         let mut used = BTreeSet::new();
         let mut prev: Option<(&'static str, String)> = None;
         for t in instants {
-            let Some(view) = public_window(w, c, t) else {
+            let Some(view) = public_window(w, c, p.input.genesis, t) else {
                 continue;
             };
             let key = (view.status.as_str(), view.version.hash.clone());
@@ -205,8 +206,6 @@ pub fn history<'a>(p: &Public<'a>) -> Vec<Alert<'a>> {
             used.insert(event.clone());
             let msg_type = if mine.is_empty() {
                 MsgType::Alert
-            } else if change.cancels() {
-                MsgType::Cancel
             } else {
                 MsgType::Update
             };
@@ -290,8 +289,11 @@ fn origin_zone<'a>(p: &Public<'a>, a: &Alert) -> &'a str {
 /// under for any corridor name the parties are likely to sign).
 pub(crate) fn headline(p: &Public, a: &Alert, lang: Lang) -> String {
     let zone = origin_zone(p, a);
-    let start = local_time(a.view.start, zone);
-    let end = local_time(a.view.end, zone);
+    // In words with the zone's name, as on the pages; every headline names the window's date,
+    // so two windows' alerts never read the same.
+    let start = when::at(lang, a.view.start, zone);
+    let end = when::at(lang, a.view.end, zone);
+    let span = when::span(lang, a.view.start, a.view.end, zone);
     let h = t_args(
         lang,
         &format!("feed-headline-{}", a.change.as_str()),
@@ -299,6 +301,7 @@ pub(crate) fn headline(p: &Public, a: &Alert, lang: Lang) -> String {
             ("corridor", Arg::Str(corridor_name(a, lang))),
             ("start", Arg::Str(&start)),
             ("end", Arg::Str(&end)),
+            ("span", Arg::Str(&span)),
         ],
     );
     if p.input.genesis.exercise {
@@ -330,67 +333,99 @@ pub(crate) fn description(p: &Public, a: &Alert, lang: Lang) -> String {
     let times = window_times(p, &a.view.terms.terms, a.view.start, a.view.end);
     lines.push(t_args(lang, "feed-window", &[("times", Arg::Str(&times))]));
     if let Some(reason) = a.view.status.reason() {
+        let reason = crate::i18n::public_reason(lang, reason);
         lines.push(t_args(
             lang,
             "feed-reason",
-            &[("party", Arg::Str(&party)), ("reason", Arg::Str(reason))],
+            &[("party", Arg::Str(&party)), ("reason", Arg::Str(&reason))],
         ));
     }
     lines.join("\n")
 }
 
-/// The signed instructions (see the module documentation for which), `None` when the terms
-/// carry none.
+/// What to do now, in the reader's language, when the answer is "do not go" (suspended,
+/// cancelled, closed) or "do not rely on it" (pending): the first words of the instruction.
+pub(crate) fn action(status: &PublicStatus, lang: Lang) -> Option<String> {
+    let id = match status {
+        PublicStatus::Upcoming | PublicStatus::Open => return None,
+        PublicStatus::Pending => "feed-do-pending",
+        PublicStatus::Suspended { .. } => "feed-do-suspended",
+        PublicStatus::Cancelled { .. } => "feed-do-cancelled",
+        PublicStatus::Closed => "feed-do-closed",
+    };
+    Some(t(lang, id))
+}
+
+/// The instruction (see the module documentation for which parts): `None` only for a usable
+/// window whose terms carry no instructions.
 pub(crate) fn instruction(a: &Alert, lang: Lang) -> Option<String> {
-    let i = a.view.terms.terms.instructions.as_ref()?;
+    let mut lines: Vec<String> = action(&a.view.status, lang).into_iter().collect();
     let usable = matches!(a.view.status, PublicStatus::Upcoming | PublicStatus::Open);
-    let mut lines = Vec::new();
-    if usable {
-        for (id, text) in [("feed-bring", &i.bring), ("feed-gather", &i.gather)] {
-            lines.push(t_args(lang, id, &[("text", Arg::Str(name(text, lang)))]));
+    if let Some(i) = a.view.terms.terms.instructions.as_ref() {
+        if usable {
+            for (id, text) in [("feed-bring", &i.bring), ("feed-gather", &i.gather)] {
+                lines.push(t_args(lang, id, &[("text", Arg::Str(name(text, lang)))]));
+            }
         }
+        lines.push(t_args(
+            lang,
+            "feed-if-suspended",
+            &[("text", Arg::Str(name(&i.if_suspended, lang)))],
+        ));
     }
-    lines.push(t_args(
-        lang,
-        "feed-if-suspended",
-        &[("text", Arg::Str(name(&i.if_suspended, lang)))],
-    ));
-    Some(lines.join("\n"))
+    (!lines.is_empty()).then(|| lines.join("\n"))
 }
 
-struct Codes {
-    response: &'static str,
-    urgency: &'static str,
-    severity: &'static str,
-    certainty: &'static str,
+/// The CAP codes of a status (the table in the module documentation).
+pub struct Codes {
+    /// `responseType`, one element each, in this order.
+    pub response: &'static [&'static str],
+    /// `urgency`.
+    pub urgency: &'static str,
+    /// `severity`.
+    pub severity: &'static str,
+    /// `certainty`.
+    pub certainty: &'static str,
+    /// Whether `expires` (the window's end) is given: not for a closed window, whose end has
+    /// passed when the alert is sent.
+    pub expires: bool,
 }
 
-fn codes(a: &Alert) -> Codes {
+/// The CAP codes of an alert, from its window's status (and, for upcoming and pending, how soon
+/// the window starts).
+pub fn codes(a: &Alert) -> Codes {
     let soon = if a.view.start.duration_since(a.sent) <= SignedDuration::from_hours(1) {
         "Expected"
     } else {
         "Future"
     };
-    let (response, urgency, severity, certainty) = match a.view.status {
-        PublicStatus::Upcoming => ("Prepare", soon, "Severe", "Likely"),
-        PublicStatus::Open => {
-            let response = match a.view.terms.terms.purpose {
-                Purpose::Evacuation | Purpose::Both => "Evacuate",
-                Purpose::Aid => "Monitor",
-            };
-            (response, "Immediate", "Severe", "Likely")
-        }
-        PublicStatus::Pending => ("Monitor", soon, "Severe", "Possible"),
-        PublicStatus::Suspended { .. } | PublicStatus::Cancelled { .. } => {
-            ("Shelter", "Immediate", "Severe", "Observed")
-        }
-        PublicStatus::Closed => ("AllClear", "Past", "Minor", "Observed"),
-    };
+    let (response, urgency, severity, certainty, expires): (&'static [&'static str], _, _, _, _) =
+        match a.view.status {
+            PublicStatus::Upcoming => (&["Prepare"], soon, "Severe", "Likely", true),
+            PublicStatus::Open => {
+                let response: &'static [&'static str] = match a.view.terms.terms.purpose {
+                    Purpose::Evacuation | Purpose::Both => &["Evacuate"],
+                    Purpose::Aid => &["Monitor"],
+                };
+                (response, "Immediate", "Severe", "Likely", true)
+            }
+            PublicStatus::Pending => (&["Monitor"], soon, "Severe", "Possible", true),
+            PublicStatus::Suspended { .. } => (
+                &["Shelter", "Avoid"],
+                "Immediate",
+                "Severe",
+                "Observed",
+                true,
+            ),
+            PublicStatus::Cancelled { .. } => (&["Avoid"], "Immediate", "Severe", "Observed", true),
+            PublicStatus::Closed => (&["Avoid"], "Immediate", "Severe", "Observed", false),
+        };
     Codes {
         response,
         urgency,
         severity,
         certainty,
+        expires,
     }
 }
 
@@ -443,12 +478,16 @@ pub fn xml(p: &Public, a: &Alert) -> String {
         x.text("language", &[], code(lang));
         x.text("category", &[], "Safety");
         x.text("event", &[], &t(lang, "feed-event"));
-        x.text("responseType", &[], codes.response);
+        for r in codes.response {
+            x.text("responseType", &[], r);
+        }
         x.text("urgency", &[], codes.urgency);
         x.text("severity", &[], codes.severity);
         x.text("certainty", &[], codes.certainty);
         x.text("onset", &[], &cap_time(a.view.start));
-        x.text("expires", &[], &cap_time(a.view.end));
+        if codes.expires {
+            x.text("expires", &[], &cap_time(a.view.end));
+        }
         x.text(
             "senderName",
             &[],

@@ -1,8 +1,8 @@
 //! `/feeds/corridors.geojson`: the public corridors for GIS tools (QGIS, OCHA's maps, uMap).
 //!
-//! Two features per corridor, because GIS layers hold one geometry type each: the signed route
-//! as a LineString and its buffer as a Polygon, both with the headline window's status and
-//! times in UTC. Coordinates come from the signed integers (1e-7 degree) without rounding
+//! Features per corridor, one geometry type each because GIS layers hold one: the signed route
+//! as a LineString, its buffer as a Polygon and each agreed checkpoint as a Point, all with the
+//! headline window's status and times in UTC. Coordinates come from the signed integers (1e-7 degree) without rounding
 //! through anything else; the buffer is [`super::buffer_polygon`], the same area as the CAP
 //! alerts.
 
@@ -75,6 +75,19 @@ pub fn document(p: &Public) -> Vec<u8> {
                 "id": format!("{}/buffer", c.corridor.id),
                 "geometry": {"type": "Polygon", "coordinates": [ring]},
                 "properties": properties(p, c, "buffer"),
+            }));
+        }
+        // The agreed checkpoints, numbered as on the page and the map: where people will be
+        // stopped is as much a part of the route as the line.
+        for (i, cp) in terms.checkpoints.iter().enumerate() {
+            let mut props = properties(p, c, "checkpoint");
+            props["number"] = json!(i + 1);
+            props["checkpoint_names"] = json!(cp.names);
+            features.push(json!({
+                "type": "Feature",
+                "id": format!("{}/checkpoint-{}", c.corridor.id, i + 1),
+                "geometry": {"type": "Point", "coordinates": [deg(cp.location.lon_e7), deg(cp.location.lat_e7)]},
+                "properties": props,
             }));
         }
     }

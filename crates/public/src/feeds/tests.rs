@@ -144,14 +144,14 @@ fn the_agreement_is_an_alert() {
         "corridor.demo/march-2022-exercise/w-0304/agreed-v1"
     );
     assert_eq!((x.msg_type, x.change), (MsgType::Alert, Change::Agreed));
-    assert_eq!(x.sent, "2022-03-03T13:00:00+00:00");
+    assert_eq!(x.sent, "2022-03-03T13:00:00-00:00");
     assert!(x.references.is_empty());
     assert!(!x.xml.contains("<references>"));
     assert_eq!(el(&x.xml, "msgType"), Some("Alert"));
     assert_eq!(el(&x.xml, "responseType"), Some("Prepare"));
     assert_eq!(el(&x.xml, "urgency"), Some("Future"));
-    assert_eq!(el(&x.xml, "onset"), Some("2022-03-04T07:00:00+00:00"));
-    assert_eq!(el(&x.xml, "expires"), Some("2022-03-04T15:00:00+00:00"));
+    assert_eq!(el(&x.xml, "onset"), Some("2022-03-04T07:00:00-00:00"));
+    assert_eq!(el(&x.xml, "expires"), Some("2022-03-04T15:00:00-00:00"));
     // Upcoming: the full signed instructions.
     let i = el(&x.xml, "instruction").unwrap();
     assert!(i.contains("Документи, що посвідчують особу"), "{i}");
@@ -174,13 +174,13 @@ fn the_window_start_is_an_update_referencing_the_alert() {
     assert_eq!(w.len(), 2);
     let x = w[1];
     assert_eq!((x.msg_type, x.change), (MsgType::Update, Change::Opened));
-    assert_eq!(x.sent, "2022-03-04T07:00:00+00:00");
+    assert_eq!(x.sent, "2022-03-04T07:00:00-00:00");
     assert_eq!(x.references, vec![w[0].identifier.clone()]);
     assert_eq!(
         el(&x.xml, "references"),
         Some(
             "corridor.demo/march-2022-exercise,corridor.demo/march-2022-exercise/w-0304/agreed-v1,\
-             2022-03-03T13:00:00+00:00"
+             2022-03-03T13:00:00-00:00"
         )
     );
     assert_eq!(el(&x.xml, "responseType"), Some("Evacuate"));
@@ -193,23 +193,36 @@ fn the_window_start_is_an_update_referencing_the_alert() {
 }
 
 #[test]
-fn a_suspension_cancels_with_its_reason_and_references() {
+fn a_suspension_is_an_update_saying_do_not_go_with_its_reason_and_references() {
     let (a, g) = (eventful(), fixture::genesis());
     let all = alerts(&a, &g, "2022-03-04T09:30:00Z");
     let w = of(&all, "w-0304");
     let x = w.last().unwrap();
-    assert_eq!((x.msg_type, x.change), (MsgType::Cancel, Change::Suspended));
+    // Not Cancel: a hub may drop a cancelled alert and show nothing, when people must read
+    // "do not set out".
+    assert_eq!((x.msg_type, x.change), (MsgType::Update, Change::Suspended));
+    assert_eq!(el(&x.xml, "msgType"), Some("Update"));
+    assert!(!x.xml.contains("<msgType>Cancel</msgType>"));
     assert_eq!(
         x.identifier,
         "corridor.demo/march-2022-exercise/w-0304/suspended-20"
     );
     assert_eq!(x.references.len(), 2);
     assert_eq!(el(&x.xml, "responseType"), Some("Shelter"));
+    assert!(x.xml.contains("<responseType>Avoid</responseType>"));
+    assert_eq!(el(&x.xml, "urgency"), Some("Immediate"));
+    assert_eq!(el(&x.xml, "severity"), Some("Severe"));
     let d = el(&x.xml, "description").unwrap();
-    assert!(d.contains("shelling reported near the route"), "{d}");
+    // The public reason from the fixed list, never the party's own words.
+    assert!(d.contains("обстріли поблизу маршруту"), "{d}");
+    assert!(!d.contains("shelling reported near the route"), "{d}");
     assert!(d.contains("Україна"), "the suspending party is named: {d}");
-    // Suspended: only what to do, never where to gather.
+    // Suspended: what to do first, then the signed advice, never where to gather.
     let i = el(&x.xml, "instruction").unwrap();
+    assert!(
+        i.starts_with("Не користуйтеся коридором зараз: не виходьте на маршрут."),
+        "{i}"
+    );
     assert!(i.contains("Залишайтеся в укритті"), "{i}");
     assert!(!i.contains("Центральна площа"), "{i}");
     // One resume is not enough; both are.
@@ -225,13 +238,15 @@ fn a_suspension_cancels_with_its_reason_and_references() {
         vec![
             (MsgType::Alert, Change::Agreed),
             (MsgType::Update, Change::Opened),
-            (MsgType::Cancel, Change::Suspended),
+            (MsgType::Update, Change::Suspended),
             (MsgType::Update, Change::Resumed),
             (MsgType::Update, Change::Closed),
         ]
     );
-    assert_eq!(w[4].sent, "2022-03-04T15:00:00+00:00");
-    assert_eq!(el(&w[4].xml, "responseType"), Some("AllClear"));
+    assert_eq!(w[4].sent, "2022-03-04T15:00:00-00:00");
+    // Closed is not "all clear": the ceasefire has ended.
+    assert_eq!(el(&w[4].xml, "responseType"), Some("Avoid"));
+    assert!(!w[4].xml.contains("AllClear"));
     assert_eq!(w[4].references.len(), 4);
 }
 
@@ -259,7 +274,7 @@ fn amendments_withdrawals_and_expiry() {
             (Alert, Agreed, "agreed-v1".into()),
             (Update, Amending, "amending-v2".into()),
             (Update, NewTerms, "agreed-v2".into()),
-            (Cancel, Withdrawn, "withdrawn-26".into()),
+            (Update, Withdrawn, "withdrawn-26".into()),
         ]
     );
     assert_eq!(
@@ -267,22 +282,20 @@ fn amendments_withdrawals_and_expiry() {
         vec![
             (Alert, Agreed, "agreed-v1".into()),
             (Update, Amending, "amending-v2".into()),
-            (Cancel, Expired, "expired".into()),
+            (Update, Expired, "expired".into()),
         ]
     );
     let w = of(&all, "w-0305");
     // The new terms carry the new start.
-    assert_eq!(el(&w[2].xml, "onset"), Some("2022-03-05T08:00:00+00:00"));
+    assert_eq!(el(&w[2].xml, "onset"), Some("2022-03-05T08:00:00-00:00"));
     assert_eq!(el(&w[1].xml, "certainty"), Some("Possible"));
     let d = el(&w[3].xml, "description").unwrap();
-    assert!(
-        d.contains("withdraw: shelling reported near the route"),
-        "{d}"
-    );
+    assert!(d.contains("обстріли поблизу маршруту"), "{d}");
+    assert!(!d.contains("withdraw: shelling"), "{d}");
     assert!(d.contains("Російська Федерація"), "{d}");
     assert_eq!(
         of(&all, "w-0306")[2].sent,
-        "2022-03-06T08:00:00+00:00",
+        "2022-03-06T08:00:00-00:00",
         "expired at the amended start"
     );
 }
@@ -358,19 +371,19 @@ fn one_info_per_language_with_an_area_around_the_route() {
             "uk",
             "Гуманітарний коридор",
             "Міжнародний комітет Червоного Хреста",
-            "Коридор Бородянка – Берестянка відкрито до 2022-03-04 17:00 (UTC+2)",
+            "Коридор Бородянка – Берестянка відкрито до 4 березня 2022, 17:00 (за київським часом, UTC+2)",
         ),
         (
             "ru",
             "Гуманитарный коридор",
             "Международный комитет Красного Креста",
-            "Коридор Бородянка – Берестянка открыт до 2022-03-04 17:00 (UTC+2)",
+            "Коридор Бородянка – Берестянка открыт до 4 марта 2022, 17:00 (по киевскому времени, UTC+2)",
         ),
         (
             "en",
             "Humanitarian corridor",
             "International Committee of the Red Cross",
-            "Corridor Borodianka – Berestianka is open until 2022-03-04 17:00 (UTC+2)",
+            "Corridor Borodianka – Berestianka is open until 4 March 2022, 17:00 (Kyiv time, UTC+2)",
         ),
     ];
     for (info, (lang, event, sender, headline)) in infos.iter().zip(want) {
@@ -405,6 +418,171 @@ fn one_info_per_language_with_an_area_around_the_route() {
             );
         }
     }
+}
+
+/// Every `<name>` element's text, in order (one `<info>` may repeat `responseType`).
+fn all_el<'a>(xml: &'a str, name: &str) -> Vec<&'a str> {
+    let (open, close) = (format!("<{name}>"), format!("</{name}>"));
+    let mut out = Vec::new();
+    let mut rest = xml;
+    while let Some(i) = rest.find(&open) {
+        let from = i + open.len();
+        let Some(len) = rest[from..].find(&close) else {
+            break;
+        };
+        out.push(&rest[from..from + len]);
+        rest = &rest[from + len..];
+    }
+    out
+}
+
+#[test]
+fn every_status_maps_to_the_documented_cap_fields() {
+    // The table in `cap`'s documentation, field by field, for an alert of every status; and
+    // every one of them valid CAP 1.2.
+    let (a, g) = (eventful(), fixture::genesis());
+    let all = alerts(&a, &g, "2022-03-06T12:00:00Z");
+    let mut seen = std::collections::BTreeSet::new();
+    for x in &all {
+        let info = x.xml.split("<info>").nth(1).unwrap();
+        let status = match x.change {
+            Change::Agreed | Change::NewTerms => "upcoming",
+            Change::Amending => "pending",
+            Change::Opened | Change::Resumed => "open",
+            Change::Suspended => "suspended",
+            Change::Closed => "closed",
+            Change::Withdrawn | Change::Cancelled | Change::Expired => "cancelled",
+        }
+        .to_string();
+        assert!(
+            info.contains(&format!("<value>{status}</value>")),
+            "{}: {info}",
+            x.identifier
+        );
+        let (msg, response, urgency, certainty, expires, first): (
+            &str,
+            &[&str],
+            &[&str],
+            &str,
+            bool,
+            Option<&str>,
+        ) = match status.as_str() {
+            "upcoming" => (
+                if x.change == Change::Agreed {
+                    "Alert"
+                } else {
+                    "Update"
+                },
+                &["Prepare"],
+                &["Expected", "Future"],
+                "Likely",
+                true,
+                Some("Що взяти з собою"),
+            ),
+            "open" => (
+                "Update",
+                &["Evacuate"],
+                &["Immediate"],
+                "Likely",
+                true,
+                Some("Що взяти з собою"),
+            ),
+            "pending" => (
+                "Update",
+                &["Monitor"],
+                &["Expected", "Future"],
+                "Possible",
+                true,
+                Some("Не покладайтеся на оголошений час"),
+            ),
+            "suspended" => (
+                "Update",
+                &["Shelter", "Avoid"],
+                &["Immediate"],
+                "Observed",
+                true,
+                Some("Не користуйтеся коридором зараз"),
+            ),
+            "cancelled" => (
+                "Update",
+                &["Avoid"],
+                &["Immediate"],
+                "Observed",
+                true,
+                Some("Коридор не відкриється в оголошений час"),
+            ),
+            "closed" => (
+                "Update",
+                &["Avoid"],
+                &["Immediate"],
+                "Observed",
+                false,
+                Some("Погоджений режим тиші на цьому маршруті закінчився"),
+            ),
+            other => panic!("unexpected status {other}"),
+        };
+        let what = format!("{} ({status})", x.identifier);
+        assert_eq!(el(&x.xml, "msgType"), Some(msg), "{what}");
+        assert_eq!(all_el(info, "responseType"), response, "{what}");
+        assert!(
+            urgency.contains(&el(info, "urgency").unwrap()),
+            "{what}: {info}"
+        );
+        assert_eq!(el(info, "severity"), Some("Severe"), "{what}");
+        assert_eq!(el(info, "certainty"), Some(certainty), "{what}");
+        assert_eq!(el(info, "expires").is_some(), expires, "{what}");
+        assert!(
+            !x.xml.contains("AllClear") && !x.xml.contains("Cancel<"),
+            "{what}"
+        );
+        if let Some(first) = first {
+            let i = el(info, "instruction").unwrap();
+            assert!(i.starts_with(first), "{what}: {i}");
+        }
+        assert!(el(&x.xml, "sent").unwrap().ends_with("-00:00"), "{what}");
+        xmllint("--schema", "CAP-v1.2.xsd", &x.xml, &x.identifier);
+        seen.insert(status);
+    }
+    assert_eq!(
+        seen.into_iter().collect::<Vec<_>>(),
+        [
+            "cancelled",
+            "closed",
+            "open",
+            "pending",
+            "suspended",
+            "upcoming"
+        ]
+    );
+}
+
+#[test]
+fn headlines_name_the_window_in_words_so_two_windows_never_read_the_same() {
+    let (a, g) = (fixture::agreements(), fixture::genesis());
+    // Both windows have closed by 6 March.
+    let all = alerts(&a, &g, "2022-03-06T00:00:00Z");
+    let closed: Vec<&Seen> = all.iter().filter(|x| x.change == Change::Closed).collect();
+    assert_eq!(closed.len(), 2);
+    let h: Vec<&str> = closed
+        .iter()
+        .map(|x| el(&x.xml, "headline").unwrap())
+        .collect();
+    assert_ne!(h[0], h[1]);
+    assert!(
+        h[0].contains("4 березня 2022, 09:00–17:00 (за київським часом, UTC+2)"),
+        "{}",
+        h[0]
+    );
+    for x in &all {
+        for hl in all_el(&x.xml, "headline") {
+            assert!(!hl.contains("2022-03-"), "an ISO date in a headline: {hl}");
+        }
+    }
+    let s = site(&a, &g, "2022-03-06T00:00:00Z");
+    let atom = String::from_utf8(s.files["/feeds/atom.xml"].body.clone()).unwrap();
+    let titles = all_el(&atom, "title");
+    let unique: std::collections::BTreeSet<_> = titles.iter().collect();
+    assert_eq!(unique.len(), titles.len(), "{titles:?}");
 }
 
 // ---------------------------------------------------------------- schemas
@@ -533,7 +711,7 @@ fn the_atom_feed_validates_and_links_every_alert() {
     assert!(atom.contains("<link rel=\"self\" type=\"application/atom+xml\" href=\"https://corridors.example/feeds/atom.xml\"/>"));
     // The three languages are in the content.
     assert!(atom.contains("<div lang=\"uk\" xml:lang=\"uk\">"));
-    assert!(atom.contains("Коридор Бородянка – Берестянка закрыт"));
+    assert!(atom.contains("Коридор Бородянка – Берестянка, 4 марта 2022, 09:00–17:00 (по киевскому времени, UTC+2): закрыт"));
     // An empty feed validates too.
     let empty = site(&fixture::agreements(), &g, "2022-03-01T00:00:00Z");
     let empty = String::from_utf8(empty.files["/feeds/atom.xml"].body.clone()).unwrap();
@@ -566,7 +744,7 @@ fn the_geojson_has_each_route_and_its_buffer() {
     assert_eq!(v["type"], "FeatureCollection");
     assert_eq!(v["exercise"], true);
     let features = v["features"].as_array().unwrap();
-    assert_eq!(features.len(), 2);
+    assert_eq!(features.len(), 3);
     let route = &features[0];
     assert_eq!(route["geometry"]["type"], "LineString");
     assert_eq!(
@@ -585,6 +763,19 @@ fn the_geojson_has_each_route_and_its_buffer() {
     let ring = buffer["geometry"]["coordinates"][0].as_array().unwrap();
     assert!(ring.len() >= 4);
     assert_eq!(ring.first(), ring.last());
+    // Each agreed checkpoint as a point, numbered as on the page and the map.
+    let cp = &features[2];
+    assert_eq!(cp["geometry"]["type"], "Point");
+    assert_eq!(
+        cp["geometry"]["coordinates"],
+        serde_json::json!([29.87, 50.61])
+    );
+    assert_eq!(cp["properties"]["kind"], "checkpoint");
+    assert_eq!(cp["properties"]["number"], 1);
+    assert_eq!(
+        cp["properties"]["checkpoint_names"]["en"],
+        "Checkpoint on the Berestianka road"
+    );
     // Before any agreement there is nothing to map.
     let s = site(&a, &g, "2022-03-01T00:00:00Z");
     let v: serde_json::Value =

@@ -8,10 +8,11 @@ use jiff::tz::TimeZone;
 
 use crate::model::{Lang, Public, code, name};
 
-/// An instant as CAP 1.2 writes it: seconds and an explicit `+00:00` (the schema's pattern
-/// refuses `Z` and fractions of a second).
+/// An instant as CAP 1.2 writes it: seconds and `-00:00` for UTC (CAP 1.2 §3.3.2: "the
+/// timezone for UTC MUST be represented as -00:00"; the schema's pattern refuses `Z` and
+/// fractions of a second).
 pub(crate) fn cap_time(t: Timestamp) -> String {
-    t.strftime("%Y-%m-%dT%H:%M:%S+00:00").to_string()
+    t.strftime("%Y-%m-%dT%H:%M:%S-00:00").to_string()
 }
 
 /// An instant as Atom writes it (RFC 3339, UTC, whole seconds).
@@ -93,17 +94,6 @@ fn in_zone(t: Timestamp, zone: &str) -> jiff::Zoned {
     t.to_zoned(tz)
 }
 
-/// "2022-03-04 09:00 (UTC+2)": an instant in a zone, with the offset it had then (Kyiv moved
-/// to summer time during March 2022, so the offset is never assumed).
-pub(crate) fn local_time(t: Timestamp, zone: &str) -> String {
-    let z = in_zone(t, zone);
-    format!(
-        "{} ({})",
-        z.strftime("%Y-%m-%d %H:%M"),
-        offset(z.offset().seconds())
-    )
-}
-
 /// "2022-03-04 09:00–17:00 Europe/Kyiv (UTC+2); 2022-03-04 10:00–18:00 Europe/Moscow (UTC+3);
 /// 2022-03-04 07:00–15:00 UTC". Numeric dates and IANA zone names read the same in every
 /// language and cannot be misread as another zone's time.
@@ -157,11 +147,8 @@ mod tests {
         assert_eq!(cap_token("a b,c<d&e%f/g"), "a%20b%2Cc%3Cd%26e%25f/g");
         assert_eq!(pct("w 1/ї"), "w%201%2F%D1%97");
         let t: Timestamp = "2022-03-04T07:00:00.123456Z".parse().unwrap();
-        assert_eq!(cap_time(t), "2022-03-04T07:00:00+00:00");
+        assert_eq!(cap_time(t), "2022-03-04T07:00:00-00:00");
         assert_eq!(atom_time(t), "2022-03-04T07:00:00Z");
-        assert_eq!(local_time(t, "Europe/Kyiv"), "2022-03-04 09:00 (UTC+2)");
-        let t: Timestamp = "2022-03-28T07:00:00Z".parse().unwrap();
-        assert_eq!(local_time(t, "Europe/Kyiv"), "2022-03-28 10:00 (UTC+3)");
         assert_eq!(offset(19800), "UTC+5:30");
     }
 }

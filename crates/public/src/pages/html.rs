@@ -64,9 +64,17 @@ vertical-align:top}dt{font-weight:700;margin-top:.5rem}dd{margin:0 0 0 1rem}\
 footer{font-size:.85rem;border-top:1px solid #000;margin-top:2rem;overflow-wrap:anywhere}\
 svg{max-width:100%;height:auto}small{font-size:.85rem}";
 
-/// Extra rules for the printable page: A4, large type, no navigation.
-const PRINT_CSS: &str = "@page{size:A4;margin:14mm}@media print{.langs,.noprint{display:none}\
-body{max-width:none;font-size:13pt}}.qr{width:42mm;height:42mm;float:right;margin:0 0 .5rem 1rem}";
+/// Extra rules for the printable page: one A4 sheet (checked by printing to PDF in Chromium),
+/// compact type, no navigation, and no label parted from its value or table cut in two.
+const PRINT_CSS: &str = "@page{size:A4;margin:9mm 10mm}@media print{.langs,.noprint{display:none}\
+body{max-width:none;font-size:9pt;line-height:1.25;padding:0}h1{font-size:15pt;margin:0 0 2mm}\
+h2{font-size:10.5pt;margin:1.5mm 0 .6mm}table{margin:1mm 0}th,td{padding:.4mm 1.2mm}\
+caption{font-size:10pt}dl{display:grid;grid-template-columns:max-content 1fr;gap:.4mm 3mm;margin:0}\
+dt,dd{margin:0}dt{break-after:avoid}dd{break-before:avoid}\
+table,svg,li,.st,.legend{break-inside:avoid}svg.map{display:block;max-height:50mm;width:auto;\
+margin:0 auto}.st{font-size:11pt;padding:1mm 2mm;margin:1mm 0}.ex{padding:1mm;margin:0 0 1mm}\
+footer{margin-top:2mm;font-size:7.5pt}footer p+p{display:none}}\
+.qr{width:32mm;height:32mm;float:right;margin:0 0 .3rem 1rem}";
 
 /// Reload the page when the status of a corridor it shows changes: server-sent events from
 /// `/events`, else polling `status.json` every 30 s. The page is complete without it.
@@ -81,13 +89,17 @@ x.send()},30000)}if(window.EventSource){var s=new EventSource(r+'events'),h=func
 try{check(JSON.parse(e.data))}catch(_){}};s.onmessage=h;s.addEventListener('status',h);\
 s.onerror=function(){s.close();poll()}}else poll()})();";
 
+/// The not-found page's name in each language's folder (`/uk/404.html`): the name static hosts
+/// look for, and what the server sends for an unknown `/{lang}/...` address.
+pub(crate) const NOT_FOUND: &str = "404.html";
+
 /// Which page of a language is being framed.
 pub(crate) struct Frame<'a> {
     /// The view being rendered.
     pub p: &'a Public<'a>,
     /// The page's language.
     pub lang: Lang,
-    /// The path below the language folder: "" (the list), "corridors/{id}", ...
+    /// The path below the language folder: "" (the list), "corridors/{id}/", ...
     pub rel: String,
     /// The `<title>`.
     pub title: String,
@@ -97,6 +109,9 @@ pub(crate) struct Frame<'a> {
     pub all: bool,
     /// Whether this is the printable page.
     pub print: bool,
+    /// The zone "as of" is shown in: the one the page's times are in (the origin's), so a page
+    /// read at 09:00 in Kyiv does not look two hours stale.
+    pub zone: String,
 }
 
 impl Frame<'_> {
@@ -105,8 +120,12 @@ impl Frame<'_> {
         format!("/{}/{}", code(self.lang), self.rel)
     }
 
-    /// The relative way from this page up to the site root ("../", "../../", ...).
+    /// The way from this page up to the site root: relative ("../", "../../", ...), or "/" for
+    /// the not-found page, which is served at whatever address was mistyped.
     pub fn root(&self) -> String {
+        if self.rel == NOT_FOUND {
+            return "/".into();
+        }
         let depth = self.path().matches('/').count() - 1;
         "../".repeat(depth)
     }
@@ -127,7 +146,7 @@ impl Frame<'_> {
                 h,
                 "<link rel=\"alternate\" hreflang=\"{c}\" href=\"{root}{c}/{rel}\">",
                 c = code(other),
-                rel = self.rel,
+                rel = if self.rel == NOT_FOUND { "" } else { &self.rel },
             );
         }
         let _ = write!(
@@ -156,7 +175,7 @@ impl Frame<'_> {
                     h,
                     "<a href=\"{root}{c}/{rel}\" hreflang=\"{c}\" lang=\"{c}\">{n}</a>",
                     c = code(l),
-                    rel = self.rel,
+                    rel = if self.rel == NOT_FOUND { "" } else { &self.rel },
                     n = esc(&t(l, "lang-name"))
                 );
             }
@@ -172,7 +191,7 @@ impl Frame<'_> {
         h.push_str("<main>");
         h.push_str(main);
         h.push_str("</main><footer><p>");
-        let as_of = super::when::at(lang, p.input.at, "UTC");
+        let as_of = super::when::at(lang, p.input.at, &self.zone);
         h.push_str(&esc(&t_args(lang, "as-of", &[("when", Arg::Str(&as_of))])));
         h.push_str("<br>");
         let size = p.input.checkpoint.size.to_string();

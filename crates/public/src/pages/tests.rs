@@ -36,11 +36,13 @@ fn html_pages(s: &Site) -> impl Iterator<Item = (&String, &str)> {
     s.files
         .iter()
         .filter(|(_, a)| a.content_type == crate::HTML)
+        // The folder-index pages that only send the reader on are not pages of their own.
+        .filter(|(_, a)| !String::from_utf8_lossy(&a.body).contains("http-equiv=\"refresh\""))
         .map(|(k, a)| (k, std::str::from_utf8(&a.body).unwrap()))
 }
 
 fn corridor(l: &str) -> String {
-    format!("/{l}/corridors/{CORRIDOR}")
+    format!("/{l}/corridors/{CORRIDOR}/")
 }
 
 const OPEN: &str = "2022-03-04T08:00:00Z";
@@ -56,7 +58,7 @@ fn every_language_has_its_pages_lang_and_status_words() {
         for path in [
             format!("/{l}/"),
             corridor(l),
-            format!("{}/print", corridor(l)),
+            format!("{}print/", corridor(l)),
         ] {
             let h = page(&s, &path);
             assert!(h.starts_with("<!doctype html>"), "{path}");
@@ -101,7 +103,9 @@ fn the_status_follows_the_clock() {
     );
     assert!(page(&s, &corridor("ru")).contains("Открыт сейчас. Закроется 4 марта 2022, 17:00"));
     let s = site(&a, &g, "2022-03-05T16:00:00Z");
-    assert!(page(&s, &corridor("en")).contains("data-status=\"closed\">Closed. The window ended"));
+    assert!(page(&s, &corridor("en")).contains(
+        "data-status=\"closed\">Closed: the agreed ceasefire ended at 5 March 2022, 17:00 (Kyiv time, UTC+2). Do not set out on the route."
+    ));
     // The other agreed window is listed with its own status.
     let en = page(&s, &corridor("en"));
     assert!(en.contains("Other agreed windows"));
@@ -114,22 +118,104 @@ fn a_suspended_window_says_why_and_who_and_what_to_do() {
     let w = a.windows.get_mut("w-0304").unwrap();
     fixture::act(w, "suspend", Some("ua"), "2022-03-04T09:00:00.000000Z", 20);
     let s = site(&a, &g, "2022-03-04T09:30:00Z");
-    let en = page(&s, &corridor("en"));
-    assert!(en.contains("data-status=\"suspended\">Suspended."), "{en}");
-    assert!(
-        en.contains(
-            "<b>Reason given by Ukraine:</b> <q>suspend: shelling reported near the route</q>"
+    // What to do first, in every language, then the times; the public reason from the fixed
+    // list, never the party's own words.
+    for (l, first, reason) in [
+        (
+            "en",
+            "Suspended: do not use the corridor now. It stays closed until every party resumes the ceasefire (the agreed window ends at 4 March 2022, 17:00 (Kyiv time, UTC+2)).",
+            "<b>Reason given by Ukraine:</b> shelling or gunfire near the route",
         ),
-        "{en}"
-    );
+        (
+            "uk",
+            "Призупинено: не користуйтеся коридором зараз. ",
+            "<b>Причина (заява сторони «Україна»):</b> обстріли поблизу маршруту",
+        ),
+        (
+            "ru",
+            "Приостановлен: не пользуйтесь коридором сейчас. ",
+            "<b>Причина (заявление стороны «Украина»):</b> обстрелы вблизи маршрута",
+        ),
+    ] {
+        let h = page(&s, &corridor(l));
+        assert!(
+            h.contains(&format!("data-status=\"suspended\">{first}")),
+            "{l}: {h}"
+        );
+        assert!(h.contains(reason), "{l}: {h}");
+        assert!(!h.contains("shelling reported near the route"), "{l}: {h}");
+        assert!(
+            !h.contains("триває до") && !h.contains("действует до") && !h.contains("runs until")
+        );
+    }
+    let en = page(&s, &corridor("en"));
     assert!(en.contains(
         "<p class=\"alert\"><b>If the corridor is suspended</b><br>Stay in shelter and wait"
     ));
     let uk = page(&s, &corridor("uk"));
-    assert!(uk.contains("Призупинено."));
-    assert!(uk.contains("Причина (заява сторони «Україна»):"));
     assert!(uk.contains("Залишайтеся в укритті"));
-    assert!(page(&s, "/ru/").contains("data-status=\"suspended\">Приостановлен<"));
+    assert!(
+        page(&s, "/ru/")
+            .contains("data-status=\"suspended\">Приостановлен: не пользуйтесь коридором сейчас<")
+    );
+}
+
+#[test]
+fn as_of_is_in_the_origins_zone_and_zone_headers_are_nouns() {
+    let s = site(
+        &fixture::agreements(),
+        &fixture::genesis(),
+        "2022-03-04T07:00:00Z",
+    );
+    for path in [
+        "/uk/".to_string(),
+        corridor("uk"),
+        format!("{}print/", corridor("uk")),
+    ] {
+        let h = page(&s, &path);
+        assert!(
+            h.contains("Станом на 4 березня 2022, 09:00 (за київським часом, UTC+2)."),
+            "{path}: {h}"
+        );
+    }
+    assert!(page(&s, &corridor("en")).contains("As of 4 March 2022, 09:00 (Kyiv time, UTC+2)."));
+    let uk = page(&s, &corridor("uk"));
+    assert!(uk.contains("<th>Київський час, UTC+2<br>"), "{uk}");
+    assert!(uk.contains("<th>Московський час, UTC+3<br>"), "{uk}");
+    let ru = page(&s, &corridor("ru"));
+    assert!(ru.contains("<th>Киевское время, UTC+2<br>"), "{ru}");
+    assert!(ru.contains("<th>Московское время, UTC+3<br>"), "{ru}");
+}
+
+#[test]
+fn the_reviewed_wording_is_used_and_one_term_per_fact() {
+    let s = site(&fixture::agreements(), &fixture::genesis(), OPEN);
+    assert!(page(&s, "/uk/").contains("Тут показано лише коридори, погоджені всіма сторонами."));
+    assert!(
+        page(&s, "/ru/").contains("Здесь показаны только коридоры, согласованные всеми сторонами.")
+    );
+    assert!(page(&s, "/en/").contains("Only corridors agreed by every party are listed."));
+    assert!(page(&s, &corridor("uk")).contains("Чи можна завезти гуманітарну допомогу"));
+    assert!(page(&s, &corridor("ru")).contains("Можно ли ввезти гуманитарную помощь"));
+    assert!(page(&s, &corridor("en")).contains("May aid be brought in?"));
+    assert!(page(&s, &corridor("uk")).contains("»: це не домовленість"));
+    assert!(page(&s, &corridor("ru")).contains("»: это не договорённость"));
+    let print = page(&s, &format!("{}print/", corridor("uk")));
+    assert!(print.contains("Погоджений час коридору"));
+    assert!(print.contains("Актуальний стан: зіскануйте QR-код або відкрийте адресу:"));
+    assert!(print.contains("Увага: стан коридору міг змінитися після друку цієї сторінки."));
+    let print = page(&s, &format!("{}print/", corridor("ru")));
+    assert!(print.contains("Согласованное время коридора"));
+    assert!(print.contains("Актуальный статус: отсканируйте QR-код или откройте адрес:"));
+    assert!(print.contains("Внимание: статус коридора мог измениться после печати этой страницы."));
+    assert!(page(&s, &corridor("ru")).contains("Сформировано по контрольной точке"));
+    // One Ukrainian term for "agreed": "погоджено" on pages and in feeds alike.
+    for (path, a) in &s.files {
+        if path.starts_with("/uk/") {
+            let body = String::from_utf8_lossy(&a.body);
+            assert!(!body.contains("узгод") && !body.contains("Узгод"), "{path}");
+        }
+    }
 }
 
 #[test]
@@ -140,7 +226,10 @@ fn a_cancelled_window_names_who_withdrew() {
     fixture::act(w, "withdraw", Some("ru"), "2022-03-04T20:00:00.000000Z", 21);
     let s = site(&a, &g, "2022-03-04T21:00:00Z");
     let en = page(&s, &corridor("en"));
-    assert!(en.contains("data-status=\"cancelled\">Cancelled."), "{en}");
+    assert!(
+        en.contains("data-status=\"cancelled\">Cancelled: the corridor will not open. Do not set out on the route."),
+        "{en}"
+    );
     assert!(en.contains("Reason given by Russian Federation:"));
 }
 
@@ -156,7 +245,11 @@ fn a_window_not_agreed_does_not_appear() {
     let mut a = fixture::agreements();
     a.windows.retain(|id, _| id == "w-0306");
     let s = site(&a, &fixture::genesis(), OPEN);
-    assert!(!s.files.keys().any(|k| k.contains("/corridors/")));
+    assert!(
+        !s.files
+            .keys()
+            .any(|k| k.contains(&format!("/corridors/{CORRIDOR}")))
+    );
     assert!(page(&s, "/en/").contains("No corridor is agreed at the moment."));
 }
 
@@ -172,12 +265,12 @@ fn a_declaration_appears_only_in_the_statement_section() {
         (
             "uk",
             "Російська Федерація оголошує режим тиші",
-            "Заява сторони «Російська Федерація»: не домовленість",
+            "Заява сторони «Російська Федерація»: це не домовленість",
         ),
         (
             "ru",
             "Российская Федерация объявляет режим тишины",
-            "Заявление стороны «Российская Федерация»: не договорённость",
+            "Заявление стороны «Российская Федерация»: это не договорённость",
         ),
     ] {
         for path in [format!("/{l}/"), corridor(l)] {
@@ -195,7 +288,7 @@ fn a_declaration_appears_only_in_the_statement_section() {
             assert!(section.contains(text));
         }
         // The print page is only agreed facts.
-        assert!(!page(&s, &format!("{}/print", corridor(l))).contains(text));
+        assert!(!page(&s, &format!("{}print/", corridor(l))).contains(text));
     }
 }
 
@@ -211,21 +304,21 @@ fn the_language_switch_links_to_the_same_page() {
         .next()
         .unwrap();
     assert!(nav.contains(&format!(
-        "<a href=\"../../ru/corridors/{CORRIDOR}\" hreflang=\"ru\" lang=\"ru\">Русский</a>"
+        "<a href=\"../../../ru/corridors/{CORRIDOR}/\" hreflang=\"ru\" lang=\"ru\">Русский</a>"
     )));
     assert!(nav.contains(&format!(
-        "<a href=\"../../en/corridors/{CORRIDOR}\" hreflang=\"en\" lang=\"en\">English</a>"
+        "<a href=\"../../../en/corridors/{CORRIDOR}/\" hreflang=\"en\" lang=\"en\">English</a>"
     )));
     assert!(nav.contains("<strong lang=\"uk\">Українська</strong>"));
     // The switch comes before the content.
     assert!(h.find("<nav").unwrap() < h.find("<main>").unwrap());
     let list = page(&s, "/en/");
     assert!(list.contains("<a href=\"../uk/\" hreflang=\"uk\" lang=\"uk\">Українська</a>"));
-    assert!(list.contains(&format!("<a class=\"big\" href=\"corridors/{CORRIDOR}\">")));
-    assert!(h.contains("<a href=\"../\">"), "back to the list");
-    let print = page(&s, &format!("{}/print", corridor("ru")));
+    assert!(list.contains(&format!("<a class=\"big\" href=\"corridors/{CORRIDOR}/\">")));
+    assert!(h.contains("<a href=\"../../\">"), "back to the list");
+    let print = page(&s, &format!("{}print/", corridor("ru")));
     assert!(print.contains(&format!(
-        "<a href=\"../../../en/corridors/{CORRIDOR}/print\" hreflang=\"en\""
+        "<a href=\"../../../../en/corridors/{CORRIDOR}/print/\" hreflang=\"en\""
     )));
     // Every relative link resolves to a file of the site (or a feed another module adds).
     for (path, h) in html_pages(&s) {
@@ -236,7 +329,10 @@ fn the_language_switch_links_to_the_same_page() {
         {
             let mut parts: Vec<&str> = path.split('/').collect();
             parts.pop();
-            for seg in href.split('/') {
+            if href.starts_with('/') {
+                parts = vec![""];
+            }
+            for seg in href.trim_start_matches('/').split('/') {
                 match seg {
                     ".." => {
                         parts.pop();
@@ -277,7 +373,7 @@ fn times_are_in_the_origins_zone_and_each_partys() {
         )
     );
     let ru = page(&s, &corridor("ru"));
-    assert!(ru.contains("по московскому времени, UTC+3"));
+    assert!(ru.contains("<th>Московское время, UTC+3<br>"));
     assert!(ru.contains("<td>4 марта 2022, 10:00</td>"));
     let list = page(&s, "/uk/");
     assert!(list.contains("4 березня 2022, 09:00–17:00 (за київським часом, UTC+2)"));
@@ -300,10 +396,10 @@ fn every_page_says_exercise_as_of_and_cites_the_checkpoint() {
             "{path}"
         );
     }
-    assert_eq!(n, 9);
+    assert_eq!(n, 12);
     let en = page(&s, "/en/");
     assert!(en.contains("EXERCISE — simulated clock"));
-    assert!(en.contains("As of 4 March 2022, 08:00 (UTC)."));
+    assert!(en.contains("As of 4 March 2022, 10:00 (Kyiv time, UTC+2)."));
     assert!(en.contains("tree size 11 and root"));
     let mut g = fixture::genesis();
     g.exercise = false;
@@ -324,9 +420,9 @@ fn pages_are_self_contained_and_live_updates_are_optional() {
     assert_eq!(c.matches("<script>").count(), 1);
     assert!(c.contains("new EventSource(r+'events')") && c.contains("r+'status.json'"));
     assert!(c.contains("location.reload()") && c.contains("30000"));
-    assert!(c.contains("<body data-root=\"../../\">"));
+    assert!(c.contains("<body data-root=\"../../../\">"));
     assert!(page(&s, "/en/").contains("<body data-root=\"../\" data-all>"));
-    assert!(!page(&s, &format!("{}/print", corridor("en"))).contains("<script>"));
+    assert!(!page(&s, &format!("{}print/", corridor("en"))).contains("<script>"));
 }
 
 #[test]
@@ -352,7 +448,7 @@ fn the_corridor_page_has_the_agreed_terms_and_the_map() {
 #[test]
 fn the_print_page_is_a4_with_a_qr_code_to_the_live_page() {
     let s = site(&fixture::agreements(), &fixture::genesis(), OPEN);
-    let h = page(&s, &format!("{}/print", corridor("uk")));
+    let h = page(&s, &format!("{}print/", corridor("uk")));
     assert!(h.contains("@page{size:A4"));
     let url = format!("https://corridors.example/uk/corridors/{CORRIDOR}");
     assert!(h.contains(&format!(
@@ -455,5 +551,23 @@ fn a_long_route_with_many_checkpoints_still_fits() {
         let gz = z.finish().unwrap().len();
         println!("long route: {path}: {} bytes, {gz} gzip", h.len());
         assert!(gz < 30 * 1024, "{path}: {gz} bytes compressed");
+    }
+}
+
+#[test]
+fn a_mistyped_address_gets_a_page_in_the_readers_language() {
+    let s = site(&fixture::agreements(), &fixture::genesis(), OPEN);
+    for (l, title, link) in [
+        ("uk", "Сторінку не знайдено", "Усі коридори"),
+        ("ru", "Страница не найдена", "Все коридоры"),
+        ("en", "Page not found", "See all corridors"),
+    ] {
+        let h = page(&s, &format!("/{l}/404.html"));
+        assert!(h.contains(&format!("<html lang=\"{l}\">")), "{h}");
+        assert!(h.contains(&format!("<h1>{title}</h1>")), "{h}");
+        // Root-relative: it is served at whatever depth the mistyped address had.
+        assert!(h.contains(&format!("<a href=\"/{l}/\">{link}</a>")), "{h}");
+        assert!(!h.contains("href=\"../"), "{h}");
+        assert!(h.contains("href=\"/status.json\""), "{h}");
     }
 }

@@ -57,6 +57,22 @@ pub(crate) fn label(lang: Lang, zone: &str, z: &Zoned) -> String {
     )
 }
 
+/// A table header naming a zone: the noun form ("Kyiv time, UTC+2", "Київський час, UTC+2"),
+/// since a header names the zone rather than saying in which zone something happens.
+pub(crate) fn header(lang: Lang, zone: &str, z: &Zoned) -> String {
+    if zone == "UTC" {
+        return "UTC".into();
+    }
+    let id = format!("zone-noun-{}", zone.to_lowercase().replace(['/', '_'], "-"));
+    let noun = t(lang, &id);
+    let noun = if noun == id { zone.to_string() } else { noun };
+    t_args(
+        lang,
+        "zone-label",
+        &[("zone", Arg::Str(&noun)), ("offset", Arg::Str(&offset(z)))],
+    )
+}
+
 /// "4 March 2022", "4 березня 2022".
 pub(crate) fn date(lang: Lang, z: &Zoned) -> String {
     let month = t(lang, &format!("month-{}", z.month()));
