@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Run corridor's whole test suite. Installs what the interoperability tests need (npm
-# `canonicalize`, PyPI `rfc8785` and `cryptography`) and the browser tests need (npm
+# `canonicalize`, PyPI `rfc8785` and `cryptography` into tools/interop/.venv) and the browser tests need (npm
 # `playwright-core`; Chromium itself comes from Debian: `apt-get install chromium`) the first time.
 # Tests that need a missing tool skip with a message; under CI=true they fail instead. The
 # server's API suite runs twice: on SQLite, then on PostgreSQL.
@@ -17,9 +17,20 @@ if command -v npm >/dev/null 2>&1; then
 else
   echo "note: npm not found; the Node interoperability tests will skip" >&2
 fi
+# Python packages go into a virtual environment of the project's own (tools/interop/.venv,
+# gitignored), never into the system Python; the tests find them because its bin/ comes first on
+# PATH, so `python3` in a test is the environment's.
 if command -v python3 >/dev/null 2>&1; then
-  if ! python3 -c 'import rfc8785, cryptography, rnc2rng' >/dev/null 2>&1; then
-    python3 -m pip install --quiet -r tools/interop/requirements.txt
+  venv=tools/interop/.venv
+  if [ ! -x "$venv/bin/python3" ]; then
+    python3 -m venv "$venv" ||
+      echo "note: python3 -m venv failed (on Debian: apt-get install python3-venv); the Python interoperability tests will skip" >&2
+  fi
+  if [ -x "$venv/bin/python3" ]; then
+    export PATH="$PWD/$venv/bin:$PATH"
+    if ! python3 -c 'import rfc8785, cryptography, rnc2rng' >/dev/null 2>&1; then
+      python3 -m pip install --quiet --disable-pip-version-check -r tools/interop/requirements.txt
+    fi
   fi
 else
   echo "note: python3 not found; the Python interoperability tests will skip" >&2

@@ -9,7 +9,7 @@
 //!
 //! ```text
 //! npm ci --prefix tools/interop
-//! python3 -m pip install -r tools/interop/requirements.txt
+//! scripts/test.sh (installs tools/interop/requirements.txt into tools/interop/.venv, first on PATH)
 //! ```
 //!
 //! Values reach Node and Python as JSON text written by serde_json. That is lossless here: floats
@@ -64,7 +64,7 @@ fn matches_python_rfc8785() {
     } else if !runs("python3", &["-c", "import rfc8785"]) {
         missing.push(
             "Python module `rfc8785` is not importable by `python3`: run \
-             `python3 -m pip install -r tools/interop/requirements.txt`"
+             `scripts/test.sh`, which installs tools/interop/requirements.txt into tools/interop/.venv and puts it first on PATH"
                 .to_string(),
         );
     }

@@ -1242,13 +1242,13 @@ async fn python_signer_round_trip() {
     if !runs("python3", &["--version"]) {
         missing.push(
             "`python3` is not on PATH: install Python 3, then run \
-             `python3 -m pip install -r tools/interop/requirements.txt`"
+             `scripts/test.sh`, which installs tools/interop/requirements.txt into tools/interop/.venv and puts it first on PATH"
                 .to_string(),
         );
     } else if !runs("python3", &["-c", "import rfc8785, cryptography"]) {
         missing.push(
             "Python modules `rfc8785` and `cryptography` are not importable: run \
-             `python3 -m pip install -r tools/interop/requirements.txt`"
+             `scripts/test.sh`, which installs tools/interop/requirements.txt into tools/interop/.venv and puts it first on PATH"
                 .to_string(),
         );
     }

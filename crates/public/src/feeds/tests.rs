@@ -620,7 +620,10 @@ fn xmllint(flag: &str, schema: &str, doc: &str, what: &str) {
         {
             Ok(o) if o.status.success() => {}
             Ok(o) => panic!("rnc2rng failed: {}", String::from_utf8_lossy(&o.stderr)),
-            Err(_) => return skip("rnc2rng is not installed (pip install rnc2rng)".into()),
+            Err(_) => return skip(
+                "rnc2rng is not installed (scripts/test.sh installs it into tools/interop/.venv)"
+                    .into(),
+            ),
         }
         // rnc2rng declares an empty `local` prefix, which XML namespaces forbid.
         let rng = std::fs::read_to_string(converted.path()).unwrap();
