@@ -661,8 +661,15 @@ fn every_cap_alert_validates_against_the_cap_schema() {
         env!("CARGO_MANIFEST_DIR"),
         "/../../../shared/schemas/cap-1.2-example.xml"
     );
-    if let Ok(doc) = std::fs::read_to_string(example) {
-        xmllint("--schema", "CAP-v1.2.xsd", &doc, "the CAP 1.2 example");
+    match std::fs::read_to_string(example) {
+        Ok(doc) => xmllint("--schema", "CAP-v1.2.xsd", &doc, "the CAP 1.2 example"),
+        Err(e) => {
+            assert!(
+                std::env::var("CI").as_deref() != Ok("true"),
+                "CI=true, so not skipping: {example}: {e}"
+            );
+            eprintln!("skipping the check of the harness on the CAP 1.2 example: {example}: {e}");
+        }
     }
 }
 
