@@ -547,6 +547,16 @@ impl State {
                         format!("incident {:?} was already reported", b.incident),
                     ));
                 }
+                // The accused party reads every report that accuses it, reporter included, and a
+                // party's units are known to that party and the intermediary only: a unit that
+                // accused the other side would name itself to it. Its coordinators file the
+                // accusation; the unit may still report without accusing anyone.
+                if actor.role == Role::Unit && b.accused_party.is_some() {
+                    return Err(Rejection::rule(
+                        "unit-cannot-accuse",
+                        "a unit's report may not name an accused party (the accused would learn the unit exists): report without accused_party, and your coordinators file the accusation",
+                    ));
+                }
                 if let Some(p) = &b.accused_party
                     && !self.genesis.parties.iter().any(|x| &x.id == p)
                 {

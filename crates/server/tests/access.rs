@@ -412,6 +412,18 @@ async fn no_reader_is_served_a_trace_of_what_it_may_not_read() {
             "key_proof": corridor_core::envelope::prove_key(&second, ORIGIN, UNIT.0)}),
     )
     .await;
+    // A report by the unit that accuses Russia would be read by Russia, reporter included: it
+    // is refused, and nothing is written.
+    let before = s.snapshot().await;
+    s.post(&sign(
+        &kp(UNIT.1),
+        UNIT.0,
+        "unit-accuses",
+        report_body("ua/inc-unit-ru"),
+    ))
+    .await
+    .expect_problem(StatusCode::UNPROCESSABLE_ENTITY, "unit-cannot-accuse");
+    assert_eq!(s.snapshot().await, before);
     let size = s.snapshot().await.tree_size;
     let all = s
         .get(&format!("/v1/log/entries?start=0&end={size}"))

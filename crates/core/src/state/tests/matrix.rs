@@ -27,14 +27,15 @@ const ACTORS: &[(&str, &str, u8)] = &[
 
 /// Expected outcome per command type and actor (columns as in [`ACTORS`]): `ok` = accepted;
 /// `role` = role-not-allowed; `party` = not-your-party; `int` =
-/// intermediary-cannot-act-for-party.
+/// intermediary-cannot-act-for-party; `unit` = unit-cannot-accuse (the matrix's report accuses
+/// a party).
 #[rustfmt::skip]
 const COMMANDS: &[(&str, &str)] = &[
     //                     ua: admin coord unit sign | ru: admin coord unit sign | icrc: admin staff obs | urcs: admin member
     ("actor.register",     "ok role role role   role role role role   role role role   role role"),
     ("key.register",       "ok ok role role     role role role role   role role role   role role"),
     ("key.revoke",         "ok ok role role     role role role role   role role role   role role"),
-    ("incident.report",    "ok ok ok role       ok ok ok role         ok ok role       ok ok"),
+    ("incident.report",    "ok ok unit role     ok ok unit role       ok ok role       ok ok"),
     ("incident.respond",   "ok ok role role     role role role role   role role role   role role"),
     ("settlement.import",  "role role role role role role role role   ok ok role       role role"),
     ("corridor.propose",   "ok ok role role     ok ok role role       ok ok role       role role"),
@@ -57,6 +58,7 @@ fn code_of(cell: &str) -> Option<&'static str> {
         "role" => Some("role-not-allowed"),
         "party" => Some("not-your-party"),
         "int" => Some("intermediary-cannot-act-for-party"),
+        "unit" => Some("unit-cannot-accuse"),
         other => panic!("unknown cell {other:?}"),
     }
 }
