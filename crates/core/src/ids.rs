@@ -68,33 +68,37 @@ pub fn forbidden_in_text(c: char) -> bool {
 }
 
 /// Check every string in a JSON value (keys included) for characters [`forbidden_in_text`],
-/// naming the field where one was found.
+/// naming the field where one was found. Runs on every command at ingest and in every replay,
+/// so the field's path is only spelled out when something is wrong.
 pub fn check_text_in(field: &str, value: &Value) -> Result<(), Rejection> {
-    let bad = |at: &str, s: &str| -> Result<(), Rejection> {
-        match s.chars().find(|c| forbidden_in_text(*c)) {
-            Some(c) => Err(Rejection::invalid(
-                at,
-                format!(
-                    "contains U+{:04X}: control characters (other than line feed and tab) and \
-                     bidirectional overrides are not allowed in signed text",
-                    c as u32
-                ),
-            )),
-            None => Ok(()),
-        }
-    };
+    match first_forbidden(value) {
+        None => Ok(()),
+        Some((path, c)) => Err(Rejection::invalid(
+            format!("{field}{path}"),
+            format!(
+                "contains U+{:04X}: control characters (other than line feed and tab) and \
+                 bidirectional overrides are not allowed in signed text",
+                c as u32
+            ),
+        )),
+    }
+}
+
+/// The first forbidden character below `value`, with its path (`.key`, `[i]`).
+fn first_forbidden(value: &Value) -> Option<(String, char)> {
+    let bad = |s: &str| s.chars().find(|c| forbidden_in_text(*c));
     match value {
-        Value::String(s) => bad(field, s),
+        Value::String(s) => bad(s).map(|c| (String::new(), c)),
         Value::Array(items) => items
             .iter()
             .enumerate()
-            .try_for_each(|(i, v)| check_text_in(&format!("{field}[{i}]"), v)),
-        Value::Object(m) => m.iter().try_for_each(|(k, v)| {
-            let at = format!("{field}.{k}");
-            bad(&at, k)?;
-            check_text_in(&at, v)
+            .find_map(|(i, v)| first_forbidden(v).map(|(p, c)| (format!("[{i}]{p}"), c))),
+        Value::Object(m) => m.iter().find_map(|(k, v)| {
+            bad(k)
+                .map(|c| (format!(".{k}"), c))
+                .or_else(|| first_forbidden(v).map(|(p, c)| (format!(".{k}{p}"), c)))
         }),
-        _ => Ok(()),
+        _ => None,
     }
 }
 
