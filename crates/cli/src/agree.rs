@@ -280,7 +280,7 @@ pub fn time(cmd: TimeCommand) -> anyhow::Result<()> {
 }
 
 /// A signed read of `path` as the holder of `key`, after checking the log is consistent.
-async fn read_json(server: &str, key: &Path, path: &str) -> anyhow::Result<Value> {
+pub(crate) async fn read_json(server: &str, key: &Path, path: &str) -> anyhow::Result<Value> {
     let c = client::Client::new(server);
     let head = c.check_log().await?;
     let key = crate::keys::load(key)?;

@@ -10,6 +10,7 @@ mod keys;
 mod moving;
 mod ops;
 mod publish;
+mod running;
 
 /// mimalloc rather than the system allocator: a busy server allocates and frees small buffers
 /// on every core (request bodies, JSON values, entries), and glibc's malloc spent about an
@@ -140,6 +141,26 @@ enum Command {
         #[command(subcommand)]
         command: agree::TimeCommand,
     },
+    /// Evacuations and aid convoys: notify, acknowledge, move, receive, outcome, show, list.
+    Operation {
+        #[command(subcommand)]
+        command: running::OperationCommand,
+    },
+    /// A unit's confirmations down the chain of command.
+    Unit {
+        #[command(subcommand)]
+        command: running::UnitCommand,
+    },
+    /// Threads between the parties, the intermediary and an organisation.
+    Thread {
+        #[command(subcommand)]
+        command: running::ThreadCommand,
+    },
+    /// Messages in a thread, and their acknowledgements.
+    Message {
+        #[command(subcommand)]
+        command: running::MessageCommand,
+    },
     /// Run a server preloaded with the March 2022 exercise scenario, with key files for its
     /// people in DATA_DIR/keys so you can act as any of them.
     Demo {
@@ -263,6 +284,10 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Window { command } => agree::window(command).await,
         Command::Corridor { command } => agree::corridor(command).await,
         Command::Time { command } => agree::time(command),
+        Command::Operation { command } => running::operation(command).await,
+        Command::Unit { command } => running::unit(command).await,
+        Command::Thread { command } => running::thread(command).await,
+        Command::Message { command } => running::message(command).await,
         Command::Demo {
             data_dir,
             listen,

@@ -66,6 +66,17 @@ pub const ISSUERS: &[(&str, &[Role])] = &[
     ("declaration.publish", &[PartyAdmin, Coordinator]),
     ("admin.recover", &[Recovery]),
     ("log.rotate_key", &[Intermediary]),
+    // HNS: an organisation notifies its movement; the intermediary may notify its own.
+    ("operation.notify", OPERATORS),
+    ("operation.ack", PARTY_ACTORS),
+    ("operation.move", OPERATORS),
+    ("operation.receive", OPERATORS),
+    ("operation.outcome", OPERATORS),
+    ("unit.confirm", &[Unit]),
+    // Units never post: a message would name the unit to the other side.
+    ("thread.open", CORRESPONDENTS),
+    ("message.send", CORRESPONDENTS),
+    ("message.ack", CORRESPONDENTS),
 ];
 
 /// Every role, for rows that any actor may use on their own behalf. `Recovery` stays last (the
@@ -88,6 +99,14 @@ const ALL_BUT_RECOVERY: &[Role] = match ALL_ROLES.split_last() {
 };
 const PROPOSERS: &[Role] = &[Intermediary, PartyAdmin, Coordinator];
 const PARTY_ACTORS: &[Role] = &[PartyAdmin, Coordinator, Signatory];
+const OPERATORS: &[Role] = &[Intermediary, OrganisationAdmin, OrganisationMember];
+const CORRESPONDENTS: &[Role] = &[
+    PartyAdmin,
+    Coordinator,
+    Intermediary,
+    OrganisationAdmin,
+    OrganisationMember,
+];
 
 /// Whether `role` may issue commands of `command_type` at all (see [`ISSUERS`]).
 pub fn may_issue(role: Role, command_type: &str) -> bool {
@@ -107,6 +126,7 @@ pub fn check_issue(actor: &Actor, command_type: &str) -> Result<(), Rejection> {
         "window.withdraw",
         "window.suspend",
         "window.resume",
+        "operation.ack",
     ];
     if actor.role == Intermediary && party_act.contains(&command_type) {
         return Err(Rejection::rule(
@@ -220,6 +240,23 @@ pub trait Facts {
     fn key_owner(&self, key: &str) -> Option<String>;
     /// An incident's reporter and accused party.
     fn incident(&self, id: &str) -> Option<(String, Option<String>)>;
+    /// The parties of the genesis.
+    fn parties(&self) -> Vec<String>;
+    /// A thread's participants.
+    fn thread(&self, id: &str) -> Option<BTreeSet<String>>;
+}
+
+/// Who may read an operation and everything recorded about it: every party (each must know the
+/// vehicles at its checkpoints and acknowledge them), the notifying side and the intermediary.
+/// Other organisations and observers do not read plates and manifests. From the operation id
+/// alone (scoped by the notifying side), so it never changes.
+pub fn operation_audience(parties: &[String], operation: &str) -> Audience {
+    Audience::of(
+        parties
+            .iter()
+            .map(String::as_str)
+            .chain([affiliation_of(operation)]),
+    )
 }
 
 /// Who may read the entry that recorded `body`, issued by `author`. Depends only on facts that
@@ -261,6 +298,27 @@ pub fn entry_audience(facts: &impl Facts, author: &str, body: &Body) -> Audience
         | Body::DeclarationPublish(_)
         // Everyone must learn that a party's admin key changed.
         | Body::AdminRecover(_) => Audience::Members,
+        Body::OperationNotify(b) => operation_audience(&facts.parties(), &b.operation),
+        Body::OperationAck(b) => operation_audience(&facts.parties(), &b.operation),
+        Body::OperationMove(b) => operation_audience(&facts.parties(), &b.operation),
+        Body::OperationReceive(b) => operation_audience(&facts.parties(), &b.operation),
+        Body::OperationOutcome(b) => operation_audience(&facts.parties(), &b.operation),
+        // A unit's confirmation names the unit: its own party alone.
+        Body::UnitConfirm(_) => narrow(),
+        Body::ThreadOpen(b) => Audience::Affiliations(
+            b.participants
+                .iter()
+                .map(String::as_str)
+                .chain([affiliation_of(author)])
+                .map(str::to_string)
+                .collect(),
+        ),
+        Body::MessageSend(b) => facts
+            .thread(&b.thread)
+            .map_or_else(narrow, Audience::Affiliations),
+        Body::MessageAck(b) => facts
+            .thread(&b.thread)
+            .map_or_else(narrow, Audience::Affiliations),
     }
 }
 
@@ -278,6 +336,19 @@ pub fn record_audience(facts: &impl Facts, kind: &str, body: &serde_json::Value)
             Some(a) => actor_audience(&a.affiliation, a.role),
             None => Audience::of([affiliation_of(s("actor").unwrap_or(""))]),
         },
+        "operation" => operation_audience(&facts.parties(), s("id").unwrap_or("")),
+        // A party's unit confirmations: that party alone.
+        "confirmation" => Audience::of([s("party").unwrap_or("")]),
+        "thread" | "message" => {
+            let set = body
+                .get("participants")
+                .and_then(|v| v.as_array())
+                .map(|a| a.iter().filter_map(|x| x.as_str()).map(str::to_string))
+                .into_iter()
+                .flatten()
+                .collect();
+            Audience::Affiliations(set)
+        }
         _ => Audience::Members,
     }
 }

@@ -621,6 +621,8 @@ pub struct Ctx<'a> {
     pub actor: &'a str,
     /// The actor's party, if they belong to one.
     pub party: Option<&'a str>,
+    /// The actor's side: its party, organisation or the intermediary.
+    pub affiliation: &'a str,
     /// The actor's role.
     pub role: Role,
     /// The entry's index.
@@ -652,7 +654,7 @@ impl Ctx<'_> {
         }
     }
 
-    fn own_party(&self, party: &str, action: &str) -> Result<(), Rejection> {
+    pub(crate) fn own_party(&self, party: &str, action: &str) -> Result<(), Rejection> {
         if self.is_intermediary() {
             return Err(Rejection::rule(
                 "intermediary-cannot-act-for-party",

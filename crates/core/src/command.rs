@@ -10,7 +10,10 @@ use serde_json::Value;
 
 use crate::Rejection;
 use crate::agreement as A;
+use crate::chain as U;
+use crate::channel as C;
 use crate::envelope::{into_object, take};
+use crate::operation as O;
 
 /// The role an actor holds. One actor, one role; a person with two roles has two actors.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -244,6 +247,24 @@ pub enum Body {
     AdminRecover(AdminRecover),
     /// `log.rotate_key`
     LogRotateKey(LogRotateKey),
+    /// `operation.notify`
+    OperationNotify(O::OperationNotify),
+    /// `operation.ack`
+    OperationAck(O::OperationAck),
+    /// `operation.move`
+    OperationMove(O::OperationMove),
+    /// `operation.receive`
+    OperationReceive(O::OperationReceive),
+    /// `operation.outcome`
+    OperationOutcome(O::OperationOutcome),
+    /// `unit.confirm`
+    UnitConfirm(U::UnitConfirm),
+    /// `thread.open`
+    ThreadOpen(C::ThreadOpen),
+    /// `message.send`
+    MessageSend(C::MessageSend),
+    /// `message.ack`
+    MessageAck(C::MessageAck),
 }
 
 /// Every command type this version knows, for error messages and docs.
@@ -266,6 +287,15 @@ pub const COMMAND_TYPES: &[&str] = &[
     "declaration.publish",
     "admin.recover",
     "log.rotate_key",
+    "operation.notify",
+    "operation.ack",
+    "operation.move",
+    "operation.receive",
+    "operation.outcome",
+    "unit.confirm",
+    "thread.open",
+    "message.send",
+    "message.ack",
 ];
 
 impl Body {
@@ -290,6 +320,15 @@ impl Body {
             Body::DeclarationPublish(_) => "declaration.publish",
             Body::AdminRecover(_) => "admin.recover",
             Body::LogRotateKey(_) => "log.rotate_key",
+            Body::OperationNotify(_) => "operation.notify",
+            Body::OperationAck(_) => "operation.ack",
+            Body::OperationMove(_) => "operation.move",
+            Body::OperationReceive(_) => "operation.receive",
+            Body::OperationOutcome(_) => "operation.outcome",
+            Body::UnitConfirm(_) => "unit.confirm",
+            Body::ThreadOpen(_) => "thread.open",
+            Body::MessageSend(_) => "message.send",
+            Body::MessageAck(_) => "message.ack",
         }
     }
 
@@ -320,6 +359,15 @@ impl Body {
             "declaration.publish" => Body::DeclarationPublish(typed(rest)?),
             "admin.recover" => Body::AdminRecover(typed(rest)?),
             "log.rotate_key" => Body::LogRotateKey(typed(rest)?),
+            "operation.notify" => Body::OperationNotify(typed(rest)?),
+            "operation.ack" => Body::OperationAck(typed(rest)?),
+            "operation.move" => Body::OperationMove(typed(rest)?),
+            "operation.receive" => Body::OperationReceive(typed(rest)?),
+            "operation.outcome" => Body::OperationOutcome(typed(rest)?),
+            "unit.confirm" => Body::UnitConfirm(typed(rest)?),
+            "thread.open" => Body::ThreadOpen(typed(rest)?),
+            "message.send" => Body::MessageSend(typed(rest)?),
+            "message.ack" => Body::MessageAck(typed(rest)?),
             _ => return Err(Rejection::UnknownCommandType(ty)),
         };
         body.check_ids()?;
@@ -346,6 +394,15 @@ impl Body {
             Body::DeclarationPublish(b) => serde_json::to_value(b),
             Body::AdminRecover(b) => serde_json::to_value(b),
             Body::LogRotateKey(b) => serde_json::to_value(b),
+            Body::OperationNotify(b) => serde_json::to_value(b),
+            Body::OperationAck(b) => serde_json::to_value(b),
+            Body::OperationMove(b) => serde_json::to_value(b),
+            Body::OperationReceive(b) => serde_json::to_value(b),
+            Body::OperationOutcome(b) => serde_json::to_value(b),
+            Body::UnitConfirm(b) => serde_json::to_value(b),
+            Body::ThreadOpen(b) => serde_json::to_value(b),
+            Body::MessageSend(b) => serde_json::to_value(b),
+            Body::MessageAck(b) => serde_json::to_value(b),
         }
         .expect("command bodies always serialize");
         let ty = self.type_name();
@@ -389,6 +446,41 @@ impl Body {
                     .map_or(Ok(()), |c| check_id("command.body.corridor", c))
             }
             Body::KeyRevoke(_) | Body::AdminRecover(_) | Body::LogRotateKey(_) => Ok(()),
+            Body::OperationNotify(b) => {
+                check_id("command.body.operation", &b.operation)?;
+                check_id("command.body.window", &b.window)
+            }
+            Body::OperationAck(b) => {
+                check_id("command.body.operation", &b.operation)?;
+                check_id("command.body.party", &b.party)
+            }
+            Body::OperationMove(b) => check_id("command.body.operation", &b.operation),
+            Body::OperationReceive(b) => check_id("command.body.operation", &b.operation),
+            Body::OperationOutcome(b) => check_id("command.body.operation", &b.operation),
+            Body::UnitConfirm(b) => check_id("command.body.window", &b.window),
+            Body::ThreadOpen(b) => {
+                check_id("command.body.thread", &b.thread)?;
+                for (i, p) in b.participants.iter().enumerate() {
+                    check_id(&format!("command.body.participants[{i}]"), p)?;
+                }
+                let about = [("corridor", &b.corridor), ("operation", &b.operation)];
+                about.iter().try_for_each(|(f, v)| {
+                    v.as_deref()
+                        .map_or(Ok(()), |v| check_id(&format!("command.body.{f}"), v))
+                })
+            }
+            Body::MessageSend(b) => {
+                check_id("command.body.thread", &b.thread)?;
+                check_id("command.body.message", &b.message)?;
+                for (i, p) in b.ack_required.iter().enumerate() {
+                    check_id(&format!("command.body.ack_required[{i}]"), p)?;
+                }
+                Ok(())
+            }
+            Body::MessageAck(b) => {
+                check_id("command.body.thread", &b.thread)?;
+                check_id("command.body.message", &b.message)
+            }
         }
     }
 
@@ -433,6 +525,9 @@ impl Body {
                 }
                 Ok(())
             }
+            Body::OperationNotify(b) => b.check_shape(),
+            Body::OperationMove(b) => b.check_shape(),
+            Body::OperationReceive(b) => b.check_shape(),
             _ => Ok(()),
         }
     }

@@ -12,6 +12,8 @@
 
 pub mod access;
 pub mod agreement;
+pub mod chain;
+pub mod channel;
 pub mod checkpoint;
 pub mod command;
 pub mod crypto;
@@ -23,6 +25,7 @@ pub mod httpsig;
 pub mod hxl;
 pub mod ids;
 pub mod localtime;
+pub mod operation;
 pub mod receipt;
 pub mod state;
 pub mod time;

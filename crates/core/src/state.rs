@@ -16,11 +16,14 @@ use serde_json::Value;
 
 use crate::Rejection;
 use crate::agreement::{Agreements, Ctx};
+use crate::chain::Chain;
+use crate::channel::Channels;
 use crate::command::{Body, IncidentCategory, Point, Role};
 use crate::crypto::PublicKey;
 use crate::entry::{Entry, GENESIS_TYPE};
 use crate::envelope::SignedCommand;
 use crate::genesis::{GenesisDocument, SignedGenesis};
+use crate::operation::Operations;
 use crate::time::{format_log_time, parse_utc};
 
 /// Which body an actor belongs to.
@@ -195,6 +198,12 @@ pub struct State {
     pub flagged: BTreeSet<u64>,
     /// Settlements, corridors, windows, declarations.
     pub agreements: Agreements,
+    /// Evacuations and aid convoys.
+    pub operations: Operations,
+    /// Units' confirmations down the chain of command.
+    pub chain: Chain,
+    /// Threads and messages.
+    pub channels: Channels,
     /// Open votes of recovery holders, per party.
     pub recoveries: BTreeMap<String, RecoveryVotes>,
     /// The log keys in order: the genesis's, then each handover's.
@@ -218,6 +227,9 @@ impl State {
             incidents: BTreeMap::new(),
             flagged: BTreeSet::new(),
             agreements: Agreements::default(),
+            operations: Operations::default(),
+            chain: Chain::default(),
+            channels: Channels::default(),
             recoveries: BTreeMap::new(),
             log_keys: vec![LogKeyEpoch {
                 key: doc.log_key.clone(),
@@ -593,20 +605,59 @@ impl State {
             | Body::WindowSuspend(_)
             | Body::WindowResume(_)
             | Body::DeclarationPublish(_) => {
-                let party = match &actor.affiliation {
-                    Affiliation::Party(p) => Some(p.as_str()),
-                    _ => None,
-                };
-                let ctx = Ctx {
-                    actor: &actor.id,
-                    party,
-                    role: actor.role,
-                    index,
-                    time,
-                    genesis: &self.genesis,
-                };
+                let ctx = ctx(&self.genesis, actor, index, time);
                 let changed = self.agreements.execute(&ctx, body)?;
                 Ok(changed.iter().map(|(k, id)| self.row(k, id)).collect())
+            }
+            Body::OperationNotify(b) => {
+                let ctx = ctx(&self.genesis, actor, index, time);
+                let id = self.operations.notify(&ctx, &self.agreements, b)?;
+                Ok(vec![self.row("operation", &id)])
+            }
+            Body::OperationAck(b) => {
+                let ctx = ctx(&self.genesis, actor, index, time);
+                let id = self.operations.ack(&ctx, b)?;
+                Ok(vec![self.row("operation", &id)])
+            }
+            Body::OperationMove(b) => {
+                let ctx = ctx(&self.genesis, actor, index, time);
+                let id = self.operations.movement(&ctx, &self.agreements, b)?;
+                Ok(vec![self.row("operation", &id)])
+            }
+            Body::OperationReceive(b) => {
+                let ctx = ctx(&self.genesis, actor, index, time);
+                let id = self.operations.receive(&ctx, b)?;
+                Ok(vec![self.row("operation", &id)])
+            }
+            Body::OperationOutcome(b) => {
+                let ctx = ctx(&self.genesis, actor, index, time);
+                let id = self.operations.outcome(&ctx, b)?;
+                Ok(vec![self.row("operation", &id)])
+            }
+            Body::UnitConfirm(b) => {
+                let ctx = ctx(&self.genesis, actor, index, time);
+                let id = self.chain.confirm(&ctx, &self.agreements, b)?;
+                Ok(vec![self.row("confirmation", &id)])
+            }
+            Body::ThreadOpen(b) => {
+                let ctx = ctx(&self.genesis, actor, index, time);
+                let id = self
+                    .channels
+                    .open(&ctx, &self.agreements, &self.operations, b)?;
+                Ok(vec![self.row("thread", &id)])
+            }
+            Body::MessageSend(b) => {
+                let ctx = ctx(&self.genesis, actor, index, time);
+                let [thread, message] = self.channels.send(&ctx, b)?;
+                Ok(vec![
+                    self.row("thread", &thread),
+                    self.row("message", &message),
+                ])
+            }
+            Body::MessageAck(b) => {
+                let ctx = ctx(&self.genesis, actor, index, time);
+                let id = self.channels.ack(&ctx, b)?;
+                Ok(vec![self.row("message", &id)])
             }
             Body::IncidentRespond(b) => {
                 // A report this actor may not read answers as one that does not exist: the
@@ -732,6 +783,10 @@ impl State {
             "corridor" => serde_json::to_value(&self.agreements.corridors[id]),
             "window" => serde_json::to_value(&self.agreements.windows[id]),
             "declaration" => serde_json::to_value(&self.agreements.declarations[id]),
+            "operation" => serde_json::to_value(&self.operations.operations[id]),
+            "confirmation" => serde_json::to_value(&self.chain.confirmations[id]),
+            "thread" => serde_json::to_value(&self.channels.threads[id]),
+            "message" => serde_json::to_value(&self.channels.messages[id]),
             _ => unreachable!("projection kinds are fixed"),
         }
         .expect("records serialize");
@@ -777,33 +832,63 @@ impl State {
         // Kinds in byte order (a test checks it).
         let [
             actor,
+            confirmation,
             corridor,
             declaration,
             incident,
             key,
+            message,
+            operation,
             settlement,
+            thread,
             window,
         ] = PROJECTION_KINDS;
         rows(actor, &self.actors, from)
+            .chain(rows(confirmation, &self.chain.confirmations, from))
             .chain(rows(corridor, &a.corridors, from))
             .chain(rows(declaration, &a.declarations, from))
             .chain(rows(incident, &self.incidents, from))
             .chain(rows(key, &self.keys, from))
+            .chain(rows(message, &self.channels.messages, from))
+            .chain(rows(operation, &self.operations.operations, from))
             .chain(rows(settlement, &a.settlements, from))
+            .chain(rows(thread, &self.channels.threads, from))
             .chain(rows(window, &a.windows, from))
     }
 }
 
 /// The kinds of projection row, in byte order: the order [`State::projection_rows`] gives them.
-pub const PROJECTION_KINDS: [&str; 7] = [
+pub const PROJECTION_KINDS: [&str; 11] = [
     "actor",
+    "confirmation",
     "corridor",
     "declaration",
     "incident",
     "key",
+    "message",
+    "operation",
     "settlement",
+    "thread",
     "window",
 ];
+
+/// What a rule needs to know of the actor and the moment, for the command families that keep
+/// their rules in modules of their own (agreements, operations, the chain, channels).
+fn ctx<'a>(genesis: &'a GenesisDocument, actor: &'a Actor, index: u64, time: Timestamp) -> Ctx<'a> {
+    let party = match &actor.affiliation {
+        Affiliation::Party(p) => Some(p.as_str()),
+        _ => None,
+    };
+    Ctx {
+        actor: &actor.id,
+        party,
+        affiliation: actor.affiliation.id(),
+        role: actor.role,
+        index,
+        time,
+        genesis,
+    }
+}
 
 impl crate::access::Facts for State {
     fn actor(&self, id: &str) -> Option<Actor> {
@@ -818,6 +903,17 @@ impl crate::access::Facts for State {
         self.incidents
             .get(id)
             .map(|i| (i.reporter.clone(), i.accused_party.clone()))
+    }
+
+    fn parties(&self) -> Vec<String> {
+        self.genesis.parties.iter().map(|p| p.id.clone()).collect()
+    }
+
+    fn thread(&self, id: &str) -> Option<BTreeSet<String>> {
+        self.channels
+            .threads
+            .get(id)
+            .map(|t| t.participants.clone())
     }
 }
 

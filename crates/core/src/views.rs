@@ -186,3 +186,4 @@ pub fn corridors_geojson(corridors: &[Corridor], windows: &[Window], at: Timesta
         .collect();
     json!({"type": "FeatureCollection", "features": features})
 }
+pub mod running;

@@ -19,6 +19,7 @@ use axum::extract::FromRequestParts;
 use axum::http::StatusCode;
 use axum::http::request::Parts;
 use corridor_core::access::{Audience, Facts, Reader};
+use corridor_core::genesis::GenesisDocument;
 use corridor_core::httpsig::{self, AuthError, Target};
 use corridor_core::state::{Actor, State};
 
@@ -59,6 +60,22 @@ pub struct ReadFacts<'a> {
     pub directory: &'a Directory,
     /// Incident id → (reporter, accused party).
     pub incidents: BTreeMap<String, (String, Option<String>)>,
+    /// The parties of the genesis.
+    pub parties: Vec<String>,
+    /// Thread id → participants, for the threads a page of entries refers to.
+    pub threads: BTreeMap<String, BTreeSet<String>>,
+}
+
+impl<'a> ReadFacts<'a> {
+    /// Facts with nothing looked up yet beyond the directory and the genesis.
+    pub fn new(directory: &'a Directory, genesis: &GenesisDocument) -> Self {
+        ReadFacts {
+            directory,
+            incidents: BTreeMap::new(),
+            parties: genesis.parties.iter().map(|p| p.id.clone()).collect(),
+            threads: BTreeMap::new(),
+        }
+    }
 }
 
 impl Facts for ReadFacts<'_> {
@@ -72,6 +89,14 @@ impl Facts for ReadFacts<'_> {
 
     fn incident(&self, id: &str) -> Option<(String, Option<String>)> {
         self.incidents.get(id).cloned()
+    }
+
+    fn parties(&self) -> Vec<String> {
+        self.parties.clone()
+    }
+
+    fn thread(&self, id: &str) -> Option<BTreeSet<String>> {
+        self.threads.get(id).cloned()
     }
 }
 

@@ -16,7 +16,6 @@
 //! carries a `Corridor-Clock: simulated` header, so an exercise is never mistaken for the real
 //! thing.
 
-use std::collections::BTreeMap;
 use std::pin::Pin;
 use std::sync::{Arc, OnceLock};
 
@@ -82,6 +81,7 @@ pub fn router(log: Shared) -> Router {
         .route("/v1/cluster", get(cluster))
         .route("/metrics", get(|| async { metrics_handle().render() }))
         .merge(crate::queries::routes(log.clone()))
+        .merge(crate::running::routes(log.clone()))
         // The public site: `/` picks a language; `/events` streams status changes; every other
         // GET that no API route takes is looked up among the prebuilt public files.
         .route("/", get(crate::public::root))
@@ -383,11 +383,32 @@ async fn entries(
         .collect();
     // Answers to incident reports are read by the report's audience: look the reports up.
     let directory = log.directory();
-    let mut facts = ReadFacts {
-        directory: &directory,
-        incidents: BTreeMap::new(),
-    };
+    let mut facts = ReadFacts::new(&directory, log.genesis());
     for c in commands.iter().flatten() {
+        // Messages are read by their thread's participants: look the threads up.
+        let thread = match &c.body {
+            CommandBody::MessageSend(b) => Some(&b.thread),
+            CommandBody::MessageAck(b) => Some(&b.thread),
+            _ => None,
+        };
+        if let Some(t) = thread
+            && !facts.threads.contains_key(t)
+            && let Some(row) = log
+                .db()
+                .projection_row("thread", t)
+                .await
+                .map_err(storage)?
+        {
+            let participants = row.body["participants"]
+                .as_array()
+                .map(|a| {
+                    a.iter()
+                        .filter_map(|x| x.as_str().map(str::to_string))
+                        .collect()
+                })
+                .unwrap_or_default();
+            facts.threads.insert(t.clone(), participants);
+        }
         if let CommandBody::IncidentRespond(b) = &c.body
             && !facts.incidents.contains_key(&b.incident)
             && let Some(row) = log

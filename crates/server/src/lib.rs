@@ -16,6 +16,7 @@ pub mod nats;
 pub mod problem;
 pub mod public;
 pub mod queries;
+pub mod running;
 pub mod serve;
 
 pub use clock::Clock;

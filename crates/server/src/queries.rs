@@ -56,7 +56,7 @@ pub fn routes(log: Shared) -> Router<Shared> {
 
 /// Require a signed request by an active key of a registered actor, and hand the reader to the
 /// handler (as an extension).
-async fn members_only(
+pub(crate) async fn members_only(
     State(log): State<Shared>,
     req: axum::extract::Request,
     next: axum::middleware::Next,
@@ -161,10 +161,7 @@ async fn incidents(
         .await
         .map_err(storage)?;
     let directory = log.directory();
-    let facts = ReadFacts {
-        directory: &directory,
-        incidents: BTreeMap::new(),
-    };
+    let facts = ReadFacts::new(&directory, log.genesis());
     let mut disclosed = Vec::new();
     let mut list: Vec<Value> = Vec::new();
     for r in rows {
@@ -186,20 +183,24 @@ async fn incidents(
 #[derive(Debug, Default, Deserialize)]
 pub struct Filter {
     status: Option<String>,
-    corridor: Option<String>,
+    pub(crate) corridor: Option<String>,
     party: Option<String>,
     settlement: Option<String>,
     at: Option<String>,
     zone: Option<String>,
     offset: Option<String>,
     version: Option<u32>,
+    /// Operations and threads of this window (`/v1/operations`, reports).
+    pub(crate) window: Option<String>,
+    /// Threads about this operation (`/v1/threads`).
+    pub(crate) operation: Option<String>,
 }
 
 fn bad_query(r: Rejection) -> Problem {
     Problem::new(StatusCode::BAD_REQUEST, r.code(), r.to_string())
 }
 
-fn query<T: DeserializeOwned + Default>(
+pub(crate) fn query<T: DeserializeOwned + Default>(
     q: Result<Query<T>, axum::extract::rejection::QueryRejection>,
 ) -> Result<T, Problem> {
     q.map(|Query(t)| t)
@@ -225,7 +226,7 @@ fn plus_restored(text: &str) -> Cow<'_, str> {
 }
 
 /// An instant from `at` (RFC 3339 with offset, or local date-time with `zone`).
-fn instant(log: &Log, f: &Filter) -> Result<Timestamp, Problem> {
+pub(crate) fn instant(log: &Log, f: &Filter) -> Result<Timestamp, Problem> {
     let offset = f.offset.as_deref().map(plus_restored);
     match (&f.at, &f.zone) {
         (None, _) => Ok(log.clock().now()),
@@ -242,7 +243,7 @@ fn instant(log: &Log, f: &Filter) -> Result<Timestamp, Problem> {
     }
 }
 
-fn storage(e: corridor_storage::DbError) -> Problem {
+pub(crate) fn storage(e: corridor_storage::DbError) -> Problem {
     Problem::new(
         StatusCode::SERVICE_UNAVAILABLE,
         "storage-unavailable",
@@ -250,7 +251,7 @@ fn storage(e: corridor_storage::DbError) -> Problem {
     )
 }
 
-async fn load<T: DeserializeOwned>(log: &Log, kind: &str) -> Result<Vec<T>, Problem> {
+pub(crate) async fn load<T: DeserializeOwned>(log: &Log, kind: &str) -> Result<Vec<T>, Problem> {
     let rows = log.db().projection_rows_of(kind).await.map_err(storage)?;
     rows.into_iter()
         .map(|r| {

@@ -1132,6 +1132,7 @@ fn log_key_rotation_is_recorded_in_the_log() {
 }
 
 mod matrix;
+mod operations;
 
 #[test]
 fn projection_kinds_are_in_byte_order() {

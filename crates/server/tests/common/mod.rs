@@ -319,6 +319,11 @@ impl Server {
         Server::start_full(None, T0, 1.0, genesis, opts()).await
     }
 
+    /// Start a server on a log with this genesis, its simulated clock reading `start`.
+    pub async fn start_with_genesis_at(genesis: SignedGenesis, start: &str) -> Server {
+        Server::start_full(None, start, 1.0, genesis, opts()).await
+    }
+
     async fn start_inner(peer: Option<SocketAddr>, start: &str, rate: f64) -> Server {
         Server::start_full(peer, start, rate, genesis(), opts()).await
     }

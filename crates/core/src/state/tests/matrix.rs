@@ -50,6 +50,15 @@ const COMMANDS: &[(&str, &str)] = &[
     ("declaration.publish","ok ok role role     ok ok role role       role role role   role role"),
     ("admin.recover",      "role role role role role role role role   role role role   role role"),
     ("log.rotate_key",     "role role role role role role role role   ok ok role       role role"),
+    ("operation.notify",   "role role role role role role role role   ok ok role       ok ok"),
+    ("operation.ack",      "ok ok role ok       party party role party int int role    role role"),
+    ("operation.move",     "role role role role role role role role   ok ok role       ok ok"),
+    ("operation.receive",  "role role role role role role role role   ok ok role       ok ok"),
+    ("operation.outcome",  "role role role role role role role role   ok ok role       ok ok"),
+    ("unit.confirm",       "role role ok role   role role ok role     role role role   role role"),
+    ("thread.open",        "ok ok role role     ok ok role role       ok ok role       ok ok"),
+    ("message.send",       "ok ok role role     ok ok role role       ok ok role       ok ok"),
+    ("message.ack",        "ok ok role role     ok ok role role       ok ok role       ok ok"),
 ];
 
 fn code_of(cell: &str) -> Option<&'static str> {
@@ -144,7 +153,44 @@ fn fixture() -> Harness {
         "reason": "shelling on the route"}),
     )
     .unwrap();
+    // Operations on w-active, by the organisation: `urcs/op` notified, `urcs/op-arrived`
+    // notified, departed and arrived; a thread of every side with a message all must acknowledge.
+    for op in ["urcs/op", "urcs/op-arrived"] {
+        h.submit(&kp(5), "urcs/admin", notify_aid(op, &format!("{op}-t")))
+            .unwrap();
+    }
+    for (event, at) in [
+        ("departed", "2022-03-04T07:58:00Z"),
+        ("arrived", "2022-03-04T07:59:00Z"),
+    ] {
+        h.submit(&kp(5), "urcs/admin", json!({"type": "operation.move", "operation": "urcs/op-arrived",
+            "event": event, "occurred_at": at, "location": {"lat_e7": 506300000, "lon_e7": 299000000}}))
+            .unwrap();
+    }
+    h.submit(
+        &kp(1),
+        "icrc/admin",
+        json!({"type": "thread.open", "thread": "icrc/t-all",
+        "corridor": "c1", "participants": ["ua", "ru", "urcs"], "subject": "Corridor c1"}),
+    )
+    .unwrap();
+    h.submit(
+        &kp(1),
+        "icrc/admin",
+        json!({"type": "message.send", "thread": "icrc/t-all",
+        "message": "m0", "text": "Convoy at 08:30", "ack_required": ["ua", "ru", "icrc", "urcs"]}),
+    )
+    .unwrap();
     h
+}
+
+/// A valid notification of an aid delivery through w-active.
+fn notify_aid(op: &str, tracking: &str) -> Value {
+    json!({"type": "operation.notify", "operation": op, "window": "w-active", "kind": "aid-delivery",
+        "vehicles": [{"type": "truck", "plate": "AA 0001 KB", "markings": "Red Cross emblem"}],
+        "consignments": [{"tracking": tracking, "category": "food", "item": "flour",
+                          "quantity": 100, "unit": "kg"}],
+        "departure": "2022-03-04T08:30:00Z", "arrival": "2022-03-04T16:00:00Z"})
 }
 
 /// A valid command of each type concerning party `ua`, against [`fixture`]. `n` makes ids fresh.
@@ -202,6 +248,22 @@ fn command(h: &Harness, ty: &str, n: usize) -> Value {
             json!({"type": ty, "declaration": format!("d-{n}"), "start": "2022-03-05T07:00:00Z",
                    "text": names("We will hold fire on the route")})
         }
+        "operation.notify" => notify_aid(&format!("op-{n}"), &format!("t-{n}")),
+        "operation.ack" => json!({"type": ty, "operation": "urcs/op", "party": "ua"}),
+        "operation.move" => json!({"type": ty, "operation": "urcs/op", "event": "departed",
+            "occurred_at": "2022-03-04T08:00:00Z", "location": {"lat_e7": 506300000, "lon_e7": 299000000}}),
+        "operation.receive" => json!({"type": ty, "operation": "urcs/op-arrived",
+            "receipts": [{"tracking": "urcs/op-arrived-t", "delivered": 100, "damaged": 0, "lost": 0}]}),
+        "operation.outcome" => json!({"type": ty, "operation": "urcs/op", "outcome": "postponed",
+            "reason": "the road is mined"}),
+        "unit.confirm" => {
+            json!({"type": ty, "window": "w-active", "version_hash": hash(h, "w-active")})
+        }
+        "thread.open" => json!({"type": ty, "thread": format!("t-{n}"), "corridor": "c1",
+            "participants": ["ua", "ru"], "subject": "Timing"}),
+        "message.send" => json!({"type": ty, "thread": "icrc/t-all", "message": format!("m-{n}"),
+            "text": "Noted"}),
+        "message.ack" => json!({"type": ty, "thread": "icrc/t-all", "message": "m0"}),
         other => panic!("no command for {other}"),
     }
 }
@@ -231,14 +293,22 @@ fn command_matrix() {
                 n: base.n,
             };
             let mut body = command(&h, ty, row * ACTORS.len() + col);
-            if *ty == "incident.report" {
-                // Incident ids are scoped by the reporter's side.
-                let id = format!(
-                    "{}/{}",
-                    affiliation_of(actor),
-                    body["incident"].as_str().unwrap()
+            // Incident, operation and thread ids are scoped by the author's side.
+            for field in ["incident", "operation", "thread"] {
+                let scoped = matches!(
+                    (*ty, field),
+                    ("incident.report", "incident")
+                        | ("operation.notify", "operation")
+                        | ("thread.open", "thread")
                 );
-                body["incident"] = json!(id);
+                if scoped {
+                    let id = format!(
+                        "{}/{}",
+                        affiliation_of(actor),
+                        body[field].as_str().unwrap()
+                    );
+                    body[field] = json!(id);
+                }
             }
             let got = h.submit(&kp(*seed), actor, body).err().map(|e| e.code());
             if got != code_of(cell) {
@@ -265,6 +335,11 @@ const READS: &[(&str, &str)] = &[
     ("incident.report urcs",         "- - - -   - - - -   y y -   y y   -"),
     ("settlement.import",            "y y y y   y y y y   y y y   y y   -"),
     ("window.consent",               "y y y y   y y y y   y y y   y y   -"),
+    ("operation.notify urcs",        "y y y y   y y y y   y y -   y y   -"),
+    ("unit.confirm ua",              "y y y y   - - - -   y y -   - -   -"),
+    ("message.send to every side",   "y y y y   y y y y   y y -   y y   -"),
+    ("thread.open ua–icrc",          "y y y y   - - - -   y y -   - -   -"),
+    ("message.send ua–icrc",         "y y y y   - - - -   y y -   - -   -"),
 ];
 
 #[test]
@@ -278,6 +353,27 @@ fn read_matrix() {
     .unwrap();
     h.submit(&kp(26), "urcs/member", report("urcs/inc-urcs", None))
         .unwrap();
+    h.submit(
+        &kp(20),
+        "ua/unit",
+        json!({"type": "unit.confirm", "window": "w-active",
+        "version_hash": hash(&h, "w-active")}),
+    )
+    .unwrap();
+    h.submit(
+        &kp(10),
+        "ua/c",
+        json!({"type": "thread.open", "thread": "ua/t-bi", "corridor": "c1",
+        "participants": [], "subject": "Bilateral"}),
+    )
+    .unwrap();
+    h.submit(
+        &kp(10),
+        "ua/c",
+        json!({"type": "message.send", "thread": "ua/t-bi", "message": "m1",
+        "text": "For the intermediary only"}),
+    )
+    .unwrap();
     let find = |pred: &dyn Fn(&SignedCommand) -> bool| -> Audience {
         for e in h.entries.iter().skip(1) {
             let env = crate::envelope::envelope_bytes(&e.command, &e.signature);
@@ -301,6 +397,11 @@ fn read_matrix() {
         find(&is("incident.report", "urcs/member")),
         find(&is("settlement.import", "icrc/admin")),
         find(&is("window.consent", "ua/c")),
+        find(&is("operation.notify", "urcs/admin")),
+        find(&is("unit.confirm", "ua/unit")),
+        find(&is("message.send", "icrc/admin")),
+        find(&is("thread.open", "ua/c")),
+        find(&is("message.send", "ua/c")),
     ];
     assert_eq!(audiences.len(), READS.len());
     let mut failures = Vec::new();
