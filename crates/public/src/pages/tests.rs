@@ -516,7 +516,7 @@ fn the_printed_qr_code_decodes_to_the_live_page() {
     for lang in ["uk", "ru", "en"] {
         let h = page(&s, &format!("{}print/", corridor(lang)));
         assert_eq!(
-            decode_qr(&h),
+            decode_qr(h),
             format!("https://corridors.example/{lang}/corridors/{CORRIDOR}")
         );
     }
