@@ -85,6 +85,10 @@ pub enum TimeCommand {
 pub enum WindowCommand {
     /// Propose a ceasefire window, stating times in local time and zone (signed as UTC).
     Propose(ProposeArgs),
+    /// Amend a window: a new version built from the latest one with your changes (your party's
+    /// guarantee, the times), shown before signing. Every consent to the old version is void,
+    /// so each party consents again; the second party gives its guarantee this way.
+    Amend(AmendArgs),
     /// Consent for your party to the exact current version of a window (shown before signing).
     Consent {
         /// Your key file.
@@ -222,6 +226,92 @@ pub struct ProposeArgs {
     /// Your own party's security guarantee.
     #[arg(long)]
     guarantee: Option<String>,
+}
+
+#[derive(Args)]
+pub struct AmendArgs {
+    /// Your key file (a coordinator of a required party, or the intermediary).
+    #[arg(long)]
+    key: PathBuf,
+    /// The server.
+    #[arg(long, env = "CORRIDOR_SERVER", default_value = "http://127.0.0.1:8080")]
+    server: String,
+    /// The window.
+    window: String,
+    /// Your own party's security guarantee (replaces the one it stated before; only a party may
+    /// state its own, so the party is the one your key file names).
+    #[arg(long)]
+    guarantee: Option<String>,
+    /// New start: local date-time with --zone (default: the zone the start was stated in), or
+    /// RFC 3339 with offset.
+    #[arg(long)]
+    start: Option<String>,
+    /// New end, same forms.
+    #[arg(long)]
+    end: Option<String>,
+    /// Zone of local start/end times.
+    #[arg(long)]
+    zone: Option<String>,
+}
+
+/// The `window.amend` body that turns the window's latest version `w` (as `/v1/windows`
+/// shows it) into one with the changes asked for, against corridor version
+/// `corridor_version`. Every term not changed is copied as signed, local statements of the
+/// times included, so an amendment changes only what its signer meant to change.
+fn amend_body(
+    w: &Value,
+    corridor_version: u64,
+    party: Option<&str>,
+    a: &AmendArgs,
+) -> anyhow::Result<Value> {
+    if a.guarantee.is_none() && a.start.is_none() && a.end.is_none() {
+        bail!("nothing to amend: give --guarantee, --start or --end");
+    }
+    let field = |name: &str| {
+        w.get(name)
+            .cloned()
+            .with_context(|| format!("the server's window has no {name:?}"))
+    };
+    let mut terms = json!({
+        "start": field("start")?,
+        "end": field("end")?,
+        "required_parties": field("required_parties")?,
+        "guarantees": field("guarantees")?,
+    });
+    for (stated, key) in [("stated_start", "start_local"), ("stated_end", "end_local")] {
+        if let Some(l) = w.get(stated).filter(|l| !l.is_null()) {
+            terms[key] = l.clone();
+        }
+    }
+    for (given, at, local) in [
+        (&a.start, "start", "start_local"),
+        (&a.end, "end", "end_local"),
+    ] {
+        let Some(text) = given else { continue };
+        let stated_zone = terms[local]["zone"].as_str().map(str::to_string);
+        let zone = a.zone.clone().or(stated_zone);
+        let (utc, stated) = instant(text, zone.as_deref())?;
+        terms[at] = json!(utc);
+        match stated {
+            Some(l) => terms[local] = l,
+            None => {
+                terms.as_object_mut().expect("an object").remove(local);
+            }
+        }
+    }
+    if let Some(g) = &a.guarantee {
+        let p = party.context(
+            "--guarantee needs a key file that names your actor (party/name): only a party may state its own guarantee",
+        )?;
+        terms["guarantees"][p] = json!(g);
+    }
+    Ok(json!({
+        "type": "window.amend",
+        "window": a.window,
+        "base_version": field("version")?,
+        "corridor_version": corridor_version,
+        "terms": terms,
+    }))
 }
 
 fn instant(text: &str, zone: Option<&str>) -> anyhow::Result<(String, Option<Value>)> {
@@ -371,6 +461,25 @@ pub async fn window(cmd: WindowCommand) -> anyhow::Result<()> {
                 terms["end_local"] = l;
             }
             let body = json!({"type": "window.propose", "window": a.window, "corridor": a.corridor, "corridor_version": version, "terms": terms});
+            ops::submit_body(&a.key, &a.server, None, None, body).await
+        }
+        WindowCommand::Amend(a) => {
+            let w = fetch_window(&a.server, &a.key, &a.window).await?;
+            print_window(&w);
+            let corridor = w["corridor"].as_str().unwrap_or_default();
+            let c = read_json(&a.server, &a.key, &format!("/v1/corridors/{corridor}")).await?;
+            let corridor_version = c["version"]
+                .as_u64()
+                .with_context(|| format!("no corridor {corridor:?} on {}", a.server))?;
+            let party = crate::keys::load(&a.key)?
+                .actor
+                .and_then(|x| x.split_once('/').map(|(p, _)| p.to_string()));
+            let body = amend_body(&w, corridor_version, party.as_deref(), &a)?;
+            println!(
+                "amending to version {}: {}",
+                w["version"].as_u64().unwrap_or(0) + 1,
+                body["terms"]
+            );
             ops::submit_body(&a.key, &a.server, None, None, body).await
         }
         WindowCommand::Consent {

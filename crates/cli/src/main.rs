@@ -149,8 +149,10 @@ enum Command {
         /// Address to listen on.
         #[arg(long, default_value = "127.0.0.1:8080")]
         listen: SocketAddr,
-        /// Start of the simulated exercise clock.
-        #[arg(long, default_value = "2022-03-03T14:50:00Z")]
+        /// Start of the simulated exercise clock: any instant from the scenario's start
+        /// (2022-03-03T14:50:00Z) on. The scenario is entered at its own times first, so an
+        /// exercise may start during or after its windows (e.g. 2022-03-05T08:00:00Z).
+        #[arg(long, default_value = demo::SCENARIO_START)]
         clock: String,
         /// How fast the exercise clock runs.
         #[arg(long, default_value_t = 1.0)]

@@ -1160,3 +1160,155 @@ fn the_static_copy_has_no_broken_link_on_a_plain_file_server() {
         seen.len()
     );
 }
+
+/// `corridor demo --clock` starts an exercise at any instant of its scenario: the scenario is
+/// entered at its own times (the 4 March window is not refused as `window-in-past`), then the
+/// clock runs from the instant asked. An instant before the scenario begins is refused with the
+/// range that works.
+#[test]
+fn the_demo_starts_at_any_instant_of_its_scenario() {
+    let d = tempfile::tempdir().unwrap();
+    let dir = d.path();
+    let err = fails(
+        dir,
+        &[
+            "demo",
+            "--data-dir",
+            "early",
+            "--clock",
+            "2022-03-01T00:00:00Z",
+            "--no-serve",
+        ],
+    );
+    assert!(err.contains("begins at 2022-03-03T14:50:00Z"), "{err}");
+    let (_demo, url) = start_serving(
+        dir,
+        &[
+            "demo",
+            "--data-dir",
+            "demo",
+            "--clock",
+            "2022-03-05T08:00:00Z",
+        ],
+    );
+    let get = |path: &str| {
+        let out = with_server(
+            dir,
+            &url,
+            &["get", "--key", "demo/keys/ru-coord-1.key", path],
+        );
+        let text = String::from_utf8_lossy(&out.stdout).into_owned();
+        assert!(
+            out.status.success(),
+            "{path}: {text}{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_str::<serde_json::Value>(&text).unwrap()
+    };
+    let head = get("/v1/log/head");
+    assert!(
+        head["clock"]["now"]
+            .as_str()
+            .unwrap()
+            .starts_with("2022-03-05T08:0"),
+        "{head}"
+    );
+    let windows = get("/v1/windows");
+    let status = |id: &str| {
+        windows["windows"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|w| w["id"] == id)
+            .unwrap_or_else(|| panic!("no {id}: {windows}"))["status"]
+            .clone()
+    };
+    // The 4 March window was agreed, and is over by the morning of 5 March; the 5 March one
+    // (from 07:00 UTC) began without the Russian Federation's consent.
+    assert_eq!(status("borodianka-2022-03-04"), "completed", "{windows}");
+    assert_eq!(status("borodianka-2022-03-05"), "expired", "{windows}");
+    // The entries were made at the scenario's own times, before the clock's start.
+    let entries = get("/v1/log/leaves?start=1&end=2");
+    assert!(
+        entries["leaves"][0]["leaf"]["time"]
+            .as_str()
+            .unwrap()
+            .starts_with("2022-03-03T14:50"),
+        "{entries}"
+    );
+}
+
+/// `corridor window amend` gives a window a new version from the latest one: the second party
+/// states its guarantee (and may move the times, in the zone they were stated in) without
+/// writing `window.amend` JSON; then both consent to that version and it is agreed.
+#[test]
+fn the_second_party_adds_its_guarantee_with_window_amend() {
+    let d = tempfile::tempdir().unwrap();
+    let dir = d.path();
+    let (_demo, url) = start_demo(dir);
+    let run = |args: &[&str]| {
+        let out = with_server(dir, &url, args);
+        let text = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(out.status.success(), "corridor {args:?}: {text}");
+        text
+    };
+    let ua = "demo/keys/ua-coord-kyiv-oblast.key";
+    let ru = "demo/keys/ru-coord-1.key";
+    run(&[
+        "window",
+        "propose",
+        "--key",
+        ua,
+        "--window",
+        "bb-7",
+        "--corridor",
+        "borodianka-berestianka",
+        "--start",
+        "2022-03-07T09:00",
+        "--end",
+        "2022-03-07T15:00",
+        "--zone",
+        "Europe/Kyiv",
+        "--party",
+        "ua",
+        "--party",
+        "ru",
+        "--guarantee",
+        "Ukraine holds fire along the route.",
+    ]);
+    let out = with_server(dir, &url, &["window", "amend", "--key", ru, "bb-7"]);
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("nothing to amend"),
+        "{out:?}"
+    );
+    run(&[
+        "window",
+        "amend",
+        "--key",
+        ru,
+        "bb-7",
+        "--guarantee",
+        "The Russian Federation holds fire along the route.",
+        "--start",
+        "2022-03-07T10:00",
+    ]);
+    let shown = run(&["window", "show", "--key", ua, "bb-7"]);
+    assert!(
+        shown.contains("guarantee of ua: Ukraine holds fire along the route.")
+            && shown.contains("guarantee of ru: The Russian Federation holds fire along the route.")
+            && shown.contains("version 2 ")
+            // 10:00 in Kyiv, the zone the start was first stated in.
+            && shown.contains("2022-03-07T08:00:00Z")
+            && shown.contains("2022-03-07T13:00:00Z"),
+        "{shown}"
+    );
+    run(&["window", "consent", "--key", ua, "bb-7"]);
+    run(&["window", "consent", "--key", ru, "bb-7"]);
+    let shown = run(&["window", "show", "--key", ua, "bb-7"]);
+    assert!(shown.contains("— agreed"), "{shown}");
+}
