@@ -8,18 +8,15 @@ use clap::{Args, Subcommand};
 use corridor_core::localtime;
 use serde_json::{Value, json};
 
+use crate::opts::Acting;
 use crate::{client, ops};
 
 #[derive(Subcommand)]
 pub enum SettlementsCommand {
     /// Import settlements from an HXL-tagged or plain CSV (intermediary only).
     Import {
-        /// The intermediary's key file.
-        #[arg(long)]
-        key: PathBuf,
-        /// The server.
-        #[arg(long, env = "CORRIDOR_SERVER", default_value = "http://127.0.0.1:8080")]
-        server: String,
+        #[command(flatten)]
+        acting: Acting,
         /// Zone for rows without one (places under occupation may keep Europe/Moscow: give a
         /// `zone` column or `#loc+tz` tag).
         #[arg(long, default_value = "Europe/Kyiv")]
@@ -46,12 +43,8 @@ pub enum CorridorCommand {
 
 #[derive(Args)]
 pub struct CorridorArgs {
-    /// Your key file (a party coordinator or the intermediary).
-    #[arg(long)]
-    key: PathBuf,
-    /// The server.
-    #[arg(long, env = "CORRIDOR_SERVER", default_value = "http://127.0.0.1:8080")]
-    server: String,
+    #[command(flatten)]
+    acting: Acting,
     /// Corridor id.
     #[arg(long)]
     id: String,
@@ -91,12 +84,8 @@ pub enum WindowCommand {
     Amend(AmendArgs),
     /// Consent for your party to the exact current version of a window (shown before signing).
     Consent {
-        /// Your key file.
-        #[arg(long)]
-        key: PathBuf,
-        /// The server.
-        #[arg(long, env = "CORRIDOR_SERVER", default_value = "http://127.0.0.1:8080")]
-        server: String,
+        #[command(flatten)]
+        acting: Acting,
         /// The window.
         window: String,
         /// The version hash you agree to (default: the current one, printed first).
@@ -110,23 +99,15 @@ pub enum WindowCommand {
     Suspend(PartyActArgs),
     /// Consent for your party to resume a suspended window.
     Resume {
-        /// Your key file.
-        #[arg(long)]
-        key: PathBuf,
-        /// The server.
-        #[arg(long, env = "CORRIDOR_SERVER", default_value = "http://127.0.0.1:8080")]
-        server: String,
+        #[command(flatten)]
+        acting: Acting,
         /// The window.
         window: String,
     },
     /// Cancel a window you proposed, before anyone consented.
     Cancel {
-        /// Your key file.
-        #[arg(long)]
-        key: PathBuf,
-        /// The server.
-        #[arg(long, env = "CORRIDOR_SERVER", default_value = "http://127.0.0.1:8080")]
-        server: String,
+        #[command(flatten)]
+        acting: Acting,
         /// The window.
         window: String,
         /// Why.
@@ -135,12 +116,8 @@ pub enum WindowCommand {
     },
     /// Show a window: status, times in UTC and local zones, consents.
     Show {
-        /// Your key file (reads are signed: window proposals are for the log's members).
-        #[arg(long, env = "CORRIDOR_KEY")]
-        key: PathBuf,
-        /// The server.
-        #[arg(long, env = "CORRIDOR_SERVER", default_value = "http://127.0.0.1:8080")]
-        server: String,
+        #[command(flatten)]
+        acting: Acting,
         /// The window.
         window: String,
     },
@@ -148,12 +125,8 @@ pub enum WindowCommand {
 
 #[derive(Args)]
 pub struct PartyActArgs {
-    /// Your key file.
-    #[arg(long)]
-    key: PathBuf,
-    /// The server.
-    #[arg(long, env = "CORRIDOR_SERVER", default_value = "http://127.0.0.1:8080")]
-    server: String,
+    #[command(flatten)]
+    acting: Acting,
     /// The window.
     window: String,
     /// Why, in your words: for the log's members only, never published.
@@ -194,17 +167,13 @@ pub async fn corridor(cmd: CorridorCommand) -> anyhow::Result<()> {
             json!({"type": "corridor.amend", "corridor": a.id, "base_version": v, "terms": terms})
         }
     };
-    ops::submit_body(&a.key, &a.server, None, None, body).await
+    ops::submit_body(a.acting.key(), a.acting.server(), None, None, body).await
 }
 
 #[derive(Args)]
 pub struct ProposeArgs {
-    /// Your key file (a party coordinator or the intermediary).
-    #[arg(long)]
-    key: PathBuf,
-    /// The server.
-    #[arg(long, env = "CORRIDOR_SERVER", default_value = "http://127.0.0.1:8080")]
-    server: String,
+    #[command(flatten)]
+    acting: Acting,
     /// New window id.
     #[arg(long)]
     window: String,
@@ -230,12 +199,8 @@ pub struct ProposeArgs {
 
 #[derive(Args)]
 pub struct AmendArgs {
-    /// Your key file (a coordinator of a required party, or the intermediary).
-    #[arg(long)]
-    key: PathBuf,
-    /// The server.
-    #[arg(long, env = "CORRIDOR_SERVER", default_value = "http://127.0.0.1:8080")]
-    server: String,
+    #[command(flatten)]
+    acting: Acting,
     /// The window.
     window: String,
     /// Your own party's security guarantee (replaces the one it stated before; only a party may
@@ -328,19 +293,14 @@ fn instant(text: &str, zone: Option<&str>) -> anyhow::Result<(String, Option<Val
 
 pub async fn settlements(cmd: SettlementsCommand) -> anyhow::Result<()> {
     match cmd {
-        SettlementsCommand::Import {
-            key,
-            server,
-            zone,
-            csv,
-        } => {
+        SettlementsCommand::Import { acting, zone, csv } => {
             let text = std::fs::read_to_string(&csv)
                 .with_context(|| format!("cannot read {}", csv.display()))?;
             let list = corridor_core::hxl::parse_settlements(&text, &zone)
                 .map_err(|e| anyhow::anyhow!("{}: {e}", csv.display()))?;
             println!("{} settlements read from {}", list.len(), csv.display());
             let body = json!({"type": "settlement.import", "settlements": list});
-            ops::submit_body(&key, &server, None, None, body).await
+            ops::submit_body(acting.key(), acting.server(), None, None, body).await
         }
     }
 }
@@ -436,12 +396,16 @@ pub async fn window(cmd: WindowCommand) -> anyhow::Result<()> {
         WindowCommand::Propose(a) => {
             let (start, start_local) = instant(&a.start, a.zone.as_deref())?;
             let (end, end_local) = instant(&a.end, a.zone.as_deref())?;
-            let corridor =
-                read_json(&a.server, &a.key, &format!("/v1/corridors/{}", a.corridor)).await?;
-            let version = corridor["version"]
-                .as_u64()
-                .with_context(|| format!("no corridor {:?} on {}", a.corridor, a.server))?;
-            let key = crate::keys::load(&a.key)?;
+            let corridor = read_json(
+                a.acting.server(),
+                a.acting.key(),
+                &format!("/v1/corridors/{}", a.corridor),
+            )
+            .await?;
+            let version = corridor["version"].as_u64().with_context(|| {
+                format!("no corridor {:?} on {}", a.corridor, a.acting.server())
+            })?;
+            let key = crate::keys::load(a.acting.key())?;
             let party = key
                 .actor
                 .as_deref()
@@ -461,17 +425,22 @@ pub async fn window(cmd: WindowCommand) -> anyhow::Result<()> {
                 terms["end_local"] = l;
             }
             let body = json!({"type": "window.propose", "window": a.window, "corridor": a.corridor, "corridor_version": version, "terms": terms});
-            ops::submit_body(&a.key, &a.server, None, None, body).await
+            ops::submit_body(a.acting.key(), a.acting.server(), None, None, body).await
         }
         WindowCommand::Amend(a) => {
-            let w = fetch_window(&a.server, &a.key, &a.window).await?;
+            let w = fetch_window(a.acting.server(), a.acting.key(), &a.window).await?;
             print_window(&w);
             let corridor = w["corridor"].as_str().unwrap_or_default();
-            let c = read_json(&a.server, &a.key, &format!("/v1/corridors/{corridor}")).await?;
+            let c = read_json(
+                a.acting.server(),
+                a.acting.key(),
+                &format!("/v1/corridors/{corridor}"),
+            )
+            .await?;
             let corridor_version = c["version"]
                 .as_u64()
-                .with_context(|| format!("no corridor {corridor:?} on {}", a.server))?;
-            let party = crate::keys::load(&a.key)?
+                .with_context(|| format!("no corridor {corridor:?} on {}", a.acting.server()))?;
+            let party = crate::keys::load(a.acting.key())?
                 .actor
                 .and_then(|x| x.split_once('/').map(|(p, _)| p.to_string()));
             let body = amend_body(&w, corridor_version, party.as_deref(), &a)?;
@@ -480,15 +449,14 @@ pub async fn window(cmd: WindowCommand) -> anyhow::Result<()> {
                 w["version"].as_u64().unwrap_or(0) + 1,
                 body["terms"]
             );
-            ops::submit_body(&a.key, &a.server, None, None, body).await
+            ops::submit_body(a.acting.key(), a.acting.server(), None, None, body).await
         }
         WindowCommand::Consent {
-            key,
-            server,
+            acting,
             window,
             hash,
         } => {
-            let w = fetch_window(&server, &key, &window).await?;
+            let w = fetch_window(acting.server(), acting.key(), &window).await?;
             print_window(&w);
             let current = w["version_hash"].as_str().unwrap_or_default().to_string();
             let hash = hash.unwrap_or_else(|| current.clone());
@@ -497,43 +465,34 @@ pub async fn window(cmd: WindowCommand) -> anyhow::Result<()> {
                     "you named version {hash}, but the window is now at {current}: read the new version before consenting"
                 );
             }
-            let body = json!({"type": "window.consent", "window": window, "party": party_of(&key)?, "version_hash": hash});
-            ops::submit_body(&key, &server, None, None, body).await
+            let body = json!({"type": "window.consent", "window": window, "party": party_of(acting.key())?, "version_hash": hash});
+            ops::submit_body(acting.key(), acting.server(), None, None, body).await
         }
         WindowCommand::Withdraw(a) => {
-            let body = json!({"type": "window.withdraw", "window": a.window, "party": party_of(&a.key)?, "reason": a.reason, "public_reason": a.public_reason});
-            ops::submit_body(&a.key, &a.server, None, None, body).await
+            let body = json!({"type": "window.withdraw", "window": a.window, "party": party_of(a.acting.key())?, "reason": a.reason, "public_reason": a.public_reason});
+            ops::submit_body(a.acting.key(), a.acting.server(), None, None, body).await
         }
         WindowCommand::Suspend(a) => {
-            let body = json!({"type": "window.suspend", "window": a.window, "party": party_of(&a.key)?, "reason": a.reason, "public_reason": a.public_reason});
-            ops::submit_body(&a.key, &a.server, None, None, body).await
+            let body = json!({"type": "window.suspend", "window": a.window, "party": party_of(a.acting.key())?, "reason": a.reason, "public_reason": a.public_reason});
+            ops::submit_body(a.acting.key(), a.acting.server(), None, None, body).await
         }
-        WindowCommand::Resume {
-            key,
-            server,
-            window,
-        } => {
-            let w = fetch_window(&server, &key, &window).await?;
+        WindowCommand::Resume { acting, window } => {
+            let w = fetch_window(acting.server(), acting.key(), &window).await?;
             print_window(&w);
             let hash = w["version_hash"].as_str().unwrap_or_default().to_string();
-            let body = json!({"type": "window.resume", "window": window, "party": party_of(&key)?, "version_hash": hash});
-            ops::submit_body(&key, &server, None, None, body).await
+            let body = json!({"type": "window.resume", "window": window, "party": party_of(acting.key())?, "version_hash": hash});
+            ops::submit_body(acting.key(), acting.server(), None, None, body).await
         }
         WindowCommand::Cancel {
-            key,
-            server,
+            acting,
             window,
             reason,
         } => {
             let body = json!({"type": "window.cancel", "window": window, "reason": reason});
-            ops::submit_body(&key, &server, None, None, body).await
+            ops::submit_body(acting.key(), acting.server(), None, None, body).await
         }
-        WindowCommand::Show {
-            key,
-            server,
-            window,
-        } => {
-            print_window(&fetch_window(&server, &key, &window).await?);
+        WindowCommand::Show { acting, window } => {
+            print_window(&fetch_window(acting.server(), acting.key(), &window).await?);
             Ok(())
         }
     }
