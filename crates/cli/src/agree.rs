@@ -8,18 +8,15 @@ use clap::{Args, Subcommand};
 use corridor_core::localtime;
 use serde_json::{Value, json};
 
+use crate::opts::Acting;
 use crate::{client, ops};
 
 #[derive(Subcommand)]
 pub enum SettlementsCommand {
     /// Import settlements from an HXL-tagged or plain CSV (intermediary only).
     Import {
-        /// The intermediary's key file.
-        #[arg(long)]
-        key: PathBuf,
-        /// The server.
-        #[arg(long, env = "CORRIDOR_SERVER", default_value = "http://127.0.0.1:8080")]
-        server: String,
+        #[command(flatten)]
+        acting: Acting,
         /// Zone for rows without one (places under occupation may keep Europe/Moscow: give a
         /// `zone` column or `#loc+tz` tag).
         #[arg(long, default_value = "Europe/Kyiv")]
@@ -46,12 +43,8 @@ pub enum CorridorCommand {
 
 #[derive(Args)]
 pub struct CorridorArgs {
-    /// Your key file (a party coordinator or the intermediary).
-    #[arg(long)]
-    key: PathBuf,
-    /// The server.
-    #[arg(long, env = "CORRIDOR_SERVER", default_value = "http://127.0.0.1:8080")]
-    server: String,
+    #[command(flatten)]
+    acting: Acting,
     /// Corridor id.
     #[arg(long)]
     id: String,
@@ -85,14 +78,14 @@ pub enum TimeCommand {
 pub enum WindowCommand {
     /// Propose a ceasefire window, stating times in local time and zone (signed as UTC).
     Propose(ProposeArgs),
+    /// Amend a window: a new version built from the latest one with your changes (your party's
+    /// guarantee, the times), shown before signing. Every consent to the old version is void,
+    /// so each party consents again; the second party gives its guarantee this way.
+    Amend(AmendArgs),
     /// Consent for your party to the exact current version of a window (shown before signing).
     Consent {
-        /// Your key file.
-        #[arg(long)]
-        key: PathBuf,
-        /// The server.
-        #[arg(long, env = "CORRIDOR_SERVER", default_value = "http://127.0.0.1:8080")]
-        server: String,
+        #[command(flatten)]
+        acting: Acting,
         /// The window.
         window: String,
         /// The version hash you agree to (default: the current one, printed first).
@@ -106,23 +99,15 @@ pub enum WindowCommand {
     Suspend(PartyActArgs),
     /// Consent for your party to resume a suspended window.
     Resume {
-        /// Your key file.
-        #[arg(long)]
-        key: PathBuf,
-        /// The server.
-        #[arg(long, env = "CORRIDOR_SERVER", default_value = "http://127.0.0.1:8080")]
-        server: String,
+        #[command(flatten)]
+        acting: Acting,
         /// The window.
         window: String,
     },
     /// Cancel a window you proposed, before anyone consented.
     Cancel {
-        /// Your key file.
-        #[arg(long)]
-        key: PathBuf,
-        /// The server.
-        #[arg(long, env = "CORRIDOR_SERVER", default_value = "http://127.0.0.1:8080")]
-        server: String,
+        #[command(flatten)]
+        acting: Acting,
         /// The window.
         window: String,
         /// Why.
@@ -131,12 +116,8 @@ pub enum WindowCommand {
     },
     /// Show a window: status, times in UTC and local zones, consents.
     Show {
-        /// Your key file (reads are signed: window proposals are for the log's members).
-        #[arg(long, env = "CORRIDOR_KEY")]
-        key: PathBuf,
-        /// The server.
-        #[arg(long, env = "CORRIDOR_SERVER", default_value = "http://127.0.0.1:8080")]
-        server: String,
+        #[command(flatten)]
+        acting: Acting,
         /// The window.
         window: String,
     },
@@ -144,12 +125,8 @@ pub enum WindowCommand {
 
 #[derive(Args)]
 pub struct PartyActArgs {
-    /// Your key file.
-    #[arg(long)]
-    key: PathBuf,
-    /// The server.
-    #[arg(long, env = "CORRIDOR_SERVER", default_value = "http://127.0.0.1:8080")]
-    server: String,
+    #[command(flatten)]
+    acting: Acting,
     /// The window.
     window: String,
     /// Why, in your words: for the log's members only, never published.
@@ -190,17 +167,13 @@ pub async fn corridor(cmd: CorridorCommand) -> anyhow::Result<()> {
             json!({"type": "corridor.amend", "corridor": a.id, "base_version": v, "terms": terms})
         }
     };
-    ops::submit_body(&a.key, &a.server, None, None, body).await
+    ops::submit_body(a.acting.key(), a.acting.server(), None, None, body).await
 }
 
 #[derive(Args)]
 pub struct ProposeArgs {
-    /// Your key file (a party coordinator or the intermediary).
-    #[arg(long)]
-    key: PathBuf,
-    /// The server.
-    #[arg(long, env = "CORRIDOR_SERVER", default_value = "http://127.0.0.1:8080")]
-    server: String,
+    #[command(flatten)]
+    acting: Acting,
     /// New window id.
     #[arg(long)]
     window: String,
@@ -224,6 +197,88 @@ pub struct ProposeArgs {
     guarantee: Option<String>,
 }
 
+#[derive(Args)]
+pub struct AmendArgs {
+    #[command(flatten)]
+    acting: Acting,
+    /// The window.
+    window: String,
+    /// Your own party's security guarantee (replaces the one it stated before; only a party may
+    /// state its own, so the party is the one your key file names).
+    #[arg(long)]
+    guarantee: Option<String>,
+    /// New start: local date-time with --zone (default: the zone the start was stated in), or
+    /// RFC 3339 with offset.
+    #[arg(long)]
+    start: Option<String>,
+    /// New end, same forms.
+    #[arg(long)]
+    end: Option<String>,
+    /// Zone of local start/end times.
+    #[arg(long)]
+    zone: Option<String>,
+}
+
+/// The `window.amend` body that turns the window's latest version `w` (as `/v1/windows`
+/// shows it) into one with the changes asked for, against corridor version
+/// `corridor_version`. Every term not changed is copied as signed, local statements of the
+/// times included, so an amendment changes only what its signer meant to change.
+fn amend_body(
+    w: &Value,
+    corridor_version: u64,
+    party: Option<&str>,
+    a: &AmendArgs,
+) -> anyhow::Result<Value> {
+    if a.guarantee.is_none() && a.start.is_none() && a.end.is_none() {
+        bail!("nothing to amend: give --guarantee, --start or --end");
+    }
+    let field = |name: &str| {
+        w.get(name)
+            .cloned()
+            .with_context(|| format!("the server's window has no {name:?}"))
+    };
+    let mut terms = json!({
+        "start": field("start")?,
+        "end": field("end")?,
+        "required_parties": field("required_parties")?,
+        "guarantees": field("guarantees")?,
+    });
+    for (stated, key) in [("stated_start", "start_local"), ("stated_end", "end_local")] {
+        if let Some(l) = w.get(stated).filter(|l| !l.is_null()) {
+            terms[key] = l.clone();
+        }
+    }
+    for (given, at, local) in [
+        (&a.start, "start", "start_local"),
+        (&a.end, "end", "end_local"),
+    ] {
+        let Some(text) = given else { continue };
+        let stated_zone = terms[local]["zone"].as_str().map(str::to_string);
+        let zone = a.zone.clone().or(stated_zone);
+        let (utc, stated) = instant(text, zone.as_deref())?;
+        terms[at] = json!(utc);
+        match stated {
+            Some(l) => terms[local] = l,
+            None => {
+                terms.as_object_mut().expect("an object").remove(local);
+            }
+        }
+    }
+    if let Some(g) = &a.guarantee {
+        let p = party.context(
+            "--guarantee needs a key file that names your actor (party/name): only a party may state its own guarantee",
+        )?;
+        terms["guarantees"][p] = json!(g);
+    }
+    Ok(json!({
+        "type": "window.amend",
+        "window": a.window,
+        "base_version": field("version")?,
+        "corridor_version": corridor_version,
+        "terms": terms,
+    }))
+}
+
 fn instant(text: &str, zone: Option<&str>) -> anyhow::Result<(String, Option<Value>)> {
     if let Ok(t) = text.parse::<jiff::Timestamp>() {
         return Ok((t.to_string(), None));
@@ -238,19 +293,14 @@ fn instant(text: &str, zone: Option<&str>) -> anyhow::Result<(String, Option<Val
 
 pub async fn settlements(cmd: SettlementsCommand) -> anyhow::Result<()> {
     match cmd {
-        SettlementsCommand::Import {
-            key,
-            server,
-            zone,
-            csv,
-        } => {
+        SettlementsCommand::Import { acting, zone, csv } => {
             let text = std::fs::read_to_string(&csv)
                 .with_context(|| format!("cannot read {}", csv.display()))?;
             let list = corridor_core::hxl::parse_settlements(&text, &zone)
                 .map_err(|e| anyhow::anyhow!("{}: {e}", csv.display()))?;
             println!("{} settlements read from {}", list.len(), csv.display());
             let body = json!({"type": "settlement.import", "settlements": list});
-            ops::submit_body(&key, &server, None, None, body).await
+            ops::submit_body(acting.key(), acting.server(), None, None, body).await
         }
     }
 }
@@ -346,12 +396,16 @@ pub async fn window(cmd: WindowCommand) -> anyhow::Result<()> {
         WindowCommand::Propose(a) => {
             let (start, start_local) = instant(&a.start, a.zone.as_deref())?;
             let (end, end_local) = instant(&a.end, a.zone.as_deref())?;
-            let corridor =
-                read_json(&a.server, &a.key, &format!("/v1/corridors/{}", a.corridor)).await?;
-            let version = corridor["version"]
-                .as_u64()
-                .with_context(|| format!("no corridor {:?} on {}", a.corridor, a.server))?;
-            let key = crate::keys::load(&a.key)?;
+            let corridor = read_json(
+                a.acting.server(),
+                a.acting.key(),
+                &format!("/v1/corridors/{}", a.corridor),
+            )
+            .await?;
+            let version = corridor["version"].as_u64().with_context(|| {
+                format!("no corridor {:?} on {}", a.corridor, a.acting.server())
+            })?;
+            let key = crate::keys::load(a.acting.key())?;
             let party = key
                 .actor
                 .as_deref()
@@ -371,15 +425,38 @@ pub async fn window(cmd: WindowCommand) -> anyhow::Result<()> {
                 terms["end_local"] = l;
             }
             let body = json!({"type": "window.propose", "window": a.window, "corridor": a.corridor, "corridor_version": version, "terms": terms});
-            ops::submit_body(&a.key, &a.server, None, None, body).await
+            ops::submit_body(a.acting.key(), a.acting.server(), None, None, body).await
+        }
+        WindowCommand::Amend(a) => {
+            let w = fetch_window(a.acting.server(), a.acting.key(), &a.window).await?;
+            print_window(&w);
+            let corridor = w["corridor"].as_str().unwrap_or_default();
+            let c = read_json(
+                a.acting.server(),
+                a.acting.key(),
+                &format!("/v1/corridors/{corridor}"),
+            )
+            .await?;
+            let corridor_version = c["version"]
+                .as_u64()
+                .with_context(|| format!("no corridor {corridor:?} on {}", a.acting.server()))?;
+            let party = crate::keys::load(a.acting.key())?
+                .actor
+                .and_then(|x| x.split_once('/').map(|(p, _)| p.to_string()));
+            let body = amend_body(&w, corridor_version, party.as_deref(), &a)?;
+            println!(
+                "amending to version {}: {}",
+                w["version"].as_u64().unwrap_or(0) + 1,
+                body["terms"]
+            );
+            ops::submit_body(a.acting.key(), a.acting.server(), None, None, body).await
         }
         WindowCommand::Consent {
-            key,
-            server,
+            acting,
             window,
             hash,
         } => {
-            let w = fetch_window(&server, &key, &window).await?;
+            let w = fetch_window(acting.server(), acting.key(), &window).await?;
             print_window(&w);
             let current = w["version_hash"].as_str().unwrap_or_default().to_string();
             let hash = hash.unwrap_or_else(|| current.clone());
@@ -388,43 +465,34 @@ pub async fn window(cmd: WindowCommand) -> anyhow::Result<()> {
                     "you named version {hash}, but the window is now at {current}: read the new version before consenting"
                 );
             }
-            let body = json!({"type": "window.consent", "window": window, "party": party_of(&key)?, "version_hash": hash});
-            ops::submit_body(&key, &server, None, None, body).await
+            let body = json!({"type": "window.consent", "window": window, "party": party_of(acting.key())?, "version_hash": hash});
+            ops::submit_body(acting.key(), acting.server(), None, None, body).await
         }
         WindowCommand::Withdraw(a) => {
-            let body = json!({"type": "window.withdraw", "window": a.window, "party": party_of(&a.key)?, "reason": a.reason, "public_reason": a.public_reason});
-            ops::submit_body(&a.key, &a.server, None, None, body).await
+            let body = json!({"type": "window.withdraw", "window": a.window, "party": party_of(a.acting.key())?, "reason": a.reason, "public_reason": a.public_reason});
+            ops::submit_body(a.acting.key(), a.acting.server(), None, None, body).await
         }
         WindowCommand::Suspend(a) => {
-            let body = json!({"type": "window.suspend", "window": a.window, "party": party_of(&a.key)?, "reason": a.reason, "public_reason": a.public_reason});
-            ops::submit_body(&a.key, &a.server, None, None, body).await
+            let body = json!({"type": "window.suspend", "window": a.window, "party": party_of(a.acting.key())?, "reason": a.reason, "public_reason": a.public_reason});
+            ops::submit_body(a.acting.key(), a.acting.server(), None, None, body).await
         }
-        WindowCommand::Resume {
-            key,
-            server,
-            window,
-        } => {
-            let w = fetch_window(&server, &key, &window).await?;
+        WindowCommand::Resume { acting, window } => {
+            let w = fetch_window(acting.server(), acting.key(), &window).await?;
             print_window(&w);
             let hash = w["version_hash"].as_str().unwrap_or_default().to_string();
-            let body = json!({"type": "window.resume", "window": window, "party": party_of(&key)?, "version_hash": hash});
-            ops::submit_body(&key, &server, None, None, body).await
+            let body = json!({"type": "window.resume", "window": window, "party": party_of(acting.key())?, "version_hash": hash});
+            ops::submit_body(acting.key(), acting.server(), None, None, body).await
         }
         WindowCommand::Cancel {
-            key,
-            server,
+            acting,
             window,
             reason,
         } => {
             let body = json!({"type": "window.cancel", "window": window, "reason": reason});
-            ops::submit_body(&key, &server, None, None, body).await
+            ops::submit_body(acting.key(), acting.server(), None, None, body).await
         }
-        WindowCommand::Show {
-            key,
-            server,
-            window,
-        } => {
-            print_window(&fetch_window(&server, &key, &window).await?);
+        WindowCommand::Show { acting, window } => {
+            print_window(&fetch_window(acting.server(), acting.key(), &window).await?);
             Ok(())
         }
     }

@@ -11,7 +11,7 @@ use std::net::SocketAddr;
 use std::path::Path;
 use std::sync::Arc;
 
-use anyhow::Context;
+use anyhow::{Context, bail};
 use corridor_core::crypto::Keypair;
 use corridor_core::envelope::{Draft, SignedCommand};
 use corridor_core::genesis::{self, GenesisDocument, Names, Party, Policy, SignedGenesis};
@@ -118,7 +118,18 @@ async fn version_hash(log: &Log, window: &str) -> anyhow::Result<String> {
     Ok(w.latest().hash.clone())
 }
 
+/// The instant the scenario begins (3 March 2022, 14:50 UTC, when the second round of talks
+/// began): its genesis, registrations, incident, corridor and windows are entered from then on.
+pub const SCENARIO_START: &str = "2022-03-03T14:50:00Z";
+
 /// Prepare the data directory (if empty) and serve.
+///
+/// The scenario is always entered at its own times, on a clock that starts at
+/// [`SCENARIO_START`], and only then does the exercise clock start at the instant asked for:
+/// entered at a later instant, the 4 March window would be refused as `window-in-past`, and an
+/// exercise must be startable at any instant of its scenario (a drill that begins while the
+/// 5 March window is open, say). An instant before the scenario begins is refused: the log
+/// cannot hold entries dated after the clock it runs on.
 pub async fn run(
     data_dir: &Path,
     listen: SocketAddr,
@@ -128,18 +139,51 @@ pub async fn run(
     no_rate_limits: bool,
 ) -> anyhow::Result<()> {
     ops::init_tracing();
-    let clock = ops::clock_arg(Some(clock), rate)?;
-    let fresh = !ops::db_path(data_dir).exists();
-    let log = if fresh {
-        prepare(data_dir, clock, no_rate_limits).await?
-    } else {
-        let db: Arc<dyn Database> = Arc::new(Sqlite::open(&ops::db_path(data_dir)).await?);
-        let log_key = keys::load(&data_dir.join("log.key"))?.keypair;
-        Log::open(db, log_key, None, clock).await?
-    };
+    let asked = ops::clock_arg(Some(clock), rate)?;
+    let start: jiff::Timestamp = SCENARIO_START.parse()?;
+    if asked.now() < start {
+        bail!(
+            "--clock {clock}: the exercise scenario begins at {SCENARIO_START}; give an instant \
+             from then on (e.g. 2022-03-05T08:00:00Z), and the scenario is loaded at its own \
+             times before the clock starts there"
+        );
+    }
+    if !ops::db_path(data_dir).exists() {
+        let data_dir = data_dir.to_path_buf();
+        // In a runtime of its own, ended before the log is opened again at the instant asked:
+        // its tasks (sequencer, checkpointer, public site) end with it, so only one log serves.
+        let loaded = std::thread::spawn(move || -> anyhow::Result<()> {
+            let rt = tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(2)
+                .enable_all()
+                .build()?;
+            rt.block_on(async {
+                let log = prepare(
+                    &data_dir,
+                    corridor_server::Clock::simulated(start, 1.0),
+                    no_rate_limits,
+                )
+                .await?;
+                log.stop().await?;
+                anyhow::Ok(())
+            })
+        });
+        tokio::task::spawn_blocking(move || loaded.join())
+            .await?
+            .map_err(|_| anyhow::anyhow!("loading the scenario panicked"))??;
+    }
+    let db: Arc<dyn Database> = Arc::new(Sqlite::open(&ops::db_path(data_dir)).await?);
+    let log_key = keys::load(&data_dir.join("log.key"))?.keypair;
+    let log = Log::open(db, log_key, None, asked).await?;
     let keys_dir = data_dir.join("keys");
     println!("corridor demo — EXERCISE, March 2022 scenario, simulated clock");
     println!("data directory: {}", data_dir.display());
+    // The clock never starts behind the log it serves (see `Clock::not_before`), so on a data
+    // directory used before it may start later than asked: say where it is.
+    println!(
+        "exercise clock: {} (scenario from {SCENARIO_START})",
+        log.clock().now().round(jiff::Unit::Second)?
+    );
     println!("key files (act as any of these people with `corridor submit --key FILE`):");
     let mut files: Vec<_> = fs::read_dir(&keys_dir)?
         .filter_map(|e| e.ok().map(|e| e.path()))

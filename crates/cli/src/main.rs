@@ -3,12 +3,14 @@
 //! A thin shell: argument parsing and files here, every rule in `corridor-core`, the server in
 //! `corridor-server`. Errors name what was wrong and how to fix it.
 
+mod acts;
 mod agree;
 mod client;
 mod demo;
 mod keys;
 mod moving;
 mod ops;
+mod opts;
 mod publish;
 mod running;
 
@@ -64,27 +66,24 @@ enum Command {
     Submit(ops::SubmitArgs),
     /// Resend every signed command still waiting in the outbox (same bytes, same ids).
     Resend {
-        /// Only commands for this server.
+        /// Only commands for this server. A filter, not the server to talk to, so it does not
+        /// come from CORRIDOR_SERVER: set there, it would silently leave other servers'
+        /// commands unsent.
         #[arg(long)]
         server: Option<String>,
     },
     /// Read from the API with a signed request (RFC 9421) as the holder of your key, after
     /// checking the log is consistent with what this client saw; prints the reply.
     Get {
-        /// Your key file.
-        #[arg(long, env = "CORRIDOR_KEY")]
-        key: PathBuf,
-        /// The server, e.g. http://127.0.0.1:8080.
-        #[arg(long, env = "CORRIDOR_SERVER", default_value = "http://127.0.0.1:8080")]
-        server: String,
+        #[command(flatten)]
+        acting: opts::Acting,
         /// Path and query, e.g. '/v1/windows?status=proposed'.
         path: String,
     },
     /// Fetch a server's checkpoint and prove it consistent with the last one this client saw.
     Monitor {
-        /// The server, e.g. http://127.0.0.1:8080.
-        #[arg(long, env = "CORRIDOR_SERVER", default_value = "http://127.0.0.1:8080")]
-        server: String,
+        #[command(flatten)]
+        server: opts::ServerOpt,
     },
     /// Check a whole log: signatures, key status at each entry, times, Merkle roots against
     /// every checkpoint, projections against the replay.
@@ -136,6 +135,31 @@ enum Command {
         #[command(subcommand)]
         command: agree::WindowCommand,
     },
+    /// People: register a person of your side from their key's proof of possession.
+    Actor {
+        #[command(subcommand)]
+        command: acts::ActorCommand,
+    },
+    /// Incidents: report one, or answer one that accuses your party.
+    Incident {
+        #[command(subcommand)]
+        command: acts::IncidentCommand,
+    },
+    /// Declarations: your party's unilateral statement, shown as its own.
+    Declaration {
+        #[command(subcommand)]
+        command: acts::DeclarationCommand,
+    },
+    /// A party's admin key: recovery by the holders the genesis names.
+    Admin {
+        #[command(subcommand)]
+        command: acts::AdminCommand,
+    },
+    /// The log itself: hand it over to a new log key.
+    Log {
+        #[command(subcommand)]
+        command: acts::LogCommand,
+    },
     /// Time zones: resolve a local time to UTC as the log stores it.
     Time {
         #[command(subcommand)]
@@ -170,8 +194,10 @@ enum Command {
         /// Address to listen on.
         #[arg(long, default_value = "127.0.0.1:8080")]
         listen: SocketAddr,
-        /// Start of the simulated exercise clock.
-        #[arg(long, default_value = "2022-03-03T14:50:00Z")]
+        /// Start of the simulated exercise clock: any instant from the scenario's start
+        /// (2022-03-03T14:50:00Z) on. The scenario is entered at its own times first, so an
+        /// exercise may start during or after its windows (e.g. 2022-03-05T08:00:00Z).
+        #[arg(long, default_value = demo::SCENARIO_START)]
         clock: String,
         /// How fast the exercise clock runs.
         #[arg(long, default_value_t = 1.0)]
@@ -190,18 +216,37 @@ enum Command {
 enum KeyCommand {
     /// Print `{"actor", "key", "key_proof"}` for the registration of your key as ACTOR.
     Prove {
-        /// Your key file.
-        #[arg(long, env = "CORRIDOR_KEY")]
-        key: PathBuf,
+        // Your key file, and the server to ask for the log's origin.
+        #[command(flatten)]
+        acting: opts::Acting,
         /// The actor the key is for (default: the one named in the key file).
         #[arg(long)]
         actor: Option<String>,
         /// The log's origin, as in its genesis (default: ask the server).
         #[arg(long)]
         origin: Option<String>,
-        /// The server to ask for the origin.
-        #[arg(long, env = "CORRIDOR_SERVER", default_value = "http://127.0.0.1:8080")]
-        server: String,
+    },
+    /// Add another key to a person of your side (`key.register`; rotation: add the new key,
+    /// then revoke the old), from the proof `corridor key prove` printed for it.
+    Register {
+        #[command(flatten)]
+        acting: opts::Acting,
+        #[command(flatten)]
+        proof: acts::ProofArg,
+    },
+    /// Revoke a key from now on (`key.revoke`); with --compromised-since, also flag what it
+    /// signed from then on.
+    Revoke {
+        #[command(flatten)]
+        acting: opts::Acting,
+        /// The key to revoke: base64, a `.pub` file, or the key file.
+        revoke: String,
+        /// Why, for the record.
+        #[arg(long)]
+        reason: String,
+        /// From when the key was in someone else's hands (RFC 3339).
+        #[arg(long)]
+        compromised_since: Option<String>,
     },
 }
 
@@ -210,9 +255,9 @@ enum GenesisCommand {
     /// Add your countersignature (with your party's, the intermediary's or your organisation's
     /// admin key) to GENESIS, in place.
     Sign {
-        /// Your admin key file.
-        #[arg(long)]
-        key: PathBuf,
+        // Your admin key file.
+        #[command(flatten)]
+        key: opts::KeyOpt,
         /// The genesis file.
         genesis: PathBuf,
     },
@@ -248,25 +293,36 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             println!("public key:  {} ({})", public.display(), kp.public());
             Ok(())
         }
-        Command::Key {
-            command:
-                KeyCommand::Prove {
-                    key,
-                    actor,
-                    origin,
-                    server,
-                },
-        } => ops::key_prove(&key, actor, origin, &server).await,
+        Command::Key { command } => match command {
+            KeyCommand::Prove {
+                acting,
+                actor,
+                origin,
+            } => ops::key_prove(acting.key(), actor, origin, acting.server()).await,
+            KeyCommand::Register { acting, proof } => {
+                let body = acts::key_register(&proof)?;
+                ops::submit_body(acting.key(), acting.server(), None, None, body).await
+            }
+            KeyCommand::Revoke {
+                acting,
+                revoke,
+                reason,
+                compromised_since,
+            } => {
+                let body = acts::key_revoke(&revoke, &reason, compromised_since.as_deref())?;
+                ops::submit_body(acting.key(), acting.server(), None, None, body).await
+            }
+        },
         Command::Init(args) => ops::init(args),
         Command::Genesis { command } => match command {
-            GenesisCommand::Sign { key, genesis } => ops::genesis_sign(&key, &genesis),
+            GenesisCommand::Sign { key, genesis } => ops::genesis_sign(&key.path, &genesis),
             GenesisCommand::Fingerprint { genesis } => ops::genesis_fingerprint(&genesis),
         },
         Command::Serve(args) => ops::serve(*args).await,
         Command::Submit(args) => ops::submit(args).await,
         Command::Resend { server } => ops::resend(server.as_deref()).await,
-        Command::Monitor { server } => ops::monitor(&server).await,
-        Command::Get { key, server, path } => ops::get(&key, &server, &path).await,
+        Command::Monitor { server } => ops::monitor(&server.url).await,
+        Command::Get { acting, path } => ops::get(acting.key(), acting.server(), &path).await,
         Command::Verify(args) => ops::verify(args).await,
         Command::Rebuild { data_dir, database } => {
             ops::rebuild(&data_dir, database.as_deref()).await
@@ -283,6 +339,11 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Settlements { command } => agree::settlements(command).await,
         Command::Window { command } => agree::window(command).await,
         Command::Corridor { command } => agree::corridor(command).await,
+        Command::Actor { command } => acts::actor(command).await,
+        Command::Incident { command } => acts::incident(command).await,
+        Command::Declaration { command } => acts::declaration(command).await,
+        Command::Admin { command } => acts::admin(command).await,
+        Command::Log { command } => acts::log(command).await,
         Command::Time { command } => agree::time(command),
         Command::Operation { command } => running::operation(command).await,
         Command::Unit { command } => running::unit(command).await,
@@ -306,5 +367,111 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             )
             .await
         }
+    }
+}
+
+/// The subcommand that builds each command type the API takes, so that nobody has to write a
+/// command's JSON by hand (`corridor submit` stays for anything else).
+#[cfg(test)]
+const SUBCOMMAND_OF_TYPE: &[(&str, &[&str])] = &[
+    ("actor.register", &["actor", "register"]),
+    ("key.register", &["key", "register"]),
+    ("key.revoke", &["key", "revoke"]),
+    ("incident.report", &["incident", "report"]),
+    ("incident.respond", &["incident", "respond"]),
+    ("settlement.import", &["settlements", "import"]),
+    ("corridor.propose", &["corridor", "propose"]),
+    ("corridor.amend", &["corridor", "amend"]),
+    ("window.propose", &["window", "propose"]),
+    ("window.amend", &["window", "amend"]),
+    ("window.consent", &["window", "consent"]),
+    ("window.withdraw", &["window", "withdraw"]),
+    ("window.cancel", &["window", "cancel"]),
+    ("window.suspend", &["window", "suspend"]),
+    ("window.resume", &["window", "resume"]),
+    ("declaration.publish", &["declaration", "publish"]),
+    ("admin.recover", &["admin", "recover"]),
+    ("log.rotate_key", &["log", "rotate-key"]),
+];
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    use super::*;
+
+    /// Every `--key` and `--server` of every subcommand, however deep.
+    fn options(cmd: &clap::Command, path: String, out: &mut Vec<(String, clap::Arg)>) {
+        for a in cmd.get_arguments() {
+            if matches!(a.get_long(), Some("key" | "server")) {
+                out.push((path.clone(), a.clone()));
+            }
+        }
+        for sub in cmd.get_subcommands() {
+            options(sub, format!("{path} {}", sub.get_name()), out);
+        }
+    }
+
+    /// One option set: every `--key` reads `CORRIDOR_KEY` and every `--server` reads
+    /// `CORRIDOR_SERVER` (with the same default), except `resend --server`, a filter.
+    #[test]
+    fn every_key_and_server_option_honours_the_environment() {
+        let mut found = Vec::new();
+        options(&Cli::command(), "corridor".into(), &mut found);
+        assert!(found.len() > 20, "{}", found.len());
+        for (path, a) in found {
+            let long = a.get_long().unwrap();
+            if path == "corridor resend" {
+                assert_eq!(a.get_env(), None, "{path} --{long}");
+                continue;
+            }
+            let want = if long == "key" {
+                "CORRIDOR_KEY"
+            } else {
+                "CORRIDOR_SERVER"
+            };
+            assert_eq!(
+                a.get_env().and_then(|e| e.to_str()),
+                Some(want),
+                "{path} --{long}"
+            );
+            if long == "server" {
+                let default: Vec<_> = a.get_default_values().iter().collect();
+                assert_eq!(default, [opts::DEFAULT_SERVER], "{path} --server");
+            }
+        }
+    }
+
+    /// Every command type the API takes has a subcommand that builds it, and the subcommand
+    /// exists (a new type in `COMMAND_TYPES` fails here until the CLI can send it).
+    #[test]
+    fn every_command_type_has_a_subcommand() {
+        let cli = Cli::command();
+        for ty in corridor_core::command::COMMAND_TYPES {
+            let (_, path) = SUBCOMMAND_OF_TYPE
+                .iter()
+                .find(|(t, _)| t == ty)
+                .unwrap_or_else(|| panic!("no subcommand builds {ty}"));
+            let mut cmd = &cli;
+            for name in *path {
+                cmd = cmd
+                    .find_subcommand(name)
+                    .unwrap_or_else(|| panic!("{ty}: no `corridor {}`", path.join(" ")));
+            }
+            assert!(
+                cmd.get_arguments().any(|a| a.get_long() == Some("key")),
+                "`corridor {}` does not sign",
+                path.join(" ")
+            );
+        }
+        assert_eq!(
+            SUBCOMMAND_OF_TYPE.len(),
+            corridor_core::command::COMMAND_TYPES.len()
+        );
+    }
+
+    #[test]
+    fn the_cli_definition_is_consistent() {
+        Cli::command().debug_assert();
     }
 }

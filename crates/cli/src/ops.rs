@@ -22,6 +22,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use rayon::prelude::*;
 use serde_json::Value;
 
+use crate::opts::Acting;
 use crate::{client, keys};
 
 /// The database file inside a data directory.
@@ -658,12 +659,8 @@ async fn serve_on(
 
 #[derive(Args)]
 pub struct SubmitArgs {
-    /// Your private key file.
-    #[arg(long)]
-    key: PathBuf,
-    /// The server.
-    #[arg(long, env = "CORRIDOR_SERVER", default_value = "http://127.0.0.1:8080")]
-    server: String,
+    #[command(flatten)]
+    acting: Acting,
     /// The actor you act as (default: the one named in the key file).
     #[arg(long)]
     actor: Option<String>,
@@ -686,7 +683,7 @@ pub async fn submit(a: SubmitArgs) -> anyhow::Result<()> {
             corridor_core::command::COMMAND_TYPES.join(", ")
         );
     }
-    submit_body(&a.key, &a.server, a.actor, a.id, body).await
+    submit_body(a.acting.key(), a.acting.server(), a.actor, a.id, body).await
 }
 
 /// Sign `body` with the key file, keep the envelope in the outbox, send it and check the

@@ -69,6 +69,10 @@ impl SignedReceipt {
 mod tests {
     use super::*;
 
+    /// Each field the receipt promises is under the signature: a receipt whose log, index, leaf,
+    /// time, salt, merge delay, actor or command id was changed no longer verifies. The fields
+    /// are listed by destructuring, so a field added to `Receipt` fails to compile here until it
+    /// is tampered with too.
     #[test]
     fn receipt_signature_binds_every_field() {
         let k = Keypair::from_seed([3; 32]);
@@ -84,8 +88,92 @@ mod tests {
         }
         .sign(&k);
         r.verify(&k.public()).unwrap();
-        let mut bad = r.clone();
-        bad.receipt.index = 8;
+        let Receipt {
+            log,
+            index,
+            leaf_hash,
+            time,
+            salt,
+            max_merge_delay_ms,
+            actor,
+            command_id,
+        } = r.receipt.clone();
+        let tampered: Vec<(&str, Receipt)> = vec![
+            (
+                "log",
+                Receipt {
+                    log: format!("{log}x"),
+                    ..r.receipt.clone()
+                },
+            ),
+            (
+                "index",
+                Receipt {
+                    index: index + 1,
+                    ..r.receipt.clone()
+                },
+            ),
+            (
+                "leaf_hash",
+                Receipt {
+                    leaf_hash: format!("B{}", &leaf_hash[1..]),
+                    ..r.receipt.clone()
+                },
+            ),
+            (
+                "time",
+                Receipt {
+                    time: time.replace(":50:", ":51:"),
+                    ..r.receipt.clone()
+                },
+            ),
+            (
+                "salt",
+                Receipt {
+                    salt: format!("B{}", &salt[1..]),
+                    ..r.receipt.clone()
+                },
+            ),
+            (
+                "max_merge_delay_ms",
+                Receipt {
+                    max_merge_delay_ms: max_merge_delay_ms + 1,
+                    ..r.receipt.clone()
+                },
+            ),
+            (
+                "actor",
+                Receipt {
+                    actor: actor.replace("ua/", "ru/"),
+                    ..r.receipt.clone()
+                },
+            ),
+            (
+                "command_id",
+                Receipt {
+                    command_id: format!("{command_id}x"),
+                    ..r.receipt.clone()
+                },
+            ),
+        ];
+        for (field, receipt) in tampered {
+            assert_ne!(receipt, r.receipt, "{field} was not changed");
+            let bad = SignedReceipt {
+                receipt,
+                signature: r.signature.clone(),
+            };
+            assert!(
+                bad.verify(&k.public()).is_err(),
+                "changed {field} still verifies"
+            );
+        }
+        let mut bad_sig = unb64("s", &r.signature).unwrap();
+        bad_sig[0] ^= 1;
+        let bad = SignedReceipt {
+            receipt: r.receipt.clone(),
+            signature: b64(&bad_sig),
+        };
         assert!(bad.verify(&k.public()).is_err());
+        assert!(r.verify(&Keypair::from_seed([4; 32]).public()).is_err());
     }
 }

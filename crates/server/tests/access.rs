@@ -295,7 +295,22 @@ async fn bad_signed_requests_are_refused_with_their_codes() {
         .expect_problem(StatusCode::UNAUTHORIZED, "auth-key-revoked");
 }
 
-/// Public paths stay public, signed or not; a signed request to a public path is still checked.
+/// A `Signature` header (`corridor=:<base64>:`) with the signature's first byte flipped: well
+/// formed, but it does not verify.
+fn flip_signature(header: &str) -> String {
+    let inner = header
+        .strip_prefix("corridor=:")
+        .and_then(|h| h.strip_suffix(':'))
+        .unwrap();
+    let mut sig = corridor_core::crypto::unb64("signature", inner).unwrap();
+    sig[0] ^= 1;
+    format!("corridor=:{}:", b64(&sig))
+}
+
+/// Public paths stay public, signed or not: a member's signed request, one by a key the log
+/// does not know (a monitor's, say) and one whose signature is garbage all get what the public
+/// gets. A public path asks nobody who they are, so a signature can neither open nor close
+/// it; a path that does ask (`/v1/log/entries`) refuses the bad signature.
 #[tokio::test]
 async fn public_paths_need_no_signature() {
     let (s, _) = fixture().await;
@@ -306,10 +321,50 @@ async fn public_paths_need_no_signature() {
         "/v1/log/proof/inclusion?index=0&size=2",
         "/v1/log/proof/consistency?from=1&to=2",
         "/v1/time/resolve?local=2022-03-05T10:00&zone=Europe/Moscow",
+        "/status.json",
     ] {
-        let r = s.get_public(path).await;
-        assert_eq!(r.status, StatusCode::OK, "{path}: {}", r.text());
+        let public = s.get_public(path).await;
+        assert_eq!(public.status, StatusCode::OK, "{path}: {}", public.text());
+        let member = s.get_as(&kp(10), path).await;
+        let stranger = s.get_as(&kp(99), path).await;
+        let (input, sig) = s.sign_read(&kp(10), path, s.log.clock().now().as_second(), &s.nonce());
+        let garbage = s
+            .get_with_headers(
+                path,
+                &[
+                    ("signature-input", &input),
+                    ("signature", &flip_signature(&sig)),
+                ],
+            )
+            .await;
+        for (who, r) in [
+            ("member", member),
+            ("stranger", stranger),
+            ("garbage", garbage),
+        ] {
+            assert_eq!(
+                r.status,
+                StatusCode::OK,
+                "{path} signed by {who}: {}",
+                r.text()
+            );
+            // The head carries the clock's reading, which moves between requests.
+            if !path.starts_with("/v1/log/head") {
+                assert_eq!(r.text(), public.text(), "{path} signed by {who}");
+            }
+        }
     }
+    let path = "/v1/log/entries?start=0&end=2";
+    let (input, sig) = s.sign_read(&kp(10), path, s.log.clock().now().as_second(), &s.nonce());
+    s.get_with_headers(
+        path,
+        &[
+            ("signature-input", &input),
+            ("signature", &flip_signature(&sig)),
+        ],
+    )
+    .await
+    .expect_problem(StatusCode::UNAUTHORIZED, "auth-bad-signature");
 }
 
 /// Reads of confidential data leave a record (who, what, when) before the data is sent; the

@@ -12,6 +12,8 @@ use std::time::{Duration, Instant};
 
 use common::scenario::*;
 use common::*;
+use corridor_core::crypto::unb64;
+use corridor_core::merkle::{Hash, verify_inclusion};
 use corridor_server::{ClusterOptions, Role};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
@@ -99,12 +101,35 @@ async fn instances_share_one_log_and_followers_forward_commands() {
     let (ca, na) = a.checkpoint().await;
     let (cb, nb) = b.checkpoint().await;
     assert_eq!((ca.size, &na), (cb.size, &nb), "one checkpoint history");
-    // The follower's own tree proves what the sequencer wrote.
+    // The follower's own tree proves what the sequencer wrote: the leaf of the receipt the
+    // sequencer signed is in the tree whose root the follower's checkpoint signs.
     let proof = b
         .get_public(&format!("/v1/log/proof/inclusion?index=1&size={}", cb.size))
         .await
         .expect_json(StatusCode::OK);
-    assert!(proof["proof"].is_array(), "{proof}");
+    assert_eq!(
+        proof["leaf_hash"],
+        receipt.receipt.leaf_hash.as_str(),
+        "{proof}"
+    );
+    let hash = |v: &Value| -> Hash {
+        unb64("hash", v.as_str().unwrap())
+            .unwrap()
+            .try_into()
+            .unwrap()
+    };
+    let path: Vec<Hash> = proof["proof"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(hash)
+        .collect();
+    let leaf = hash(&proof["leaf_hash"]);
+    verify_inclusion(&leaf, 1, cb.size, &path, &cb.root)
+        .unwrap_or_else(|e| panic!("the follower's proof does not verify: {e}: {proof}"));
+    let mut other = leaf;
+    other[0] ^= 1;
+    assert!(verify_inclusion(&other, 1, cb.size, &path, &cb.root).is_err());
     let leaves = b.get_public("/v1/log/leaves?start=0&end=7").await;
     assert_eq!(
         leaves.text(),

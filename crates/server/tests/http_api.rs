@@ -972,30 +972,150 @@ async fn entries_and_leaves_match_their_commitments() {
 // ---------------------------------------------------------------------------------------------
 // 5. Operations: clock header, health, metrics, OpenAPI.
 
-/// Every route the router serves, with its method. Keep in step with `http::router`.
-const ROUTES: &[(&str, &str)] = &[
-    ("post", "/v1/commands"),
-    ("get", "/v1/log/checkpoint"),
-    ("get", "/v1/log/head"),
-    ("get", "/v1/log/leaves"),
-    ("get", "/v1/log/entries"),
-    ("get", "/v1/log/proof/inclusion"),
-    ("get", "/v1/log/proof/consistency"),
-    ("get", "/v1/openapi.json"),
-    ("get", "/healthz"),
-    ("get", "/readyz"),
-    ("get", "/metrics"),
-    ("get", "/v1/corridors"),
-    ("get", "/v1/corridors/{id}"),
-    ("get", "/v1/corridors.geojson"),
-    ("get", "/v1/windows"),
-    ("get", "/v1/settlements"),
-    ("get", "/v1/declarations"),
-    ("get", "/v1/incidents"),
-    ("get", "/v1/audit/reads"),
-    ("get", "/v1/cluster"),
-    ("get", "/v1/time/resolve"),
-];
+/// The workspace's `crates/` folder, whose sources the lists below are read from.
+fn crates_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+/// A source file without its unit tests (`#[cfg(test)]` modules close every file that has one),
+/// so a code or route a test merely mentions does not count as one the program has.
+fn source_without_tests(path: &Path) -> String {
+    let s = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    match s.find("#[cfg(test)]") {
+        Some(i) => s[..i].to_string(),
+        None => s,
+    }
+}
+
+/// Every `.rs` file under `dir`, test folders and `tests.rs` files left out.
+fn rust_sources(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap() {
+            let p = e.unwrap().path();
+            let name = p.file_name().unwrap().to_string_lossy().to_string();
+            if p.is_dir() {
+                if name != "tests" {
+                    stack.push(p);
+                }
+            } else if name.ends_with(".rs") && name != "tests.rs" {
+                out.push(p);
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+/// The text of the call whose opening parenthesis is just before `from`, up to its closing one
+/// (string literals are skipped, so a parenthesis in one does not count).
+fn call_arguments(s: &str, from: usize) -> &str {
+    let bytes = s.as_bytes();
+    let (mut depth, mut i, mut in_str) = (1, from, false);
+    while i < bytes.len() {
+        match bytes[i] {
+            b'\\' if in_str => i += 1,
+            b'"' => in_str = !in_str,
+            b'(' if !in_str => depth += 1,
+            b')' if !in_str => {
+                depth -= 1;
+                if depth == 0 {
+                    return &s[from..i];
+                }
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    panic!("unclosed call at byte {from}");
+}
+
+/// The `n`th argument (from 0) of a call's argument text: split at the commas outside
+/// parentheses, brackets, braces and string literals.
+fn nth_argument(args: &str, n: usize) -> &str {
+    let (mut depth, mut in_str, mut escaped) = (0i32, false, false);
+    let (mut start, mut index) = (0, 0);
+    for (i, c) in args.char_indices() {
+        if in_str {
+            match c {
+                _ if escaped => escaped = false,
+                '\\' => escaped = true,
+                '"' => in_str = false,
+                _ => {}
+            }
+            continue;
+        }
+        match c {
+            '"' => in_str = true,
+            '(' | '[' | '{' => depth += 1,
+            ')' | ']' | '}' => depth -= 1,
+            ',' if depth == 0 => {
+                if index == n {
+                    return &args[start..i];
+                }
+                index += 1;
+                start = i + 1;
+            }
+            _ => {}
+        }
+    }
+    assert_eq!(index, n, "no argument {n} in ({args})");
+    &args[start..]
+}
+
+/// The string literals in an expression that look like problem codes (lower-case words joined
+/// by hyphens).
+fn string_literals(expr: &str) -> Vec<&str> {
+    expr.split('"')
+        .skip(1)
+        .step_by(2)
+        .filter(|l| {
+            !l.is_empty()
+                && l.bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        })
+        .collect()
+}
+
+/// The string literal `text` starts with (after white space), if it does.
+fn leading_literal(text: &str) -> Option<&str> {
+    let t = text.trim_start().strip_prefix('"')?;
+    Some(&t[..t.find('"')?])
+}
+
+/// Every route the server's router declares, read from the `.route("PATH", METHOD(...))` calls
+/// in its source, as (method, path). Read from the source rather than kept by hand, so a route
+/// added to the router without a line in openapi.json fails `health_metrics_and_openapi`.
+fn declared_routes() -> BTreeSet<(String, String)> {
+    let mut routes = BTreeSet::new();
+    for file in rust_sources(&crates_dir().join("server/src")) {
+        let s = source_without_tests(&file);
+        for (at, _) in s.match_indices(".route(") {
+            let args = call_arguments(&s, at + ".route(".len());
+            let path = leading_literal(args).unwrap_or_else(|| {
+                panic!("{}: a route whose path is not a literal", file.display())
+            });
+            let handlers = &args[args.find(',').unwrap() + 1..];
+            let mut found = false;
+            for method in ["get", "post", "put", "patch", "delete"] {
+                let call = format!("{method}(");
+                let starts = handlers.trim_start().starts_with(&call);
+                if starts || handlers.contains(&format!(".{call}")) {
+                    routes.insert((method.to_string(), path.to_string()));
+                    found = true;
+                }
+            }
+            assert!(found, "{}: no method for route {path}", file.display());
+        }
+    }
+    routes
+}
+
+/// Routes of the public site rather than the API: `/` picks a language by redirect and
+/// `/events` is the server-sent event stream of `status.json`, both described with the public
+/// pages in the README, not in the API's OpenAPI document.
+const PUBLIC_SITE_ROUTES: &[&str] = &["/", "/events"];
 
 #[tokio::test]
 async fn health_metrics_and_openapi() {
@@ -1017,15 +1137,33 @@ async fn health_metrics_and_openapi() {
     let spec = s.get("/v1/openapi.json").await.expect_json(StatusCode::OK);
     assert!(spec["openapi"].as_str().unwrap().starts_with("3."));
     let paths = spec["paths"].as_object().unwrap();
+    let routes: Vec<(String, String)> = declared_routes()
+        .into_iter()
+        .filter(|(_, p)| !PUBLIC_SITE_ROUTES.contains(&p.as_str()))
+        .collect();
+    // The parse found the router (a broken parse that finds nothing would pass below).
+    assert!(
+        routes.contains(&("post".into(), "/v1/commands".into()))
+            && routes.contains(&("get".into(), "/v1/windows".into())),
+        "{routes:?}"
+    );
     let documented: BTreeSet<&str> = paths.keys().map(String::as_str).collect();
-    let served: BTreeSet<&str> = ROUTES.iter().map(|(_, p)| *p).collect();
+    let served: BTreeSet<&str> = routes.iter().map(|(_, p)| p.as_str()).collect();
     assert_eq!(
         documented, served,
         "openapi.json documents exactly the served routes"
     );
-    for (method, path) in ROUTES {
+    for (path, item) in paths {
+        for method in item.as_object().unwrap().keys() {
+            assert!(
+                routes.contains(&(method.clone(), path.clone())),
+                "openapi.json documents {method} {path}, which the router does not serve"
+            );
+        }
+    }
+    for (method, path) in &routes {
         assert!(
-            paths[*path].get(*method).is_some(),
+            paths[path.as_str()].get(method).is_some(),
             "openapi.json lacks {method} {path}"
         );
         // The router really serves the path (a bad query or method is fine, a 404 is not).
@@ -1040,43 +1178,75 @@ async fn health_metrics_and_openapi() {
     }
 }
 
-/// Every problem code these tests see the server send.
-const CODES_SEEN: &[&str] = &[
-    "malformed-json",
-    "non-canonical-json",
-    "duplicate-key",
-    "float-not-allowed",
-    "unsupported-media-type",
-    "body-too-large",
-    "body-unreadable",
-    "unknown-command-type",
-    "missing-field",
-    "unsupported-version",
-    "bad-signature",
-    "wrong-log",
-    "unknown-key",
-    "key-revoked",
-    "key-actor-mismatch",
-    "role-not-allowed",
-    "command-id-conflict",
-    "clock-skew",
-    "incident-exists",
-    "proof-out-of-range",
-    "range-out-of-range",
-    "invalid-query",
-    "not-found",
-    "method-not-allowed",
-    // Seen by tests/access.rs and tests/limits.rs.
-    "auth-required",
-    "auth-malformed",
-    "auth-wrong-log",
-    "auth-bad-signature",
-    "auth-stale",
-    "auth-replayed",
-    "auth-unknown-key",
-    "auth-key-revoked",
-    "rate-limited",
-    "audit-not-allowed",
+/// Every problem code the program can produce, read from its source: the arms of each `code()`
+/// that maps an error type to its code (`corridor_jcs::StrictError`, `Rejection`,
+/// `httpsig::AuthError`), every `Rejection::rule("code", ..)` and every
+/// `Problem::new(status, "code", ..)`. Read from the source rather than kept by hand (a hand-kept
+/// list missed `recovery-vote-repeated`), so a new code without a line in openapi.json fails
+/// `openapi_lists_every_problem_code`.
+fn produced_codes() -> BTreeSet<String> {
+    let mut codes = BTreeSet::new();
+    let root = crates_dir();
+    let code_fns = ["jcs/src/lib.rs", "core/src/error.rs", "core/src/httpsig.rs"];
+    for file in code_fns {
+        let s = source_without_tests(&root.join(file));
+        let at = s
+            .find("pub fn code(&self) -> &'static str {")
+            .unwrap_or_else(|| panic!("{file} has no `fn code`"));
+        let body = &s[at..at + s[at..].find("\n    }\n").unwrap()];
+        let before = codes.len();
+        for arm in body.split("=> ").skip(1) {
+            if let Some(code) = leading_literal(arm) {
+                codes.insert(code.to_string());
+            }
+        }
+        assert!(codes.len() > before, "no codes read from {file}");
+    }
+    for dir in ["jcs/src", "core/src", "server/src"] {
+        for file in rust_sources(&root.join(dir)) {
+            let s = source_without_tests(&file);
+            for needle in ["Rejection::rule(", "Problem::new("] {
+                for (at, _) in s.match_indices(needle) {
+                    let args = call_arguments(&s, at + needle.len());
+                    // The status comes first in `Problem::new`.
+                    let code = match needle {
+                        "Problem::new(" => nth_argument(args, 1),
+                        _ => nth_argument(args, 0),
+                    };
+                    let found = string_literals(code);
+                    // A code that is not a literal (`r.code()`) is one of the `code()`
+                    // functions' above; one chosen by a condition has its literals in it.
+                    assert!(
+                        !found.is_empty() || code.contains(".code()"),
+                        "{}: a code that is neither literals nor a `code()`: {needle}{args})",
+                        file.display()
+                    );
+                    codes.extend(found.into_iter().map(str::to_string));
+                }
+            }
+        }
+    }
+    codes
+}
+
+/// Codes the API never sends, each with the reason: they come from checking what is already
+/// stored or published, which the server does only at start-up (a refusal there stops it) and
+/// `corridor verify`, the CLI and monitors do on their side.
+const NOT_SENT_BY_THE_API: &[(&str, &str)] = &[
+    ("not-genesis", "replay of stored entries"),
+    ("index-gap", "replay of stored entries"),
+    ("time-not-increasing", "replay of stored entries"),
+    ("header-mismatch", "replay of stored entries"),
+    ("commitment-mismatch", "replay of stored entries"),
+    ("checkpoint-invalid", "a client checking a signed note"),
+    (
+        "genesis-unsigned",
+        "the genesis checked when a log is created",
+    ),
+    (
+        "genesis-signature-invalid",
+        "the genesis checked when a log is created",
+    ),
 ];
 
 #[tokio::test]
@@ -1090,12 +1260,35 @@ async fn openapi_lists_every_problem_code() {
             .iter()
             .map(|c| c.as_str().unwrap())
             .collect();
-    let missing: Vec<&str> = CODES_SEEN
+    let produced = produced_codes();
+    // The parse found codes of each kind (a parse that finds nothing would pass below).
+    for code in [
+        "duplicate-key",
+        "bad-signature",
+        "auth-stale",
+        "recovery-vote-repeated",
+        "method-not-allowed",
+    ] {
+        assert!(produced.contains(code), "{code} not read from the source");
+    }
+    let not_sent: BTreeSet<&str> = NOT_SENT_BY_THE_API.iter().map(|(c, _)| *c).collect();
+    for code in &not_sent {
+        assert!(
+            produced.contains(*code),
+            "{code} is no longer produced: drop it from NOT_SENT_BY_THE_API"
+        );
+    }
+    let missing: Vec<&str> = produced
         .iter()
-        .copied()
-        .filter(|c| !listed.contains(c))
+        .map(String::as_str)
+        .filter(|c| !listed.contains(c) && !not_sent.contains(c))
         .collect();
     assert!(missing.is_empty(), "openapi.json lacks codes {missing:?}");
+    let unknown: Vec<&&str> = listed.iter().filter(|c| !produced.contains(**c)).collect();
+    assert!(
+        unknown.is_empty(),
+        "openapi.json lists codes nothing produces: {unknown:?}"
+    );
 }
 
 /// The clock header is on every kind of reply, errors included (the harness checks it on every

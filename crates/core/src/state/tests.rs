@@ -323,17 +323,40 @@ fn replay_refuses_tampered_logs() {
     .unwrap();
     h.submit(&kp(10), "ua/coord-1", report("ua/i1", None))
         .unwrap();
+    // An entry no later one depends on: dropping it leaves a log that is valid in every
+    // respect but its indices, so only the `index-gap` rule can refuse it.
+    h.submit(
+        &kp(4),
+        "ru/admin",
+        register("ru/coord-1", "coordinator", &kp(11)),
+    )
+    .unwrap();
+    h.submit(&kp(10), "ua/coord-1", report("ua/i2", None))
+        .unwrap();
     let check = |entries: &[Entry]| {
         let mut r = Replay::new();
         entries.iter().try_for_each(|e| r.apply(e).map(|_| ()))
     };
     check(&h.entries).unwrap();
     let mut gap = h.entries.clone();
-    gap.remove(1);
-    assert!(check(&gap).is_err());
+    gap.remove(3);
+    assert_eq!(check(&gap).unwrap_err().code(), "index-gap");
+    // The same entries numbered densely replay: the gap was the only fault.
+    let mut renumbered = gap.clone();
+    renumbered[3].header.index = 3;
+    check(&renumbered).unwrap();
+    // An index that repeats, or skips ahead, without any entry removed.
+    for index in [2, 4, 5] {
+        let mut wrong_index = h.entries.clone();
+        wrong_index[3].header.index = index;
+        assert_eq!(check(&wrong_index).unwrap_err().code(), "index-gap");
+    }
     let mut wrong_time = h.entries.clone();
     wrong_time[2].header.time = wrong_time[1].header.time.clone();
-    assert!(check(&wrong_time).is_err());
+    assert_eq!(
+        check(&wrong_time).unwrap_err().code(),
+        "time-not-increasing"
+    );
     let mut wrong_content = h.entries.clone();
     wrong_content[2].command[20] ^= 1;
     assert_eq!(

@@ -470,6 +470,58 @@ fn the_print_page_is_a4_with_a_qr_code_to_the_live_page() {
     }
 }
 
+/// The QR code on the printed page, drawn from its SVG (qrcode's renderer writes each dark
+/// module as `M{x} {y}h1v1H{x}V{y}` with one unit per module) at eight pixels a module and
+/// read back by a QR decoder (`rqrr`): a phone scanning the sheet must land on the live page,
+/// whatever the SVG's label says.
+fn decode_qr(html: &str) -> String {
+    let svg = &html[html.find("<svg class=\"qr\"").expect("a QR code")..];
+    let svg = &svg[..svg.find("</svg>").unwrap()];
+    let d = &svg[svg.find(" d=\"").expect("a path") + 4..];
+    let d = &d[..d.find('"').unwrap()];
+    let mut dark = std::collections::BTreeSet::new();
+    for rect in d.split('M').filter(|r| !r.is_empty()) {
+        let nums: Vec<u32> = rect
+            .split(|c: char| !c.is_ascii_digit())
+            .filter(|n| !n.is_empty())
+            .map(|n| n.parse().unwrap())
+            .collect();
+        // left, top, width, height, left, top
+        let (x, y, w, h) = (nums[0], nums[1], nums[2], nums[3]);
+        for dx in 0..w {
+            for dy in 0..h {
+                dark.insert((x + dx, y + dy));
+            }
+        }
+    }
+    let modules = dark.iter().map(|(x, y)| x.max(y)).max().unwrap() + 1 + 4;
+    let px = 8;
+    let size = (modules * px) as usize;
+    let mut img = rqrr::PreparedImage::prepare_from_greyscale(size, size, |x, y| {
+        if dark.contains(&((x / px as usize) as u32, (y / px as usize) as u32)) {
+            0
+        } else {
+            255
+        }
+    });
+    let grids = img.detect_grids();
+    assert_eq!(grids.len(), 1, "one QR code");
+    let (_, content) = grids[0].decode().expect("the QR code decodes");
+    content
+}
+
+#[test]
+fn the_printed_qr_code_decodes_to_the_live_page() {
+    let s = site(&fixture::agreements(), &fixture::genesis(), OPEN);
+    for lang in ["uk", "ru", "en"] {
+        let h = page(&s, &format!("{}print/", corridor(lang)));
+        assert_eq!(
+            decode_qr(h),
+            format!("https://corridors.example/{lang}/corridors/{CORRIDOR}")
+        );
+    }
+}
+
 #[test]
 fn signed_text_is_escaped() {
     let (mut a, g) = (fixture::agreements(), fixture::genesis());

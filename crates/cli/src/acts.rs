@@ -1,0 +1,358 @@
+//! Subcommands for the command types that had none: registering people and keys, revoking
+//! keys, incidents, declarations, admin recovery and the log-key handover. Each builds the
+//! command body from flags and submits it like `corridor submit`, so nobody writes command JSON
+//! by hand, and a typo in a field name cannot reach a signature.
+
+use std::path::PathBuf;
+
+use anyhow::{Context, bail};
+use clap::{Args, Subcommand};
+use serde_json::{Value, json};
+
+use crate::opts::Acting;
+use crate::{keys, ops};
+
+/// The output of `corridor key prove`: a key and its proof of possession for an actor.
+#[derive(Args)]
+pub struct ProofArg {
+    /// The file `corridor key prove` printed on the key holder's device
+    /// (`{"actor", "key", "key_proof"}`).
+    #[arg(long, value_name = "FILE")]
+    proof: PathBuf,
+}
+
+impl ProofArg {
+    fn read(&self) -> anyhow::Result<(String, String, String)> {
+        let text = std::fs::read_to_string(&self.proof)
+            .with_context(|| format!("cannot read {}", self.proof.display()))?;
+        let v: Value = serde_json::from_str(&text).with_context(|| {
+            format!(
+                "{} is not the JSON `corridor key prove` prints",
+                self.proof.display()
+            )
+        })?;
+        let field = |name: &str| {
+            v[name].as_str().map(str::to_string).with_context(|| {
+                format!(
+                    "{} has no {name:?}: give the file `corridor key prove` printed",
+                    self.proof.display()
+                )
+            })
+        };
+        Ok((field("actor")?, field("key")?, field("key_proof")?))
+    }
+}
+
+#[derive(Subcommand)]
+pub enum ActorCommand {
+    /// Register a person of your side (`actor.register`) from the proof their key holder made
+    /// with `corridor key prove` on their own device; you sign as your side's admin.
+    Register {
+        #[command(flatten)]
+        acting: Acting,
+        #[command(flatten)]
+        proof: ProofArg,
+        /// Their role: coordinator, unit, signatory, observer, organisation-member, ...
+        #[arg(long)]
+        role: String,
+        /// Display name or function, e.g. "Humanitarian coordinator, Kyiv oblast".
+        #[arg(long)]
+        name: String,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum IncidentCommand {
+    /// Report an incident (`incident.report`): when, where, what, and whom you hold responsible.
+    Report {
+        #[command(flatten)]
+        acting: Acting,
+        /// New incident id, starting with your side (e.g. ua/borodianka-7).
+        #[arg(long)]
+        incident: String,
+        /// When it happened, RFC 3339 (e.g. 2022-03-03T14:20:00Z).
+        #[arg(long)]
+        occurred_at: String,
+        /// Latitude in decimal degrees (e.g. 50.63); signed as an integer of 1e-7 degree.
+        #[arg(long, allow_hyphen_values = true)]
+        lat: String,
+        /// Longitude in decimal degrees (e.g. 29.9).
+        #[arg(long, allow_hyphen_values = true)]
+        lon: String,
+        /// shelling, gunfire, air-strike, mines, blockade, convoy-stopped or other.
+        #[arg(long)]
+        category: String,
+        /// The party you hold responsible, if any (a unit may not accuse).
+        #[arg(long)]
+        accused_party: Option<String>,
+        /// What happened.
+        #[arg(long)]
+        description: String,
+        /// SHA-256 hex digest of an evidence file kept elsewhere (repeat).
+        #[arg(long)]
+        evidence: Vec<String>,
+    },
+    /// Answer an incident report that accuses your party (`incident.respond`).
+    Respond {
+        #[command(flatten)]
+        acting: Acting,
+        /// The incident.
+        #[arg(long)]
+        incident: String,
+        /// Your answer.
+        #[arg(long)]
+        text: String,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum DeclarationCommand {
+    /// Publish your party's unilateral statement (`declaration.publish`), shown as that party's
+    /// statement, never as agreed.
+    Publish {
+        #[command(flatten)]
+        acting: Acting,
+        /// New declaration id.
+        #[arg(long)]
+        declaration: String,
+        /// The corridor it concerns, if any.
+        #[arg(long)]
+        corridor: Option<String>,
+        /// From when, RFC 3339.
+        #[arg(long)]
+        start: String,
+        /// Until when, if stated.
+        #[arg(long)]
+        end: Option<String>,
+        /// The statement in Ukrainian.
+        #[arg(long)]
+        text_uk: String,
+        /// The statement in Russian.
+        #[arg(long)]
+        text_ru: String,
+        /// The statement in English.
+        #[arg(long)]
+        text_en: String,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum AdminCommand {
+    /// Vote, as one of your party's recovery holders, to replace its admin key
+    /// (`admin.recover`); the key changes when the genesis threshold of holders voted for the
+    /// same new key. The proof is `corridor key prove --actor PARTY/admin` run by the new key's
+    /// holder.
+    Recover {
+        #[command(flatten)]
+        acting: Acting,
+        #[command(flatten)]
+        proof: ProofArg,
+        /// Why, for the record.
+        #[arg(long)]
+        reason: String,
+        /// If the old admin key was stolen, from when (RFC 3339): what it signed since is flagged.
+        #[arg(long)]
+        compromised_since: Option<String>,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum LogCommand {
+    /// Hand the log over to a new log key (`log.rotate_key`, the intermediary's admin only);
+    /// the server must already hold it (`serve --other-log-key`).
+    RotateKey {
+        #[command(flatten)]
+        acting: Acting,
+        /// The new log key: base64, a `.pub` file, or the key file.
+        #[arg(long)]
+        new_key: String,
+    },
+}
+
+/// `key register` and `key revoke`, beside `key prove` in `main.rs`.
+pub fn key_register(proof: &ProofArg) -> anyhow::Result<Value> {
+    let (actor, key, key_proof) = proof.read()?;
+    Ok(json!({"type": "key.register", "actor": actor, "key": key, "key_proof": key_proof}))
+}
+
+/// The body of a `key.revoke` of `key` (base64, a `.pub` file or a key file).
+pub fn key_revoke(
+    key: &str,
+    reason: &str,
+    compromised_since: Option<&str>,
+) -> anyhow::Result<Value> {
+    let key = keys::public_key_arg(key)?;
+    let mut body = json!({"type": "key.revoke", "key": key.id(), "reason": reason});
+    if let Some(t) = compromised_since {
+        body["compromised_since"] = json!(t);
+    }
+    Ok(body)
+}
+
+/// Decimal degrees as an integer of 1e-7 degree, read from the text without going through a
+/// float (signed data carries no floats, and `50.6451` must become exactly 506451000).
+pub fn degrees_e7(field: &str, text: &str) -> anyhow::Result<i64> {
+    let bad = || {
+        anyhow::anyhow!(
+            "--{field} {text:?}: give decimal degrees like 50.6451 (at most 7 decimals)"
+        )
+    };
+    let (negative, digits) = match text.strip_prefix('-') {
+        Some(rest) => (true, rest),
+        None => (false, text),
+    };
+    let (whole, frac) = digits.split_once('.').unwrap_or((digits, ""));
+    if whole.is_empty()
+        || frac.len() > 7
+        || !whole.bytes().all(|b| b.is_ascii_digit())
+        || !frac.bytes().all(|b| b.is_ascii_digit())
+        || whole.len() > 3
+    {
+        return Err(bad());
+    }
+    let whole: i64 = whole.parse().map_err(|_| bad())?;
+    let frac: i64 = if frac.is_empty() {
+        0
+    } else {
+        format!("{frac:0<7}").parse().map_err(|_| bad())?
+    };
+    let v = whole * 10_000_000 + frac;
+    Ok(if negative { -v } else { v })
+}
+
+pub async fn actor(cmd: ActorCommand) -> anyhow::Result<()> {
+    match cmd {
+        ActorCommand::Register {
+            acting,
+            proof,
+            role,
+            name,
+        } => {
+            let (actor, key, key_proof) = proof.read()?;
+            let body = json!({"type": "actor.register", "actor": actor, "role": role, "key": key,
+                "key_proof": key_proof, "name": name});
+            submit(&acting, body).await
+        }
+    }
+}
+
+pub async fn incident(cmd: IncidentCommand) -> anyhow::Result<()> {
+    match cmd {
+        IncidentCommand::Report {
+            acting,
+            incident,
+            occurred_at,
+            lat,
+            lon,
+            category,
+            accused_party,
+            description,
+            evidence,
+        } => {
+            let mut body = json!({"type": "incident.report", "incident": incident,
+                "occurred_at": occurred_at,
+                "location": {"lat_e7": degrees_e7("lat", &lat)?, "lon_e7": degrees_e7("lon", &lon)?},
+                "category": category, "description": description});
+            if let Some(p) = accused_party {
+                body["accused_party"] = json!(p);
+            }
+            if !evidence.is_empty() {
+                body["evidence"] = json!(evidence);
+            }
+            submit(&acting, body).await
+        }
+        IncidentCommand::Respond {
+            acting,
+            incident,
+            text,
+        } => {
+            submit(
+                &acting,
+                json!({"type": "incident.respond", "incident": incident, "text": text}),
+            )
+            .await
+        }
+    }
+}
+
+pub async fn declaration(cmd: DeclarationCommand) -> anyhow::Result<()> {
+    match cmd {
+        DeclarationCommand::Publish {
+            acting,
+            declaration,
+            corridor,
+            start,
+            end,
+            text_uk,
+            text_ru,
+            text_en,
+        } => {
+            let mut body = json!({"type": "declaration.publish", "declaration": declaration,
+                "start": start, "text": {"uk": text_uk, "ru": text_ru, "en": text_en}});
+            if let Some(c) = corridor {
+                body["corridor"] = json!(c);
+            }
+            if let Some(e) = end {
+                body["end"] = json!(e);
+            }
+            submit(&acting, body).await
+        }
+    }
+}
+
+pub async fn admin(cmd: AdminCommand) -> anyhow::Result<()> {
+    match cmd {
+        AdminCommand::Recover {
+            acting,
+            proof,
+            reason,
+            compromised_since,
+        } => {
+            let (actor, key, key_proof) = proof.read()?;
+            if !actor.ends_with("/admin") {
+                bail!(
+                    "the proof is for {actor}: a new admin key is proved as PARTY/admin (`corridor key prove --actor ua/admin`)"
+                );
+            }
+            let mut body = json!({"type": "admin.recover", "new_key": key, "key_proof": key_proof,
+                "reason": reason});
+            if let Some(t) = compromised_since {
+                body["compromised_since"] = json!(t);
+            }
+            submit(&acting, body).await
+        }
+    }
+}
+
+pub async fn log(cmd: LogCommand) -> anyhow::Result<()> {
+    match cmd {
+        LogCommand::RotateKey { acting, new_key } => {
+            let key = keys::public_key_arg(&new_key)?;
+            submit(
+                &acting,
+                json!({"type": "log.rotate_key", "new_key": key.id()}),
+            )
+            .await
+        }
+    }
+}
+
+async fn submit(acting: &Acting, body: Value) -> anyhow::Result<()> {
+    ops::submit_body(acting.key(), acting.server(), None, None, body).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::degrees_e7;
+
+    #[test]
+    fn degrees_become_integers_of_1e7_without_floats() {
+        assert_eq!(degrees_e7("lat", "50.6451").unwrap(), 506_451_000);
+        assert_eq!(degrees_e7("lat", "-0.0000001").unwrap(), -1);
+        assert_eq!(degrees_e7("lon", "29").unwrap(), 290_000_000);
+        assert_eq!(degrees_e7("lon", "179.9999999").unwrap(), 1_799_999_999);
+        for bad in ["", ".5", "1.23456789", "1e5", "50,6", "+1", "1234", "nan"] {
+            assert!(degrees_e7("lat", bad).is_err(), "{bad:?}");
+        }
+    }
+}
