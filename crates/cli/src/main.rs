@@ -392,6 +392,15 @@ const SUBCOMMAND_OF_TYPE: &[(&str, &[&str])] = &[
     ("declaration.publish", &["declaration", "publish"]),
     ("admin.recover", &["admin", "recover"]),
     ("log.rotate_key", &["log", "rotate-key"]),
+    ("operation.notify", &["operation", "notify"]),
+    ("operation.ack", &["operation", "ack"]),
+    ("operation.move", &["operation", "move"]),
+    ("operation.receive", &["operation", "receive"]),
+    ("operation.outcome", &["operation", "outcome"]),
+    ("unit.confirm", &["unit", "confirm"]),
+    ("thread.open", &["thread", "open"]),
+    ("message.send", &["message", "send"]),
+    ("message.ack", &["message", "ack"]),
 ];
 
 #[cfg(test)]

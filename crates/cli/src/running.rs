@@ -3,7 +3,7 @@
 //! nobody writes JSON in the field; the rules are the core's, and a refusal comes back as the
 //! server's problem document with its code.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use anyhow::{Context, bail};
 use clap::{Args, Subcommand};
@@ -11,24 +11,31 @@ use serde_json::{Value, json};
 
 use crate::ops;
 
-/// Where to send and whose key signs: the options every subcommand here takes.
-#[derive(Args, Clone)]
-pub struct Conn {
-    /// Your key file.
-    #[arg(long, env = "CORRIDOR_KEY")]
-    key: PathBuf,
-    /// The server.
-    #[arg(long, env = "CORRIDOR_SERVER", default_value = "http://127.0.0.1:8080")]
-    server: String,
+/// Where to send and whose key signs: the one shared option set ([`crate::opts::Acting`]).
+pub type Conn = crate::opts::Acting;
+
+trait Acts {
+    async fn submit(&self, body: Value) -> anyhow::Result<()>;
+    async fn read(&self, path: &str) -> anyhow::Result<Value>;
+    fn key_file(&self) -> &Path;
+    fn url(&self) -> &str;
 }
 
-impl Conn {
+impl Acts for Conn {
     async fn submit(&self, body: Value) -> anyhow::Result<()> {
-        ops::submit_body(&self.key, &self.server, None, None, body).await
+        ops::submit_body(self.key(), self.server(), None, None, body).await
     }
 
     async fn read(&self, path: &str) -> anyhow::Result<Value> {
-        crate::agree::read_json(&self.server, &self.key, path).await
+        crate::agree::read_json(self.server(), self.key(), path).await
+    }
+
+    fn key_file(&self) -> &Path {
+        self.key()
+    }
+
+    fn url(&self) -> &str {
+        self.server()
     }
 }
 
@@ -400,7 +407,7 @@ pub async fn operation(cmd: OperationCommand) -> anyhow::Result<()> {
     match cmd {
         OperationCommand::Notify(a) => a.conn.submit(notify_body(&a)?).await,
         OperationCommand::Ack { conn, operation } => {
-            let party = party_of(&conn.key)?;
+            let party = party_of(conn.key_file())?;
             conn.submit(json!({"type": "operation.ack", "operation": operation, "party": party}))
                 .await
         }
@@ -408,7 +415,7 @@ pub async fn operation(cmd: OperationCommand) -> anyhow::Result<()> {
             let now = match &a.at {
                 Some(_) => String::new(),
                 None => {
-                    let head = crate::client::Client::new(&a.conn.server).head().await?;
+                    let head = crate::client::Client::new(a.conn.url()).head().await?;
                     format!("{}Z", &head.clock.now[..19])
                 }
             };
@@ -656,8 +663,8 @@ mod tests {
     fn flags_make_the_bodies_the_core_accepts() {
         let a = NotifyArgs {
             conn: Conn {
-                key: "k".into(),
-                server: "s".into(),
+                key: crate::opts::KeyOpt { path: "k".into() },
+                server: crate::opts::ServerOpt { url: "s".into() },
             },
             id: "urcs/op-1".into(),
             window: "w1".into(),

@@ -888,52 +888,56 @@ impl Operations {
             ));
         }
         let progress = op.progress();
-        let refuse = |code: &'static str, msg: &str| Err(Rejection::rule(code, msg.to_string()));
         match (progress, b.event) {
-            (Progress::Arrived, _) => return refuse("already-arrived", "the convoy has arrived"),
+            (Progress::Arrived, _) => {
+                return Err(Rejection::rule("already-arrived", "the convoy has arrived"));
+            }
             (Progress::Notified, MoveEvent::Departed) => {}
             (Progress::Notified, MoveEvent::Arrived) => {
-                return refuse(
+                return Err(Rejection::rule(
                     "arrival-before-departure",
                     "record the departure before the arrival",
-                );
+                ));
             }
             (Progress::Notified, _) => {
-                return refuse("not-departed", "the first event is the departure");
+                return Err(Rejection::rule(
+                    "not-departed",
+                    "the first event is the departure",
+                ));
             }
             (_, MoveEvent::Departed) => {
-                return refuse("already-departed", "the convoy has departed");
+                return Err(Rejection::rule(
+                    "already-departed",
+                    "the convoy has departed",
+                ));
             }
             (Progress::Stopped, MoveEvent::Resumed) => {}
             (Progress::Stopped, _) => {
-                return refuse(
+                return Err(Rejection::rule(
                     "convoy-stopped",
                     "the convoy is stopped: record that it resumed first",
-                );
+                ));
             }
             (Progress::Moving, MoveEvent::Resumed) => {
-                return refuse("not-stopped", "the convoy is not stopped");
+                return Err(Rejection::rule("not-stopped", "the convoy is not stopped"));
             }
             (Progress::Moving, _) => {}
         }
         if let Some(last) = op.movements.last()
             && at < ts(&last.occurred_at)
         {
-            let code = if b.event == MoveEvent::Arrived {
-                "arrival-before-departure"
+            let message = format!(
+                "{} at {} is before the previous event ({}, {})",
+                b.event.as_str(),
+                b.occurred_at,
+                last.event.as_str(),
+                last.occurred_at
+            );
+            return Err(if b.event == MoveEvent::Arrived {
+                Rejection::rule("arrival-before-departure", message)
             } else {
-                "event-before-previous"
-            };
-            return Err(Rejection::rule(
-                code,
-                format!(
-                    "{} at {} is before the previous event ({}, {})",
-                    b.event.as_str(),
-                    b.occurred_at,
-                    last.event.as_str(),
-                    last.occurred_at
-                ),
-            ));
+                Rejection::rule("event-before-previous", message)
+            });
         }
         if b.event == MoveEvent::Stopped && b.reason.is_none() {
             return Err(Rejection::MissingField("command.body.reason".into()));
