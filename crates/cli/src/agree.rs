@@ -138,7 +138,7 @@ pub struct PartyActArgs {
     public_reason: String,
 }
 
-fn party_of(key: &std::path::Path) -> anyhow::Result<String> {
+pub(crate) fn party_of(key: &std::path::Path) -> anyhow::Result<String> {
     let k = crate::keys::load(key)?;
     k.actor
         .as_deref()

@@ -383,15 +383,6 @@ fn receipt(text: &str) -> anyhow::Result<Value> {
     Ok(v)
 }
 
-fn party_of(key: &Path) -> anyhow::Result<String> {
-    let k = crate::keys::load(key)?;
-    k.actor
-        .as_deref()
-        .and_then(|x| x.split_once('/'))
-        .map(|(p, _)| p.to_string())
-        .context("the key file does not name your actor (party/name); make keys with `corridor keygen --actor`")
-}
-
 /// A path segment for an id that may hold `/` (operations, threads): sent as it is, which the
 /// server's routes accept.
 fn path_id(id: &str) -> String {
@@ -407,7 +398,7 @@ pub async fn operation(cmd: OperationCommand) -> anyhow::Result<()> {
     match cmd {
         OperationCommand::Notify(a) => a.conn.submit(notify_body(&a)?).await,
         OperationCommand::Ack { conn, operation } => {
-            let party = party_of(conn.key_file())?;
+            let party = crate::agree::party_of(conn.key_file())?;
             conn.submit(json!({"type": "operation.ack", "operation": operation, "party": party}))
                 .await
         }
