@@ -196,6 +196,12 @@ pub struct SignedGenesis {
 }
 
 impl GenesisDocument {
+    /// The parties' ids, in the genesis's order: who must consent, acknowledge and read every
+    /// operation.
+    pub fn party_ids(&self) -> Vec<String> {
+        self.parties.iter().map(|p| p.id.clone()).collect()
+    }
+
     /// Canonical bytes of the document.
     pub fn canonical(&self) -> Vec<u8> {
         corridor_jcs::to_canonical(self).expect("genesis serializes")

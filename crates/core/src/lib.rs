@@ -12,6 +12,7 @@
 
 pub mod access;
 pub mod agreement;
+pub mod alerts;
 pub mod chain;
 pub mod channel;
 pub mod checkpoint;

@@ -906,7 +906,7 @@ impl crate::access::Facts for State {
     }
 
     fn parties(&self) -> Vec<String> {
-        self.genesis.parties.iter().map(|p| p.id.clone()).collect()
+        self.genesis.party_ids()
     }
 
     fn thread(&self, id: &str) -> Option<BTreeSet<String>> {

@@ -72,7 +72,7 @@ impl<'a> ReadFacts<'a> {
         ReadFacts {
             directory,
             incidents: BTreeMap::new(),
-            parties: genesis.parties.iter().map(|p| p.id.clone()).collect(),
+            parties: genesis.party_ids(),
             threads: BTreeMap::new(),
         }
     }

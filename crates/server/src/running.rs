@@ -180,18 +180,12 @@ async fn receipts(
     let w: Window = serde_json::from_value(w.body).map_err(|e| corrupt("window", &id, e))?;
     let directory = log.directory();
     // Each party's units: unit actors with a key still in force.
-    let mut units: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
-    for a in directory.actors.values() {
-        if let (Role::Unit, Affiliation::Party(p)) = (a.role, &a.affiliation) {
-            let active = directory
-                .keys
-                .values()
-                .any(|(owner, revoked)| owner == &a.id && !revoked);
-            if active {
-                units.entry(p.clone()).or_default().insert(a.id.clone());
-            }
-        }
-    }
+    let units = corridor_core::alerts::units_by_party(directory.actors.values(), |id| {
+        directory
+            .keys
+            .values()
+            .any(|(owner, revoked)| owner == id && !revoked)
+    });
     let mut records: BTreeMap<String, PartyConfirmations> = BTreeMap::new();
     let mut readable = BTreeSet::new();
     let mut disclosed = Vec::new();

@@ -1154,6 +1154,7 @@ fn log_key_rotation_is_recorded_in_the_log() {
     assert_eq!(h.replay(), h.state);
 }
 
+mod alerts;
 mod matrix;
 mod operations;
 

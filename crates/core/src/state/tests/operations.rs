@@ -7,7 +7,7 @@ use crate::operation::{AckStatus, Progress};
 
 /// [`agreement_log`] with `w1` agreed, the organisation's member `urcs/m` (seed 26), a unit of
 /// each party (`ua/unit` seed 20, `ru/unit` seed 22), on 4 March 2022 at 08:00 UTC.
-fn operations_log() -> Harness {
+pub(super) fn operations_log() -> Harness {
     let mut h = agreement_log();
     agree(&mut h, "w1");
     h.submit(
@@ -25,7 +25,7 @@ fn operations_log() -> Harness {
 }
 
 /// A valid notification of an evacuation with aid for `w1`.
-fn notify(id: &str, tracking: &str) -> Value {
+pub(super) fn notify(id: &str, tracking: &str) -> Value {
     json!({"type": "operation.notify", "operation": id, "window": "w1", "kind": "both",
         "vehicles": [{"type": "bus", "plate": "AA 1234 KB", "markings": "Red Cross emblem, white"},
                      {"type": "truck", "plate": "AA 5678 KB", "markings": "Red Cross emblem"}],
@@ -42,10 +42,10 @@ fn code(r: Result<(), Rejection>) -> &'static str {
 }
 
 /// A point on the test corridor's route (its middle vertex), and one 5 km off it.
-const ON_ROUTE: (i64, i64) = (506_300_000, 299_000_000);
+pub(super) const ON_ROUTE: (i64, i64) = (506_300_000, 299_000_000);
 const OFF_ROUTE: (i64, i64) = (506_750_000, 299_000_000);
 
-fn mv(op: &str, event: &str, at: &str, p: (i64, i64), extra: Value) -> Value {
+pub(super) fn mv(op: &str, event: &str, at: &str, p: (i64, i64), extra: Value) -> Value {
     let mut v = json!({"type": "operation.move", "operation": op, "event": event,
         "occurred_at": at, "location": {"lat_e7": p.0, "lon_e7": p.1}});
     for (k, x) in extra.as_object().unwrap() {
@@ -54,7 +54,7 @@ fn mv(op: &str, event: &str, at: &str, p: (i64, i64), extra: Value) -> Value {
     v
 }
 
-fn people(adults: i64, children: i64) -> Value {
+pub(super) fn people(adults: i64, children: i64) -> Value {
     json!({"adults": adults, "children": children, "elderly": 0, "disabled": 0, "wounded": 0})
 }
 
