@@ -8,8 +8,8 @@
 # Builds a log with one window of 200 operations, 10 movement events each (2,000), and 50 units
 # per party (40 of them confirmed the terms) with `corridor-opsbench build`, checks it with
 # `corridor verify`, serves it with `corridor serve`, and reads it with signed requests paced at
-# BENCH_RATE requests/s: the proof endpoint (the baseline), a signed read that writes no audit
-# row, `GET /v1/operations/{id}` and `GET /v1/windows/{id}/receipts`.
+# BENCH_RATE requests/s: the proof endpoint (the baseline), a signed read of an empty list (no
+# audit row), `GET /v1/operations/{id}` and `GET /v1/windows/{id}/receipts`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
