@@ -50,7 +50,18 @@ impl Conn {
 
     /// The request bytes of a GET.
     pub fn get(&self, path: &str) -> Vec<u8> {
-        format!("GET {path} HTTP/1.1\r\nHost: {}\r\n\r\n", self.host).into_bytes()
+        self.get_with(path, &[])
+    }
+
+    /// The request bytes of a GET with extra headers (a signed read's `Signature-Input` and
+    /// `Signature`).
+    pub fn get_with(&self, path: &str, headers: &[(&str, &str)]) -> Vec<u8> {
+        let mut r = format!("GET {path} HTTP/1.1\r\nHost: {}\r\n", self.host);
+        for (k, v) in headers {
+            r.push_str(&format!("{k}: {v}\r\n"));
+        }
+        r.push_str("\r\n");
+        r.into_bytes()
     }
 
     /// Send pre-built request bytes and read the whole response.

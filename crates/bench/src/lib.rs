@@ -10,7 +10,9 @@
 //! - `corridor-verifybench`: time `corridor verify` against bare `verify_strict` of the same
 //!   signatures;
 //! - `corridor-proofbench`: end-to-end latency of the proof endpoints at historical sizes under
-//!   light load, and the in-process cost of computing the same proofs.
+//!   light load, and the in-process cost of computing the same proofs;
+//! - `corridor-opsbench`: a window with many operations, movements and units (`build`), read
+//!   with signed requests at a fixed rate beside the proof endpoint (`load`).
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};

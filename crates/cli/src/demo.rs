@@ -1,14 +1,17 @@
 //! `corridor demo`: a log preloaded with the March 2022 exercise scenario.
 //!
 //! The demo generates a key for every person in the scenario and writes them to
-//! `DATA_DIR/keys/`, so a user can act as any of them with `corridor submit --key`. It runs on a
-//! simulated clock (by default 3 March 2022, 14:50 UTC, when the second round of talks began),
-//! and the genesis marks the log as an exercise, so nothing it shows can be mistaken for a real
-//! corridor. Later issues add corridors and windows to the scenario.
+//! `DATA_DIR/keys/` (units' keys to `DATA_DIR/keys/units/`), so a user can act as any of them
+//! with `--key`. The genesis marks the log as an exercise, so nothing it shows can be mistaken
+//! for a real corridor. The scenario is a sequence of scenes, each entered on a simulated clock
+//! that reads the scene's instant: from 3 March 2022, 14:50 UTC (the second round of talks), the
+//! corridor from Borodianka and its windows; that evening the parties' units, two convoys notified
+//! for the 4 March window and their acknowledgements (one missing); on 4 March a thread about the
+//! evacuation convoy, and the convoy's movement, receipts and outcome.
 
 use std::fs;
 use std::net::SocketAddr;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use anyhow::{Context, bail};
@@ -18,6 +21,7 @@ use corridor_core::genesis::{self, GenesisDocument, Names, Party, Policy, Signed
 use corridor_server::Log;
 use corridor_storage::Database;
 use corridor_storage_sqlite::Sqlite;
+use jiff::Timestamp;
 use serde_json::{Value, json};
 
 use crate::{keys, ops};
@@ -108,28 +112,24 @@ fn window_terms(start: &str, end: &str, guarantees: Value) -> anyhow::Result<Val
     }))
 }
 
-async fn version_hash(log: &Log, window: &str) -> anyhow::Result<String> {
-    let row = log
-        .db()
-        .projection_row("window", window)
-        .await?
-        .context("the demo window was not recorded")?;
-    let w: corridor_core::agreement::Window = serde_json::from_value(row.body)?;
-    Ok(w.latest().hash.clone())
-}
-
 /// The instant the scenario begins (3 March 2022, 14:50 UTC, when the second round of talks
 /// began): its genesis, registrations, incident, corridor and windows are entered from then on.
 pub const SCENARIO_START: &str = "2022-03-03T14:50:00Z";
 
+/// Where the exercise clock starts unless told: 4 March 2022, 12:00 UTC (14:00 in Kyiv, 15:00 in
+/// Moscow), inside the agreed window, after its evacuation convoy arrived and while the aid
+/// convoy's acknowledgement by the Russian Federation is overdue.
+pub const DEFAULT_CLOCK: &str = "2022-03-04T12:00:00Z";
+
 /// Prepare the data directory (if empty) and serve.
 ///
-/// The scenario is always entered at its own times, on a clock that starts at
-/// [`SCENARIO_START`], and only then does the exercise clock start at the instant asked for:
+/// The scenario is entered at its own times (each scene on a clock that reads the scene's
+/// instant) up to the instant asked for, and only then does the exercise clock start there:
 /// entered at a later instant, the 4 March window would be refused as `window-in-past`, and an
 /// exercise must be startable at any instant of its scenario (a drill that begins while the
-/// 5 March window is open, say). An instant before the scenario begins is refused: the log
-/// cannot hold entries dated after the clock it runs on.
+/// evacuation convoy is on the road, say). Scenes after that instant are left out: they have
+/// not happened yet. An instant before the scenario begins is refused: the log cannot hold
+/// entries dated after the clock it runs on.
 pub async fn run(
     data_dir: &Path,
     listen: SocketAddr,
@@ -141,33 +141,20 @@ pub async fn run(
     ops::init_tracing();
     let asked = ops::clock_arg(Some(clock), rate)?;
     let start: jiff::Timestamp = SCENARIO_START.parse()?;
-    if asked.now() < start {
+    let until = asked.now();
+    if until < start {
         bail!(
             "--clock {clock}: the exercise scenario begins at {SCENARIO_START}; give an instant \
              from then on (e.g. 2022-03-05T08:00:00Z), and the scenario is loaded at its own \
-             times before the clock starts there"
+             times up to it before the clock starts there"
         );
     }
     if !ops::db_path(data_dir).exists() {
         let data_dir = data_dir.to_path_buf();
-        // In a runtime of its own, ended before the log is opened again at the instant asked:
-        // its tasks (sequencer, checkpointer, public site) end with it, so only one log serves.
-        let loaded = std::thread::spawn(move || -> anyhow::Result<()> {
-            let rt = tokio::runtime::Builder::new_multi_thread()
-                .worker_threads(2)
-                .enable_all()
-                .build()?;
-            rt.block_on(async {
-                let log = prepare(
-                    &data_dir,
-                    corridor_server::Clock::simulated(start, 1.0),
-                    no_rate_limits,
-                )
-                .await?;
-                log.stop().await?;
-                anyhow::Ok(())
-            })
-        });
+        // On a thread of its own: each scene opens the log in a runtime of its own and ends it
+        // (its tasks, sequencer, checkpointer, end with it) before the next scene, and before
+        // the log is opened again at the instant asked, so only one log is ever open.
+        let loaded = std::thread::spawn(move || prepare(&data_dir, until, no_rate_limits));
         tokio::task::spawn_blocking(move || loaded.join())
             .await?
             .map_err(|_| anyhow::anyhow!("loading the scenario panicked"))??;
@@ -185,10 +172,16 @@ pub async fn run(
         log.clock().now().round(jiff::Unit::Second)?
     );
     println!("key files (act as any of these people with `corridor submit --key FILE`):");
-    let mut files: Vec<_> = fs::read_dir(&keys_dir)?
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.extension().is_some_and(|x| x == "key"))
-        .collect();
+    let mut files = Vec::new();
+    for dir in [keys_dir.clone(), keys_dir.join("units")] {
+        if dir.is_dir() {
+            files.extend(
+                fs::read_dir(&dir)?
+                    .filter_map(|e| e.ok().map(|e| e.path()))
+                    .filter(|p| p.extension().is_some_and(|x| x == "key")),
+            );
+        }
+    }
     files.sort();
     for f in files {
         let actor = keys::load(&f)?.actor.unwrap_or_default();
@@ -201,11 +194,99 @@ pub async fn run(
     ops::run_server(log, listen, None).await
 }
 
-async fn prepare(
-    data_dir: &Path,
-    clock: corridor_server::Clock,
-    no_rate_limits: bool,
-) -> anyhow::Result<Arc<Log>> {
+/// The scenario as it is being entered: the log open at the current scene's instant (in a
+/// runtime of its own), the instant the exercise starts at, and the next command number.
+struct Stage {
+    data_dir: PathBuf,
+    log_key: Keypair,
+    genesis: Option<SignedGenesis>,
+    until: Timestamp,
+    n: usize,
+    open: Option<(tokio::runtime::Runtime, Arc<Log>)>,
+}
+
+impl Stage {
+    /// Go to the scene at `at`: close the log and open it again on a clock that reads `at` (a
+    /// log's clock is set when it opens), so that the scene's entries are dated from then.
+    /// False, with the log closed, when `at` is after the instant the exercise starts at.
+    fn scene(&mut self, at: &str) -> anyhow::Result<bool> {
+        let at: Timestamp = at.parse()?;
+        self.close()?;
+        if at > self.until {
+            return Ok(false);
+        }
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()?;
+        let (path, key, genesis) = (
+            ops::db_path(&self.data_dir),
+            self.log_key.clone(),
+            self.genesis.take(),
+        );
+        let log = rt.block_on(async move {
+            let db: Arc<dyn Database> = Arc::new(Sqlite::open(&path).await?);
+            Log::open(db, key, genesis, corridor_server::Clock::simulated(at, 1.0)).await
+        })?;
+        self.open = Some((rt, log));
+        Ok(true)
+    }
+
+    /// Cover the scene's entries with a checkpoint and end its runtime, and with it the log's
+    /// tasks.
+    fn close(&mut self) -> anyhow::Result<()> {
+        if let Some((rt, log)) = self.open.take() {
+            rt.block_on(log.stop())?;
+            drop(log);
+            drop(rt);
+        }
+        Ok(())
+    }
+
+    /// Sign `body` as `actor` at the scene's clock and submit it.
+    fn act(&mut self, key: &Keypair, actor: &str, body: Value) -> anyhow::Result<()> {
+        self.n += 1;
+        let id = format!("demo-{}", self.n);
+        let (rt, log) = self.open.as_ref().context("no scene is open")?;
+        let time = corridor_core::time::format_log_time(log.clock().now());
+        let time = format!("{}Z", &time[..19]);
+        let bytes = Draft {
+            origin: ORIGIN,
+            actor,
+            id: &id,
+            time: &time,
+            body,
+        }
+        .sign(key);
+        let cmd = SignedCommand::parse(&bytes, ORIGIN).map_err(|e| anyhow::anyhow!("{e}"))?;
+        rt.block_on(log.submit(cmd))
+            .map_err(|e| anyhow::anyhow!("demo command {id} failed: {e:?}"))?;
+        Ok(())
+    }
+
+    /// The hash of a window's latest version, as recorded.
+    fn version_hash(&self, window: &str) -> anyhow::Result<String> {
+        let (rt, log) = self.open.as_ref().context("no scene is open")?;
+        let row = rt
+            .block_on(log.db().projection_row("window", window))?
+            .context("the demo window was not recorded")?;
+        let w: corridor_core::agreement::Window = serde_json::from_value(row.body)?;
+        Ok(w.latest().hash.clone())
+    }
+}
+
+fn register(actor: &str, role: &str, k: &Keypair, name: &str) -> Value {
+    json!({"type": "actor.register", "actor": actor, "role": role, "key": k.public().id(),
+           "key_proof": corridor_core::envelope::prove_key(k, ORIGIN, actor), "name": name})
+}
+
+/// A point of the demo route (`[lon, lat]` in 1e-7 degree) as a command's location.
+fn at_point(p: [i64; 2]) -> Value {
+    json!({"lon_e7": p[0], "lat_e7": p[1]})
+}
+
+/// Write the genesis and the keys, and enter the scenario's scenes up to `until`.
+fn prepare(data_dir: &Path, until: Timestamp, no_rate_limits: bool) -> anyhow::Result<()> {
     let keys_dir = data_dir.join("keys");
     fs::create_dir_all(&keys_dir)
         .with_context(|| format!("cannot create {}", keys_dir.display()))?;
@@ -282,9 +363,6 @@ async fn prepare(
         data_dir.join("genesis.json"),
         serde_json::to_string_pretty(&g)? + "\n",
     )?;
-    let db: Arc<dyn Database> = Arc::new(Sqlite::open(&ops::db_path(data_dir)).await?);
-    let log = Log::open(db, log_key, Some(g), clock).await?;
-
     let ua_coord = new_key(
         &keys_dir,
         "ua-coord-kyiv-oblast.key",
@@ -292,160 +370,315 @@ async fn prepare(
     )?;
     let ru_coord = new_key(&keys_dir, "ru-coord-1.key", Some("ru/coord-1"))?;
     let lead = new_key(&keys_dir, "convoys-lead.key", Some("convoys/lead"))?;
-    let mut n = 0;
-    let mut act = |log: Arc<Log>, key: Keypair, actor: &'static str, body: Value| {
-        n += 1;
-        let id = format!("demo-{n}");
-        async move {
-            let time = corridor_core::time::format_log_time(log.clock().now());
-            let time = format!("{}Z", &time[..19]);
-            let bytes = Draft {
-                origin: ORIGIN,
-                actor,
-                id: &id,
-                time: &time,
-                body,
-            }
-            .sign(&key);
-            let cmd = SignedCommand::parse(&bytes, ORIGIN).map_err(|e| anyhow::anyhow!("{e}"))?;
-            log.submit(cmd)
-                .await
-                .map_err(|e| anyhow::anyhow!("demo command {id} failed: {e:?}"))
+    // Units' keys apart: a party's units are known to that party alone.
+    let units_dir = keys_dir.join("units");
+    let mut units = Vec::new();
+    for (party, n) in [("ua", 3), ("ru", 2)] {
+        for i in 1..=n {
+            let actor = format!("{party}/unit-{i}");
+            let k = new_key(
+                &units_dir,
+                &format!("{party}-unit-{i}.key"),
+                Some(actor.as_str()),
+            )?;
+            units.push((actor, k));
         }
+    }
+    let unit = |id: &str| {
+        units
+            .iter()
+            .find(|(a, _)| a == id)
+            .map(|(_, k)| k.clone())
+            .expect("a demo unit")
     };
-    let reg = |actor: &str, role: &str, k: &Keypair, name: &str| {
-        json!({"type": "actor.register", "actor": actor, "role": role, "key": k.public().id(),
-               "key_proof": corridor_core::envelope::prove_key(k, ORIGIN, actor), "name": name})
+
+    let mut s = Stage {
+        data_dir: data_dir.to_path_buf(),
+        log_key,
+        genesis: Some(g),
+        until,
+        n: 0,
+        open: None,
     };
-    act(
-        log.clone(),
-        ua.clone(),
+
+    // 3 March, as the talks begin: the coordinators, an incident, the settlements, the corridor
+    // and its windows.
+    s.scene(SCENARIO_START)?;
+    s.act(
+        &ua,
         "ua/admin",
-        reg(
+        register(
             "ua/coord-kyiv-oblast",
             "coordinator",
             &ua_coord,
             "Humanitarian coordinator, Kyiv oblast",
         ),
-    )
-    .await?;
-    act(
-        log.clone(),
-        ru.clone(),
+    )?;
+    s.act(
+        &ru,
         "ru/admin",
-        reg(
+        register(
             "ru/coord-1",
             "coordinator",
             &ru_coord,
             "Humanitarian coordinator",
         ),
-    )
-    .await?;
-    act(
-        log.clone(),
-        org.clone(),
+    )?;
+    s.act(
+        &org,
         "convoys/admin",
-        reg("convoys/lead", "organisation-member", &lead, "Convoy lead"),
-    )
-    .await?;
-    act(
-        log.clone(),
-        ua_coord.clone(),
+        register("convoys/lead", "organisation-member", &lead, "Convoy lead"),
+    )?;
+    s.act(
+        &ua_coord,
         "ua/coord-kyiv-oblast",
         json!({"type": "incident.report", "incident": "ua/demo-borodianka-1",
                "occurred_at": "2022-03-03T13:30:00Z",
                "location": {"lat_e7": 506_451_000, "lon_e7": 299_220_000},
                "category": "shelling", "accused_party": "ru",
                "description": "Exercise: shelling reported near the gathering point in Borodianka while buses waited."}),
-    )
-    .await?;
-    act(
-        log.clone(),
-        ru_coord.clone(),
+    )?;
+    s.act(
+        &ru_coord,
         "ru/coord-1",
         json!({"type": "incident.respond", "incident": "ua/demo-borodianka-1",
                "text": "Exercise: the accused party denies firing in this sector at that time."}),
-    )
-    .await?;
+    )?;
 
     // Settlements from the scenario file, and the corridor announced on 3 March 2022 from
     // Borodianka "in the direction of Berestyanka".
     let settlements = corridor_core::hxl::parse_settlements(SETTLEMENTS_CSV, "Europe/Kyiv")
         .map_err(|e| anyhow::anyhow!("scenario settlements: {e}"))?;
-    act(
-        log.clone(),
-        icrc.clone(),
+    s.act(
+        &icrc,
         "intermediary/admin",
         json!({"type": "settlement.import", "settlements": settlements}),
-    )
-    .await?;
-    act(
-        log.clone(),
-        icrc.clone(),
+    )?;
+    let terms = corridor_terms()?;
+    let route: Vec<[i64; 2]> = serde_json::from_value(terms["route"].clone())?;
+    s.act(
+        &icrc,
         "intermediary/admin",
-        json!({"type": "corridor.propose", "corridor": CORRIDOR, "terms": corridor_terms()?}),
-    )
-    .await?;
+        json!({"type": "corridor.propose", "corridor": CORRIDOR, "terms": terms}),
+    )?;
 
     // An agreed window on 4 March, 10:00–18:00 Moscow time: proposed by the intermediary, each
     // party states its own guarantee, both consent to the same version.
     let w1 = "borodianka-2022-03-04";
-    act(
-        log.clone(),
-        icrc.clone(),
+    s.act(
+        &icrc,
         "intermediary/admin",
         json!({"type": "window.propose", "window": w1, "corridor": CORRIDOR, "corridor_version": 1,
         "terms": window_terms("2022-03-04T10:00", "2022-03-04T18:00", json!({}))?}),
-    )
-    .await?;
+    )?;
     let ua_g =
         "Ukraine will hold fire along the route and at the gathering point for the whole window.";
     let ru_g = "The Russian Federation will hold fire along the route for the whole window.";
-    act(
-        log.clone(),
-        ua_coord.clone(),
+    s.act(
+        &ua_coord,
         "ua/coord-kyiv-oblast",
         json!({"type": "window.amend", "window": w1, "base_version": 1, "corridor_version": 1,
         "terms": window_terms("2022-03-04T10:00", "2022-03-04T18:00", json!({"ua": ua_g}))?}),
-    )
-    .await?;
-    act(log.clone(), ru_coord.clone(), "ru/coord-1", json!({"type": "window.amend", "window": w1, "base_version": 2, "corridor_version": 1,
-        "terms": window_terms("2022-03-04T10:00", "2022-03-04T18:00", json!({"ua": ua_g, "ru": ru_g}))?})).await?;
-    let hash = version_hash(&log, w1).await?;
-    act(
-        log.clone(),
-        ua_coord.clone(),
+    )?;
+    s.act(&ru_coord, "ru/coord-1", json!({"type": "window.amend", "window": w1, "base_version": 2, "corridor_version": 1,
+        "terms": window_terms("2022-03-04T10:00", "2022-03-04T18:00", json!({"ua": ua_g, "ru": ru_g}))?}))?;
+    let w1_hash = s.version_hash(w1)?;
+    s.act(
+        &ua_coord,
         "ua/coord-kyiv-oblast",
-        json!({"type": "window.consent", "window": w1, "party": "ua", "version_hash": hash}),
-    )
-    .await?;
-    act(
-        log.clone(),
-        ru_coord.clone(),
+        json!({"type": "window.consent", "window": w1, "party": "ua", "version_hash": w1_hash}),
+    )?;
+    s.act(
+        &ru_coord,
         "ru/coord-1",
-        json!({"type": "window.consent", "window": w1, "party": "ru", "version_hash": hash}),
-    )
-    .await?;
+        json!({"type": "window.consent", "window": w1, "party": "ru", "version_hash": w1_hash}),
+    )?;
 
     // A second proposal for 5 March, awaiting the Russian Federation's consent.
     let w2 = "borodianka-2022-03-05";
-    act(
-        log.clone(),
-        ua_coord.clone(),
+    s.act(
+        &ua_coord,
         "ua/coord-kyiv-oblast",
         json!({"type": "window.propose", "window": w2, "corridor": CORRIDOR, "corridor_version": 1,
         "terms": window_terms("2022-03-05T10:00", "2022-03-05T18:00", json!({"ua": ua_g}))?}),
-    )
-    .await?;
-    act(log.clone(), ru_coord, "ru/coord-1", json!({"type": "window.amend", "window": w2, "base_version": 1, "corridor_version": 1,
-        "terms": window_terms("2022-03-05T10:00", "2022-03-05T18:00", json!({"ua": ua_g, "ru": ru_g}))?})).await?;
-    let hash = version_hash(&log, w2).await?;
-    act(
-        log.clone(),
-        ua_coord,
+    )?;
+    s.act(&ru_coord, "ru/coord-1", json!({"type": "window.amend", "window": w2, "base_version": 1, "corridor_version": 1,
+        "terms": window_terms("2022-03-05T10:00", "2022-03-05T18:00", json!({"ua": ua_g, "ru": ru_g}))?}))?;
+    let hash = s.version_hash(w2)?;
+    s.act(
+        &ua_coord,
         "ua/coord-kyiv-oblast",
         json!({"type": "window.consent", "window": w2, "party": "ua", "version_hash": hash}),
-    )
-    .await?;
-    Ok(log)
+    )?;
+
+    // That evening each party registers the units holding the line along the route.
+    if !s.scene("2022-03-03T18:00:00Z")? {
+        return Ok(());
+    }
+    for (actor, k) in &units {
+        let (admin, admin_key) = if actor.starts_with("ua/") {
+            ("ua/admin", &ua)
+        } else {
+            ("ru/admin", &ru)
+        };
+        let n = actor.rsplit('-').next().unwrap_or("");
+        s.act(
+            admin_key,
+            admin,
+            register(
+                actor,
+                "unit",
+                k,
+                &format!("Unit {n} on the route (exercise)"),
+            ),
+        )?;
+    }
+
+    // The convoy operator notifies two convoys through the 4 March window (OCHA's HNS): an
+    // evacuation with medical supplies for the reception point, and an aid convoy.
+    if !s.scene("2022-03-03T18:30:00Z")? {
+        return Ok(());
+    }
+    let bus = |plate: &str, n: u32| {
+        json!({"type": "bus", "plate": plate,
+               "markings": format!("white, blue flag, EXERCISE CONVOY and number {n} on both sides")})
+    };
+    s.act(
+        &lead,
+        "convoys/lead",
+        json!({"type": "operation.notify", "operation": "convoys/evac-1", "window": w1,
+        "kind": "both",
+        "vehicles": [bus("AI 0001 EX", 1), bus("AI 0002 EX", 2), bus("AI 0003 EX", 3),
+            {"type": "ambulance", "plate": "AI 0004 EX", "markings": "white, red stripe, EXERCISE CONVOY 4"}],
+        "consignments": [
+            {"tracking": "EV1-MED-1", "category": "medicine", "item": "insulin", "quantity": 400, "unit": "box"},
+            {"tracking": "EV1-WAT-1", "category": "water", "item": "drinking water", "quantity": 2000, "unit": "l"}],
+        "evacuee_capacity": 150,
+        "departure": "2022-03-04T08:00:00Z", "arrival": "2022-03-04T10:00:00Z"}),
+    )?;
+    s.act(
+        &lead,
+        "convoys/lead",
+        json!({"type": "operation.notify", "operation": "convoys/aid-1", "window": w1,
+        "kind": "aid-delivery",
+        "vehicles": [
+            {"type": "truck", "plate": "AI 0005 EX", "markings": "white, blue flag, EXERCISE CONVOY 5"},
+            {"type": "truck", "plate": "AI 0006 EX", "markings": "white, blue flag, EXERCISE CONVOY 6"}],
+        "consignments": [
+            {"tracking": "AID1-FOOD-1", "category": "food", "item": "family food parcels", "quantity": 1200, "unit": "box"},
+            {"tracking": "AID1-WAT-1", "category": "water", "item": "drinking water", "quantity": 10000, "unit": "l"}],
+        "departure": "2022-03-04T11:00:00Z", "arrival": "2022-03-04T13:00:00Z"}),
+    )?;
+    // Ukraine acknowledges both; the Russian Federation only the evacuation, so the aid
+    // convoy's acknowledgement is overdue an hour after its notification (policy ack_overdue_s).
+    if !s.scene("2022-03-03T19:00:00Z")? {
+        return Ok(());
+    }
+    for op in ["convoys/evac-1", "convoys/aid-1"] {
+        s.act(
+            &ua_coord,
+            "ua/coord-kyiv-oblast",
+            json!({"type": "operation.ack", "operation": op, "party": "ua"}),
+        )?;
+    }
+    if !s.scene("2022-03-03T19:20:00Z")? {
+        return Ok(());
+    }
+    s.act(
+        &ru_coord,
+        "ru/coord-1",
+        json!({"type": "operation.ack", "operation": "convoys/evac-1", "party": "ru"}),
+    )?;
+
+    // Down the chain of command: two of Ukraine's three units and one of the Russian
+    // Federation's two confirm the window's terms.
+    if !s.scene("2022-03-03T21:00:00Z")? {
+        return Ok(());
+    }
+    for u in ["ua/unit-1", "ua/unit-2", "ru/unit-1"] {
+        s.act(
+            &unit(u),
+            u,
+            json!({"type": "unit.confirm", "window": w1, "version_hash": w1_hash}),
+        )?;
+    }
+
+    // 4 March, before the window opens: the convoy lead asks both parties, in a thread about
+    // the convoy, to confirm that their checkpoints have the plates; both do.
+    if !s.scene("2022-03-04T06:00:00Z")? {
+        return Ok(());
+    }
+    let thread = "convoys/evac-1-line";
+    s.act(
+        &lead,
+        "convoys/lead",
+        json!({"type": "thread.open", "thread": thread, "operation": "convoys/evac-1",
+               "participants": ["ua", "ru"], "subject": "Convoy convoys/evac-1: departure and checkpoints"}),
+    )?;
+    s.act(
+        &lead,
+        "convoys/lead",
+        json!({"type": "message.send", "thread": thread, "message": "m1",
+               "text": "Exercise: the buses are at the central square of Borodianka and leave at 10:00 Kyiv time (11:00 Moscow time). Please confirm that your checkpoints on the route have the plates AI 0001 EX to AI 0004 EX.",
+               "ack_required": ["ua", "ru"]}),
+    )?;
+    if !s.scene("2022-03-04T06:15:00Z")? {
+        return Ok(());
+    }
+    s.act(
+        &ua_coord,
+        "ua/coord-kyiv-oblast",
+        json!({"type": "message.ack", "thread": thread, "message": "m1"}),
+    )?;
+    if !s.scene("2022-03-04T06:30:00Z")? {
+        return Ok(());
+    }
+    s.act(
+        &ru_coord,
+        "ru/coord-1",
+        json!({"type": "message.ack", "thread": thread, "message": "m1"}),
+    )?;
+
+    // The evacuation: departs Borodianka with 86 people who chose to leave for Berestianka,
+    // passes the checkpoint, arrives; the medical supplies arrive with 20 boxes damaged.
+    let people = json!({"adults": 41, "children": 23, "elderly": 17, "disabled": 3, "wounded": 2});
+    let checkpoint = terms["checkpoints"][0]["location"].clone();
+    let events = [
+        ("2022-03-04T08:05:00Z", "departed", at_point(route[0])),
+        ("2022-03-04T08:50:00Z", "checkpoint", checkpoint),
+        (
+            "2022-03-04T09:40:00Z",
+            "arrived",
+            at_point(*route.last().context("route")?),
+        ),
+    ];
+    for (t, event, location) in events {
+        if !s.scene(t)? {
+            return Ok(());
+        }
+        let mut body = json!({"type": "operation.move", "operation": "convoys/evac-1",
+            "event": event, "occurred_at": t, "location": location, "evacuees": people});
+        if event == "departed" {
+            body["destination"] = json!("berestianka");
+            body["voluntary"] = json!(true);
+        }
+        s.act(&lead, "convoys/lead", body)?;
+    }
+    if !s.scene("2022-03-04T10:15:00Z")? {
+        return Ok(());
+    }
+    s.act(
+        &lead,
+        "convoys/lead",
+        json!({"type": "operation.receive", "operation": "convoys/evac-1", "receipts": [
+            {"tracking": "EV1-MED-1", "delivered": 380, "damaged": 20, "lost": 0},
+            {"tracking": "EV1-WAT-1", "delivered": 2000, "damaged": 0, "lost": 0}]}),
+    )?;
+    s.act(
+        &lead,
+        "convoys/lead",
+        json!({"type": "operation.outcome", "operation": "convoys/evac-1", "outcome": "facilitated",
+               "reason": "Exercise: passed the checkpoint after one inspection; 20 boxes of insulin damaged on the road."}),
+    )?;
+    s.close()
 }

@@ -195,9 +195,11 @@ enum Command {
         #[arg(long, default_value = "127.0.0.1:8080")]
         listen: SocketAddr,
         /// Start of the simulated exercise clock: any instant from the scenario's start
-        /// (2022-03-03T14:50:00Z) on. The scenario is entered at its own times first, so an
-        /// exercise may start during or after its windows (e.g. 2022-03-05T08:00:00Z).
-        #[arg(long, default_value = demo::SCENARIO_START)]
+        /// (2022-03-03T14:50:00Z) on. The scenario is entered at its own times up to that
+        /// instant, so an exercise may start before, during or after its windows and convoys
+        /// (e.g. 2022-03-05T08:00:00Z). The default is inside the 4 March window, after the
+        /// evacuation convoy arrived.
+        #[arg(long, default_value = demo::DEFAULT_CLOCK)]
         clock: String,
         /// How fast the exercise clock runs.
         #[arg(long, default_value_t = 1.0)]

@@ -494,19 +494,33 @@ fn print_operation(v: &Value) {
     );
     println!("  vehicles: {}", v["vehicle_count"]);
     for (p, a) in v["acknowledgements"].as_object().into_iter().flatten() {
-        println!(
-            "  acknowledgement of {p}: {}{}",
-            s(&a["status"]),
-            a["at"]["utc"]
-                .as_str()
-                .map(|t| format!(" at {t}"))
-                .unwrap_or_default()
-        );
+        let when = match (
+            a["at"]["utc"].as_str(),
+            v["acknowledgement_due"]["utc"].as_str(),
+        ) {
+            (Some(t), _) => format!(" at {t}"),
+            (None, Some(due)) => format!(" (due {due})"),
+            (None, None) => String::new(),
+        };
+        println!("  acknowledgement of {p}: {}{when}", s(&a["status"]));
     }
     println!("  progress: {}", s(&v["progress"]));
     for m in v["timeline"].as_array().into_iter().flatten() {
+        let mut extra = String::new();
+        if let Some(e) = m["evacuees"].as_object() {
+            extra += &format!(
+                "; {} evacuees (adults {}, children {}, elderly {}, disabled {}, wounded {})",
+                e["total"], e["adults"], e["children"], e["elderly"], e["disabled"], e["wounded"]
+            );
+        }
+        if let Some(d) = m["destination"].as_str() {
+            extra += &format!(", to {d}");
+        }
+        if m["voluntary"] == json!(true) {
+            extra += ", leaving of their own free will";
+        }
         println!(
-            "    {} {} ({} m off route){}",
+            "    {} {} ({} m off route){}{extra}",
             s(&m["occurred_at"]["utc"]),
             s(&m["event"]),
             m["off_route_m"],
@@ -517,16 +531,21 @@ fn print_operation(v: &Value) {
         );
     }
     for c in v["manifest"].as_array().into_iter().flatten() {
+        let received = if c["delivered"].is_null() {
+            "not received yet".to_string()
+        } else {
+            format!(
+                "delivered {}, damaged {}, lost {}",
+                c["delivered"], c["damaged"], c["lost"]
+            )
+        };
         println!(
-            "  {} {} {} {}: sent {}, delivered {}, damaged {}, lost {}",
+            "  {} {} {} {}: sent {}, {received}",
             s(&c["tracking"]),
             s(&c["category"]),
             s(&c["item"]),
             s(&c["unit"]),
             c["sent"],
-            c["delivered"],
-            c["damaged"],
-            c["lost"]
         );
     }
     if let Some(o) = v["outcome"].as_object() {
@@ -610,6 +629,15 @@ pub async fn thread(cmd: ThreadCommand) -> anyhow::Result<()> {
                     m["actor"].as_str().unwrap_or(""),
                     m["text"].as_str().unwrap_or("")
                 );
+                for (side, a) in m["acknowledgements"].as_object().into_iter().flatten() {
+                    if a["acknowledged"] == json!(true) {
+                        println!(
+                            "      acknowledged by {side} ({}) at {}",
+                            a["actor"].as_str().unwrap_or(""),
+                            a["at"]["utc"].as_str().unwrap_or("")
+                        );
+                    }
+                }
                 let awaiting = m["awaiting"].as_array().map_or(0, Vec::len);
                 if awaiting > 0 {
                     println!("      awaiting acknowledgement from {}", m["awaiting"]);

@@ -280,7 +280,7 @@ async fn verify_names_the_first_bad_entry() {
     let dir = d.path();
     ok(dir, &["demo", "--data-dir", "demo", "--no-serve"]);
     let out = ok(dir, &["verify", "--data-dir", "demo"]);
-    assert!(out.contains("ok: 16 entries"), "{out}");
+    assert!(out.contains("ok: 38 entries"), "{out}");
     let db = dir.join("demo/corridor.sqlite");
 
     // Projections that differ from the replay are caught, and `rebuild` mends them.
@@ -784,7 +784,8 @@ fn start_serving(dir: &Path, args: &[&str]) -> (Demo, String) {
         .spawn()
         .unwrap();
     let url = format!("http://127.0.0.1:{port}");
-    for _ in 0..200 {
+    // A demo enters its scenario scene by scene first (a few seconds in a debug build).
+    for _ in 0..600 {
         if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
             break;
         }
@@ -1235,6 +1236,260 @@ fn the_demo_starts_at_any_instant_of_its_scenario() {
             .unwrap()
             .starts_with("2022-03-03T14:50"),
         "{entries}"
+    );
+    // The whole scenario is in: the evacuation went through, the aid convoy is still overdue.
+    let ops = get("/v1/operations");
+    let op = |id: &str| {
+        ops["operations"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|o| o["id"] == id)
+            .unwrap_or_else(|| panic!("no {id}: {ops}"))
+            .clone()
+    };
+    assert_eq!(op("convoys/evac-1")["outcome"], "facilitated", "{ops}");
+    assert_eq!(op("convoys/aid-1")["overdue"], true, "{ops}");
+    drop(_demo);
+
+    // Started during the window, the exercise holds the scenario as it stood then: the
+    // evacuation convoy is on the road, not yet arrived, and nothing later is in the log.
+    let (_demo, url) = start_serving(
+        dir,
+        &[
+            "demo",
+            "--data-dir",
+            "mid",
+            "--clock",
+            "2022-03-04T08:30:00Z",
+        ],
+    );
+    let out = with_server(
+        dir,
+        &url,
+        &[
+            "get",
+            "--key",
+            "mid/keys/ru-coord-1.key",
+            "/v1/operations/convoys/evac-1",
+        ],
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{text}");
+    let op: serde_json::Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(op["progress"], "moving", "{op}");
+    assert_eq!(op["timeline"].as_array().unwrap().len(), 1, "{op}");
+    assert!(op["outcome"].is_null(), "{op}");
+    let head = with_server(
+        dir,
+        &url,
+        &["get", "--key", "mid/keys/ru-coord-1.key", "/v1/log/head"],
+    );
+    let head: serde_json::Value = serde_json::from_slice(&head.stdout).unwrap();
+    assert!(
+        head["clock"]["now"]
+            .as_str()
+            .unwrap()
+            .starts_with("2022-03-04T08:3"),
+        "{head}"
+    );
+}
+
+/// The demo runs two convoys through its agreed 4 March window, as read through the API at the
+/// demo's own clock: an evacuation every party acknowledged, which departed with evacuees who
+/// chose to leave, passed the checkpoint, arrived, and whose consignments were received with
+/// some damaged; and an aid convoy one party never acknowledged, shown as overdue. Units
+/// confirmed the window's terms (some, not all), and a thread about the convoy carries a
+/// message both parties acknowledged.
+#[test]
+fn the_demo_runs_two_convoys_through_its_window() {
+    let d = tempfile::tempdir().unwrap();
+    let dir = d.path();
+    let (_demo, url) = start_demo(dir);
+    let get = |key: &str, path: &str| {
+        let out = with_server(dir, &url, &["get", "--key", key, path]);
+        let text = String::from_utf8_lossy(&out.stdout).into_owned();
+        assert!(
+            out.status.success(),
+            "{path}: {text}{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        text
+    };
+    let json = |key: &str, path: &str| -> serde_json::Value {
+        serde_json::from_str(&get(key, path)).unwrap()
+    };
+    let ru = "demo/keys/ru-coord-1.key";
+    let ua = "demo/keys/ua-coord-kyiv-oblast.key";
+
+    let head = json(ru, "/v1/log/head");
+    assert!(
+        head["clock"]["now"]
+            .as_str()
+            .unwrap()
+            .starts_with("2022-03-04T12:0"),
+        "the demo's clock: {head}"
+    );
+    let list = json(ru, "/v1/operations?window=borodianka-2022-03-04");
+    let ops = list["operations"].as_array().unwrap();
+    assert_eq!(ops.len(), 2, "{list}");
+    let summary = |id: &str| ops.iter().find(|o| o["id"] == id).unwrap().clone();
+    let evac = summary("convoys/evac-1");
+    assert_eq!(evac["progress"], "arrived", "{evac}");
+    assert_eq!(evac["overdue"], false, "{evac}");
+    assert_eq!(
+        evac["acknowledgements"],
+        serde_json::json!({"ru": "acknowledged", "ua": "acknowledged"})
+    );
+    let aid = summary("convoys/aid-1");
+    assert_eq!(aid["kind"], "aid-delivery");
+    assert_eq!(aid["progress"], "notified", "{aid}");
+    assert_eq!(aid["overdue"], true, "{aid}");
+    assert_eq!(
+        aid["acknowledgements"],
+        serde_json::json!({"ru": "overdue", "ua": "acknowledged"})
+    );
+    // Overdue is computed for the instant asked about: within the hour after the notification
+    // (3 March, 18:30 UTC) the same acknowledgement was only pending.
+    let earlier = json(ru, "/v1/operations?at=2022-03-03T19:10:00Z");
+    let aid_then = earlier["operations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|o| o["id"] == "convoys/aid-1")
+        .unwrap()
+        .clone();
+    assert_eq!(aid_then["acknowledgements"]["ru"], "pending", "{earlier}");
+    assert_eq!(aid_then["overdue"], false, "{earlier}");
+
+    // The evacuation in full, as Ukraine's coordinator reads it.
+    let op = json(ua, "/v1/operations/convoys/evac-1");
+    assert_eq!(op["kind"], "both");
+    assert_eq!(op["outcome"]["outcome"], "facilitated", "{op}");
+    let events: Vec<&str> = op["timeline"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["event"].as_str().unwrap())
+        .collect();
+    assert_eq!(events, ["departed", "checkpoint", "arrived"], "{op}");
+    for m in op["timeline"].as_array().unwrap() {
+        assert!(m["off_route_m"].as_i64().unwrap() <= 1500, "{m}");
+    }
+    let departed = &op["timeline"][0];
+    assert_eq!(departed["destination"], "berestianka", "{departed}");
+    assert_eq!(departed["voluntary"], true, "{departed}");
+    let people = serde_json::json!({"adults": 41, "children": 23, "elderly": 17, "disabled": 3,
+        "wounded": 2, "total": 86});
+    assert_eq!(op["evacuees"]["departed"], people, "{op}");
+    assert_eq!(op["evacuees"]["arrived"], people, "{op}");
+    let line = |tracking: &str| {
+        op["manifest"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["tracking"] == tracking)
+            .unwrap()
+            .clone()
+    };
+    let insulin = line("EV1-MED-1");
+    assert_eq!(
+        (
+            &insulin["sent"],
+            &insulin["delivered"],
+            &insulin["damaged"],
+            &insulin["lost"]
+        ),
+        (
+            &serde_json::json!(400),
+            &serde_json::json!(380),
+            &serde_json::json!(20),
+            &serde_json::json!(0)
+        ),
+        "{insulin}"
+    );
+    assert_eq!(line("EV1-WAT-1")["delivered"], 2000);
+    // The aid convoy: received nothing, and its acknowledgement was due an hour after notice.
+    let op = json(ru, "/v1/operations/convoys/aid-1");
+    assert_eq!(op["acknowledgements"]["ru"]["status"], "overdue", "{op}");
+    assert!(
+        op["acknowledgement_due"]["utc"]
+            .as_str()
+            .unwrap()
+            .starts_with("2022-03-03T19:30:00"),
+        "{op}"
+    );
+    assert!(op["manifest"][0]["delivered"].is_null(), "{op}");
+
+    // Unit confirmations: each party sees its own units by name, the other's as counts.
+    let receipts = json(ru, "/v1/windows/borodianka-2022-03-04/receipts");
+    let own = &receipts["parties"]["ru"];
+    assert_eq!(own["named"], true, "{receipts}");
+    assert_eq!(own["notices"][0]["notice"], "terms");
+    assert_eq!(own["notices"][0]["confirmed"][0]["unit"], "ru/unit-1");
+    assert_eq!(
+        own["notices"][0]["pending"],
+        serde_json::json!(["ru/unit-2"])
+    );
+    let other = &receipts["parties"]["ua"];
+    assert_eq!(other["named"], false, "{receipts}");
+    assert_eq!(other["units"], 3);
+    assert_eq!(other["notices"][0]["confirmed_count"], 2);
+    assert_eq!(other["notices"][0]["pending_count"], 1);
+    assert!(other["notices"][0].get("confirmed").is_none(), "{receipts}");
+    assert!(!receipts.to_string().contains("ua/unit-"), "{receipts}");
+    let receipts = json(ua, "/v1/windows/borodianka-2022-03-04/receipts");
+    assert_eq!(
+        receipts["parties"]["ua"]["notices"][0]["pending"],
+        serde_json::json!(["ua/unit-3"]),
+        "{receipts}"
+    );
+
+    // The thread about the convoy: a message both parties were asked to acknowledge, and did.
+    let threads = json(ru, "/v1/threads?operation=convoys/evac-1");
+    assert_eq!(
+        threads["threads"][0]["id"], "convoys/evac-1-line",
+        "{threads}"
+    );
+    let thread = json(ru, "/v1/threads/convoys/evac-1-line");
+    let m = &thread["messages"][0];
+    assert_eq!(m["actor"], "convoys/lead", "{thread}");
+    assert_eq!(
+        m["acknowledgements"]["ua"]["acknowledged"], true,
+        "{thread}"
+    );
+    assert_eq!(
+        m["acknowledgements"]["ru"]["acknowledged"], true,
+        "{thread}"
+    );
+    assert_eq!(m["awaiting"], serde_json::json!([]), "{thread}");
+
+    // The HXL-tagged report: a hashtag row, and the insulin line with its damage.
+    let csv = get(ru, "/v1/reports/operations.csv");
+    let mut lines = csv.lines();
+    assert!(lines.next().unwrap().starts_with("operation,"), "{csv}");
+    assert!(
+        lines.next().unwrap().starts_with("#activity+code,"),
+        "{csv}"
+    );
+    assert!(
+        csv.lines().any(|l| l.starts_with("convoys/evac-1,")
+            && l.contains(",EV1-MED-1,medicine,insulin,box,400,380,20,0,86,86")),
+        "{csv}"
+    );
+    assert!(
+        csv.lines()
+            .any(|l| l.starts_with("convoys/aid-1,") && l.contains(",notified,,ua,ru,")),
+        "{csv}"
+    );
+
+    // The CLI shows the same.
+    let out = with_server(dir, &url, &["operation", "list", "--key", ru]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.lines()
+            .any(|l| l.starts_with("convoys/aid-1") && l.contains("ACKNOWLEDGEMENT OVERDUE")),
+        "{text}"
     );
 }
 
