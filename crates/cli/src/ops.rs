@@ -650,6 +650,7 @@ async fn serve_on(
         async move {
             let _ = tokio::signal::ctrl_c().await;
             log.public().close_events();
+            log.alerts().close_streams();
         }
     })
     .await;

@@ -6,6 +6,7 @@
 //! served outside hyper), then [`cluster`] (several instances on one PostgreSQL). Domain rules
 //! are not here: they live in the core.
 
+pub mod alerts;
 pub mod auth;
 pub mod clock;
 pub mod cluster;

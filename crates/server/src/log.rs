@@ -17,6 +17,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
 use corridor_core::Rejection;
+use corridor_core::alerts::Running;
 use corridor_core::checkpoint::Checkpoint;
 use corridor_core::crypto::{Keypair, PublicKey, b64};
 use corridor_core::entry::{Entry, GENESIS_TYPE};
@@ -194,6 +195,9 @@ pub struct Log {
     head: RwLock<Option<Head>>,
     jobs: mpsc::Sender<Job>,
     snapshot: tokio::sync::watch::Sender<Snapshot>,
+    /// What alerts are computed from, after every batch that changed it.
+    running: tokio::sync::watch::Sender<Arc<Running>>,
+    alerts: OnceLock<Arc<crate::alerts::AlertHub>>,
     public: OnceLock<Arc<crate::public::PublicSite>>,
     directory: RwLock<Arc<Directory>>,
     nonces: Nonces,
@@ -411,6 +415,7 @@ impl Log {
             size: tree.size(),
             root: tree.root(),
         });
+        let (running, _) = tokio::sync::watch::channel(Arc::new(Running::of(&state)));
         let limits = Limits::new(&genesis.policy.rate_limits());
         let log = Arc::new(Log {
             writer: Writer::start().context("cannot start the writer thread")?,
@@ -423,6 +428,8 @@ impl Log {
             head: RwLock::new(None),
             jobs: tx,
             snapshot,
+            running,
+            alerts: OnceLock::new(),
             public: OnceLock::new(),
             directory: RwLock::new(Arc::new(Directory::of(&state))),
             nonces: Nonces::default(),
@@ -499,6 +506,12 @@ impl Log {
         self.signing_key(self.with_tree(|t| t.size())).sign(message)
     }
 
+    /// The seed of the current log key, from which keys of other jobs are derived under labels
+    /// of their own (the alert-stream tokens): every instance of a cluster holds it.
+    pub(crate) fn token_seed(&self) -> [u8; 32] {
+        self.signing_key(self.with_tree(|t| t.size())).seed()
+    }
+
     /// Stop on purpose: cover the last entries with a checkpoint and, in a cluster, end the
     /// lease term now so a standby takes over at once rather than after the term.
     pub async fn stop(&self) -> Result<(), DbError> {
@@ -560,6 +573,18 @@ impl Log {
     /// receiver wakes whoever rebuilds what the public sees.
     pub fn snapshots(&self) -> tokio::sync::watch::Receiver<Snapshot> {
         self.snapshot.subscribe()
+    }
+
+    /// What alerts are computed from; `changed()` wakes the alert hub.
+    pub fn running(&self) -> tokio::sync::watch::Receiver<Arc<Running>> {
+        self.running.subscribe()
+    }
+
+    /// The alert hub (started on first use).
+    pub fn alerts(self: &Arc<Self>) -> Arc<crate::alerts::AlertHub> {
+        self.alerts
+            .get_or_init(|| crate::alerts::AlertHub::start(self.clone()))
+            .clone()
     }
 
     /// Start the public site, reached at `base_url` (absolute links in feeds and QR codes need
@@ -757,6 +782,24 @@ struct Effects {
     log_keys: Option<Vec<LogKeyEpoch>>,
     directory: Option<Directory>,
     agreements: Option<Arc<corridor_core::agreement::Agreements>>,
+    running: Option<Arc<Running>>,
+}
+
+/// Entry types that can change an alert: windows, what runs through them, and the actors and
+/// keys that say which units are in force.
+fn changes_running(entry_type: &str) -> bool {
+    [
+        "window.",
+        "operation.",
+        "unit.",
+        "thread.",
+        "message.",
+        "actor.",
+        "key.",
+        "admin.",
+    ]
+    .iter()
+    .any(|p| entry_type.starts_with(p))
 }
 
 impl Effects {
@@ -770,6 +813,7 @@ impl Effects {
             })
             .then(|| Directory::of(state)),
             agreements: any(changes_agreements).then(|| Arc::new(state.agreements.clone())),
+            running: any(changes_running).then(|| Arc::new(Running::of(state))),
         }
     }
 }
@@ -790,6 +834,9 @@ impl Log {
         metrics::gauge!("corridor_log_size").set(effects.size as f64);
         if let Some(d) = effects.directory {
             *self.directory.write().expect("not poisoned") = Arc::new(d);
+        }
+        if let Some(running) = effects.running {
+            self.running.send_replace(running);
         }
         if let Some(agreements) = effects.agreements {
             let (size, root) = self.with_tree(|t| (t.size(), t.root()));
@@ -812,6 +859,7 @@ impl Log {
             size: tree.size(),
             root: tree.root(),
         });
+        self.running.send_replace(Arc::new(Running::of(&s)));
         self.publish_directory(&s);
         self.record_rotation(&s.log_keys);
         *self.tree.write().expect("not poisoned") = tree;

@@ -26,7 +26,6 @@ use corridor_core::chain::{PartyConfirmations, confirmations_id};
 use corridor_core::channel::{Message, Thread};
 use corridor_core::command::Role;
 use corridor_core::operation::Operation;
-use corridor_core::state::Affiliation;
 use corridor_core::views::running as view;
 use corridor_storage::StoredRow;
 use serde_json::{Value, json};

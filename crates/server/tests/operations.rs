@@ -532,6 +532,7 @@ async fn no_reader_finds_a_plate_a_thread_or_a_unit_it_may_not_read() {
         "/v1/threads/ua/t-1".into(),
         "/v1/reports/operations".into(),
         "/v1/reports/operations.csv".into(),
+        "/v1/alerts".into(),
         "/v1/audit/reads".into(),
         "/metrics".into(),
         "/status.json".into(),
