@@ -198,15 +198,28 @@ impl Client {
     }
 
     /// A signed read (RFC 9421, see `corridor_core::httpsig`): `GET path_and_query` signed with
-    /// `key` for the log `head` describes, at the log's clock on an exercise (a 2022 exercise
-    /// refuses requests signed in 2026) and at this machine's clock otherwise. The body of a
-    /// successful reply.
+    /// `key` for the log `head` describes. The body of a successful reply.
     pub async fn get_signed(
         &self,
         head: &HeadInfo,
         key: &Keypair,
         path_and_query: &str,
     ) -> anyhow::Result<String> {
+        let resp = self.signed(head, key, "GET", path_and_query).await?;
+        Ok(resp.text().await?)
+    }
+
+    /// A signed request with `method` (no body: the signature covers method, path and query),
+    /// signed at the log's clock on an exercise (a 2022 exercise refuses requests signed in
+    /// 2026) and at this machine's clock otherwise. The reply if successful, unread (a stream
+    /// is read as it comes); a problem document becomes the error.
+    pub async fn signed(
+        &self,
+        head: &HeadInfo,
+        key: &Keypair,
+        method: &str,
+        path_and_query: &str,
+    ) -> anyhow::Result<reqwest::Response> {
         let (path, query) = match path_and_query.split_once('?') {
             Some((p, q)) => (p, Some(q)),
             None => (path_and_query, None),
@@ -221,26 +234,28 @@ impl Client {
         };
         let nonce = hex(&crate::keys::random_seed()[..16]);
         let target = httpsig::Target {
-            method: "GET",
+            method,
             path,
             query,
         };
         let (input, signature) = httpsig::sign(key, &head.origin, target, now.as_second(), &nonce);
         let url = format!("{}{path_and_query}", self.base);
+        let method = reqwest::Method::from_bytes(method.as_bytes())
+            .with_context(|| format!("{method:?} is not an HTTP method"))?;
         let resp = self
             .http
-            .get(&url)
+            .request(method, &url)
             .header("signature-input", input)
             .header("signature", signature)
             .send()
             .await
             .with_context(|| format!("cannot reach {url}: is `corridor serve` running there?"))?;
         let status = resp.status();
-        let body = resp.text().await?;
         if !status.is_success() {
+            let body = resp.text().await.unwrap_or_default();
             bail!("{}", problem_message(status, &body));
         }
-        Ok(body)
+        Ok(resp)
     }
 
     /// The server signs with another key than this client trusted: follow the chain of

@@ -185,6 +185,9 @@ enum Command {
         #[command(subcommand)]
         command: running::MessageCommand,
     },
+    /// Alerts for you: overdue acknowledgements, units that have not confirmed, halted windows,
+    /// stopped convoys, messages; `--watch` keeps listening.
+    Alerts(running::AlertsArgs),
     /// Run a server preloaded with the March 2022 exercise scenario, with key files for its
     /// people in DATA_DIR/keys so you can act as any of them.
     Demo {
@@ -351,6 +354,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Unit { command } => running::unit(command).await,
         Command::Thread { command } => running::thread(command).await,
         Command::Message { command } => running::message(command).await,
+        Command::Alerts(args) => running::alerts(args).await,
         Command::Demo {
             data_dir,
             listen,

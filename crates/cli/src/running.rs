@@ -720,3 +720,100 @@ mod tests {
         assert!(receipt("RC-1:380").is_err());
     }
 }
+
+/// `corridor alerts`: the alerts true now that the key's actor may read, or with `--watch`, the
+/// member alert stream: a token asked for with a signed request, then each alert as it becomes
+/// true, one line each, until interrupted.
+#[derive(Args)]
+pub struct AlertsArgs {
+    #[command(flatten)]
+    conn: Conn,
+    /// Keep listening and print each new alert as it arrives.
+    #[arg(long)]
+    watch: bool,
+}
+
+/// One alert as a line: when, what, about which operation, window or thread.
+fn alert_line(a: &Value) -> String {
+    let about = ["operation", "window", "thread"]
+        .iter()
+        .filter_map(|k| a[*k].as_str().map(|v| format!("{k} {v}")))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let party = a["party"]
+        .as_str()
+        .map(|p| format!(" (party {p})"))
+        .unwrap_or_default();
+    let pending = a["pending"]
+        .as_array()
+        .map(|u| {
+            format!(
+                " — not confirmed: {}",
+                u.iter()
+                    .filter_map(Value::as_str)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )
+        })
+        .unwrap_or_default();
+    format!(
+        "{}  {:<22} {about}{party}{pending}",
+        a["since"]["utc"].as_str().unwrap_or("?"),
+        a["kind"].as_str().unwrap_or("?"),
+    )
+}
+
+pub async fn alerts(args: AlertsArgs) -> anyhow::Result<()> {
+    let conn = &args.conn;
+    if !args.watch {
+        let v = conn.read("/v1/alerts").await?;
+        let list = v["alerts"].as_array().cloned().unwrap_or_default();
+        if list.is_empty() {
+            println!("no alerts for you now");
+        }
+        for a in &list {
+            println!("{}", alert_line(a));
+        }
+        return Ok(());
+    }
+    let c = crate::client::Client::new(conn.server());
+    let head = c.check_log().await?;
+    let key = crate::keys::load(conn.key())?;
+    let token: Value = c
+        .signed(&head, &key.keypair, "POST", "/v1/alerts/token")
+        .await?
+        .json()
+        .await
+        .context("the token reply is not JSON")?;
+    let stream = token["stream"]
+        .as_str()
+        .context("the token reply names no stream")?;
+    let url = format!("{}{stream}", conn.server().trim_end_matches('/'));
+    let mut resp = reqwest::get(&url)
+        .await
+        .with_context(|| format!("cannot reach {}", conn.server()))?;
+    if !resp.status().is_success() {
+        let status = resp.status();
+        bail!(
+            "{}",
+            crate::client::problem_message(status, &resp.text().await.unwrap_or_default())
+        );
+    }
+    eprintln!("listening for alerts (Ctrl-C to stop)");
+    let mut buf = String::new();
+    while let Some(chunk) = resp.chunk().await? {
+        buf.push_str(&String::from_utf8_lossy(&chunk));
+        while let Some(end) = buf.find("\n\n") {
+            let event: String = buf.drain(..end + 2).collect();
+            let data: String = event
+                .lines()
+                .filter_map(|l| l.strip_prefix("data:"))
+                .map(str::trim_start)
+                .collect();
+            if let Ok(a) = serde_json::from_str::<Value>(&data) {
+                println!("{}", alert_line(&a));
+            }
+        }
+    }
+    bail!("the server ended the alert stream; run the command again to resume")
+}

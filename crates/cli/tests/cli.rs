@@ -1491,6 +1491,20 @@ fn the_demo_runs_two_convoys_through_its_window() {
             .any(|l| l.starts_with("convoys/aid-1") && l.contains("ACKNOWLEDGEMENT OVERDUE")),
         "{text}"
     );
+    // And as an alert, to both parties, which read the operation; its plates are not in it.
+    for key in [ru, ua] {
+        let out = with_server(dir, &url, &["alerts", "--key", key]);
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(out.status.success(), "{text}");
+        assert!(
+            text.lines().any(|l| l.contains("ack-overdue")
+                && l.contains("operation convoys/aid-1")
+                && l.contains("(party ru)")),
+            "{text}"
+        );
+    }
+    let alerts = json(ru, "/v1/alerts");
+    assert!(!alerts.to_string().contains("plate"), "{alerts}");
 }
 
 /// `corridor window amend` gives a window a new version from the latest one: the second party
