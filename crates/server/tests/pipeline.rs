@@ -17,7 +17,9 @@ use corridor_core::entry::Entry;
 use corridor_core::merkle::Hash;
 use corridor_core::state::ProjectionRow;
 use corridor_server::{Accepted, Clock, Log, SubmitError};
-use corridor_storage::{Database, DbError, ReadRecord, StoredCheckpoint, StoredRow};
+use corridor_storage::{
+    Database, DbError, Delivery, ReadRecord, StoredCheckpoint, StoredRow, Webhook,
+};
 use corridor_storage_sqlite::Sqlite;
 use tokio::sync::{Semaphore, mpsc};
 
@@ -93,6 +95,31 @@ impl Database for Gated {
     }
     async fn reads(&self, after: u64, limit: u64) -> Result<Vec<ReadRecord>, DbError> {
         self.inner.reads(after, limit).await
+    }
+
+    async fn add_webhook(&self, w: &Webhook) -> Result<(), DbError> {
+        self.inner.add_webhook(w).await
+    }
+
+    async fn remove_webhook(&self, id: &str, actor: &str, at: &str) -> Result<bool, DbError> {
+        self.inner.remove_webhook(id, actor, at).await
+    }
+
+    async fn webhooks(&self) -> Result<Vec<Webhook>, DbError> {
+        self.inner.webhooks().await
+    }
+
+    async fn record_delivery(&self, d: &Delivery) -> Result<(), DbError> {
+        self.inner.record_delivery(d).await
+    }
+
+    async fn deliveries(
+        &self,
+        webhook: &str,
+        after: u64,
+        limit: u64,
+    ) -> Result<Vec<Delivery>, DbError> {
+        self.inner.deliveries(webhook, after, limit).await
     }
 }
 

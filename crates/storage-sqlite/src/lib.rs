@@ -17,7 +17,9 @@ use async_trait::async_trait;
 use corridor_core::entry::{Entry, EntryHeader};
 use corridor_core::merkle::Hash;
 use corridor_core::state::ProjectionRow;
-use corridor_storage::{Database, DbError, ReadRecord, StoredCheckpoint, StoredRow};
+use corridor_storage::{
+    Database, DbError, Delivery, ReadRecord, StoredCheckpoint, StoredRow, Webhook,
+};
 use sqlx::Row;
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteRow,
@@ -345,6 +347,102 @@ impl Database for Sqlite {
         .await
         .map_err(backend)?;
         Ok(())
+    }
+
+    async fn add_webhook(&self, w: &Webhook) -> Result<(), DbError> {
+        sqlx::query(
+            "INSERT INTO webhooks (id, actor, url, created_at, removed_at) VALUES (?, ?, ?, ?, NULL)",
+        )
+        .bind(&w.id)
+        .bind(&w.actor)
+        .bind(&w.url)
+        .bind(&w.created_at)
+        .execute(&self.write)
+        .await
+        .map_err(backend)?;
+        Ok(())
+    }
+
+    async fn remove_webhook(&self, id: &str, actor: &str, at: &str) -> Result<bool, DbError> {
+        let done = sqlx::query(
+            "UPDATE webhooks SET removed_at = ? WHERE id = ? AND actor = ? AND removed_at IS NULL",
+        )
+        .bind(at)
+        .bind(id)
+        .bind(actor)
+        .execute(&self.write)
+        .await
+        .map_err(backend)?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn webhooks(&self) -> Result<Vec<Webhook>, DbError> {
+        let rows: Vec<(String, String, String, String, Option<String>)> = sqlx::query_as(
+            "SELECT id, actor, url, created_at, removed_at FROM webhooks ORDER BY created_at, id",
+        )
+        .fetch_all(&self.pool)
+        .await
+        .map_err(backend)?;
+        Ok(rows
+            .into_iter()
+            .map(|(id, actor, url, created_at, removed_at)| Webhook {
+                id,
+                actor,
+                url,
+                created_at,
+                removed_at,
+            })
+            .collect())
+    }
+
+    async fn record_delivery(&self, d: &Delivery) -> Result<(), DbError> {
+        sqlx::query(
+            "INSERT INTO webhook_deliveries (webhook, alert, attempt, at, outcome, http_status, error) VALUES (?, ?, ?, ?, ?, ?, ?)",
+        )
+        .bind(&d.webhook)
+        .bind(&d.alert)
+        .bind(d.attempt as i32)
+        .bind(&d.at)
+        .bind(&d.outcome)
+        .bind(d.http_status.map(i32::from))
+        .bind(&d.error)
+        .execute(&self.write)
+        .await
+        .map_err(backend)?;
+        Ok(())
+    }
+
+    async fn deliveries(
+        &self,
+        webhook: &str,
+        after: u64,
+        limit: u64,
+    ) -> Result<Vec<Delivery>, DbError> {
+        let rows: Vec<(i64, String, String, i32, String, String, Option<i32>, Option<String>)> =
+            sqlx::query_as(
+                "SELECT seq, webhook, alert, attempt, at, outcome, http_status, error FROM webhook_deliveries WHERE webhook = ? AND seq > ? ORDER BY seq LIMIT ?",
+            )
+            .bind(webhook)
+            .bind(to_i64(after))
+            .bind(to_i64(limit))
+            .fetch_all(&self.pool)
+            .await
+            .map_err(backend)?;
+        Ok(rows
+            .into_iter()
+            .map(
+                |(seq, webhook, alert, attempt, at, outcome, http_status, error)| Delivery {
+                    seq: seq as u64,
+                    webhook,
+                    alert,
+                    attempt: attempt as u32,
+                    at,
+                    outcome,
+                    http_status: http_status.and_then(|s| u16::try_from(s).ok()),
+                    error,
+                },
+            )
+            .collect())
     }
 
     async fn reads(&self, after: u64, limit: u64) -> Result<Vec<ReadRecord>, DbError> {

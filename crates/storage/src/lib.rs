@@ -122,6 +122,49 @@ impl ReadRecord {
     }
 }
 
+/// Where an actor asked its alerts to be posted.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Webhook {
+    /// Random id, chosen by the server.
+    pub id: String,
+    /// The actor whose alerts it receives (what that actor may read, no more).
+    pub actor: String,
+    /// Where they are posted.
+    pub url: String,
+    /// The log's clock when it was added: alerts that became true before are not sent.
+    pub created_at: String,
+    /// Set when removed; the row stays for the delivery log.
+    pub removed_at: Option<String>,
+}
+
+/// One attempt to deliver one alert to one webhook: the delivery log.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Delivery {
+    /// Position in the delivery log, assigned by storage (ignored when recording).
+    pub seq: u64,
+    /// The webhook.
+    pub webhook: String,
+    /// The alert's id.
+    pub alert: String,
+    /// 1 for the first attempt.
+    pub attempt: u32,
+    /// The log's clock at the attempt.
+    pub at: String,
+    /// `delivered` (a 2xx answer), `retrying` (another attempt follows) or `gave-up` (the last).
+    pub outcome: String,
+    /// The receiver's status code, if it answered.
+    pub http_status: Option<u16>,
+    /// What went wrong, if anything.
+    pub error: Option<String>,
+}
+
+impl Delivery {
+    /// Whether no further attempt follows this one.
+    pub fn is_final(&self) -> bool {
+        self.outcome != "retrying"
+    }
+}
+
 /// The sequencer lease as stored: which server instance may append to a shared database, in
 /// which epoch, and where it takes commands (so the others can forward to it).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -187,6 +230,26 @@ pub trait Database: Send + Sync + 'static {
 
     /// Read-audit records with `seq > after`, in order, at most `limit`.
     async fn reads(&self, after: u64, limit: u64) -> Result<Vec<ReadRecord>, DbError>;
+
+    /// Add a webhook (its id must be new).
+    async fn add_webhook(&self, webhook: &Webhook) -> Result<(), DbError>;
+
+    /// Mark `actor`'s webhook `id` removed at `at`; false if it has no such webhook in force.
+    async fn remove_webhook(&self, id: &str, actor: &str, at: &str) -> Result<bool, DbError>;
+
+    /// Every webhook, removed ones included, oldest first.
+    async fn webhooks(&self) -> Result<Vec<Webhook>, DbError>;
+
+    /// Append one delivery attempt to the delivery log.
+    async fn record_delivery(&self, delivery: &Delivery) -> Result<(), DbError>;
+
+    /// A webhook's delivery attempts after `after`, oldest first, at most `limit`.
+    async fn deliveries(
+        &self,
+        webhook: &str,
+        after: u64,
+        limit: u64,
+    ) -> Result<Vec<Delivery>, DbError>;
 
     /// Whether several server processes may share this database, one of them sequencing under
     /// the lease below. False (the default) means one process owns the store, sequences from

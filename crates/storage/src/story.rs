@@ -159,4 +159,76 @@ pub async fn run(db: &dyn Database) {
     }
     let rest = db.reads(all[0].seq, 1).await.unwrap();
     assert_eq!(rest, vec![all[1].clone()], "after a position, limited");
+
+    // Webhooks: added, listed, removed by their own actor only, kept for the delivery log.
+    assert!(db.webhooks().await.unwrap().is_empty());
+    let hook = |id: &str, actor: &str| crate::Webhook {
+        id: id.into(),
+        actor: actor.into(),
+        url: format!("https://example.org/{id}"),
+        created_at: "2022-03-04T08:00:00.000000Z".into(),
+        removed_at: None,
+    };
+    db.add_webhook(&hook("w1", "ru/c")).await.unwrap();
+    db.add_webhook(&hook("w2", "ua/c")).await.unwrap();
+    assert!(matches!(
+        db.add_webhook(&hook("w1", "ua/c")).await,
+        Err(DbError::Conflict(_))
+    ));
+    assert!(
+        !db.remove_webhook("w1", "ua/c", "2022-03-04T09:00:00.000000Z")
+            .await
+            .unwrap()
+    );
+    assert!(
+        db.remove_webhook("w1", "ru/c", "2022-03-04T09:00:00.000000Z")
+            .await
+            .unwrap()
+    );
+    assert!(
+        !db.remove_webhook("w1", "ru/c", "2022-03-04T09:00:01.000000Z")
+            .await
+            .unwrap()
+    );
+    let hooks = db.webhooks().await.unwrap();
+    assert_eq!(hooks.len(), 2);
+    assert_eq!(
+        hooks[0].removed_at.as_deref(),
+        Some("2022-03-04T09:00:00.000000Z")
+    );
+    assert_eq!(hooks[1], hook("w2", "ua/c"));
+    // The delivery log: appended in order, per webhook, exactly as written.
+    let attempt = |n: u32, outcome: &str, status: Option<u16>| crate::Delivery {
+        seq: 0,
+        webhook: "w2".into(),
+        alert: "ack-overdue/urcs/op-1/ru".into(),
+        attempt: n,
+        at: format!("2022-03-04T09:00:0{n}.000000Z"),
+        outcome: outcome.into(),
+        http_status: status,
+        error: (status != Some(204)).then(|| "connection refused".to_string()),
+    };
+    let written = [
+        attempt(1, "retrying", None),
+        attempt(2, "delivered", Some(204)),
+    ];
+    for d in &written {
+        db.record_delivery(d).await.unwrap();
+    }
+    let log = db.deliveries("w2", 0, 10).await.unwrap();
+    assert_eq!(
+        log.iter()
+            .map(|d| crate::Delivery {
+                seq: 0,
+                ..d.clone()
+            })
+            .collect::<Vec<_>>(),
+        written
+    );
+    assert!(log[1].is_final() && !log[0].is_final());
+    assert_eq!(
+        db.deliveries("w2", log[0].seq, 10).await.unwrap(),
+        vec![log[1].clone()]
+    );
+    assert!(db.deliveries("w1", 0, 10).await.unwrap().is_empty());
 }
