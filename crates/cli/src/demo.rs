@@ -191,6 +191,7 @@ pub async fn run(
         log.publish_checkpoint().await?;
         return Ok(());
     }
+    ops::start_webhooks(&log, &data_dir.join("webhook.key"), false)?;
     ops::run_server(log, listen, None).await
 }
 

@@ -188,6 +188,11 @@ enum Command {
     /// Alerts for you: overdue acknowledgements, units that have not confirmed, halted windows,
     /// stopped convoys, messages; `--watch` keeps listening.
     Alerts(running::AlertsArgs),
+    /// Post your alerts to an address of your choice: add, list, remove, deliveries.
+    Webhook {
+        #[command(subcommand)]
+        command: running::WebhookCommand,
+    },
     /// Run a server preloaded with the March 2022 exercise scenario, with key files for its
     /// people in DATA_DIR/keys so you can act as any of them.
     Demo {
@@ -355,6 +360,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Thread { command } => running::thread(command).await,
         Command::Message { command } => running::message(command).await,
         Command::Alerts(args) => running::alerts(args).await,
+        Command::Webhook { command } => running::webhook(command).await,
         Command::Demo {
             data_dir,
             listen,

@@ -364,6 +364,16 @@ pub struct ServeArgs {
     #[arg(long)]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub max_per_address: Option<usize>,
+    /// The key that signs webhook payloads (default DATA_DIR/webhook.key, made on first start);
+    /// receivers check them with the public half, `GET /v1/webhooks/key`. Never the log key.
+    #[arg(long)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub webhook_key: Option<PathBuf>,
+    /// Post webhooks over plain http and to private addresses: only for receivers on the
+    /// deployment's own network.
+    #[arg(long)]
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub webhook_allow_private: bool,
 }
 
 /// `corridor serve`'s options once flags, environment, the config file and defaults are merged.
@@ -393,6 +403,9 @@ pub struct ServeConfig {
     pub api_reserve: Option<usize>,
     pub max_events: Option<usize>,
     pub max_per_address: usize,
+    pub webhook_key: Option<PathBuf>,
+    #[serde(default)]
+    pub webhook_allow_private: bool,
 }
 
 impl Default for ServeConfig {
@@ -419,6 +432,8 @@ impl Default for ServeConfig {
             api_reserve: None,
             max_events: None,
             max_per_address: 256,
+            webhook_key: None,
+            webhook_allow_private: false,
         }
     }
 }
@@ -576,7 +591,30 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         nats: a.nats.clone(),
     };
     let log = Log::open_with(db, log_key, others, genesis, clock, Some(cluster)).await?;
+    start_webhooks(
+        &log,
+        &a.webhook_key
+            .clone()
+            .unwrap_or_else(|| a.data_dir.join("webhook.key")),
+        a.webhook_allow_private,
+    )?;
     serve_on(listener, log, a.public_url.as_deref(), limits).await
+}
+
+/// Start posting alerts to webhooks, signed with the key at `path` (made there if missing).
+pub fn start_webhooks(log: &Arc<Log>, path: &Path, allow_private: bool) -> anyhow::Result<()> {
+    let key = if path.exists() {
+        keys::load(path)?.keypair
+    } else {
+        let kp = corridor_core::crypto::Keypair::from_seed(keys::random_seed());
+        keys::write_new(path, &kp, None)
+            .with_context(|| format!("cannot write the webhook key to {}", path.display()))?;
+        kp
+    };
+    let mut opts = corridor_server::webhooks::WebhookOptions::new(key);
+    opts.allow_private = allow_private;
+    log.start_webhooks(opts);
+    Ok(())
 }
 
 /// Raise the soft limit on open files to the hard one (a crowd needs every descriptor the

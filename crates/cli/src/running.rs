@@ -817,3 +817,125 @@ pub async fn alerts(args: AlertsArgs) -> anyhow::Result<()> {
     }
     bail!("the server ended the alert stream; run the command again to resume")
 }
+
+/// `corridor webhook`: post your alerts to an address of your choice.
+#[derive(Subcommand)]
+pub enum WebhookCommand {
+    /// Post the alerts you may read to URL from now on (https; signed with the server's webhook
+    /// key, Standard Webhooks v1a).
+    Add {
+        #[command(flatten)]
+        conn: Conn,
+        /// Where to post, e.g. https://pager.example.org/corridor.
+        url: String,
+    },
+    /// Your webhooks.
+    List {
+        #[command(flatten)]
+        conn: Conn,
+    },
+    /// Stop posting to a webhook (its delivery log stays).
+    Remove {
+        #[command(flatten)]
+        conn: Conn,
+        /// The webhook's id (wh-…).
+        id: String,
+    },
+    /// Every delivery attempt to a webhook.
+    Deliveries {
+        #[command(flatten)]
+        conn: Conn,
+        /// The webhook's id (wh-…).
+        id: String,
+    },
+}
+
+/// Percent-encode a query value.
+fn query_value(s: &str) -> String {
+    s.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
+}
+
+async fn signed_json(conn: &Conn, method: &str, path: &str) -> anyhow::Result<Value> {
+    let c = crate::client::Client::new(conn.server());
+    let head = c.check_log().await?;
+    let key = crate::keys::load(conn.key())?;
+    let resp = c.signed(&head, &key.keypair, method, path).await?;
+    let text = resp.text().await?;
+    if text.is_empty() {
+        return Ok(Value::Null);
+    }
+    serde_json::from_str(&text).with_context(|| format!("{path} did not answer JSON"))
+}
+
+pub async fn webhook(cmd: WebhookCommand) -> anyhow::Result<()> {
+    match cmd {
+        WebhookCommand::Add { conn, url } => {
+            let v = signed_json(
+                &conn,
+                "POST",
+                &format!("/v1/webhooks?url={}", query_value(&url)),
+            )
+            .await?;
+            println!(
+                "webhook {} posts your alerts to {}",
+                v["id"].as_str().unwrap_or("?"),
+                v["url"].as_str().unwrap_or("?")
+            );
+            println!(
+                "check each post's webhook-signature with the server's key {}",
+                v["key"].as_str().unwrap_or("?")
+            );
+        }
+        WebhookCommand::List { conn } => {
+            let v = signed_json(&conn, "GET", "/v1/webhooks").await?;
+            for h in v["webhooks"].as_array().into_iter().flatten() {
+                println!(
+                    "{}  {}  since {}",
+                    h["id"].as_str().unwrap_or("?"),
+                    h["url"].as_str().unwrap_or("?"),
+                    h["created_at"].as_str().unwrap_or("?")
+                );
+            }
+        }
+        WebhookCommand::Remove { conn, id } => {
+            signed_json(
+                &conn,
+                "DELETE",
+                &format!("/v1/webhooks/{}", query_value(&id)),
+            )
+            .await?;
+            println!("webhook {id} removed; its delivery log stays");
+        }
+        WebhookCommand::Deliveries { conn, id } => {
+            let v = signed_json(
+                &conn,
+                "GET",
+                &format!("/v1/webhooks/{}/deliveries", query_value(&id)),
+            )
+            .await?;
+            for d in v["deliveries"].as_array().into_iter().flatten() {
+                println!(
+                    "{}  attempt {}  {:<9} {}  {}{}",
+                    d["at"].as_str().unwrap_or("?"),
+                    d["attempt"],
+                    d["outcome"].as_str().unwrap_or("?"),
+                    d["http_status"],
+                    d["alert"].as_str().unwrap_or("?"),
+                    d["error"]
+                        .as_str()
+                        .map(|e| format!(" ({e})"))
+                        .unwrap_or_default()
+                );
+            }
+        }
+    }
+    Ok(())
+}

@@ -1505,6 +1505,46 @@ fn the_demo_runs_two_convoys_through_its_window() {
     }
     let alerts = json(ru, "/v1/alerts");
     assert!(!alerts.to_string().contains("plate"), "{alerts}");
+
+    // Webhooks: an address inside the server's network is refused with its code; a public one
+    // is listed until removed.
+    let out = with_server(
+        dir,
+        &url,
+        &["webhook", "add", "--key", ru, "http://127.0.0.1:9/x"],
+    );
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("webhook-url-refused"), "{err}");
+    let out = with_server(
+        dir,
+        &url,
+        &[
+            "webhook",
+            "add",
+            "--key",
+            ru,
+            "https://hooks.example.org/corridor",
+        ],
+    );
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        out.status.success(),
+        "{text}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(text.contains("whpk_"), "{text}");
+    let id = text.split_whitespace().nth(1).unwrap().to_string();
+    let out = with_server(dir, &url, &["webhook", "list", "--key", ru]);
+    assert!(String::from_utf8_lossy(&out.stdout).contains(&id));
+    let out = with_server(dir, &url, &["webhook", "remove", "--key", ru, &id]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = with_server(dir, &url, &["webhook", "list", "--key", ru]);
+    assert!(!String::from_utf8_lossy(&out.stdout).contains(&id));
 }
 
 /// `corridor window amend` gives a window a new version from the latest one: the second party

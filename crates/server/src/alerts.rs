@@ -95,6 +95,11 @@ impl AlertHub {
         self.current.read().expect("not poisoned").clone()
     }
 
+    /// New alerts from now on, in batches (webhook delivery).
+    pub fn subscribe(&self) -> broadcast::Receiver<Arc<Vec<Alert>>> {
+        self.fresh.subscribe()
+    }
+
     /// Wait for the first computation.
     pub async fn ready(&self) {
         let mut r = self.ready.subscribe();
@@ -197,7 +202,8 @@ struct Grant {
     e: u64,
 }
 
-fn hex(bytes: &[u8]) -> String {
+/// Lower-case hex: tokens and ids that travel in query strings and headers.
+pub(crate) fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 

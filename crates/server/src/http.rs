@@ -83,6 +83,7 @@ pub fn router(log: Shared) -> Router {
         .merge(crate::queries::routes(log.clone()))
         .merge(crate::running::routes(log.clone()))
         .merge(crate::alerts::routes(log.clone()))
+        .merge(crate::webhooks::routes(log.clone()))
         // The public site: `/` picks a language; `/events` streams status changes; every other
         // GET that no API route takes is looked up among the prebuilt public files.
         .route("/", get(crate::public::root))

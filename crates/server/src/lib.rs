@@ -19,6 +19,7 @@ pub mod public;
 pub mod queries;
 pub mod running;
 pub mod serve;
+pub mod webhooks;
 
 pub use clock::Clock;
 pub use cluster::{ClusterOptions, Role};

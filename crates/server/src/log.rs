@@ -198,6 +198,7 @@ pub struct Log {
     /// What alerts are computed from, after every batch that changed it.
     running: tokio::sync::watch::Sender<Arc<Running>>,
     alerts: OnceLock<Arc<crate::alerts::AlertHub>>,
+    webhooks: OnceLock<Arc<crate::webhooks::Webhooks>>,
     public: OnceLock<Arc<crate::public::PublicSite>>,
     directory: RwLock<Arc<Directory>>,
     nonces: Nonces,
@@ -430,6 +431,7 @@ impl Log {
             snapshot,
             running,
             alerts: OnceLock::new(),
+            webhooks: OnceLock::new(),
             public: OnceLock::new(),
             directory: RwLock::new(Arc::new(Directory::of(&state))),
             nonces: Nonces::default(),
@@ -585,6 +587,21 @@ impl Log {
         self.alerts
             .get_or_init(|| crate::alerts::AlertHub::start(self.clone()))
             .clone()
+    }
+
+    /// Start posting alerts to webhooks (only the first call starts it).
+    pub fn start_webhooks(
+        self: &Arc<Self>,
+        opts: crate::webhooks::WebhookOptions,
+    ) -> Arc<crate::webhooks::Webhooks> {
+        self.webhooks
+            .get_or_init(|| crate::webhooks::Webhooks::start(self.clone(), opts))
+            .clone()
+    }
+
+    /// The webhook service, if started.
+    pub fn webhooks(&self) -> Option<Arc<crate::webhooks::Webhooks>> {
+        self.webhooks.get().cloned()
     }
 
     /// Start the public site, reached at `base_url` (absolute links in feeds and QR codes need

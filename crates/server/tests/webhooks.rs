@@ -1,0 +1,378 @@
+//! Webhooks over HTTP (#16 item 5): a member adds a webhook with a signed request; alerts it may
+//! read are posted to it, signed with the webhook key (Standard Webhooks, v1a) and never with
+//! the log key; a failed attempt is retried and every attempt is in the delivery log; an alert
+//! the member may not read never goes out; addresses inside the server's network are refused
+//! unless the server allows them; only the webhook's own actor lists, reads or removes it.
+//!
+//! The receiver is an axum server on loopback (allowed here with `allow_private`). The clock
+//! runs at 600×, so the hour's acknowledgement delay passes in six seconds.
+
+mod common;
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode as AxumStatus};
+use common::scenario::*;
+use common::*;
+use corridor_core::crypto::{Keypair, PublicKey, unb64};
+use corridor_server::webhooks::WebhookOptions;
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+const WINDOW: &str = "w-5-march";
+const OP: &str = "urcs/op-1";
+
+/// What the receiver got: path, headers, body.
+type Inbox = Arc<Mutex<Vec<(String, HeaderMap, String)>>>;
+
+/// A receiver that fails the first post to `/hook/ru` with a 500 and takes everything else.
+async fn receiver() -> (String, Inbox) {
+    let inbox: Inbox = Arc::default();
+    async fn take(
+        State(inbox): State<Inbox>,
+        uri: axum::http::Uri,
+        headers: HeaderMap,
+        body: String,
+    ) -> AxumStatus {
+        let mut i = inbox.lock().unwrap();
+        let first_ru = uri.path() == "/hook/ru" && !i.iter().any(|(p, _, _)| p == "/hook/ru");
+        i.push((uri.path().to_string(), headers, body));
+        if first_ru {
+            AxumStatus::INTERNAL_SERVER_ERROR
+        } else {
+            AxumStatus::NO_CONTENT
+        }
+    }
+    let app = axum::Router::new()
+        .route("/hook/{who}", axum::routing::post(take))
+        .with_state(inbox.clone());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    (format!("http://{addr}"), inbox)
+}
+
+/// A signed request with `method` (the signature covers method, path and query).
+async fn signed(s: &Server, key: &Keypair, method: &str, path_and_query: &str) -> Reply {
+    let created = s.log.clock().now().as_second();
+    let (path, query) = match path_and_query.split_once('?') {
+        Some((p, q)) => (p, Some(q)),
+        None => (path_and_query, None),
+    };
+    let target = corridor_core::httpsig::Target {
+        method,
+        path,
+        query,
+    };
+    let (input, signature) = corridor_core::httpsig::sign(key, ORIGIN, target, created, &s.nonce());
+    let resp = s
+        .http
+        .request(
+            reqwest::Method::from_bytes(method.as_bytes()).unwrap(),
+            format!("{}{path_and_query}", s.base),
+        )
+        .header("signature-input", input)
+        .header("signature", signature)
+        .send()
+        .await
+        .unwrap();
+    Reply {
+        status: resp.status(),
+        headers: resp.headers().clone(),
+        body: resp.bytes().await.unwrap().to_vec(),
+        what: format!("{method} {path_and_query}"),
+    }
+}
+
+fn enc(s: &str) -> String {
+    s.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
+}
+
+/// Check a delivery's Standard Webhooks signature with the published key.
+fn verify(key: &PublicKey, headers: &HeaderMap, body: &str) {
+    let id = headers["webhook-id"].to_str().unwrap();
+    let ts = headers["webhook-timestamp"].to_str().unwrap();
+    let sig = headers["webhook-signature"].to_str().unwrap();
+    let sig = unb64("sig", sig.strip_prefix("v1a,").expect("v1a scheme")).unwrap();
+    key.verify(format!("{id}.{ts}.{body}").as_bytes(), &sig)
+        .expect("signed with the published webhook key");
+}
+
+#[tokio::test]
+async fn alerts_reach_webhooks_signed_retried_logged_and_only_for_their_readers() {
+    let s = Server::start_with_clock("2022-03-05T04:00:00Z", 600.0).await;
+    // Before the service starts: a clear refusal, not a silent drop.
+    s.get_public("/v1/webhooks/key")
+        .await
+        .expect_problem(StatusCode::SERVICE_UNAVAILABLE, "webhooks-off");
+    let webhook_key = kp(77);
+    let mut opts = WebhookOptions::new(webhook_key.clone());
+    opts.allow_private = true;
+    opts.first_retry = Duration::from_millis(50);
+    opts.attempts = 3;
+    s.log.start_webhooks(opts);
+    let published = s
+        .get_public("/v1/webhooks/key")
+        .await
+        .expect_json(StatusCode::OK);
+    let key_text = published["key"].as_str().unwrap();
+    let key = PublicKey::from_bytes(
+        unb64("key", key_text.strip_prefix("whpk_").unwrap())
+            .unwrap()
+            .try_into()
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(key, webhook_key.public());
+    assert_ne!(key, s.log_key(), "never the log key");
+
+    setup(&s).await;
+    let hash = propose_complete(
+        &s,
+        WINDOW,
+        1,
+        window_terms("2022-03-05T10:00:00Z", "2022-03-05T20:00:00Z", json!({})),
+    )
+    .await;
+    agree(&s, WINDOW, &hash).await;
+    s.run_now(
+        &kp(5),
+        "urcs/admin",
+        register_body("urcs/m", "organisation-member", &kp(26)),
+    )
+    .await;
+
+    let (base, inbox) = receiver().await;
+    // Bad addresses and unsigned requests are refused.
+    signed(
+        &s,
+        &kp(11),
+        "POST",
+        &format!("/v1/webhooks?url={}", enc("ftp://127.0.0.1/x")),
+    )
+    .await
+    .expect_problem(StatusCode::BAD_REQUEST, "webhook-url-refused");
+    signed(&s, &kp(11), "POST", "/v1/webhooks")
+        .await
+        .expect_problem(StatusCode::BAD_REQUEST, "invalid-query");
+    let unsigned = s
+        .http
+        .post(format!("{}/v1/webhooks?url={}", s.base, enc(&base)))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(unsigned.status(), StatusCode::UNAUTHORIZED);
+    let ru_hook = signed(
+        &s,
+        &kp(11),
+        "POST",
+        &format!("/v1/webhooks?url={}", enc(&format!("{base}/hook/ru"))),
+    )
+    .await
+    .expect_json(StatusCode::CREATED);
+    let ua_hook = signed(
+        &s,
+        &kp(10),
+        "POST",
+        &format!("/v1/webhooks?url={}", enc(&format!("{base}/hook/ua"))),
+    )
+    .await
+    .expect_json(StatusCode::CREATED);
+    let (ru_id, ua_id) = (
+        ru_hook["id"].as_str().unwrap(),
+        ua_hook["id"].as_str().unwrap(),
+    );
+    assert_eq!(ru_hook["key"], key_text);
+    // Each actor sees and manages its own webhooks only.
+    let listed = signed(&s, &kp(11), "GET", "/v1/webhooks")
+        .await
+        .expect_json(StatusCode::OK);
+    assert_eq!(listed["webhooks"].as_array().unwrap().len(), 1);
+    assert_eq!(listed["webhooks"][0]["id"], ru_id);
+    signed(
+        &s,
+        &kp(10),
+        "GET",
+        &format!("/v1/webhooks/{ru_id}/deliveries"),
+    )
+    .await
+    .expect_problem(StatusCode::NOT_FOUND, "not-found");
+    signed(&s, &kp(10), "DELETE", &format!("/v1/webhooks/{ru_id}"))
+        .await
+        .expect_problem(StatusCode::NOT_FOUND, "not-found");
+
+    // Ukraine's thread with the intermediary, and an operation Russia does not acknowledge.
+    s.run_now(
+        &kp(10),
+        UA,
+        json!({"type": "thread.open", "thread": "ua/t-1", "corridor": CORRIDOR,
+        "participants": [], "subject": "Gathering point"}),
+    )
+    .await;
+    s.run_now(
+        &kp(1),
+        ICRC,
+        json!({"type": "message.send", "thread": "ua/t-1", "message": "m1",
+        "text": "MESSAGE-SECRET", "ack_required": ["ua"]}),
+    )
+    .await;
+    s.run_now(
+        &kp(26),
+        "urcs/m",
+        json!({"type": "operation.notify", "operation": OP, "window": WINDOW, "kind": "aid-delivery",
+            "vehicles": [{"type": "truck", "plate": "AA-PLATE-1", "markings": "Red Cross emblem"}],
+            "consignments": [{"tracking": "RC-1", "category": "food", "item": "flour",
+                              "quantity": 400, "unit": "kg"}],
+            "evacuee_capacity": 0,
+            "departure": "2022-03-05T11:00:00Z", "arrival": "2022-03-05T13:00:00Z"}),
+    )
+    .await;
+    s.run_now(
+        &kp(10),
+        UA,
+        json!({"type": "operation.ack", "operation": OP, "party": "ua"}),
+    )
+    .await;
+
+    // Wait for the overdue acknowledgement to reach Russia's webhook (after one failure).
+    let overdue = format!("ack-overdue/{OP}/ru");
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        let done = inbox
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|(p, _, b)| p == "/hook/ru" && b.contains(&overdue))
+            .count()
+            >= 2
+            && inbox
+                .lock()
+                .unwrap()
+                .iter()
+                .any(|(p, _, b)| p == "/hook/ua" && b.contains(&overdue));
+        if done {
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "no deliveries in time: {:?}",
+            inbox.lock().unwrap()
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let got = inbox.lock().unwrap().clone();
+    for (path, headers, body) in &got {
+        verify(&key, headers, body);
+        let v: Value = serde_json::from_str(body).unwrap();
+        assert!(v["type"].as_str().unwrap().starts_with("alert."), "{v}");
+        assert!(
+            !body.contains("MESSAGE-SECRET") && !body.contains("AA-PLATE-1"),
+            "{body}"
+        );
+        if path == "/hook/ru" {
+            assert!(
+                !body.contains("ua/t-1"),
+                "Russia is not in Ukraine's thread: {body}"
+            );
+        }
+    }
+    assert!(
+        got.iter()
+            .any(|(p, _, b)| p == "/hook/ua" && b.contains("message/ua/t-1#m1")),
+        "Ukraine hears of its thread's message"
+    );
+    // The retry carried the same webhook-id.
+    let ru: Vec<_> = got
+        .iter()
+        .filter(|(p, _, b)| p == "/hook/ru" && b.contains(&overdue))
+        .collect();
+    assert_eq!(ru[0].1["webhook-id"], ru[1].1["webhook-id"]);
+
+    // The delivery log: the failed attempt, then the delivery.
+    let log = signed(
+        &s,
+        &kp(11),
+        "GET",
+        &format!("/v1/webhooks/{ru_id}/deliveries"),
+    )
+    .await
+    .expect_json(StatusCode::OK);
+    let attempts: Vec<(u64, &str, u64)> = log["deliveries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|d| d["alert"] == overdue.as_str())
+        .map(|d| {
+            (
+                d["attempt"].as_u64().unwrap(),
+                d["outcome"].as_str().unwrap(),
+                d["http_status"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(attempts, [(1, "retrying", 500), (2, "delivered", 204)]);
+    // The read audit names the webhook.
+    let audit = s
+        .get_as(&kp(1), "/v1/audit/reads")
+        .await
+        .expect_json(StatusCode::OK);
+    assert!(
+        audit["reads"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|r| r["actor"] == "ru/c"
+                && r["path"] == format!("webhook {ru_id}").as_str()
+                && r["items"][0] == format!("alert {overdue}").as_str()),
+        "{audit}"
+    );
+    // Removed: gone from the list, its delivery log kept.
+    let removed = signed(&s, &kp(10), "DELETE", &format!("/v1/webhooks/{ua_id}")).await;
+    assert_eq!(
+        removed.status,
+        StatusCode::NO_CONTENT,
+        "{}",
+        String::from_utf8_lossy(&removed.body)
+    );
+    let listed = signed(&s, &kp(10), "GET", "/v1/webhooks")
+        .await
+        .expect_json(StatusCode::OK);
+    assert!(listed["webhooks"].as_array().unwrap().is_empty());
+    signed(
+        &s,
+        &kp(10),
+        "GET",
+        &format!("/v1/webhooks/{ua_id}/deliveries"),
+    )
+    .await
+    .expect_json(StatusCode::OK);
+    // At most five in force per actor.
+    for n in 2..=5 {
+        signed(
+            &s,
+            &kp(11),
+            "POST",
+            &format!("/v1/webhooks?url={}", enc(&format!("{base}/hook/x{n}"))),
+        )
+        .await
+        .expect_json(StatusCode::CREATED);
+    }
+    signed(
+        &s,
+        &kp(11),
+        "POST",
+        &format!("/v1/webhooks?url={}", enc(&format!("{base}/hook/x6"))),
+    )
+    .await
+    .expect_problem(StatusCode::CONFLICT, "webhooks-full");
+}
