@@ -17,37 +17,12 @@ use corridor_core::crypto::Keypair;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-const WINDOW: &str = "w-5-march";
-const OP: &str = "urcs/op-1";
-
-/// `POST path` signed by `key`, as `corridor` signs reads.
-async fn post_signed(s: &Server, key: &Keypair, path: &str) -> Reply {
-    let created = s.log.clock().now().as_second();
-    let target = corridor_core::httpsig::Target {
-        method: "POST",
-        path,
-        query: None,
-    };
-    let (input, signature) = corridor_core::httpsig::sign(key, ORIGIN, target, created, &s.nonce());
-    let resp = s
-        .http
-        .post(format!("{}{path}", s.base))
-        .header("signature-input", input)
-        .header("signature", signature)
-        .send()
-        .await
-        .unwrap();
-    Reply {
-        status: resp.status(),
-        headers: resp.headers().clone(),
-        body: resp.bytes().await.unwrap().to_vec(),
-        what: format!("POST {path}"),
-    }
-}
+const OP: &str = ALERT_OP;
 
 /// Open an alert stream as `key`'s actor.
 async fn open_stream(s: &Server, key: &Keypair) -> reqwest::Response {
-    let t = post_signed(s, key, "/v1/alerts/token")
+    let t = s
+        .signed(key, "POST", "/v1/alerts/token")
         .await
         .expect_json(StatusCode::CREATED);
     let stream = t["stream"].as_str().unwrap();
@@ -104,24 +79,10 @@ async fn read_until(resp: &mut reqwest::Response, buf: &mut String, id: &str) ->
 #[tokio::test]
 async fn members_receive_the_alerts_they_may_read_as_they_become_true() {
     let s = Server::start_with_clock("2022-03-05T04:00:00Z", 600.0).await;
-    setup(&s).await;
-    let hash = propose_complete(
-        &s,
-        WINDOW,
-        1,
-        window_terms("2022-03-05T10:00:00Z", "2022-03-05T20:00:00Z", json!({})),
-    )
-    .await;
-    agree(&s, WINDOW, &hash).await;
-    s.run_now(
-        &kp(5),
-        "urcs/admin",
-        register_body("urcs/m", "organisation-member", &kp(26)),
-    )
-    .await;
+    alert_window(&s).await;
 
     // Tokens need a signed request; a forged token opens nothing.
-    post_signed(&s, &kp(99), "/v1/alerts/token")
+    s.signed(&kp(99), "POST", "/v1/alerts/token")
         .await
         .expect_problem(StatusCode::UNAUTHORIZED, "auth-unknown-key");
     let unsigned = s
@@ -131,7 +92,8 @@ async fn members_receive_the_alerts_they_may_read_as_they_become_true() {
         .await
         .unwrap();
     assert_eq!(unsigned.status(), StatusCode::UNAUTHORIZED);
-    let t = post_signed(&s, &kp(11), "/v1/alerts/token")
+    let t = s
+        .signed(&kp(11), "POST", "/v1/alerts/token")
         .await
         .expect_json(StatusCode::CREATED);
     let token = t["token"].as_str().unwrap();
@@ -161,43 +123,14 @@ async fn members_receive_the_alerts_they_may_read_as_they_become_true() {
     let (mut ru_buf, mut ua_buf) = (String::new(), String::new());
 
     // Ukraine's thread with the intermediary: a message Russia must never hear of.
-    s.run_now(
-        &kp(10),
-        UA,
-        json!({"type": "thread.open", "thread": "ua/t-1", "corridor": CORRIDOR,
-        "participants": [], "subject": "Gathering point"}),
-    )
-    .await;
-    s.run_now(
-        &kp(1),
-        ICRC,
-        json!({"type": "message.send", "thread": "ua/t-1", "message": "m1",
-        "text": "MESSAGE-SECRET", "ack_required": ["ua"]}),
-    )
-    .await;
+    ukraines_thread(&s).await;
     let seen = read_until(&mut ua, &mut ua_buf, "message/ua/t-1#m1").await;
     assert_eq!(seen, ["message/ua/t-1#m1"]);
-    assert!(!ua_buf.contains("MESSAGE-SECRET"));
+    assert!(!ua_buf.contains(ALERT_MESSAGE));
 
     // An operation Ukraine acknowledges and Russia does not: overdue an exercise hour later,
     // without any entry.
-    s.run_now(
-        &kp(26),
-        "urcs/m",
-        json!({"type": "operation.notify", "operation": OP, "window": WINDOW, "kind": "aid-delivery",
-            "vehicles": [{"type": "truck", "plate": "AA-PLATE-1", "markings": "Red Cross emblem"}],
-            "consignments": [{"tracking": "RC-1", "category": "food", "item": "flour",
-                              "quantity": 400, "unit": "kg"}],
-            "evacuee_capacity": 0,
-            "departure": "2022-03-05T11:00:00Z", "arrival": "2022-03-05T13:00:00Z"}),
-    )
-    .await;
-    s.run_now(
-        &kp(10),
-        UA,
-        json!({"type": "operation.ack", "operation": OP, "party": "ua"}),
-    )
-    .await;
+    operation_russia_does_not_acknowledge(&s).await;
     let overdue = format!("ack-overdue/{OP}/ru");
     let seen = read_until(&mut ru, &mut ru_buf, &overdue).await;
     assert_eq!(
@@ -205,7 +138,7 @@ async fn members_receive_the_alerts_they_may_read_as_they_become_true() {
         std::slice::from_ref(&overdue),
         "Russia hears nothing of Ukraine's thread"
     );
-    assert!(!ru_buf.contains("ua/t-1") && !ru_buf.contains("AA-PLATE-1"));
+    assert!(!ru_buf.contains("ua/t-1") && !ru_buf.contains(ALERT_PLATE));
     read_until(&mut ua, &mut ua_buf, &overdue).await;
 
     // The list holds it too, for readers of the operation only.

@@ -16,13 +16,12 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode as AxumStatus};
 use common::scenario::*;
 use common::*;
-use corridor_core::crypto::{Keypair, PublicKey, unb64};
+use corridor_core::crypto::{PublicKey, unb64};
 use corridor_server::webhooks::WebhookOptions;
 use reqwest::StatusCode;
-use serde_json::{Value, json};
+use serde_json::Value;
 
-const WINDOW: &str = "w-5-march";
-const OP: &str = "urcs/op-1";
+const OP: &str = ALERT_OP;
 
 /// What the receiver got: path, headers, body.
 type Inbox = Arc<Mutex<Vec<(String, HeaderMap, String)>>>;
@@ -52,38 +51,6 @@ async fn receiver() -> (String, Inbox) {
     let addr = listener.local_addr().unwrap();
     tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
     (format!("http://{addr}"), inbox)
-}
-
-/// A signed request with `method` (the signature covers method, path and query).
-async fn signed(s: &Server, key: &Keypair, method: &str, path_and_query: &str) -> Reply {
-    let created = s.log.clock().now().as_second();
-    let (path, query) = match path_and_query.split_once('?') {
-        Some((p, q)) => (p, Some(q)),
-        None => (path_and_query, None),
-    };
-    let target = corridor_core::httpsig::Target {
-        method,
-        path,
-        query,
-    };
-    let (input, signature) = corridor_core::httpsig::sign(key, ORIGIN, target, created, &s.nonce());
-    let resp = s
-        .http
-        .request(
-            reqwest::Method::from_bytes(method.as_bytes()).unwrap(),
-            format!("{}{path_and_query}", s.base),
-        )
-        .header("signature-input", input)
-        .header("signature", signature)
-        .send()
-        .await
-        .unwrap();
-    Reply {
-        status: resp.status(),
-        headers: resp.headers().clone(),
-        body: resp.bytes().await.unwrap().to_vec(),
-        what: format!("{method} {path_and_query}"),
-    }
 }
 
 fn enc(s: &str) -> String {
@@ -136,33 +103,18 @@ async fn alerts_reach_webhooks_signed_retried_logged_and_only_for_their_readers(
     assert_eq!(key, webhook_key.public());
     assert_ne!(key, s.log_key(), "never the log key");
 
-    setup(&s).await;
-    let hash = propose_complete(
-        &s,
-        WINDOW,
-        1,
-        window_terms("2022-03-05T10:00:00Z", "2022-03-05T20:00:00Z", json!({})),
-    )
-    .await;
-    agree(&s, WINDOW, &hash).await;
-    s.run_now(
-        &kp(5),
-        "urcs/admin",
-        register_body("urcs/m", "organisation-member", &kp(26)),
-    )
-    .await;
+    alert_window(&s).await;
 
     let (base, inbox) = receiver().await;
     // Bad addresses and unsigned requests are refused.
-    signed(
-        &s,
+    s.signed(
         &kp(11),
         "POST",
         &format!("/v1/webhooks?url={}", enc("ftp://127.0.0.1/x")),
     )
     .await
     .expect_problem(StatusCode::BAD_REQUEST, "webhook-url-refused");
-    signed(&s, &kp(11), "POST", "/v1/webhooks")
+    s.signed(&kp(11), "POST", "/v1/webhooks")
         .await
         .expect_problem(StatusCode::BAD_REQUEST, "invalid-query");
     let unsigned = s
@@ -172,77 +124,44 @@ async fn alerts_reach_webhooks_signed_retried_logged_and_only_for_their_readers(
         .await
         .unwrap();
     assert_eq!(unsigned.status(), StatusCode::UNAUTHORIZED);
-    let ru_hook = signed(
-        &s,
-        &kp(11),
-        "POST",
-        &format!("/v1/webhooks?url={}", enc(&format!("{base}/hook/ru"))),
-    )
-    .await
-    .expect_json(StatusCode::CREATED);
-    let ua_hook = signed(
-        &s,
-        &kp(10),
-        "POST",
-        &format!("/v1/webhooks?url={}", enc(&format!("{base}/hook/ua"))),
-    )
-    .await
-    .expect_json(StatusCode::CREATED);
+    let ru_hook = s
+        .signed(
+            &kp(11),
+            "POST",
+            &format!("/v1/webhooks?url={}", enc(&format!("{base}/hook/ru"))),
+        )
+        .await
+        .expect_json(StatusCode::CREATED);
+    let ua_hook = s
+        .signed(
+            &kp(10),
+            "POST",
+            &format!("/v1/webhooks?url={}", enc(&format!("{base}/hook/ua"))),
+        )
+        .await
+        .expect_json(StatusCode::CREATED);
     let (ru_id, ua_id) = (
         ru_hook["id"].as_str().unwrap(),
         ua_hook["id"].as_str().unwrap(),
     );
     assert_eq!(ru_hook["key"], key_text);
     // Each actor sees and manages its own webhooks only.
-    let listed = signed(&s, &kp(11), "GET", "/v1/webhooks")
+    let listed = s
+        .signed(&kp(11), "GET", "/v1/webhooks")
         .await
         .expect_json(StatusCode::OK);
     assert_eq!(listed["webhooks"].as_array().unwrap().len(), 1);
     assert_eq!(listed["webhooks"][0]["id"], ru_id);
-    signed(
-        &s,
-        &kp(10),
-        "GET",
-        &format!("/v1/webhooks/{ru_id}/deliveries"),
-    )
-    .await
-    .expect_problem(StatusCode::NOT_FOUND, "not-found");
-    signed(&s, &kp(10), "DELETE", &format!("/v1/webhooks/{ru_id}"))
+    s.signed(&kp(10), "GET", &format!("/v1/webhooks/{ru_id}/deliveries"))
+        .await
+        .expect_problem(StatusCode::NOT_FOUND, "not-found");
+    s.signed(&kp(10), "DELETE", &format!("/v1/webhooks/{ru_id}"))
         .await
         .expect_problem(StatusCode::NOT_FOUND, "not-found");
 
     // Ukraine's thread with the intermediary, and an operation Russia does not acknowledge.
-    s.run_now(
-        &kp(10),
-        UA,
-        json!({"type": "thread.open", "thread": "ua/t-1", "corridor": CORRIDOR,
-        "participants": [], "subject": "Gathering point"}),
-    )
-    .await;
-    s.run_now(
-        &kp(1),
-        ICRC,
-        json!({"type": "message.send", "thread": "ua/t-1", "message": "m1",
-        "text": "MESSAGE-SECRET", "ack_required": ["ua"]}),
-    )
-    .await;
-    s.run_now(
-        &kp(26),
-        "urcs/m",
-        json!({"type": "operation.notify", "operation": OP, "window": WINDOW, "kind": "aid-delivery",
-            "vehicles": [{"type": "truck", "plate": "AA-PLATE-1", "markings": "Red Cross emblem"}],
-            "consignments": [{"tracking": "RC-1", "category": "food", "item": "flour",
-                              "quantity": 400, "unit": "kg"}],
-            "evacuee_capacity": 0,
-            "departure": "2022-03-05T11:00:00Z", "arrival": "2022-03-05T13:00:00Z"}),
-    )
-    .await;
-    s.run_now(
-        &kp(10),
-        UA,
-        json!({"type": "operation.ack", "operation": OP, "party": "ua"}),
-    )
-    .await;
+    ukraines_thread(&s).await;
+    operation_russia_does_not_acknowledge(&s).await;
 
     // Wait for the overdue acknowledgement to reach Russia's webhook (after one failure).
     let overdue = format!("ack-overdue/{OP}/ru");
@@ -276,7 +195,7 @@ async fn alerts_reach_webhooks_signed_retried_logged_and_only_for_their_readers(
         let v: Value = serde_json::from_str(body).unwrap();
         assert!(v["type"].as_str().unwrap().starts_with("alert."), "{v}");
         assert!(
-            !body.contains("MESSAGE-SECRET") && !body.contains("AA-PLATE-1"),
+            !body.contains(ALERT_MESSAGE) && !body.contains(ALERT_PLATE),
             "{body}"
         );
         if path == "/hook/ru" {
@@ -299,14 +218,10 @@ async fn alerts_reach_webhooks_signed_retried_logged_and_only_for_their_readers(
     assert_eq!(ru[0].1["webhook-id"], ru[1].1["webhook-id"]);
 
     // The delivery log: the failed attempt, then the delivery.
-    let log = signed(
-        &s,
-        &kp(11),
-        "GET",
-        &format!("/v1/webhooks/{ru_id}/deliveries"),
-    )
-    .await
-    .expect_json(StatusCode::OK);
+    let log = s
+        .signed(&kp(11), "GET", &format!("/v1/webhooks/{ru_id}/deliveries"))
+        .await
+        .expect_json(StatusCode::OK);
     let attempts: Vec<(u64, &str, u64)> = log["deliveries"]
         .as_array()
         .unwrap()
@@ -337,29 +252,26 @@ async fn alerts_reach_webhooks_signed_retried_logged_and_only_for_their_readers(
         "{audit}"
     );
     // Removed: gone from the list, its delivery log kept.
-    let removed = signed(&s, &kp(10), "DELETE", &format!("/v1/webhooks/{ua_id}")).await;
+    let removed = s
+        .signed(&kp(10), "DELETE", &format!("/v1/webhooks/{ua_id}"))
+        .await;
     assert_eq!(
         removed.status,
         StatusCode::NO_CONTENT,
         "{}",
         String::from_utf8_lossy(&removed.body)
     );
-    let listed = signed(&s, &kp(10), "GET", "/v1/webhooks")
+    let listed = s
+        .signed(&kp(10), "GET", "/v1/webhooks")
         .await
         .expect_json(StatusCode::OK);
     assert!(listed["webhooks"].as_array().unwrap().is_empty());
-    signed(
-        &s,
-        &kp(10),
-        "GET",
-        &format!("/v1/webhooks/{ua_id}/deliveries"),
-    )
-    .await
-    .expect_json(StatusCode::OK);
+    s.signed(&kp(10), "GET", &format!("/v1/webhooks/{ua_id}/deliveries"))
+        .await
+        .expect_json(StatusCode::OK);
     // At most five in force per actor.
     for n in 2..=5 {
-        signed(
-            &s,
+        s.signed(
             &kp(11),
             "POST",
             &format!("/v1/webhooks?url={}", enc(&format!("{base}/hook/x{n}"))),
@@ -367,8 +279,7 @@ async fn alerts_reach_webhooks_signed_retried_logged_and_only_for_their_readers(
         .await
         .expect_json(StatusCode::CREATED);
     }
-    signed(
-        &s,
+    s.signed(
         &kp(11),
         "POST",
         &format!("/v1/webhooks?url={}", enc(&format!("{base}/hook/x6"))),

@@ -523,6 +523,40 @@ impl Server {
         .await
     }
 
+    /// A request with `method` signed as `corridor` signs reads (the signature covers method,
+    /// path and query; there is no body).
+    pub async fn signed(&self, key: &Keypair, method: &str, path_and_query: &str) -> Reply {
+        let created = self.log.clock().now().as_second();
+        let (path, query) = match path_and_query.split_once('?') {
+            Some((p, q)) => (p, Some(q)),
+            None => (path_and_query, None),
+        };
+        let target = corridor_core::httpsig::Target {
+            method,
+            path,
+            query,
+        };
+        let (input, signature) =
+            corridor_core::httpsig::sign(key, ORIGIN, target, created, &self.nonce());
+        let resp = self
+            .http
+            .request(
+                reqwest::Method::from_bytes(method.as_bytes()).unwrap(),
+                format!("{}{path_and_query}", self.base),
+            )
+            .header("signature-input", input)
+            .header("signature", signature)
+            .send()
+            .await
+            .unwrap();
+        Reply {
+            status: resp.status(),
+            headers: resp.headers().clone(),
+            body: resp.bytes().await.unwrap().to_vec(),
+            what: format!("{method} {path_and_query}"),
+        }
+    }
+
     /// A fresh nonce for a signed read.
     pub fn nonce(&self) -> String {
         format!("nonce-{:016}", self.ids.fetch_add(1, Ordering::Relaxed))

@@ -177,3 +177,73 @@ pub async fn window_now(s: &Server, id: &str) -> Value {
 pub fn ids(list: &[Value]) -> Vec<&str> {
     list.iter().map(|w| w["id"].as_str().unwrap()).collect()
 }
+
+/// The alert scenario's window: agreed for 5 March 2022, 10:00–20:00 UTC, with the Red Cross's
+/// member `urcs/m` (seed 26) registered.
+pub const ALERT_WINDOW: &str = "w-5-march";
+/// The alert scenario's operation.
+pub const ALERT_OP: &str = "urcs/op-1";
+/// Text of the message in Ukraine's thread, which no one outside it may receive.
+pub const ALERT_MESSAGE: &str = "MESSAGE-SECRET";
+/// Plate of the operation's truck, which no alert may carry.
+pub const ALERT_PLATE: &str = "AA-PLATE-1";
+
+/// The people, an agreed window ([`ALERT_WINDOW`]) and the Red Cross's member.
+pub async fn alert_window(s: &Server) {
+    setup(s).await;
+    let hash = propose_complete(
+        s,
+        ALERT_WINDOW,
+        1,
+        window_terms("2022-03-05T10:00:00Z", "2022-03-05T20:00:00Z", json!({})),
+    )
+    .await;
+    agree(s, ALERT_WINDOW, &hash).await;
+    s.run_now(
+        &kp(5),
+        "urcs/admin",
+        register_body("urcs/m", "organisation-member", &kp(26)),
+    )
+    .await;
+}
+
+/// Ukraine's thread `ua/t-1` with the intermediary, holding message `m1` ([`ALERT_MESSAGE`]).
+pub async fn ukraines_thread(s: &Server) {
+    s.run_now(
+        &kp(10),
+        UA,
+        json!({"type": "thread.open", "thread": "ua/t-1", "corridor": CORRIDOR,
+        "participants": [], "subject": "Gathering point"}),
+    )
+    .await;
+    s.run_now(
+        &kp(1),
+        ICRC,
+        json!({"type": "message.send", "thread": "ua/t-1", "message": "m1",
+        "text": ALERT_MESSAGE, "ack_required": ["ua"]}),
+    )
+    .await;
+}
+
+/// [`ALERT_OP`] notified and acknowledged by Ukraine only: Russia's acknowledgement falls
+/// overdue an exercise hour later.
+pub async fn operation_russia_does_not_acknowledge(s: &Server) {
+    s.run_now(
+        &kp(26),
+        "urcs/m",
+        json!({"type": "operation.notify", "operation": ALERT_OP, "window": ALERT_WINDOW,
+            "kind": "aid-delivery",
+            "vehicles": [{"type": "truck", "plate": ALERT_PLATE, "markings": "Red Cross emblem"}],
+            "consignments": [{"tracking": "RC-1", "category": "food", "item": "flour",
+                              "quantity": 400, "unit": "kg"}],
+            "evacuee_capacity": 0,
+            "departure": "2022-03-05T11:00:00Z", "arrival": "2022-03-05T13:00:00Z"}),
+    )
+    .await;
+    s.run_now(
+        &kp(10),
+        UA,
+        json!({"type": "operation.ack", "operation": ALERT_OP, "party": "ua"}),
+    )
+    .await;
+}
