@@ -100,6 +100,7 @@ impl Webhooks {
     }
 
     async fn run(self: Arc<Self>, log: Shared, mut rx: broadcast::Receiver<Arc<Vec<Alert>>>) {
+        self.catch_up(&log).await;
         loop {
             let batch = match rx.recv().await {
                 Ok(b) => b,
@@ -124,6 +125,50 @@ impl Webhooks {
                     if alert.since < hook.created_at {
                         continue;
                     }
+                    let (me, log, hook, alert) =
+                        (self.clone(), log.clone(), hook.clone(), alert.clone());
+                    tokio::spawn(async move { me.deliver(&log, &hook, &alert).await });
+                }
+            }
+        }
+    }
+
+    /// On start: post what became true since each webhook was added and has no final attempt in
+    /// the delivery log (the server was down, or stopped between retries), so nothing a member
+    /// subscribed to is lost to a restart. Alerts that stopped being true meanwhile (an overdue
+    /// acknowledgement since given) are not posted late.
+    async fn catch_up(self: &Arc<Self>, log: &Shared) {
+        let hub = log.alerts();
+        hub.ready().await;
+        if !log.is_sequencer() {
+            return;
+        }
+        let hooks = match log.db().webhooks().await {
+            Ok(h) => h,
+            Err(e) => {
+                tracing::error!(error = %e, "cannot read the webhooks; no catch-up");
+                return;
+            }
+        };
+        let now = hub.current();
+        for hook in hooks.into_iter().filter(|h| h.removed_at.is_none()) {
+            let mut done = std::collections::BTreeSet::new();
+            let mut after = 0;
+            loop {
+                match log.db().deliveries(&hook.id, after, 1000).await {
+                    Ok(page) if !page.is_empty() => {
+                        after = page.last().map_or(after, |d| d.seq);
+                        done.extend(page.into_iter().filter(Delivery::is_final).map(|d| d.alert));
+                    }
+                    Ok(_) => break,
+                    Err(e) => {
+                        tracing::error!(error = %e, webhook = %hook.id, "cannot read the delivery log; no catch-up");
+                        break;
+                    }
+                }
+            }
+            for alert in now.iter() {
+                if alert.since >= hook.created_at && !done.contains(&alert.id) {
                     let (me, log, hook, alert) =
                         (self.clone(), log.clone(), hook.clone(), alert.clone());
                     tokio::spawn(async move { me.deliver(&log, &hook, &alert).await });

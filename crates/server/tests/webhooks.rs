@@ -287,3 +287,72 @@ async fn alerts_reach_webhooks_signed_retried_logged_and_only_for_their_readers(
     .await
     .expect_problem(StatusCode::CONFLICT, "webhooks-full");
 }
+
+#[tokio::test]
+async fn alerts_that_arose_while_no_one_was_posting_are_posted_when_the_service_starts() {
+    let s = Server::start_with_clock("2022-03-05T04:00:00Z", 600.0).await;
+    alert_window(&s).await;
+    let (base, inbox) = receiver().await;
+    // Webhooks stored before the service (re)starts: Ukraine's, whose thread's message has
+    // since been posted once already, and another added after the message.
+    let at = |t: &str| corridor_core::time::format_log_time(t.parse().unwrap());
+    let hook = |id: &str, path: &str, created: &str| corridor_storage::Webhook {
+        id: id.into(),
+        actor: UA.into(),
+        url: format!("{base}/hook/{path}"),
+        created_at: at(created),
+        removed_at: None,
+    };
+    s.log
+        .db()
+        .add_webhook(&hook("wh-early", "ua", "2022-03-05T04:00:00Z"))
+        .await
+        .unwrap();
+    s.log
+        .db()
+        .add_webhook(&hook("wh-late", "late", "2022-03-06T00:00:00Z"))
+        .await
+        .unwrap();
+    s.log
+        .db()
+        .add_webhook(&hook("wh-done", "done", "2022-03-05T04:00:00Z"))
+        .await
+        .unwrap();
+    ukraines_thread(&s).await;
+    let message = "message/ua/t-1#m1";
+    s.log
+        .db()
+        .record_delivery(&corridor_storage::Delivery {
+            seq: 0,
+            webhook: "wh-done".into(),
+            alert: message.into(),
+            attempt: 1,
+            at: at("2022-03-05T04:30:00Z"),
+            outcome: "delivered".into(),
+            http_status: Some(204),
+            error: None,
+        })
+        .await
+        .unwrap();
+    let mut opts = WebhookOptions::new(kp(77));
+    opts.allow_private = true;
+    s.log.start_webhooks(opts);
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    while !inbox
+        .lock()
+        .unwrap()
+        .iter()
+        .any(|(p, _, b)| p == "/hook/ua" && b.contains(message))
+    {
+        assert!(tokio::time::Instant::now() < deadline, "not caught up");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    // Give any wrong post time to arrive, then check none did.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let got = inbox.lock().unwrap().clone();
+    assert!(
+        got.iter().all(|(p, _, _)| p == "/hook/ua"),
+        "nothing from before a webhook was added, nothing already delivered: {got:?}"
+    );
+    assert_eq!(got.len(), 1, "posted once: {got:?}");
+}
