@@ -5,7 +5,11 @@
 #   scripts/bench.sh                      # everything (about 20 minutes on 2 cores)
 #   BENCH_STEPS="ingest proofs" scripts/bench.sh
 #
-# Steps (BENCH_STEPS, default all but 10m): durability ingest verify proofs storage criterion 10m
+# Steps (BENCH_STEPS, default all but 10m and profile):
+#   durability ingest verify proofs storage criterion 10m profile
+# The ingest step pins the server to core 0 and the load generator (and its verify_strict
+# baseline) to core 1 with taskset, so the comparison is one core against one core; profile
+# repeats that run under `perf record` and prints where the server's CPU went.
 # Knobs: CORRIDOR_KILL_ROUNDS (200), BENCH_INGEST_N (40000), BENCH_ENTRIES (1000000),
 #        BENCH_WORK (data directories; the 1M log takes about 1.3 GB), BENCH_OUT (results),
 #        BENCH_QUIET_WAIT (seconds to wait for other processes to go quiet before a measurement).
@@ -47,18 +51,33 @@ free_port() {
     || echo $((20000 + RANDOM % 20000))
 }
 
-# start_server DATA_DIR: sets SERVER_PID, URL and READY_S (seconds until /readyz answered).
+# One core for the server, the other for the client, when the machine has two or more and
+# taskset is there; otherwise both run unpinned and the report says so.
+if command -v taskset >/dev/null 2>&1 && [ "$(nproc)" -ge 2 ]; then
+  PIN_SERVER=(taskset -c 0)
+  PIN_CLIENT=(taskset -c 1)
+  PINNING="server pinned to core 0, load generator and its baseline to core 1 (taskset)"
+else
+  PIN_SERVER=()
+  PIN_CLIENT=()
+  PINNING="unpinned (taskset missing or one core)"
+fi
+
+# start_server DATA_DIR [COMMAND PREFIX...]: sets SERVER_PID, URL and READY_S (seconds until
+# /readyz answered); a prefix such as `taskset -c 0` pins the server.
 start_server() {
+  local dir=$1
+  shift
   local port
   port=$(free_port)
   URL=http://127.0.0.1:$port
   local t0
   t0=$(date +%s.%N)
-  CORRIDOR_LOG=warn "$BIN/corridor" demo --no-rate-limits --data-dir "$1" --listen "127.0.0.1:$port" \
-    >"$1.server.log" 2>&1 &
+  CORRIDOR_LOG=warn "$@" "$BIN/corridor" demo --no-rate-limits --data-dir "$dir" --listen "127.0.0.1:$port" \
+    >"$dir.server.log" 2>&1 &
   SERVER_PID=$!
   until curl -sf "$URL/readyz" >/dev/null 2>&1; do
-    kill -0 "$SERVER_PID" 2>/dev/null || { cat "$1.server.log" >&2; exit 1; }
+    kill -0 "$SERVER_PID" 2>/dev/null || { cat "$dir.server.log" >&2; exit 1; }
     sleep 0.1
   done
   READY_S=$(python3 -c "import time; print(round(time.time() - $t0, 1))" 2>/dev/null || echo "?")
@@ -87,21 +106,50 @@ if has durability; then
   echo | out
 fi
 
+# fresh_ingest_log DIR: a fresh demo log for an ingest run.
+fresh_ingest_log() {
+  rm -rf "$1" "$1.server.log"
+  "$BIN/corridor" demo --no-rate-limits --data-dir "$1" --no-serve >/dev/null
+}
+
 if has ingest; then
-  say "ingest: $INGEST_N commands into a fresh demo log"
+  say "ingest: $INGEST_N commands into a fresh demo log ($PINNING)"
   D=$WORK/ingest
-  rm -rf "$D" "$D.server.log"
-  "$BIN/corridor" demo --no-rate-limits --data-dir "$D" --no-serve >/dev/null
-  start_server "$D"
+  fresh_ingest_log "$D"
+  start_server "$D" "${PIN_SERVER[@]}"
   echo "## Ingest" | out
   echo | out
-  echo "\`corridor demo --data-dir D --listen ADDR\` (release), then \`corridor-loadgen --server URL --data-dir D -n $INGEST_N --clients 64\`" | out
+  echo "$PINNING: \`${PIN_SERVER[*]} corridor demo --data-dir D --listen ADDR\` (release), then \`${PIN_CLIENT[*]} corridor-loadgen --server URL --data-dir D -n $INGEST_N --clients 64 --server-pid PID\`" | out
   echo | out
-  "$BIN/corridor-loadgen" --server "$URL" --data-dir "$D" -n "$INGEST_N" --clients 64 \
+  "${PIN_CLIENT[@]}" "$BIN/corridor-loadgen" --server "$URL" --data-dir "$D" -n "$INGEST_N" --clients 64 \
     --server-pid "$SERVER_PID" --quiet-wait "$QUIET" --label "ingest into a fresh log" | out
   stop_server
   "$BIN/corridor" verify --data-dir "$D" | sed 's/^/after the ingest run, corridor verify: /' | out
   echo | out
+fi
+
+if has profile; then
+  command -v perf >/dev/null 2>&1 || { echo "the profile step needs perf (apt-get install linux-perf)" >&2; exit 1; }
+  say "profile: the ingest run under perf record ($PINNING)"
+  D=$WORK/profile
+  fresh_ingest_log "$D"
+  start_server "$D" "${PIN_SERVER[@]}"
+  echo "## Where the server's CPU goes during ingest (perf)" | out
+  echo | out
+  echo "\`perf record -F 999 -g -p PID\` on the server while \`corridor-loadgen -n $INGEST_N --clients 64\` runs ($PINNING); \`perf report --no-children --sort dso\` and \`--sort symbol\`, top entries:" | out
+  echo | out
+  perf record -F 999 -g -p "$SERVER_PID" -o "$OUT/ingest.perf.data" 2>"$OUT/perf-record.log" &
+  PERF_PID=$!
+  "${PIN_CLIENT[@]}" "$BIN/corridor-loadgen" --server "$URL" --data-dir "$D" -n "$INGEST_N" --clients 64 \
+    --server-pid "$SERVER_PID" --quiet-wait "$QUIET" --label "ingest under perf" >"$OUT/profile-loadgen.md"
+  kill -INT "$PERF_PID" 2>/dev/null || true
+  wait "$PERF_PID" 2>/dev/null || true
+  stop_server
+  for sort in dso symbol; do
+    perf report -i "$OUT/ingest.perf.data" --no-children --sort "$sort" --stdio 2>/dev/null \
+      | grep -E '^ +[0-9.]+%' | head -n 15 | sed 's/^/    /' | out
+    echo | out
+  done
 fi
 
 BIG=$WORK/log-$ENTRIES
@@ -144,7 +192,7 @@ if has proofs; then
     echo "(wrk not installed: \`apt-get install -y wrk\` for the cross-check)" | out
     echo | out
   fi
-  echo "## Ingest into the $ENTRIES-entry log" | out
+  echo "## Ingest into the $ENTRIES-entry log (unpinned: server and load generator share both cores)" | out
   echo | out
   "$BIN/corridor-loadgen" --server "$URL" --data-dir "$BIG" -n 20000 --clients 64 \
     --server-pid "$SERVER_PID" --quiet-wait "$QUIET" --label "ingest into a $ENTRIES-entry log" | out

@@ -1,12 +1,19 @@
 //! Ingest benchmark: sign N commands beforehand (a realistic mix), then send them to a running
 //! `corridor demo` with 64 concurrent HTTP/1.1 keep-alive clients; report commands/s and
-//! latency, and in the same run the baselines: bare `verify_strict` of the same commands on all
-//! cores, and the disk's single-row SQLite commit rate (WAL, synchronous=FULL).
+//! latency, and in the same run the baselines: bare `verify_strict` of the same commands on
+//! every core this process may use, and the disk's single-row SQLite commit rate (WAL,
+//! synchronous=FULL).
 //!
 //! ```text
 //! corridor demo --data-dir D --listen 127.0.0.1:8080 &
 //! corridor-loadgen --server http://127.0.0.1:8080 --data-dir D -n 40000
 //! ```
+//!
+//! The fair comparison pins the server to one core and this generator to the other
+//! (`taskset -c 0 corridor demo …`, `taskset -c 1 corridor-loadgen …`, as `scripts/bench.sh`
+//! does): the baseline then runs on one core, the server has one core, and the report breaks
+//! the server's CPU per command down into the parts measured here on one core of the same
+//! model (the signature check, parsing the envelope, signing the receipt) and the rest.
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -20,7 +27,9 @@ use corridor_bench::{
     CpuMeter, Mix, SigItem, bare_verify_clean, fmt_dur, fsync_rate, genesis, host_port,
     load_signers, machine, percentile, percentile_usize, wait_quiet,
 };
+use corridor_core::crypto::Keypair;
 use corridor_core::envelope::{Draft, SignedCommand};
+use corridor_core::receipt::Receipt;
 use serde_json::Value;
 
 #[derive(Parser)]
@@ -57,6 +66,45 @@ struct Args {
     /// Seconds to wait at most for other processes to go quiet before each measurement.
     #[arg(long, default_value_t = 120)]
     quiet_wait: u64,
+}
+
+/// The parts of a command's server-side cost that can be measured apart, timed on this
+/// process's thread (pinned to a core of the same model as the server's in the fair run).
+struct Parts {
+    parse_us: f64,
+    receipt_us: f64,
+}
+
+impl Parts {
+    fn measure(envelopes: &[Vec<u8>], origin: &str) -> Self {
+        let sample = &envelopes[..envelopes.len().min(20_000)];
+        let started = Instant::now();
+        for e in sample {
+            std::hint::black_box(SignedCommand::parse_unverified(e, origin).expect("parses"));
+        }
+        let parse_us = started.elapsed().as_secs_f64() * 1e6 / sample.len().max(1) as f64;
+        let key = Keypair::from_seed([7; 32]);
+        let n = 5_000;
+        let started = Instant::now();
+        for i in 0..n {
+            let receipt = Receipt {
+                log: origin.to_string(),
+                index: 1_000_000 + i,
+                leaf_hash: "c".repeat(44),
+                time: "2022-03-04T12:00:00.000Z".into(),
+                salt: "5".repeat(44),
+                max_merge_delay_ms: 1000,
+                actor: "actors/ukraine-coordinator".into(),
+                command_id: format!("lg-{i}"),
+            };
+            std::hint::black_box(receipt.sign(&key));
+        }
+        let receipt_us = started.elapsed().as_secs_f64() * 1e6 / n as f64;
+        Parts {
+            parse_us,
+            receipt_us,
+        }
+    }
 }
 
 /// The time to sign with: the log's clock, or the last entry's time if the log is ahead of its
@@ -170,6 +218,8 @@ async fn main() -> anyhow::Result<()> {
     let quiet = Duration::from_secs(a.quiet_wait);
     let (bare, bare_threads, bare_others) = bare_verify_clean(&items, quiet);
     drop(items);
+    wait_quiet(quiet, 0.25);
+    let parts = Parts::measure(&envelopes, &origin);
 
     // 3. Baseline: the disk's single-row commit rate.
     let fsync_dir = a.fsync_dir.clone().unwrap_or_else(|| a.data_dir.clone());
@@ -292,6 +342,25 @@ async fn main() -> anyhow::Result<()> {
     );
     println!("| CPU during the fsync probe | {fsync_cpu} |");
     println!();
+    if let Some(server_cores) = ingest_cpu.server {
+        // Server CPU per accepted command, and the parts of it measured apart on one core.
+        let total = server_cores * elapsed.as_secs_f64() * 1e6 / accepted.max(1) as f64;
+        let verify = bare_threads as f64 * 1e6 / bare;
+        let known = verify + parts.parse_us + parts.receipt_us;
+        println!("Server CPU per command ({server_cores:.2} cores × {:.2} s / {accepted} commands), and what it is spent on:", elapsed.as_secs_f64());
+        println!();
+        println!("| part | µs of CPU per command | share |");
+        println!("| --- | --- | --- |");
+        let row = |name: &str, us: f64| {
+            println!("| {name} | {us:.1} | {:.0} % |", 100.0 * us / total);
+        };
+        row("`verify_strict` of the command (the baseline's own cost, one core)", verify);
+        row("parsing the envelope (strict JCS, canonical check; `SignedCommand::parse_unverified`)", parts.parse_us);
+        row("signing the receipt (`Receipt::sign`)", parts.receipt_us);
+        row("the rest: HTTP, sequencing, the state machine, SQLite, the answer", (total - known).max(0.0));
+        println!("| **total** | **{total:.1}** | 100 % |");
+        println!();
+    }
     if !refused.is_empty() {
         bail!("{} commands were refused", refused.len());
     }
