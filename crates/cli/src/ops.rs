@@ -1265,7 +1265,7 @@ fn projection_difference(state: &State, stored: Vec<StoredRow>) -> Option<String
             let until = key(end);
             let expected = state
                 .projection_rows_from(from)
-                .take_while(|e| until.is_none_or(|u| (e.kind, e.id.as_str()) < u));
+                .take_while(|e| until.is_none_or(|u| (e.kind.as_str(), e.id.as_str()) < u));
             first_difference(expected, &stored[start..end])
         })
         .collect();
@@ -1282,7 +1282,7 @@ fn first_difference(
         match (expected.next(), stored.next()) {
             (None, None) => return None,
             (Some(e), Some(s)) => {
-                if e.kind != s.kind || e.id != s.id || e.body != s.body {
+                if e.kind.as_str() != s.kind || e.id != s.id || e.body != s.body {
                     return Some(format!("{}/{}", e.kind, e.id));
                 }
             }

@@ -22,7 +22,16 @@ use crate::Rejection;
 use crate::command::{Point, Role};
 use crate::crypto::{b64, sha256};
 use crate::genesis::{GenesisDocument, Names};
-use crate::time::{format_log_time, parse_utc};
+use crate::state::ProjectionKind;
+use crate::time::format_log_time;
+
+mod corridor;
+mod declaration;
+mod settlement;
+mod window;
+
+/// The records a command changed, as (projection kind, id).
+pub type Changed = Vec<(ProjectionKind, String)>;
 
 /// Narrowest and widest corridor buffer, in metres.
 pub const BUFFER_RANGE_M: (i64, i64) = (50, 20_000);
@@ -375,11 +384,41 @@ pub struct WindowVersion {
     pub at_time: String,
 }
 
+/// What an act did to a window. An enum, not a string, so that a misspelt kind is a compile
+/// error rather than a consent that silently never counts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ActKind {
+    /// A party agrees to the exact version named by its hash.
+    Consent,
+    /// A party takes its consent back before the start.
+    Withdraw,
+    /// The proposer cancels a window nobody consented to.
+    Cancel,
+    /// A party halts a window that is under way.
+    Suspend,
+    /// A party lifts a suspension (every required party must).
+    Resume,
+}
+
+impl ActKind {
+    /// The name used in the log's JSON and in the views.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ActKind::Consent => "consent",
+            ActKind::Withdraw => "withdraw",
+            ActKind::Cancel => "cancel",
+            ActKind::Suspend => "suspend",
+            ActKind::Resume => "resume",
+        }
+    }
+}
+
 /// Something a party or actor did to a window.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct WindowAct {
-    /// `consent`, `withdraw`, `cancel`, `suspend`, `resume`.
-    pub kind: String,
+    /// What was done.
+    pub kind: ActKind,
     /// The party (absent for cancel by the intermediary).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub party: Option<String>,
@@ -504,7 +543,23 @@ impl WindowVersion {
     }
 }
 
+impl WindowAct {
+    /// Whether this act is a consent by `party` to the version with `hash` that still counts
+    /// (not voided by a compromised key): the one predicate every consent rule asks.
+    pub fn is_consent(&self, party: &str, hash: &str) -> bool {
+        !self.void
+            && self.kind == ActKind::Consent
+            && self.party.as_deref() == Some(party)
+            && self.version_hash.as_deref() == Some(hash)
+    }
+}
+
 impl Window {
+    /// The standing consent of `party` to the version with `hash`, if it gave one.
+    pub fn consent_of(&self, party: &str, hash: &str) -> Option<&WindowAct> {
+        self.acts.iter().find(|a| a.is_consent(party, hash))
+    }
+
     /// The version in force at `at` (the latest proposed at or before it).
     pub fn version_at(&self, at: Timestamp) -> Option<&WindowVersion> {
         self.versions.iter().rev().find(|v| ts(&v.at_time) <= at)
@@ -527,11 +582,7 @@ impl Window {
         for p in &v.terms.required_parties {
             let first = self
                 .acts_until(at)
-                .find(|a| {
-                    a.kind == "consent"
-                        && a.party.as_deref() == Some(p)
-                        && a.version_hash.as_deref() == Some(&v.hash)
-                })
+                .find(|a| a.is_consent(p, &v.hash))
                 .map(|a| ts(&a.at_time))?;
             latest = latest.max(Some(first));
         }
@@ -543,9 +594,9 @@ impl Window {
     pub fn status_at(&self, at: Timestamp) -> Option<(Status, Option<String>)> {
         let v = self.version_at(at)?;
         for a in self.acts_until(at) {
-            match a.kind.as_str() {
-                "cancel" => return Some((Status::Cancelled, a.reason.clone())),
-                "withdraw" => return Some((Status::Withdrawn, a.reason.clone())),
+            match a.kind {
+                ActKind::Cancel => return Some((Status::Cancelled, a.reason.clone())),
+                ActKind::Withdraw => return Some((Status::Withdrawn, a.reason.clone())),
                 _ => {}
             }
         }
@@ -565,12 +616,15 @@ impl Window {
         }
         // Inside the window: suspended since the last suspension until every required party
         // has resumed after it.
-        let last_suspension = self.acts_until(at).filter(|a| a.kind == "suspend").last();
+        let last_suspension = self
+            .acts_until(at)
+            .filter(|a| a.kind == ActKind::Suspend)
+            .last();
         if let Some(s) = last_suspension {
             let after = s.at_index;
             let all_resumed = v.terms.required_parties.iter().all(|p| {
                 self.acts_until(at).any(|a| {
-                    a.kind == "resume" && a.at_index > after && a.party.as_deref() == Some(p)
+                    a.kind == ActKind::Resume && a.at_index > after && a.party.as_deref() == Some(p)
                 })
             });
             if !all_resumed {
@@ -638,14 +692,6 @@ impl Ctx<'_> {
         format_log_time(self.time)
     }
 
-    fn is_intermediary(&self) -> bool {
-        self.role == Role::Intermediary
-    }
-
-    fn is_party_coordinator(&self) -> bool {
-        self.party.is_some() && matches!(self.role, Role::Coordinator | Role::PartyAdmin)
-    }
-
     fn deny(&self, action: &str) -> Rejection {
         Rejection::RoleNotAllowed {
             actor: self.actor.to_string(),
@@ -654,18 +700,10 @@ impl Ctx<'_> {
         }
     }
 
-    pub(crate) fn own_party(&self, party: &str, action: &str) -> Result<(), Rejection> {
-        if self.is_intermediary() {
-            return Err(Rejection::rule(
-                "intermediary-cannot-act-for-party",
-                format!(
-                    "the intermediary may propose and mediate but never {action} on a party's behalf"
-                ),
-            ));
-        }
-        if !self.is_party_coordinator() && self.role != Role::Signatory {
-            return Err(self.deny(action));
-        }
+    /// A party act (consent, withdraw, suspend, resume, acknowledge) names the party it is for:
+    /// it must be the actor's own. Which roles may act for a party at all, and that the
+    /// intermediary never does, is the role gate's ([`crate::access::ISSUERS`]), already passed.
+    pub(crate) fn own_party(&self, party: &str) -> Result<(), Rejection> {
         if self.party != Some(party) {
             return Err(Rejection::rule(
                 "not-your-party",
@@ -702,38 +740,6 @@ pub fn distance_m(a: [i64; 2], b: [i64; 2]) -> f64 {
     2.0 * 6_371_008.8 * h.sqrt().asin()
 }
 
-fn check_route(route: &[[i64; 2]]) -> Result<(), Rejection> {
-    let bad = |why: String| Rejection::rule("invalid-geometry", why);
-    if route.len() > MAX_ROUTE_POINTS {
-        return Err(bad(format!(
-            "a route has at most {MAX_ROUTE_POINTS} points"
-        )));
-    }
-    for (i, p) in route.iter().enumerate() {
-        if !(-1_800_000_000..=1_800_000_000).contains(&p[0])
-            || !(-900_000_000..=900_000_000).contains(&p[1])
-        {
-            return Err(bad(format!(
-                "point {i} is out of range: longitude within ±180°, latitude within ±90°, in 1e-7 degree"
-            )));
-        }
-    }
-    let mut distinct = route.to_vec();
-    distinct.dedup();
-    if distinct.len() < 2 {
-        return Err(bad("a route needs at least two distinct points".into()));
-    }
-    let length: f64 = route.windows(2).map(|w| distance_m(w[0], w[1])).sum();
-    if length > MAX_ROUTE_M {
-        return Err(bad(format!(
-            "the route is {:.0} km long; the limit is {:.0} km",
-            length / 1000.0,
-            MAX_ROUTE_M / 1000.0
-        )));
-    }
-    Ok(())
-}
-
 impl Agreements {
     fn settlement(&self, id: &str) -> Result<&Settlement, Rejection> {
         self.settlements.get(id).ok_or_else(|| {
@@ -742,155 +748,6 @@ impl Agreements {
                 format!("no settlement {id:?}; import it first"),
             )
         })
-    }
-
-    fn check_corridor_terms(&self, t: &CorridorTerms) -> Result<(), Rejection> {
-        names_ok("terms.names", &t.names)?;
-        check_route(&t.route)?;
-        if !(BUFFER_RANGE_M.0..=BUFFER_RANGE_M.1).contains(&t.buffer_m) {
-            return Err(Rejection::rule(
-                "buffer-out-of-range",
-                format!(
-                    "buffer_m must be {} to {} metres",
-                    BUFFER_RANGE_M.0, BUFFER_RANGE_M.1
-                ),
-            ));
-        }
-        self.settlement(&t.origin)?;
-        self.settlement(&t.destination)?;
-        if t.origin == t.destination {
-            return Err(Rejection::invalid(
-                "terms.destination",
-                "must differ from the origin",
-            ));
-        }
-        for (i, c) in t.checkpoints.iter().enumerate() {
-            names_ok(&format!("terms.checkpoints[{i}].names"), &c.names)?;
-        }
-        if let Some(n) = &t.who_may_leave {
-            names_ok("terms.who_may_leave", n)?;
-        }
-        if let Some(n) = &t.reception {
-            names_ok("terms.reception", n)?;
-        }
-        if let Some(i) = &t.instructions {
-            names_ok("terms.instructions.bring", &i.bring)?;
-            names_ok("terms.instructions.gather", &i.gather)?;
-            names_ok("terms.instructions.if_suspended", &i.if_suspended)?;
-        }
-        Ok(())
-    }
-
-    fn check_window_terms(
-        &self,
-        ctx: &Ctx,
-        t: &WindowTerms,
-        previous: Option<&WindowTerms>,
-    ) -> Result<(), Rejection> {
-        let start = parse_utc("terms.start", &t.start)?;
-        let end = parse_utc("terms.end", &t.end)?;
-        if end <= start {
-            return Err(Rejection::rule(
-                "end-before-start",
-                "the window must end after it starts",
-            ));
-        }
-        if start <= ctx.time {
-            return Err(Rejection::rule(
-                "window-in-past",
-                format!(
-                    "the window starts at {} but the log's time is already {}",
-                    t.start,
-                    ctx.at()
-                ),
-            ));
-        }
-        let max = ctx.genesis.policy.max_window_s;
-        if end.as_second() - start.as_second() > max {
-            return Err(Rejection::rule(
-                "window-too-long",
-                format!("a window may last at most {max} s under the genesis policy"),
-            ));
-        }
-        for (lt, at) in [(&t.start_local, start), (&t.end_local, end)] {
-            if let Some(lt) = lt {
-                crate::localtime::check_stated(&lt.local, &lt.zone, at)?;
-            }
-        }
-        if t.required_parties.is_empty() {
-            return Err(Rejection::invalid(
-                "terms.required_parties",
-                "name at least one party",
-            ));
-        }
-        let mut seen = std::collections::BTreeSet::new();
-        for p in &t.required_parties {
-            if !ctx.genesis.parties.iter().any(|x| &x.id == p) {
-                return Err(Rejection::rule(
-                    "unknown-party",
-                    format!("{p:?} is not a party to this log"),
-                ));
-            }
-            if !seen.insert(p) {
-                return Err(Rejection::invalid(
-                    "terms.required_parties",
-                    format!("{p:?} is named twice"),
-                ));
-            }
-        }
-        // A ceasefire binds every side: a window that some party of the genesis need not consent
-        // to would be published as agreed on one side's word. A one-party act is a declaration.
-        let missing: Vec<&str> = ctx
-            .genesis
-            .parties
-            .iter()
-            .map(|x| x.id.as_str())
-            .filter(|id| !t.required_parties.iter().any(|p| p == id))
-            .collect();
-        if !missing.is_empty() {
-            return Err(Rejection::rule(
-                "window-missing-party",
-                format!(
-                    "every party of the genesis must consent to a window; terms.required_parties lacks {}",
-                    missing.join(", ")
-                ),
-            ));
-        }
-        for (p, text) in &t.guarantees {
-            if !t.required_parties.contains(p) {
-                return Err(Rejection::invalid(
-                    "terms.guarantees",
-                    format!("{p:?} is not a required party"),
-                ));
-            }
-            if text.trim().is_empty() {
-                return Err(Rejection::invalid(
-                    "terms.guarantees",
-                    "a guarantee must say something",
-                ));
-            }
-            let unchanged = previous.and_then(|prev| prev.guarantees.get(p)) == Some(text);
-            if !unchanged && ctx.party != Some(p.as_str()) {
-                return Err(Rejection::rule(
-                    "guarantee-of-another-party",
-                    format!("only {p:?} may state its own security guarantee"),
-                ));
-            }
-        }
-        if let Some(prev) = previous {
-            for (p, text) in &prev.guarantees {
-                if t.required_parties.contains(p)
-                    && t.guarantees.get(p) != Some(text)
-                    && ctx.party != Some(p.as_str())
-                {
-                    return Err(Rejection::rule(
-                        "guarantee-of-another-party",
-                        format!("only {p:?} may change or drop its own security guarantee"),
-                    ));
-                }
-            }
-        }
-        Ok(())
     }
 
     fn window(&self, id: &str) -> Result<&Window, Rejection> {
@@ -935,489 +792,35 @@ impl Agreements {
         missing
     }
 
-    fn final_or_started(&self, w: &Window, ctx: &Ctx) -> Result<(), Rejection> {
-        let (status, _) = w.status_at(ctx.time).expect("the window has a version");
-        if matches!(
-            status,
-            Status::Cancelled | Status::Withdrawn | Status::Expired | Status::Completed
-        ) {
-            return Err(Rejection::rule(
-                "window-closed",
-                format!(
-                    "window {} is {}; propose a new window",
-                    w.id,
-                    status.as_str()
-                ),
-            ));
-        }
-        Ok(())
-    }
-
-    /// Decide and apply one agreement command. Returns the ids of changed records as
-    /// (projection kind, id).
+    /// Decide and apply one agreement command: one method per command, in a module per
+    /// family (settlements, corridors, windows, declarations). The role gate ([`crate::access::ISSUERS`])
+    /// has already run; the rules here are the ones that depend on the records. Returns the ids of
+    /// changed records as (projection kind, id).
     pub fn execute(
         &mut self,
         ctx: &Ctx,
         body: &crate::command::Body,
-    ) -> Result<Vec<(&'static str, String)>, Rejection> {
+    ) -> Result<Changed, Rejection> {
         use crate::command::Body as B;
         match body {
-            B::SettlementImport(b) => {
-                if !ctx.is_intermediary() {
-                    return Err(ctx.deny("import settlements (the intermediary does)"));
-                }
-                if b.settlements.is_empty() {
-                    return Err(Rejection::invalid(
-                        "settlements",
-                        "import at least one settlement",
-                    ));
-                }
-                for s in &b.settlements {
-                    names_ok(&format!("settlements[{}].names", s.id), &s.names)?;
-                    crate::localtime::zone(&s.zone)?;
-                    if s.id.is_empty() || s.id.len() > 64 {
-                        return Err(Rejection::invalid("settlements.id", "1 to 64 characters"));
-                    }
-                    s.location
-                        .check(&format!("settlements[{}].location", s.id))?;
-                }
-                let mut changed = Vec::new();
-                for s in &b.settlements {
-                    if self.settlements.get(&s.id) != Some(s) {
-                        self.settlements.insert(s.id.clone(), s.clone());
-                        changed.push(("settlement", s.id.clone()));
-                    }
-                }
-                Ok(changed)
-            }
-            B::CorridorPropose(b) => {
-                if !(ctx.is_intermediary() || ctx.is_party_coordinator()) {
-                    return Err(ctx.deny("propose corridors"));
-                }
-                if self.corridors.contains_key(&b.corridor) {
-                    return Err(Rejection::rule(
-                        "corridor-exists",
-                        format!("corridor {:?} exists; amend it", b.corridor),
-                    ));
-                }
-                self.check_corridor_terms(&b.terms)?;
-                self.corridors.insert(
-                    b.corridor.clone(),
-                    Corridor {
-                        id: b.corridor.clone(),
-                        versions: vec![CorridorVersion {
-                            version: 1,
-                            terms: b.terms.clone(),
-                            actor: ctx.actor.into(),
-                            at_index: ctx.index,
-                            at_time: ctx.at(),
-                        }],
-                    },
-                );
-                Ok(vec![("corridor", b.corridor.clone())])
-            }
-            B::CorridorAmend(b) => {
-                if !(ctx.is_intermediary() || ctx.is_party_coordinator()) {
-                    return Err(ctx.deny("amend corridors"));
-                }
-                let latest = self.corridor(&b.corridor)?.latest().version;
-                if b.base_version != latest {
-                    return Err(Rejection::rule(
-                        "stale-version",
-                        format!(
-                            "corridor {} is at version {latest}, not {}",
-                            b.corridor, b.base_version
-                        ),
-                    ));
-                }
-                self.check_corridor_terms(&b.terms)?;
-                let c = self.corridors.get_mut(&b.corridor).expect("checked");
-                c.versions.push(CorridorVersion {
-                    version: latest + 1,
-                    terms: b.terms.clone(),
-                    actor: ctx.actor.into(),
-                    at_index: ctx.index,
-                    at_time: ctx.at(),
-                });
-                Ok(vec![("corridor", b.corridor.clone())])
-            }
-            B::WindowPropose(b) => {
-                if !(ctx.is_intermediary() || ctx.is_party_coordinator()) {
-                    return Err(ctx.deny("propose windows"));
-                }
-                if self.windows.contains_key(&b.window) {
-                    return Err(Rejection::rule(
-                        "window-exists",
-                        format!("window {:?} exists; amend it", b.window),
-                    ));
-                }
-                let cv = self.corridor_version(&b.corridor, b.corridor_version)?;
-                self.check_window_terms(ctx, &b.terms, None)?;
-                let hash = version_hash(&b.window, 1, &b.terms, &b.corridor, &cv);
-                self.windows.insert(
-                    b.window.clone(),
-                    Window {
-                        id: b.window.clone(),
-                        corridor: b.corridor.clone(),
-                        proposer: ctx.actor.into(),
-                        versions: vec![WindowVersion {
-                            version: 1,
-                            corridor_version: cv.version,
-                            terms: b.terms.clone(),
-                            hash,
-                            actor: ctx.actor.into(),
-                            at_index: ctx.index,
-                            at_time: ctx.at(),
-                        }],
-                        acts: vec![],
-                    },
-                );
-                Ok(vec![("window", b.window.clone())])
-            }
-            B::WindowAmend(b) => {
-                if !(ctx.is_intermediary() || ctx.is_party_coordinator()) {
-                    return Err(ctx.deny("amend windows"));
-                }
-                let w = self.window(&b.window)?;
-                self.final_or_started(w, ctx)?;
-                let latest = w.latest();
-                if b.base_version != latest.version {
-                    return Err(Rejection::rule(
-                        "stale-version",
-                        format!(
-                            "window {} is at version {}, not {}",
-                            b.window, latest.version, b.base_version
-                        ),
-                    ));
-                }
-                if latest.start() <= ctx.time {
-                    return Err(Rejection::rule(
-                        "window-started",
-                        "a window cannot be amended after its start; propose a new one",
-                    ));
-                }
-                let corridor = w.corridor.clone();
-                let prev_terms = latest.terms.clone();
-                let next = latest.version + 1;
-                let cv = self.corridor_version(&corridor, b.corridor_version)?;
-                self.check_window_terms(ctx, &b.terms, Some(&prev_terms))?;
-                let hash = version_hash(&b.window, next, &b.terms, &corridor, &cv);
-                let w = self.windows.get_mut(&b.window).expect("checked");
-                w.versions.push(WindowVersion {
-                    version: next,
-                    corridor_version: cv.version,
-                    terms: b.terms.clone(),
-                    hash,
-                    actor: ctx.actor.into(),
-                    at_index: ctx.index,
-                    at_time: ctx.at(),
-                });
-                Ok(vec![("window", b.window.clone())])
-            }
-            B::WindowConsent(b) => {
-                ctx.own_party(&b.party, "consent")?;
-                let w = self.window(&b.window)?;
-                self.final_or_started(w, ctx)?;
-                let v = w.latest();
-                if !v.terms.required_parties.contains(&b.party) {
-                    return Err(Rejection::rule(
-                        "party-not-required",
-                        format!(
-                            "{:?} is not a required party of window {}",
-                            b.party, b.window
-                        ),
-                    ));
-                }
-                if b.version_hash != v.hash {
-                    let known = w.versions.iter().any(|x| x.hash == b.version_hash);
-                    return Err(Rejection::rule(
-                        if known {
-                            "superseded-version"
-                        } else {
-                            "unknown-version"
-                        },
-                        format!(
-                            "window {} is at version {} with hash {}; consent to that exact version",
-                            b.window, v.version, v.hash
-                        ),
-                    ));
-                }
-                if v.start() <= ctx.time {
-                    return Err(Rejection::rule(
-                        "window-started",
-                        "consent must come before the window starts",
-                    ));
-                }
-                let missing = self.missing(w);
-                if !missing.is_empty() {
-                    return Err(Rejection::rule(
-                        "incomplete-proposal",
-                        format!(
-                            "consent is refused until the proposal is complete; missing: {}",
-                            missing.join(", ")
-                        ),
-                    ));
-                }
-                if w.acts.iter().any(|a| {
-                    !a.void
-                        && a.kind == "consent"
-                        && a.party.as_deref() == Some(&b.party)
-                        && a.version_hash.as_deref() == Some(&v.hash)
-                }) {
-                    return Err(Rejection::rule(
-                        "already-consented",
-                        format!("{} already consented to this version", b.party),
-                    ));
-                }
-                // Would this consent complete the agreement? Then it must not overlap another
-                // agreed window on the same corridor.
-                let others_done = v
-                    .terms
-                    .required_parties
-                    .iter()
-                    .filter(|p| **p != b.party)
-                    .all(|p| {
-                        w.acts.iter().any(|a| {
-                            !a.void
-                                && a.kind == "consent"
-                                && a.party.as_deref() == Some(p)
-                                && a.version_hash.as_deref() == Some(&v.hash)
-                        })
-                    });
-                if others_done {
-                    let (s, e) = (v.start(), v.end());
-                    for other in self
-                        .windows
-                        .values()
-                        .filter(|o| o.corridor == w.corridor && o.id != w.id)
-                    {
-                        let Some((st, _)) = other.status_at(ctx.time) else {
-                            continue;
-                        };
-                        let ov = other.version_at(ctx.time).expect("has status");
-                        if st.holds_time() && ov.start() < e && s < ov.end() {
-                            return Err(Rejection::rule(
-                                "overlapping-window",
-                                format!(
-                                    "window {} on the same corridor is {} from {} to {}, which overlaps",
-                                    other.id,
-                                    st.as_str(),
-                                    ov.terms.start,
-                                    ov.terms.end
-                                ),
-                            ));
-                        }
-                    }
-                }
-                let hash = v.hash.clone();
-                self.push_act(&b.window, ctx, "consent", Some(&b.party), Some(hash), None);
-                Ok(vec![("window", b.window.clone())])
-            }
-            B::WindowWithdraw(b) => {
-                ctx.own_party(&b.party, "withdraw consent")?;
-                let w = self.window(&b.window)?;
-                self.final_or_started(w, ctx)?;
-                let v = w.latest();
-                if v.start() <= ctx.time {
-                    return Err(Rejection::rule(
-                        "withdrawal-after-start",
-                        "consent can be taken back only before the start; once inside the window, suspend it instead",
-                    ));
-                }
-                if !w.acts.iter().any(|a| {
-                    !a.void
-                        && a.kind == "consent"
-                        && a.party.as_deref() == Some(&b.party)
-                        && a.version_hash.as_deref() == Some(&v.hash)
-                }) {
-                    return Err(Rejection::rule(
-                        "no-consent",
-                        format!("{} has not consented to the current version", b.party),
-                    ));
-                }
-                self.push_act(
-                    &b.window,
-                    ctx,
-                    "withdraw",
-                    Some(&b.party),
-                    None,
-                    Some(b.reason.clone()),
-                );
-                self.set_public_reason(&b.window, b.public_reason);
-                Ok(vec![("window", b.window.clone())])
-            }
-            B::WindowCancel(b) => {
-                let w = self.window(&b.window)?;
-                if w.proposer != ctx.actor {
-                    return Err(ctx.deny("cancel a window someone else proposed"));
-                }
-                self.final_or_started(w, ctx)?;
-                if w.acts.iter().any(|a| a.kind == "consent") {
-                    return Err(Rejection::rule(
-                        "has-consents",
-                        "a party already consented; only a party can withdraw now",
-                    ));
-                }
-                self.push_act(&b.window, ctx, "cancel", None, None, Some(b.reason.clone()));
-                Ok(vec![("window", b.window.clone())])
-            }
-            B::WindowSuspend(b) => {
-                ctx.own_party(&b.party, "suspend")?;
-                let w = self.window(&b.window)?;
-                if !w.latest().terms.required_parties.contains(&b.party) {
-                    return Err(Rejection::rule(
-                        "party-not-required",
-                        format!("{:?} is not a party to window {}", b.party, b.window),
-                    ));
-                }
-                let (st, _) = w.status_at(ctx.time).expect("has a version");
-                if st != Status::Active {
-                    return Err(Rejection::rule(
-                        "not-active",
-                        format!("window {} is {}, not active", b.window, st.as_str()),
-                    ));
-                }
-                self.push_act(
-                    &b.window,
-                    ctx,
-                    "suspend",
-                    Some(&b.party),
-                    None,
-                    Some(b.reason.clone()),
-                );
-                self.set_public_reason(&b.window, b.public_reason);
-                Ok(vec![("window", b.window.clone())])
-            }
-            B::WindowResume(b) => {
-                ctx.own_party(&b.party, "resume")?;
-                let w = self.window(&b.window)?;
-                let v = w.latest();
-                if !v.terms.required_parties.contains(&b.party) {
-                    return Err(Rejection::rule(
-                        "party-not-required",
-                        format!("{:?} is not a party to window {}", b.party, b.window),
-                    ));
-                }
-                let (st, _) = w.status_at(ctx.time).expect("has a version");
-                if st != Status::Suspended {
-                    return Err(Rejection::rule(
-                        "not-suspended",
-                        format!("window {} is {}, not suspended", b.window, st.as_str()),
-                    ));
-                }
-                if b.version_hash != v.hash {
-                    return Err(Rejection::rule(
-                        "superseded-version",
-                        "resume names the exact current version hash",
-                    ));
-                }
-                self.push_act(
-                    &b.window,
-                    ctx,
-                    "resume",
-                    Some(&b.party),
-                    Some(v.hash.clone()),
-                    None,
-                );
-                Ok(vec![("window", b.window.clone())])
-            }
-            B::DeclarationPublish(b) => {
-                let Some(party) = ctx.party.filter(|_| ctx.is_party_coordinator()) else {
-                    return Err(ctx.deny("publish a party declaration"));
-                };
-                if self.declarations.contains_key(&b.declaration) {
-                    return Err(Rejection::rule(
-                        "declaration-exists",
-                        format!("declaration {:?} exists", b.declaration),
-                    ));
-                }
-                if let Some(c) = &b.corridor {
-                    self.corridor(c)?;
-                }
-                let start = parse_utc("start", &b.start)?;
-                if let Some(e) = &b.end
-                    && parse_utc("end", e)? <= start
-                {
-                    return Err(Rejection::rule(
-                        "end-before-start",
-                        "the declaration must end after it starts",
-                    ));
-                }
-                names_ok("text", &b.text)?;
-                self.declarations.insert(
-                    b.declaration.clone(),
-                    Declaration {
-                        id: b.declaration.clone(),
-                        party: party.into(),
-                        actor: ctx.actor.into(),
-                        corridor: b.corridor.clone(),
-                        start: b.start.clone(),
-                        end: b.end.clone(),
-                        text: b.text.clone(),
-                        at_index: ctx.index,
-                    },
-                );
-                Ok(vec![("declaration", b.declaration.clone())])
-            }
+            B::SettlementImport(b) => self.import_settlements(b),
+            B::CorridorPropose(b) => self.propose_corridor(ctx, b),
+            B::CorridorAmend(b) => self.amend_corridor(ctx, b),
+            B::WindowPropose(b) => self.propose_window(ctx, b),
+            B::WindowAmend(b) => self.amend_window(ctx, b),
+            B::WindowConsent(b) => self.consent(ctx, b),
+            B::WindowWithdraw(b) => self.withdraw(ctx, b),
+            B::WindowCancel(b) => self.cancel(ctx, b),
+            B::WindowSuspend(b) => self.suspend(ctx, b),
+            B::WindowResume(b) => self.resume(ctx, b),
+            B::DeclarationPublish(b) => self.publish_declaration(ctx, b),
             _ => unreachable!("only agreement commands are routed here"),
-        }
-    }
-
-    fn corridor_version(&self, corridor: &str, version: u32) -> Result<CorridorVersion, Rejection> {
-        let c = self.corridor(corridor)?;
-        let latest = c.latest();
-        if latest.version != version {
-            return Err(Rejection::rule(
-                if c.versions.iter().any(|v| v.version == version) {
-                    "superseded-version"
-                } else {
-                    "unknown-version"
-                },
-                format!(
-                    "corridor {corridor} is at version {}; windows are proposed on the latest version",
-                    latest.version
-                ),
-            ));
-        }
-        Ok(latest.clone())
-    }
-
-    fn push_act(
-        &mut self,
-        window: &str,
-        ctx: &Ctx,
-        kind: &str,
-        party: Option<&str>,
-        version_hash: Option<String>,
-        reason: Option<String>,
-    ) {
-        let w = self.windows.get_mut(window).expect("checked by the caller");
-        w.acts.push(WindowAct {
-            kind: kind.into(),
-            party: party.map(str::to_string),
-            actor: ctx.actor.into(),
-            version_hash,
-            reason,
-            public_reason: None,
-            at_index: ctx.index,
-            at_time: ctx.at(),
-            void: false,
-        });
-    }
-
-    /// Record the public reason on the act just pushed.
-    fn set_public_reason(&mut self, window: &str, reason: Option<PublicReason>) {
-        if let Some(a) = self.windows.get_mut(window).and_then(|w| w.acts.last_mut()) {
-            a.public_reason = reason;
         }
     }
 
     /// Void every act signed in the given entries (a key declared compromised): consents given
     /// with it stop counting until the party consents again. Returns the windows changed.
-    pub fn void_entries(
-        &mut self,
-        entries: &std::collections::BTreeSet<u64>,
-    ) -> Vec<(&'static str, String)> {
+    pub fn void_entries(&mut self, entries: &std::collections::BTreeSet<u64>) -> Changed {
         let mut changed = Vec::new();
         for w in self.windows.values_mut() {
             let mut touched = false;
@@ -1428,7 +831,7 @@ impl Agreements {
                 }
             }
             if touched {
-                changed.push(("window", w.id.clone()));
+                changed.push((ProjectionKind::Window, w.id.clone()));
             }
         }
         changed
@@ -1471,7 +874,7 @@ pub fn route_from_geojson(v: &serde_json::Value) -> Result<Vec<[i64; 2]>, Reject
             ])
         })
         .collect::<Result<Vec<_>, Rejection>>()?;
-    check_route(&route)?;
+    corridor::check_route(&route)?;
     Ok(route)
 }
 

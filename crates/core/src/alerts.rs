@@ -30,7 +30,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::access::{Audience, operation_audience};
-use crate::agreement::{Agreements, PublicReason, Status, Window};
+use crate::agreement::{ActKind, Agreements, PublicReason, Status, Window};
 use crate::chain::{Chain, Notice, confirmations_id};
 use crate::channel::Channels;
 use crate::command::Role;
@@ -132,8 +132,8 @@ pub enum About {
         window: String,
         /// Its corridor.
         corridor: String,
-        /// `suspend`, `withdraw` or `cancel`.
-        act: String,
+        /// Suspend, withdraw or cancel.
+        act: ActKind,
         /// The party that acted (none for a cancellation by the intermediary).
         #[serde(skip_serializing_if = "Option::is_none")]
         party: Option<String>,
@@ -296,7 +296,10 @@ pub fn alerts(r: &Running, at: Timestamp) -> Vec<Alert> {
 
 fn window_alerts(r: &Running, w: &Window, at: Timestamp, out: &mut Vec<Alert>) {
     for a in &w.acts {
-        if a.void || ts(&a.at_time) > at || !["suspend", "withdraw", "cancel"].contains(&&*a.kind) {
+        if a.void
+            || ts(&a.at_time) > at
+            || ![ActKind::Suspend, ActKind::Withdraw, ActKind::Cancel].contains(&a.kind)
+        {
             continue;
         }
         out.push(Alert {
@@ -307,7 +310,7 @@ fn window_alerts(r: &Running, w: &Window, at: Timestamp, out: &mut Vec<Alert>) {
             about: About::WindowHalted {
                 window: w.id.clone(),
                 corridor: w.corridor.clone(),
-                act: a.kind.clone(),
+                act: a.kind,
                 party: a.party.clone(),
                 public_reason: a.public_reason,
             },

@@ -14,7 +14,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use crate::Rejection;
-use crate::agreement::{Agreements, Ctx};
+use crate::agreement::{ActKind, Agreements, Ctx};
 use crate::command::Role;
 use crate::time::format_log_time;
 
@@ -49,8 +49,8 @@ pub enum Notice {
     Act {
         /// The act's entry index.
         index: u64,
-        /// `suspend`, `resume`, `withdraw` or `cancel`.
-        kind: String,
+        /// One of [`CONFIRMED_ACTS`].
+        kind: ActKind,
     },
 }
 
@@ -87,7 +87,12 @@ pub fn confirmations_id(party: &str, window: &str) -> String {
 }
 
 /// Acts a unit must confirm: those that change whether it may fire.
-pub const CONFIRMED_ACTS: &[&str] = &["suspend", "resume", "withdraw", "cancel"];
+pub const CONFIRMED_ACTS: &[ActKind] = &[
+    ActKind::Suspend,
+    ActKind::Resume,
+    ActKind::Withdraw,
+    ActKind::Cancel,
+];
 
 /// Every party's unit confirmations, by [`confirmations_id`].
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -145,7 +150,7 @@ impl Chain {
                 let act = w
                     .acts
                     .iter()
-                    .find(|a| a.at_index == i && CONFIRMED_ACTS.contains(&a.kind.as_str()))
+                    .find(|a| a.at_index == i && CONFIRMED_ACTS.contains(&a.kind))
                     .ok_or_else(|| {
                         Rejection::rule(
                             "unknown-act",
@@ -157,7 +162,7 @@ impl Chain {
                     })?;
                 Notice::Act {
                     index: i,
-                    kind: act.kind.clone(),
+                    kind: act.kind,
                 }
             }
             _ => {

@@ -534,10 +534,16 @@ impl Body {
 }
 
 fn text(field: &str, s: &str) -> Result<(), Rejection> {
-    if s.trim().is_empty() || s.len() > MAX_TEXT {
+    text_within(field, s, MAX_TEXT)
+}
+
+/// Free text must say something and stay within `max` bytes (short fields such as a plate
+/// have their own limit).
+pub(crate) fn text_within(field: &str, s: &str, max: usize) -> Result<(), Rejection> {
+    if s.trim().is_empty() || s.len() > max {
         return Err(Rejection::invalid(
             field,
-            format!("must be non-empty text of at most {MAX_TEXT} bytes"),
+            format!("must be non-empty text of at most {max} bytes"),
         ));
     }
     Ok(())

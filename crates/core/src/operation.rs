@@ -26,7 +26,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::Rejection;
 use crate::agreement::{Agreements, Ctx, Status};
-use crate::command::{MAX_TEXT, Point, Role};
+use crate::command::{MAX_TEXT, Point, Role, text_within};
 use crate::time::{format_log_time, parse_utc};
 
 /// Most vehicles in one operation.
@@ -546,16 +546,6 @@ fn ts(s: &str) -> Timestamp {
 
 // ---------------------------------------------------------------- rules
 
-fn text(field: &str, s: &str, max: usize) -> Result<(), Rejection> {
-    if s.trim().is_empty() || s.len() > max {
-        return Err(Rejection::invalid(
-            field,
-            format!("must be non-empty text of at most {max} bytes"),
-        ));
-    }
-    Ok(())
-}
-
 fn quantity(field: &str, q: i64, min: i64) -> Result<(), Rejection> {
     if !(min..=MAX_QUANTITY).contains(&q) {
         return Err(Rejection::rule(
@@ -576,8 +566,8 @@ impl OperationNotify {
             ));
         }
         for (i, v) in self.vehicles.iter().enumerate() {
-            text(&format!("command.body.vehicles[{i}].plate"), &v.plate, 32)?;
-            text(
+            text_within(&format!("command.body.vehicles[{i}].plate"), &v.plate, 32)?;
+            text_within(
                 &format!("command.body.vehicles[{i}].markings"),
                 &v.markings,
                 MAX_TEXT,
@@ -593,7 +583,7 @@ impl OperationNotify {
         for (i, c) in self.consignments.iter().enumerate() {
             let f = |n: &str| format!("command.body.consignments[{i}].{n}");
             crate::ids::check_id(&f("tracking"), &c.tracking)?;
-            text(&f("item"), &c.item, 256)?;
+            text_within(&f("item"), &c.item, 256)?;
             quantity(&f("quantity"), c.quantity, 1)?;
             if !UNITS_OF_MEASURE.contains(&c.unit.as_str()) {
                 return Err(Rejection::rule(
@@ -652,7 +642,7 @@ impl OperationMove {
         parse_utc("command.body.occurred_at", &self.occurred_at)?;
         self.location.check("command.body.location")?;
         if let Some(r) = &self.reason {
-            text("command.body.reason", r, MAX_TEXT)?;
+            text_within("command.body.reason", r, MAX_TEXT)?;
         }
         if let Some(e) = &self.evacuees {
             e.check("command.body.evacuees")?;
@@ -679,7 +669,7 @@ impl OperationReceive {
             quantity(&f("damaged"), r.damaged, 0)?;
             quantity(&f("lost"), r.lost, 0)?;
             if let Some(reason) = &r.reason {
-                text(&f("reason"), reason, MAX_TEXT)?;
+                text_within(&f("reason"), reason, MAX_TEXT)?;
             }
         }
         Ok(())
@@ -838,7 +828,7 @@ impl Operations {
 
     /// Decide and apply `operation.ack`.
     pub fn ack(&mut self, ctx: &Ctx, b: &OperationAck) -> Result<String, Rejection> {
-        ctx.own_party(&b.party, "acknowledge")?;
+        ctx.own_party(&b.party)?;
         let op = self.readable_by(&b.operation, ctx)?;
         if !op.required_parties.contains(&b.party) {
             return Err(Rejection::rule(
@@ -1092,7 +1082,7 @@ impl Operations {
 
     /// Decide and apply `operation.outcome`.
     pub fn outcome(&mut self, ctx: &Ctx, b: &OperationOutcome) -> Result<String, Rejection> {
-        text("command.body.reason", &b.reason, MAX_TEXT)?;
+        text_within("command.body.reason", &b.reason, MAX_TEXT)?;
         let op = self.own(&b.operation, ctx, "record its outcome")?;
         if op.outcome.is_some() {
             return Err(Rejection::rule(

@@ -160,8 +160,8 @@ pub struct Response {
 /// tables written in the same transaction as the entry; they can always be rebuilt from the log.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ProjectionRow {
-    /// `actor`, `key`, `incident`.
-    pub kind: &'static str,
+    /// Which table.
+    pub kind: ProjectionKind,
     /// The record's id.
     pub id: String,
     /// The record.
@@ -428,7 +428,10 @@ impl State {
                     },
                 );
                 self.insert_key(key, &b.actor, index);
-                Ok(vec![self.row("actor", &b.actor), self.row("key", &b.key)])
+                Ok(vec![
+                    self.row(ProjectionKind::Actor, &b.actor),
+                    self.row(ProjectionKind::Key, &b.key),
+                ])
             }
             Body::KeyRegister(b) => {
                 // Authority first, from the id alone: whether another side's actor exists is
@@ -450,7 +453,7 @@ impl State {
                 }
                 let key = self.proven_key(&b.key, &b.actor, &b.key_proof)?;
                 self.insert_key(key, &b.actor, index);
-                Ok(vec![self.row("key", &b.key)])
+                Ok(vec![self.row(ProjectionKind::Key, &b.key)])
             }
             Body::KeyRevoke(b) => {
                 let target = self
@@ -532,8 +535,8 @@ impl State {
                     rows.extend(self.revoke(&k, index, time, &reason, vote.1.as_deref())?);
                 }
                 self.insert_key(new_key, &admin, index);
-                rows.push(self.row("key", &b.new_key));
-                rows.push(self.row("actor", &admin));
+                rows.push(self.row(ProjectionKind::Key, &b.new_key));
+                rows.push(self.row(ProjectionKind::Actor, &admin));
                 Ok(rows)
             }
             Body::IncidentReport(b) => {
@@ -592,7 +595,7 @@ impl State {
                         responses: vec![],
                     },
                 );
-                Ok(vec![self.row("incident", &b.incident)])
+                Ok(vec![self.row(ProjectionKind::Incident, &b.incident)])
             }
             Body::SettlementImport(_)
             | Body::CorridorPropose(_)
@@ -607,57 +610,57 @@ impl State {
             | Body::DeclarationPublish(_) => {
                 let ctx = ctx(&self.genesis, actor, index, time);
                 let changed = self.agreements.execute(&ctx, body)?;
-                Ok(changed.iter().map(|(k, id)| self.row(k, id)).collect())
+                Ok(changed.iter().map(|(k, id)| self.row(*k, id)).collect())
             }
             Body::OperationNotify(b) => {
                 let ctx = ctx(&self.genesis, actor, index, time);
                 let id = self.operations.notify(&ctx, &self.agreements, b)?;
-                Ok(vec![self.row("operation", &id)])
+                Ok(vec![self.row(ProjectionKind::Operation, &id)])
             }
             Body::OperationAck(b) => {
                 let ctx = ctx(&self.genesis, actor, index, time);
                 let id = self.operations.ack(&ctx, b)?;
-                Ok(vec![self.row("operation", &id)])
+                Ok(vec![self.row(ProjectionKind::Operation, &id)])
             }
             Body::OperationMove(b) => {
                 let ctx = ctx(&self.genesis, actor, index, time);
                 let id = self.operations.movement(&ctx, &self.agreements, b)?;
-                Ok(vec![self.row("operation", &id)])
+                Ok(vec![self.row(ProjectionKind::Operation, &id)])
             }
             Body::OperationReceive(b) => {
                 let ctx = ctx(&self.genesis, actor, index, time);
                 let id = self.operations.receive(&ctx, b)?;
-                Ok(vec![self.row("operation", &id)])
+                Ok(vec![self.row(ProjectionKind::Operation, &id)])
             }
             Body::OperationOutcome(b) => {
                 let ctx = ctx(&self.genesis, actor, index, time);
                 let id = self.operations.outcome(&ctx, b)?;
-                Ok(vec![self.row("operation", &id)])
+                Ok(vec![self.row(ProjectionKind::Operation, &id)])
             }
             Body::UnitConfirm(b) => {
                 let ctx = ctx(&self.genesis, actor, index, time);
                 let id = self.chain.confirm(&ctx, &self.agreements, b)?;
-                Ok(vec![self.row("confirmation", &id)])
+                Ok(vec![self.row(ProjectionKind::Confirmation, &id)])
             }
             Body::ThreadOpen(b) => {
                 let ctx = ctx(&self.genesis, actor, index, time);
                 let id = self
                     .channels
                     .open(&ctx, &self.agreements, &self.operations, b)?;
-                Ok(vec![self.row("thread", &id)])
+                Ok(vec![self.row(ProjectionKind::Thread, &id)])
             }
             Body::MessageSend(b) => {
                 let ctx = ctx(&self.genesis, actor, index, time);
                 let [thread, message] = self.channels.send(&ctx, b)?;
                 Ok(vec![
-                    self.row("thread", &thread),
-                    self.row("message", &message),
+                    self.row(ProjectionKind::Thread, &thread),
+                    self.row(ProjectionKind::Message, &message),
                 ])
             }
             Body::MessageAck(b) => {
                 let ctx = ctx(&self.genesis, actor, index, time);
                 let id = self.channels.ack(&ctx, b)?;
-                Ok(vec![self.row("message", &id)])
+                Ok(vec![self.row(ProjectionKind::Message, &id)])
             }
             Body::IncidentRespond(b) => {
                 // A report this actor may not read answers as one that does not exist: the
@@ -689,7 +692,7 @@ impl State {
                     index,
                     text: b.text.clone(),
                 });
-                Ok(vec![self.row("incident", &b.incident)])
+                Ok(vec![self.row(ProjectionKind::Incident, &b.incident)])
             }
         }
     }
@@ -723,7 +726,7 @@ impl State {
                 }
             }
         }
-        let mut rows = vec![self.row("key", key)];
+        let mut rows = vec![self.row(ProjectionKind::Key, key)];
         for (kind, id) in self.agreements.void_entries(&newly) {
             rows.push(self.row(kind, &id));
         }
@@ -774,20 +777,20 @@ impl State {
         );
     }
 
-    fn row(&self, kind: &'static str, id: &str) -> ProjectionRow {
+    fn row(&self, kind: ProjectionKind, id: &str) -> ProjectionRow {
+        use ProjectionKind as K;
         let body = match kind {
-            "actor" => serde_json::to_value(&self.actors[id]),
-            "key" => serde_json::to_value(&self.keys[id]),
-            "incident" => serde_json::to_value(&self.incidents[id]),
-            "settlement" => serde_json::to_value(&self.agreements.settlements[id]),
-            "corridor" => serde_json::to_value(&self.agreements.corridors[id]),
-            "window" => serde_json::to_value(&self.agreements.windows[id]),
-            "declaration" => serde_json::to_value(&self.agreements.declarations[id]),
-            "operation" => serde_json::to_value(&self.operations.operations[id]),
-            "confirmation" => serde_json::to_value(&self.chain.confirmations[id]),
-            "thread" => serde_json::to_value(&self.channels.threads[id]),
-            "message" => serde_json::to_value(&self.channels.messages[id]),
-            _ => unreachable!("projection kinds are fixed"),
+            K::Actor => serde_json::to_value(&self.actors[id]),
+            K::Key => serde_json::to_value(&self.keys[id]),
+            K::Incident => serde_json::to_value(&self.incidents[id]),
+            K::Settlement => serde_json::to_value(&self.agreements.settlements[id]),
+            K::Corridor => serde_json::to_value(&self.agreements.corridors[id]),
+            K::Window => serde_json::to_value(&self.agreements.windows[id]),
+            K::Declaration => serde_json::to_value(&self.agreements.declarations[id]),
+            K::Operation => serde_json::to_value(&self.operations.operations[id]),
+            K::Confirmation => serde_json::to_value(&self.chain.confirmations[id]),
+            K::Thread => serde_json::to_value(&self.channels.threads[id]),
+            K::Message => serde_json::to_value(&self.channels.messages[id]),
         }
         .expect("records serialize");
         ProjectionRow {
@@ -812,13 +815,13 @@ impl State {
         from: Option<(&str, &str)>,
     ) -> impl Iterator<Item = ProjectionRow> + 'a {
         fn rows<'a, T: serde::Serialize>(
-            kind: &'static str,
+            kind: ProjectionKind,
             records: &'a BTreeMap<String, T>,
             from: Option<(&str, &str)>,
         ) -> Box<dyn Iterator<Item = ProjectionRow> + 'a> {
             let range = match from {
-                Some((k, _)) if kind < k => return Box::new(std::iter::empty()),
-                Some((k, id)) if kind == k => records
+                Some((k, _)) if kind.as_str() < k => return Box::new(std::iter::empty()),
+                Some((k, id)) if kind.as_str() == k => records
                     .range::<str, _>((std::ops::Bound::Included(id), std::ops::Bound::Unbounded)),
                 _ => records.range::<str, _>(..),
             };
@@ -842,7 +845,7 @@ impl State {
             settlement,
             thread,
             window,
-        ] = PROJECTION_KINDS;
+        ] = ProjectionKind::ALL;
         rows(actor, &self.actors, from)
             .chain(rows(confirmation, &self.chain.confirmations, from))
             .chain(rows(corridor, &a.corridors, from))
@@ -857,20 +860,74 @@ impl State {
     }
 }
 
-/// The kinds of projection row, in byte order: the order [`State::projection_rows`] gives them.
-pub const PROJECTION_KINDS: [&str; 11] = [
-    "actor",
-    "confirmation",
-    "corridor",
-    "declaration",
-    "incident",
-    "key",
-    "message",
-    "operation",
-    "settlement",
-    "thread",
-    "window",
-];
+/// The kinds of projection row: one table of records each. An enum so that a row can only be
+/// of a kind storage has a table for. Declared in byte order of their names, the order storage
+/// lists them and [`State::projection_rows`] gives them (a test checks it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum ProjectionKind {
+    /// `actor` rows.
+    Actor,
+    /// `confirmation` rows.
+    Confirmation,
+    /// `corridor` rows.
+    Corridor,
+    /// `declaration` rows.
+    Declaration,
+    /// `incident` rows.
+    Incident,
+    /// `key` rows.
+    Key,
+    /// `message` rows.
+    Message,
+    /// `operation` rows.
+    Operation,
+    /// `settlement` rows.
+    Settlement,
+    /// `thread` rows.
+    Thread,
+    /// `window` rows.
+    Window,
+}
+
+impl ProjectionKind {
+    /// Every kind, in byte order of the names.
+    pub const ALL: [ProjectionKind; 11] = [
+        ProjectionKind::Actor,
+        ProjectionKind::Confirmation,
+        ProjectionKind::Corridor,
+        ProjectionKind::Declaration,
+        ProjectionKind::Incident,
+        ProjectionKind::Key,
+        ProjectionKind::Message,
+        ProjectionKind::Operation,
+        ProjectionKind::Settlement,
+        ProjectionKind::Thread,
+        ProjectionKind::Window,
+    ];
+
+    /// The name storage keeps in its `kind` column.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ProjectionKind::Actor => "actor",
+            ProjectionKind::Confirmation => "confirmation",
+            ProjectionKind::Corridor => "corridor",
+            ProjectionKind::Declaration => "declaration",
+            ProjectionKind::Incident => "incident",
+            ProjectionKind::Key => "key",
+            ProjectionKind::Message => "message",
+            ProjectionKind::Operation => "operation",
+            ProjectionKind::Settlement => "settlement",
+            ProjectionKind::Thread => "thread",
+            ProjectionKind::Window => "window",
+        }
+    }
+}
+
+impl std::fmt::Display for ProjectionKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
 
 /// What a rule needs to know of the actor and the moment, for the command families that keep
 /// their rules in modules of their own (agreements, operations, the chain, channels).

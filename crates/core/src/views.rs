@@ -62,7 +62,7 @@ pub fn window(
     for p in &v.terms.required_parties {
         let c = w.acts.iter().find(|a| {
             !a.void
-                && a.kind == "consent"
+                && a.kind == crate::agreement::ActKind::Consent
                 && a.party.as_deref() == Some(p)
                 && a.version_hash.as_deref() == Some(&v.hash)
                 && a.at_time.parse::<Timestamp>().is_ok_and(|t| t <= at)

@@ -4,7 +4,7 @@
 //! cover how those states arise.
 
 use corridor_core::agreement::{
-    Agreements, Corridor, CorridorTerms, CorridorVersion, Declaration, Instructions, Lang,
+    ActKind, Agreements, Corridor, CorridorTerms, CorridorVersion, Declaration, Instructions, Lang,
     PublicReason, Purpose, RouteCheckpoint, Window, WindowAct, WindowTerms, WindowVersion,
 };
 use corridor_core::command::Point;
@@ -167,16 +167,17 @@ pub fn window(id: &str, start: &str, end: &str, at_time: &str, index: u64) -> Wi
 
 /// Record an act on the window's latest version (`consent`, `suspend`, `resume`, `withdraw`,
 /// `cancel`).
-pub fn act(w: &mut Window, kind: &str, party: Option<&str>, at_time: &str, index: u64) {
+pub fn act(w: &mut Window, kind: ActKind, party: Option<&str>, at_time: &str, index: u64) {
     let hash = w.latest().hash.clone();
     w.acts.push(WindowAct {
-        kind: kind.into(),
+        kind,
         party: party.map(Into::into),
         actor: format!("{}/coord-1", party.unwrap_or("icrc")),
-        version_hash: matches!(kind, "consent" | "resume").then_some(hash),
-        reason: matches!(kind, "suspend" | "withdraw" | "cancel")
-            .then(|| format!("{kind}: shelling reported near the route")),
-        public_reason: matches!(kind, "suspend" | "withdraw").then_some(PublicReason::Shelling),
+        version_hash: matches!(kind, ActKind::Consent | ActKind::Resume).then_some(hash),
+        reason: matches!(kind, ActKind::Suspend | ActKind::Withdraw | ActKind::Cancel)
+            .then(|| format!("{}: shelling reported near the route", kind.as_str())),
+        public_reason: matches!(kind, ActKind::Suspend | ActKind::Withdraw)
+            .then_some(PublicReason::Shelling),
         at_index: index,
         at_time: at_time.into(),
         void: false,
@@ -185,8 +186,8 @@ pub fn act(w: &mut Window, kind: &str, party: Option<&str>, at_time: &str, index
 
 /// Both parties consent to the window's latest version.
 pub fn agree(w: &mut Window, at_time: &str, index: u64) {
-    act(w, "consent", Some("ua"), at_time, index);
-    act(w, "consent", Some("ru"), at_time, index + 1);
+    act(w, ActKind::Consent, Some("ua"), at_time, index);
+    act(w, ActKind::Consent, Some("ru"), at_time, index + 1);
 }
 
 /// Settlements, the corridor, and windows: `w-0304` agreed for 4 March 07:00–15:00 UTC

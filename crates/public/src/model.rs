@@ -7,8 +7,8 @@
 //! renegotiation. Declarations are listed apart, as one party's statement.
 
 use corridor_core::agreement::{
-    Corridor, CorridorVersion, Declaration, PublicReason, Settlement, Status, Window, WindowAct,
-    WindowVersion,
+    ActKind, Corridor, CorridorVersion, Declaration, PublicReason, Settlement, Status, Window,
+    WindowAct, WindowVersion,
 };
 use corridor_core::genesis::GenesisDocument;
 use corridor_core::time::format_log_time;
@@ -230,9 +230,9 @@ pub fn cause<'a>(w: &'a Window, status: &Status, at: Timestamp) -> Option<&'a Wi
         .iter()
         .filter(move |a| !a.void && ts(&a.at_time) <= at);
     match status {
-        Status::Suspended => acts.rev().find(|a| a.kind == "suspend"),
+        Status::Suspended => acts.rev().find(|a| a.kind == ActKind::Suspend),
         Status::Withdrawn | Status::Cancelled => {
-            acts.find(|a| a.kind == "cancel" || a.kind == "withdraw")
+            acts.find(|a| matches!(a.kind, ActKind::Cancel | ActKind::Withdraw))
         }
         _ => None,
     }
@@ -485,7 +485,7 @@ mod tests {
         w.versions[0].terms.required_parties = vec!["ua".into()];
         fixture::act(
             &mut w,
-            "consent",
+            ActKind::Consent,
             Some("ua"),
             "2022-03-03T13:00:00.000000Z",
             4,
@@ -517,11 +517,23 @@ mod tests {
     fn suspension_and_withdrawal_show_with_their_reason() {
         let (mut a, g, c) = (fixture::agreements(), fixture::genesis(), fixture::cited());
         let w = a.windows.get_mut("w-0304").unwrap();
-        fixture::act(w, "suspend", Some("ua"), "2022-03-04T09:00:00.000000Z", 20);
+        fixture::act(
+            w,
+            ActKind::Suspend,
+            Some("ua"),
+            "2022-03-04T09:00:00.000000Z",
+            20,
+        );
         let (s, _) = view(&a, &g, &c, "2022-03-04T09:30:00Z");
         assert_eq!(s, vec![("w-0304".to_string(), "suspended")]);
         let w = a.windows.get_mut("w-0305").unwrap();
-        fixture::act(w, "withdraw", Some("ru"), "2022-03-04T20:00:00.000000Z", 21);
+        fixture::act(
+            w,
+            ActKind::Withdraw,
+            Some("ru"),
+            "2022-03-04T20:00:00.000000Z",
+            21,
+        );
         let input = Input {
             genesis: &g,
             agreements: &a,
@@ -543,7 +555,13 @@ mod tests {
     fn the_public_reads_the_listed_reason_never_the_free_text() {
         let (mut a, g, c) = (fixture::agreements(), fixture::genesis(), fixture::cited());
         let w = a.windows.get_mut("w-0304").unwrap();
-        fixture::act(w, "suspend", Some("ua"), "2022-03-04T09:00:00.000000Z", 20);
+        fixture::act(
+            w,
+            ActKind::Suspend,
+            Some("ua"),
+            "2022-03-04T09:00:00.000000Z",
+            20,
+        );
         w.acts.last_mut().unwrap().reason = Some("The other side is lying murderers".into());
         w.acts.last_mut().unwrap().public_reason = Some(PublicReason::Mines);
         let input = Input {

@@ -263,6 +263,7 @@ mod tests {
     use super::*;
     use crate::fixture;
     use crate::{Input, model::Public};
+    use corridor_core::agreement::ActKind;
 
     #[test]
     fn the_gsm_tables_are_complete() {
@@ -385,7 +386,13 @@ mod tests {
         // Suspended: what to do is in the status itself, the reason is the listed one in the
         // reader's language, and the zone keeps its name.
         let w = a.windows.get_mut("w-0304").unwrap();
-        fixture::act(w, "suspend", Some("ua"), "2022-03-04T09:00:00.000000Z", 20);
+        fixture::act(
+            w,
+            ActKind::Suspend,
+            Some("ua"),
+            "2022-03-04T09:00:00.000000Z",
+            20,
+        );
         let p = public_at(&a, &g, &c, "2022-03-04T09:30:00Z");
         let ru = text(&p, &p.corridors[0], Lang::Ru);
         // (The reason would take a third part, so it stays on the page.)

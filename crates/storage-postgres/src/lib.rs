@@ -315,7 +315,7 @@ macro_rules! select_entries {
 fn last_per_key(rows: &[ProjectionRow]) -> Vec<&ProjectionRow> {
     let mut last: BTreeMap<(&str, &str), usize> = BTreeMap::new();
     for (i, r) in rows.iter().enumerate() {
-        last.insert((r.kind, r.id.as_str()), i);
+        last.insert((r.kind.as_str(), r.id.as_str()), i);
     }
     let mut keep: Vec<usize> = last.into_values().collect();
     keep.sort_unstable();
@@ -840,7 +840,7 @@ mod tests {
     #[test]
     fn a_batch_keeps_the_last_row_per_record() {
         let row = |id: &str, n: i64| ProjectionRow {
-            kind: "incident",
+            kind: corridor_core::state::ProjectionKind::Incident,
             id: id.into(),
             body: serde_json::json!({ "n": n }),
         };

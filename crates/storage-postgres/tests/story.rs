@@ -34,7 +34,7 @@ fn entry(index: u64, actor: &str, id: &str) -> Entry {
 
 fn row(id: &str, body: serde_json::Value) -> ProjectionRow {
     ProjectionRow {
-        kind: "incident",
+        kind: corridor_core::state::ProjectionKind::Incident,
         id: id.to_string(),
         body,
     }

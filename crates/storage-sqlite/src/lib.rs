@@ -193,7 +193,7 @@ impl Database for Sqlite {
                 "INSERT OR REPLACE INTO projections (kind, id, body) ",
             );
             q.push_values(chunk, |mut b, r| {
-                b.push_bind(r.kind)
+                b.push_bind(r.kind.as_str())
                     .push_bind(&r.id)
                     .push_bind(r.body.to_string());
             });
@@ -322,7 +322,7 @@ impl Database for Sqlite {
             .map_err(backend)?;
         for r in rows {
             sqlx::query("INSERT INTO projections (kind, id, body) VALUES (?, ?, ?)")
-                .bind(r.kind)
+                .bind(r.kind.as_str())
                 .bind(&r.id)
                 .bind(r.body.to_string())
                 .execute(&mut *tx)

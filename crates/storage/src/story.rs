@@ -24,7 +24,7 @@ fn entry(index: u64, actor: &str, id: &str) -> Entry {
 
 fn row(id: &str, n: i64) -> ProjectionRow {
     ProjectionRow {
-        kind: "incident",
+        kind: corridor_core::state::ProjectionKind::Incident,
         id: id.to_string(),
         body: json!({ "n": n }),
     }

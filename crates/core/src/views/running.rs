@@ -169,10 +169,10 @@ pub fn notices(w: &Window) -> Vec<Notice> {
     out.extend(
         w.acts
             .iter()
-            .filter(|a| !a.void && CONFIRMED_ACTS.contains(&a.kind.as_str()))
+            .filter(|a| !a.void && CONFIRMED_ACTS.contains(&a.kind))
             .map(|a| Notice::Act {
                 index: a.at_index,
-                kind: a.kind.clone(),
+                kind: a.kind,
             }),
     );
     out

@@ -41,7 +41,7 @@
 
 use std::collections::BTreeSet;
 
-use corridor_core::agreement::{Corridor, Purpose, Status, Window, WindowAct};
+use corridor_core::agreement::{ActKind, Corridor, Purpose, Status, Window, WindowAct};
 use jiff::{SignedDuration, Timestamp};
 
 use super::buffer_polygon;
@@ -252,10 +252,10 @@ fn classify(prev: Option<&str>, view: &PublicWindow, w: &Window, t: Timestamp) -
 /// The act that caused a change made by a party or the proposer.
 fn cause(w: &Window, change: Change, t: Timestamp) -> Option<&WindowAct> {
     let kind = match change {
-        Change::Suspended => "suspend",
-        Change::Resumed => "resume",
-        Change::Withdrawn => "withdraw",
-        Change::Cancelled => "cancel",
+        Change::Suspended => ActKind::Suspend,
+        Change::Resumed => ActKind::Resume,
+        Change::Withdrawn => ActKind::Withdraw,
+        Change::Cancelled => ActKind::Cancel,
         _ => return None,
     };
     let mut acts = acts_until(w, t).filter(|a| a.kind == kind);

@@ -4,7 +4,7 @@
 use std::path::Path;
 use std::process::Command;
 
-use corridor_core::agreement::{Agreements, Window, WindowVersion};
+use corridor_core::agreement::{ActKind, Agreements, Window, WindowVersion};
 use corridor_core::genesis::GenesisDocument;
 
 use super::cap::{self, Change, MsgType};
@@ -93,9 +93,27 @@ fn amend(w: &mut Window, start: &str, end: &str, at_time: &str, index: u64) {
 fn eventful() -> Agreements {
     let mut a = fixture::agreements();
     let w = a.windows.get_mut("w-0304").unwrap();
-    act(w, "suspend", Some("ua"), "2022-03-04T09:00:00.000000Z", 20);
-    act(w, "resume", Some("ua"), "2022-03-04T09:50:00.000000Z", 21);
-    act(w, "resume", Some("ru"), "2022-03-04T10:00:00.000000Z", 22);
+    act(
+        w,
+        ActKind::Suspend,
+        Some("ua"),
+        "2022-03-04T09:00:00.000000Z",
+        20,
+    );
+    act(
+        w,
+        ActKind::Resume,
+        Some("ua"),
+        "2022-03-04T09:50:00.000000Z",
+        21,
+    );
+    act(
+        w,
+        ActKind::Resume,
+        Some("ru"),
+        "2022-03-04T10:00:00.000000Z",
+        22,
+    );
     let w = a.windows.get_mut("w-0305").unwrap();
     amend(
         w,
@@ -105,7 +123,13 @@ fn eventful() -> Agreements {
         23,
     );
     agree(w, "2022-03-04T21:00:00.000000Z", 24);
-    act(w, "withdraw", Some("ru"), "2022-03-05T06:00:00.000000Z", 26);
+    act(
+        w,
+        ActKind::Withdraw,
+        Some("ru"),
+        "2022-03-05T06:00:00.000000Z",
+        26,
+    );
     let w = a.windows.get_mut("w-0306").unwrap();
     agree(w, "2022-03-05T10:00:00.000000Z", 27);
     amend(
@@ -681,7 +705,7 @@ fn markup_in_signed_text_cannot_break_an_alert() {
     let w = a.windows.get_mut("w-0304").unwrap();
     w.acts
         .iter_mut()
-        .find(|x| x.kind == "suspend")
+        .find(|x| x.kind == ActKind::Suspend)
         .unwrap()
         .reason = Some("</description><script>&".into());
     for x in alerts(&a, &g, "2022-03-04T12:00:00Z") {

@@ -2,7 +2,7 @@
 
 use std::io::Write as _;
 
-use corridor_core::agreement::Agreements;
+use corridor_core::agreement::{ActKind, Agreements};
 use corridor_core::genesis::GenesisDocument;
 
 use super::*;
@@ -116,7 +116,13 @@ fn the_status_follows_the_clock() {
 fn a_suspended_window_says_why_and_who_and_what_to_do() {
     let (mut a, g) = (fixture::agreements(), fixture::genesis());
     let w = a.windows.get_mut("w-0304").unwrap();
-    fixture::act(w, "suspend", Some("ua"), "2022-03-04T09:00:00.000000Z", 20);
+    fixture::act(
+        w,
+        ActKind::Suspend,
+        Some("ua"),
+        "2022-03-04T09:00:00.000000Z",
+        20,
+    );
     let s = site(&a, &g, "2022-03-04T09:30:00Z");
     // What to do first, in every language, then the times; the public reason from the fixed
     // list, never the party's own words.
@@ -223,7 +229,13 @@ fn a_cancelled_window_names_who_withdrew() {
     let (mut a, g) = (fixture::agreements(), fixture::genesis());
     a.windows.remove("w-0304");
     let w = a.windows.get_mut("w-0305").unwrap();
-    fixture::act(w, "withdraw", Some("ru"), "2022-03-04T20:00:00.000000Z", 21);
+    fixture::act(
+        w,
+        ActKind::Withdraw,
+        Some("ru"),
+        "2022-03-04T20:00:00.000000Z",
+        21,
+    );
     let s = site(&a, &g, "2022-03-04T21:00:00Z");
     let en = page(&s, &corridor("en"));
     assert!(
@@ -535,7 +547,13 @@ fn signed_text_is_escaped() {
     a.settlements.get_mut("borodianka").unwrap().names.en = evil.into();
     a.declarations.get_mut("ru-decl-1").unwrap().text.en = evil.into();
     let w = a.windows.get_mut("w-0304").unwrap();
-    fixture::act(w, "suspend", Some("ua"), "2022-03-04T09:00:00.000000Z", 20);
+    fixture::act(
+        w,
+        ActKind::Suspend,
+        Some("ua"),
+        "2022-03-04T09:00:00.000000Z",
+        20,
+    );
     w.acts.last_mut().unwrap().reason = Some(evil.into());
     let s = site(&a, &g, "2022-03-04T09:30:00Z");
     for (path, h) in html_pages(&s) {
@@ -552,7 +570,13 @@ fn every_page_is_small_when_compressed() {
     let (mut a, g) = (fixture::agreements(), fixture::genesis());
     // The worst case: a suspended window with a reason, and several declarations.
     let w = a.windows.get_mut("w-0304").unwrap();
-    fixture::act(w, "suspend", Some("ua"), "2022-03-04T09:00:00.000000Z", 20);
+    fixture::act(
+        w,
+        ActKind::Suspend,
+        Some("ua"),
+        "2022-03-04T09:00:00.000000Z",
+        20,
+    );
     let d = a.declarations["ru-decl-1"].clone();
     for i in 2..6 {
         let mut d = d.clone();
