@@ -312,12 +312,7 @@ struct StreamQuery {
 
 /// The actor of a grant if it and its key are still in force.
 fn in_force(log: &Log, grant: &Grant) -> Option<corridor_core::state::Actor> {
-    let directory = log.directory();
-    let (owner, revoked) = directory.keys.get(&grant.k)?;
-    if owner != &grant.a || *revoked {
-        return None;
-    }
-    directory.actors.get(&grant.a).cloned()
+    log.directory().key_in_force(&grant.a, &grant.k).cloned()
 }
 
 /// Counts an actor's open streams; released when the stream ends.

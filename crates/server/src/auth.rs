@@ -51,6 +51,23 @@ impl Directory {
                 .collect(),
         }
     }
+
+    /// Whether the actor holds a key that is not revoked: an actor without one can sign
+    /// nothing more, so it neither receives alerts nor counts among a party's units.
+    pub fn actor_in_force(&self, actor: &str) -> bool {
+        self.keys
+            .values()
+            .any(|(owner, revoked)| owner == actor && !revoked)
+    }
+
+    /// The actor, if `key` is its own and not revoked: what a grant given to that key may
+    /// still be used for.
+    pub fn key_in_force(&self, actor: &str, key: &str) -> Option<&Actor> {
+        match self.keys.get(key) {
+            Some((owner, false)) if owner == actor => self.actors.get(actor),
+            _ => None,
+        }
+    }
 }
 
 /// [`Facts`] for the read paths: the directory, and the incidents a page of entries refers to

@@ -180,10 +180,7 @@ async fn receipts(
     let directory = log.directory();
     // Each party's units: unit actors with a key still in force.
     let units = corridor_core::alerts::units_by_party(directory.actors.values(), |id| {
-        directory
-            .keys
-            .values()
-            .any(|(owner, revoked)| owner == id && !revoked)
+        directory.actor_in_force(id)
     });
     let mut records: BTreeMap<String, PartyConfirmations> = BTreeMap::new();
     let mut readable = BTreeSet::new();

@@ -113,22 +113,8 @@ impl Webhooks {
             if !log.is_sequencer() {
                 continue;
             }
-            let hooks = match log.db().webhooks().await {
-                Ok(h) => h,
-                Err(e) => {
-                    tracing::error!(error = %e, "cannot read the webhooks; alerts not posted");
-                    continue;
-                }
-            };
-            for hook in hooks.into_iter().filter(|h| h.removed_at.is_none()) {
-                for alert in batch.iter() {
-                    if alert.since < hook.created_at {
-                        continue;
-                    }
-                    let (me, log, hook, alert) =
-                        (self.clone(), log.clone(), hook.clone(), alert.clone());
-                    tokio::spawn(async move { me.deliver(&log, &hook, &alert).await });
-                }
+            for hook in live_hooks(&log, "alerts not posted").await {
+                self.spawn_deliveries(&log, &hook, batch.iter());
             }
         }
     }
@@ -143,15 +129,8 @@ impl Webhooks {
         if !log.is_sequencer() {
             return;
         }
-        let hooks = match log.db().webhooks().await {
-            Ok(h) => h,
-            Err(e) => {
-                tracing::error!(error = %e, "cannot read the webhooks; no catch-up");
-                return;
-            }
-        };
         let now = hub.current();
-        for hook in hooks.into_iter().filter(|h| h.removed_at.is_none()) {
+        for hook in live_hooks(log, "no catch-up").await {
             let mut done = std::collections::BTreeSet::new();
             let mut after = 0;
             loop {
@@ -167,13 +146,21 @@ impl Webhooks {
                     }
                 }
             }
-            for alert in now.iter() {
-                if alert.since >= hook.created_at && !done.contains(&alert.id) {
-                    let (me, log, hook, alert) =
-                        (self.clone(), log.clone(), hook.clone(), alert.clone());
-                    tokio::spawn(async move { me.deliver(&log, &hook, &alert).await });
-                }
-            }
+            self.spawn_deliveries(log, &hook, now.iter().filter(|a| !done.contains(&a.id)));
+        }
+    }
+
+    /// Post each of `alerts` that arose once `hook` existed (a webhook added later does not
+    /// receive what was already true), each delivery a task of its own.
+    fn spawn_deliveries<'a>(
+        self: &Arc<Self>,
+        log: &Shared,
+        hook: &Webhook,
+        alerts: impl Iterator<Item = &'a Alert>,
+    ) {
+        for alert in alerts.filter(|a| a.since >= hook.created_at) {
+            let (me, log, hook, alert) = (self.clone(), log.clone(), hook.clone(), alert.clone());
+            tokio::spawn(async move { me.deliver(&log, &hook, &alert).await });
         }
     }
 
@@ -183,11 +170,7 @@ impl Webhooks {
         let Some(actor) = directory.actors.get(&hook.actor).cloned() else {
             return;
         };
-        let in_force = directory
-            .keys
-            .values()
-            .any(|(owner, revoked)| owner == &actor.id && !revoked);
-        if !in_force
+        if !directory.actor_in_force(&actor.id)
             || actor.role == corridor_core::command::Role::Recovery
             || !alert.audience.admits(Reader::Actor(&actor))
         {
@@ -283,6 +266,17 @@ impl Webhooks {
             .await
             .map_err(|e| format!("cannot post: {e}"))?;
         Ok(resp.status().as_u16())
+    }
+}
+
+/// The webhooks not removed; on a storage error, none (logged with what is skipped).
+async fn live_hooks(log: &Shared, skipped: &str) -> Vec<Webhook> {
+    match log.db().webhooks().await {
+        Ok(h) => h.into_iter().filter(|h| h.removed_at.is_none()).collect(),
+        Err(e) => {
+            tracing::error!(error = %e, "cannot read the webhooks; {skipped}");
+            Vec::new()
+        }
     }
 }
 
