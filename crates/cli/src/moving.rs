@@ -22,7 +22,6 @@
 use std::fs;
 use std::io::{BufRead, Read, Write};
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use anyhow::{Context, bail};
 use clap::Args;
@@ -31,10 +30,11 @@ use corridor_core::genesis::SignedGenesis;
 use corridor_core::merkle::Hash;
 use corridor_core::state::Replay;
 use corridor_storage::{Database, StoredCheckpoint};
+use corridor_storage_postgres::backup as pg_backup;
 use corridor_storage_postgres::redact_url;
+use corridor_storage_sqlite::backup as sqlite_backup;
 use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::Value;
-use sqlx::Connection;
 
 use crate::ops::{self, Verified, Verifier};
 
@@ -498,40 +498,6 @@ fn partial_path(out: &Path) -> PathBuf {
     out.with_file_name(name)
 }
 
-/// A plain connection to a SQLite file that creates nothing (an unknown path is an error).
-async fn sqlite_connect(path: &Path, immutable: bool) -> anyhow::Result<sqlx::SqliteConnection> {
-    let opts = sqlx::sqlite::SqliteConnectOptions::new()
-        .filename(path)
-        .create_if_missing(false)
-        .immutable(immutable)
-        .busy_timeout(std::time::Duration::from_secs(10));
-    sqlx::SqliteConnection::connect_with(&opts)
-        .await
-        .with_context(|| format!("cannot open {} as a SQLite database", path.display()))
-}
-
-/// Entries and the largest checkpoint size of a SQLite file, or an error saying it holds no log.
-async fn sqlite_log_size(
-    c: &mut sqlx::SqliteConnection,
-    shown: &str,
-) -> anyhow::Result<(u64, u64)> {
-    let tables: i64 = sqlx::query_scalar(
-        "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name IN ('entries', 'checkpoints')",
-    )
-    .fetch_one(&mut *c)
-    .await?;
-    if tables != 2 {
-        bail!("{shown} is not a corridor log (it has no entries and checkpoints tables)");
-    }
-    let size: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(idx) + 1, 0) FROM entries")
-        .fetch_one(&mut *c)
-        .await?;
-    let cp: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(size), 0) FROM checkpoints")
-        .fetch_one(&mut *c)
-        .await?;
-    Ok((size as u64, cp as u64))
-}
-
 async fn backup_sqlite(data_dir: &Path, tmp: &Path) -> anyhow::Result<(u64, u64)> {
     let path = ops::db_path(data_dir);
     if !path.exists() {
@@ -541,173 +507,19 @@ async fn backup_sqlite(data_dir: &Path, tmp: &Path) -> anyhow::Result<(u64, u64)
             path.display()
         );
     }
-    let mut c = sqlite_connect(&path, false).await?;
-    let shown = path.display().to_string();
-    let (size, _) = sqlite_log_size(&mut c, &shown).await?;
+    let (size, _) = sqlite_backup::log_size(&path, false).await?;
     if size == 0 {
-        bail!("{shown} holds no entries yet: there is nothing to back up");
-    }
-    // Why `VACUUM INTO` rather than copying the file: the log runs in WAL mode, so the file
-    // alone can lack committed transactions that are still in the -wal file, and a copy taken
-    // while the server writes can be torn. `VACUUM INTO` reads the database in one read
-    // transaction, a consistent snapshot of the last commit, and writes it as one compact,
-    // self-contained file (rollback-journal mode, no -wal needed). In WAL mode a reader does not
-    // block the writer, so the server keeps sequencing meanwhile. SQLite's backup API would do
-    // the same, but sqlx does not expose it; this runs through an ordinary connection.
-    let dest = tmp.to_str().with_context(|| {
-        format!(
-            "{} is not a UTF-8 path; choose another --out",
-            tmp.display()
-        )
-    })?;
-    sqlx::query("VACUUM INTO ?")
-        .bind(dest)
-        .execute(&mut c)
-        .await
-        .with_context(|| format!("cannot back up {shown} to {}", tmp.display()))?;
-    c.close().await.ok();
-    // Report what the copy holds, not what the live file held a moment before.
-    let mut copy = sqlite_connect(tmp, true).await?;
-    let r = sqlite_log_size(&mut copy, &tmp.display().to_string()).await?;
-    copy.close().await.ok();
-    Ok(r)
-}
-
-// ---------------------------------------------------------------------------------------------
-// PostgreSQL: URL handling and the client tools
-
-/// A PostgreSQL URL split for the client tools: the URL without any password (safe on a command
-/// line, which other local users can read in the process list), and the password (decoded) for
-/// the `PGPASSWORD` environment variable.
-struct PgUrl {
-    without_password: String,
-    password: Option<String>,
-}
-
-impl PgUrl {
-    fn parse(url: &str) -> PgUrl {
-        let Some((scheme, rest)) = url.split_once("://") else {
-            return PgUrl {
-                without_password: url.to_string(),
-                password: None,
-            };
-        };
-        let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
-        let (authority, tail) = rest.split_at(authority_end);
-        let mut password = None;
-        let authority = match authority.rsplit_once('@') {
-            Some((userinfo, host)) => match userinfo.split_once(':') {
-                Some((user, pw)) => {
-                    password = Some(corridor_storage_postgres::percent_decode(pw));
-                    format!("{user}@{host}")
-                }
-                None => authority.to_string(),
-            },
-            None => authority.to_string(),
-        };
-        let tail = match tail.split_once('?') {
-            Some((path, query)) => {
-                let kept: Vec<&str> = query
-                    .split('&')
-                    .filter(|pair| match pair.split_once('=') {
-                        Some((k, v)) if k.eq_ignore_ascii_case("password") => {
-                            password.get_or_insert_with(|| {
-                                corridor_storage_postgres::percent_decode(v)
-                            });
-                            false
-                        }
-                        _ => true,
-                    })
-                    .collect();
-                if kept.is_empty() {
-                    path.to_string()
-                } else {
-                    format!("{path}?{}", kept.join("&"))
-                }
-            }
-            None => tail.to_string(),
-        };
-        PgUrl {
-            without_password: format!("{scheme}://{authority}{tail}"),
-            password: password.filter(|p| !p.is_empty()),
-        }
-    }
-
-    /// A message with the password taken out, for tool output that might echo it.
-    fn scrub(&self, message: &str) -> String {
-        match &self.password {
-            Some(p) => message.replace(p.as_str(), "***"),
-            None => message.to_string(),
-        }
-    }
-}
-
-/// The size of the corridor log in a PostgreSQL database, or `None` if it has no corridor
-/// tables. Through a plain connection, because opening it as a [`Database`] would create the
-/// tables (which `pg_restore` would then collide with).
-async fn pg_log_size(url: &str) -> anyhow::Result<Option<u64>> {
-    let pg = PgUrl::parse(url);
-    let shown = redact_url(url);
-    let mut c = sqlx::PgConnection::connect(url).await.map_err(|e| {
-        anyhow::anyhow!(
-            "cannot connect to PostgreSQL at {shown}: {} (does the database exist? create it with `createdb`)",
-            pg.scrub(&e.to_string())
-        )
-    })?;
-    let fail = |e: sqlx::Error| anyhow::anyhow!("{shown}: {}", pg.scrub(&e.to_string()));
-    let has: bool = sqlx::query_scalar("SELECT to_regclass('entries') IS NOT NULL")
-        .fetch_one(&mut c)
-        .await
-        .map_err(fail)?;
-    let size = if has {
-        let n: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(idx) + 1, 0) FROM entries")
-            .fetch_one(&mut c)
-            .await
-            .map_err(fail)?;
-        Some(n as u64)
-    } else {
-        None
-    };
-    c.close().await.ok();
-    Ok(size)
-}
-
-/// Run `pg_dump` or `pg_restore` with the password in `PGPASSWORD` only, never prompting.
-fn pg_tool(tool: &str, url: &str, args: &[&str]) -> anyhow::Result<()> {
-    let pg = PgUrl::parse(url);
-    let mut cmd = Command::new(tool);
-    cmd.args(args)
-        .arg(format!("--dbname={}", pg.without_password))
-        // Never wait for a password on a terminal: fail instead and say so.
-        .arg("--no-password")
-        .env_remove("PGPASSWORD");
-    if let Some(p) = &pg.password {
-        cmd.env("PGPASSWORD", p);
-    }
-    let out = cmd.output().map_err(|e| {
-        if e.kind() == std::io::ErrorKind::NotFound {
-            anyhow::anyhow!(
-                "{tool} is not installed (or not on PATH); install the PostgreSQL client tools of the server's major version or newer (Debian/Ubuntu: `apt-get install postgresql-client`)"
-            )
-        } else {
-            anyhow::anyhow!("cannot run {tool}: {e}")
-        }
-    })?;
-    if !out.status.success() {
-        let stderr = pg.scrub(String::from_utf8_lossy(&out.stderr).trim());
         bail!(
-            "{tool} failed on {} ({}): {stderr}",
-            redact_url(url),
-            out.status
+            "{} holds no entries yet: there is nothing to back up",
+            path.display()
         );
     }
-    Ok(())
+    Ok(sqlite_backup::backup_into(&path, tmp).await?)
 }
 
 async fn backup_postgres(url: &str, tmp: &Path) -> anyhow::Result<(u64, u64)> {
-    let pg = PgUrl::parse(url);
     let shown = redact_url(url);
-    match pg_log_size(url).await? {
+    match pg_backup::log_size(url).await? {
         None => bail!(
             "{shown} holds no corridor log (no entries table); name the log's database with --database"
         ),
@@ -720,45 +532,7 @@ async fn backup_postgres(url: &str, tmp: &Path) -> anyhow::Result<(u64, u64)> {
             tmp.display()
         )
     })?;
-    // pg_dump reads every table in one snapshot, so entries and checkpoints are consistent with
-    // each other while the server keeps appending (the append's table lock does not conflict
-    // with pg_dump's ACCESS SHARE locks). The snapshot is exported from a transaction of ours
-    // and handed to pg_dump, so the sizes reported are exactly what the archive holds. The
-    // whole database is dumped, with the append-only triggers and the migration history, so a
-    // restore is the same log.
-    let fail = |e: sqlx::Error| anyhow::anyhow!("{shown}: {}", pg.scrub(&e.to_string()));
-    let mut c = sqlx::PgConnection::connect(url).await.map_err(fail)?;
-    let mut tx = c.begin().await.map_err(fail)?;
-    sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
-        .execute(&mut *tx)
-        .await
-        .map_err(fail)?;
-    let snapshot: String = sqlx::query_scalar("SELECT pg_export_snapshot()")
-        .fetch_one(&mut *tx)
-        .await
-        .map_err(fail)?;
-    let (size, checkpoint): (i64, i64) = sqlx::query_as(
-        "SELECT (SELECT COALESCE(MAX(idx) + 1, 0) FROM entries), (SELECT COALESCE(MAX(size), 0) FROM checkpoints)",
-    )
-    .fetch_one(&mut *tx)
-    .await
-    .map_err(fail)?;
-    let dumped = pg_tool(
-        "pg_dump",
-        url,
-        &[
-            "--format=custom",
-            // Who sequences is the running cluster's business, not the log's: a restored log
-            // starts with no lease, so its first server takes it at once.
-            "--exclude-table-data=sequencer_lease",
-            &format!("--snapshot={snapshot}"),
-            &format!("--file={file}"),
-        ],
-    );
-    tx.rollback().await.ok();
-    c.close().await.ok();
-    dumped?;
-    Ok((size as u64, checkpoint as u64))
+    Ok(pg_backup::dump(url, file).await?)
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -840,12 +614,12 @@ async fn restore_sqlite(input: &Path, data_dir: &Path) -> anyhow::Result<()> {
     }
     // Check the backup is a corridor log before anything lands in the data directory
     // (immutable: the backup file is only read, no -wal or -shm appears beside it).
-    let shown = input.display().to_string();
-    let mut c = sqlite_connect(input, true).await?;
-    let (size, _) = sqlite_log_size(&mut c, &shown).await?;
-    c.close().await.ok();
+    let (size, _) = sqlite_backup::log_size(input, true).await?;
     if size == 0 {
-        bail!("{shown} holds no entries: it is not a backup of a log");
+        bail!(
+            "{} holds no entries: it is not a backup of a log",
+            input.display()
+        );
     }
     fs::create_dir_all(data_dir)
         .with_context(|| format!("cannot create {}", data_dir.display()))?;
@@ -868,7 +642,7 @@ async fn restore_sqlite(input: &Path, data_dir: &Path) -> anyhow::Result<()> {
 
 async fn restore_postgres(input: &Path, url: &str) -> anyhow::Result<()> {
     let shown = redact_url(url);
-    let existing = pg_log_size(url).await?;
+    let existing = pg_backup::log_size(url).await?;
     if let Some(n) = existing
         && n > 0
     {
@@ -879,50 +653,5 @@ async fn restore_postgres(input: &Path, url: &str) -> anyhow::Result<()> {
     let file = input
         .to_str()
         .with_context(|| format!("{} is not a UTF-8 path", input.display()))?;
-    let mut args = vec![
-        // In one transaction: a failed restore leaves the database as it was.
-        "--single-transaction",
-        "--exit-on-error",
-        // The restoring role owns what it creates, whoever owned the original.
-        "--no-owner",
-        "--no-privileges",
-    ];
-    if existing == Some(0) {
-        // Empty corridor tables (a server was pointed at it, or an import failed before its
-        // first entry): drop them so the archive's own tables, triggers and migration history
-        // take their place.
-        args.extend(["--clean", "--if-exists"]);
-    }
-    args.push(file);
-    pg_tool("pg_restore", url, &args)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn passwords_go_to_the_environment_not_the_command_line() {
-        let u = PgUrl::parse("postgres://corridor:s3cr%40t@db.example:5432/log?sslmode=require");
-        assert_eq!(
-            u.without_password,
-            "postgres://corridor@db.example:5432/log?sslmode=require"
-        );
-        assert_eq!(u.password.as_deref(), Some("s3cr@t"));
-        let u = PgUrl::parse("postgresql://u@h/db?password=hunter2&application_name=x");
-        assert_eq!(u.without_password, "postgresql://u@h/db?application_name=x");
-        assert_eq!(u.password.as_deref(), Some("hunter2"));
-        assert_eq!(u.scrub("failed for hunter2"), "failed for ***");
-        let u = PgUrl::parse("postgres://postgres@127.0.0.1:5432/test?password=p");
-        assert_eq!(
-            u.without_password,
-            "postgres://postgres@127.0.0.1:5432/test"
-        );
-        let u = PgUrl::parse("postgres://postgres@127.0.0.1:5432/test");
-        assert_eq!(
-            u.without_password,
-            "postgres://postgres@127.0.0.1:5432/test"
-        );
-        assert!(u.password.is_none());
-    }
+    Ok(pg_backup::restore(url, file, existing == Some(0))?)
 }

@@ -22,6 +22,8 @@
 #[cfg(feature = "testkit")]
 pub mod testkit;
 
+pub mod backup;
+
 use std::collections::BTreeMap;
 use std::str::FromStr;
 use std::time::Duration;

@@ -9,6 +9,8 @@
 //! Queries are plain runtime queries (not the `query!` macros), so the crate builds without a
 //! database or offline data; the same SQL shape is reused by the PostgreSQL backend.
 
+pub mod backup;
+
 use std::path::Path;
 use std::str::FromStr;
 use std::time::Duration;

@@ -1,7 +1,8 @@
 //! The storage interface.
 //!
 //! As in atuin's server, there is one [`Database`] trait and one crate per backend
-//! (`corridor-storage-sqlite` now, PostgreSQL next), and the same story tests run against each.
+//! (`corridor-storage-sqlite`, the embedded default; `corridor-storage-postgres`), and the same
+//! story test ([`story::run`]) runs against each.
 //! Storage is a thin shell: it keeps entries, checkpoints and projection rows durably and hands
 //! them back; it decides nothing. Every rule lives in `corridor-core`.
 //!
@@ -36,6 +37,13 @@ pub enum DbError {
     #[error("storage failed: {0}")]
     Backend(String),
 }
+
+/// Why a backup or restore step refused or failed, in words for the operator: the copy tools
+/// of each backend (`backup` modules) are not appends, so they say what to do rather than
+/// classify the failure.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct BackupError(pub String);
 
 /// A signed checkpoint as stored.
 #[derive(Debug, Clone, PartialEq, Eq)]
