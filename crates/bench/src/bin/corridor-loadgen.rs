@@ -347,17 +347,29 @@ async fn main() -> anyhow::Result<()> {
         let total = server_cores * elapsed.as_secs_f64() * 1e6 / accepted.max(1) as f64;
         let verify = bare_threads as f64 * 1e6 / bare;
         let known = verify + parts.parse_us + parts.receipt_us;
-        println!("Server CPU per command ({server_cores:.2} cores × {:.2} s / {accepted} commands), and what it is spent on:", elapsed.as_secs_f64());
+        println!(
+            "Server CPU per command ({server_cores:.2} cores × {:.2} s / {accepted} commands), and what it is spent on:",
+            elapsed.as_secs_f64()
+        );
         println!();
         println!("| part | µs of CPU per command | share |");
         println!("| --- | --- | --- |");
         let row = |name: &str, us: f64| {
             println!("| {name} | {us:.1} | {:.0} % |", 100.0 * us / total);
         };
-        row("`verify_strict` of the command (the baseline's own cost, one core)", verify);
-        row("parsing the envelope (strict JCS, canonical check; `SignedCommand::parse_unverified`)", parts.parse_us);
+        row(
+            "`verify_strict` of the command (the baseline's own cost, one core)",
+            verify,
+        );
+        row(
+            "parsing the envelope (strict JCS, canonical check; `SignedCommand::parse_unverified`)",
+            parts.parse_us,
+        );
         row("signing the receipt (`Receipt::sign`)", parts.receipt_us);
-        row("the rest: HTTP, sequencing, the state machine, SQLite, the answer", (total - known).max(0.0));
+        row(
+            "the rest: HTTP, sequencing, the state machine, SQLite, the answer",
+            (total - known).max(0.0),
+        );
         println!("| **total** | **{total:.1}** | 100 % |");
         println!();
     }
