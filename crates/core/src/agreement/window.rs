@@ -2,9 +2,8 @@
 //! cancellation, suspension and resumption.
 
 use super::{
-    ActKind, Agreements, Changed, Ctx, PublicReason, Status, Window, WindowAct, WindowAmend,
-    WindowCancel, WindowConsent, WindowPartyAct, WindowPropose, WindowTerms, WindowVersion,
-    version_hash,
+    ActKind, Agreements, Changed, Ctx, Status, Window, WindowAct, WindowAmend, WindowCancel,
+    WindowConsent, WindowPartyAct, WindowPropose, WindowTerms, WindowVersion, version_hash,
 };
 use crate::Rejection;
 use crate::state::ProjectionKind;
@@ -98,15 +97,7 @@ impl Agreements {
         let w = self.window(&b.window)?;
         self.final_or_started(w, ctx)?;
         let v = w.latest();
-        if !v.terms.required_parties.contains(&b.party) {
-            return Err(Rejection::rule(
-                "party-not-required",
-                format!(
-                    "{:?} is not a required party of window {}",
-                    b.party, b.window
-                ),
-            ));
-        }
+        required(v, &b.party, &b.window)?;
         if b.version_hash != v.hash {
             let known = w.versions.iter().any(|x| x.hash == b.version_hash);
             return Err(Rejection::rule(
@@ -176,15 +167,12 @@ impl Agreements {
                 }
             }
         }
-        let hash = v.hash.clone();
-        self.push_act(
-            &b.window,
-            ctx,
-            ActKind::Consent,
-            Some(&b.party),
-            Some(hash),
-            None,
-        );
+        let act = WindowAct {
+            party: Some(b.party.clone()),
+            version_hash: Some(v.hash.clone()),
+            ..WindowAct::by(ActKind::Consent, ctx)
+        };
+        self.record(&b.window, act);
         Ok(vec![(ProjectionKind::Window, b.window.clone())])
     }
 
@@ -206,15 +194,13 @@ impl Agreements {
                 format!("{} has not consented to the current version", b.party),
             ));
         }
-        self.push_act(
-            &b.window,
-            ctx,
-            ActKind::Withdraw,
-            Some(&b.party),
-            None,
-            Some(b.reason.clone()),
-        );
-        self.set_public_reason(&b.window, b.public_reason);
+        let act = WindowAct {
+            party: Some(b.party.clone()),
+            reason: Some(b.reason.clone()),
+            public_reason: b.public_reason,
+            ..WindowAct::by(ActKind::Withdraw, ctx)
+        };
+        self.record(&b.window, act);
         Ok(vec![(ProjectionKind::Window, b.window.clone())])
     }
 
@@ -231,14 +217,11 @@ impl Agreements {
                 "a party already consented; only a party can withdraw now",
             ));
         }
-        self.push_act(
-            &b.window,
-            ctx,
-            ActKind::Cancel,
-            None,
-            None,
-            Some(b.reason.clone()),
-        );
+        let act = WindowAct {
+            reason: Some(b.reason.clone()),
+            ..WindowAct::by(ActKind::Cancel, ctx)
+        };
+        self.record(&b.window, act);
         Ok(vec![(ProjectionKind::Window, b.window.clone())])
     }
 
@@ -246,12 +229,7 @@ impl Agreements {
     pub(super) fn suspend(&mut self, ctx: &Ctx, b: &WindowPartyAct) -> Result<Changed, Rejection> {
         ctx.own_party(&b.party)?;
         let w = self.window(&b.window)?;
-        if !w.latest().terms.required_parties.contains(&b.party) {
-            return Err(Rejection::rule(
-                "party-not-required",
-                format!("{:?} is not a party to window {}", b.party, b.window),
-            ));
-        }
+        required(w.latest(), &b.party, &b.window)?;
         let (st, _) = w.status_at(ctx.time).expect("has a version");
         if st != Status::Active {
             return Err(Rejection::rule(
@@ -259,15 +237,13 @@ impl Agreements {
                 format!("window {} is {}, not active", b.window, st.as_str()),
             ));
         }
-        self.push_act(
-            &b.window,
-            ctx,
-            ActKind::Suspend,
-            Some(&b.party),
-            None,
-            Some(b.reason.clone()),
-        );
-        self.set_public_reason(&b.window, b.public_reason);
+        let act = WindowAct {
+            party: Some(b.party.clone()),
+            reason: Some(b.reason.clone()),
+            public_reason: b.public_reason,
+            ..WindowAct::by(ActKind::Suspend, ctx)
+        };
+        self.record(&b.window, act);
         Ok(vec![(ProjectionKind::Window, b.window.clone())])
     }
 
@@ -276,12 +252,7 @@ impl Agreements {
         ctx.own_party(&b.party)?;
         let w = self.window(&b.window)?;
         let v = w.latest();
-        if !v.terms.required_parties.contains(&b.party) {
-            return Err(Rejection::rule(
-                "party-not-required",
-                format!("{:?} is not a party to window {}", b.party, b.window),
-            ));
-        }
+        required(v, &b.party, &b.window)?;
         let (st, _) = w.status_at(ctx.time).expect("has a version");
         if st != Status::Suspended {
             return Err(Rejection::rule(
@@ -295,14 +266,12 @@ impl Agreements {
                 "resume names the exact current version hash",
             ));
         }
-        self.push_act(
-            &b.window,
-            ctx,
-            ActKind::Resume,
-            Some(&b.party),
-            Some(v.hash.clone()),
-            None,
-        );
+        let act = WindowAct {
+            party: Some(b.party.clone()),
+            version_hash: Some(v.hash.clone()),
+            ..WindowAct::by(ActKind::Resume, ctx)
+        };
+        self.record(&b.window, act);
         Ok(vec![(ProjectionKind::Window, b.window.clone())])
     }
 
@@ -436,33 +405,36 @@ impl Agreements {
         Ok(())
     }
 
-    fn push_act(
-        &mut self,
-        window: &str,
-        ctx: &Ctx,
-        kind: ActKind,
-        party: Option<&str>,
-        version_hash: Option<String>,
-        reason: Option<String>,
-    ) {
+    fn record(&mut self, window: &str, act: WindowAct) {
         let w = self.windows.get_mut(window).expect("checked by the caller");
-        w.acts.push(WindowAct {
+        w.acts.push(act);
+    }
+}
+
+impl WindowAct {
+    /// An act of `kind` by the acting actor at this entry, with nothing else said yet.
+    fn by(kind: ActKind, ctx: &Ctx) -> WindowAct {
+        WindowAct {
             kind,
-            party: party.map(str::to_string),
+            party: None,
             actor: ctx.actor.into(),
-            version_hash,
-            reason,
+            version_hash: None,
+            reason: None,
             public_reason: None,
             at_index: ctx.index,
             at_time: ctx.at(),
             void: false,
-        });
-    }
-
-    /// Record the public reason on the act just pushed.
-    fn set_public_reason(&mut self, window: &str, reason: Option<PublicReason>) {
-        if let Some(a) = self.windows.get_mut(window).and_then(|w| w.acts.last_mut()) {
-            a.public_reason = reason;
         }
     }
+}
+
+/// A party act names a party the window needs: acting for another is refused.
+fn required(v: &WindowVersion, party: &str, window: &str) -> Result<(), Rejection> {
+    if !v.terms.required_parties.iter().any(|p| p == party) {
+        return Err(Rejection::rule(
+            "party-not-required",
+            format!("{party:?} is not a required party of window {window}"),
+        ));
+    }
+    Ok(())
 }
