@@ -361,7 +361,7 @@ pub async fn import(a: ImportArgs) -> anyhow::Result<()> {
         checked.verified.state.origin(),
         target.shown()
     );
-    print_verified(&v);
+    ops::print_verified(&v, true);
     print_next_steps(&a.data_dir, a.database.is_some());
     Ok(())
 }
@@ -415,16 +415,6 @@ async fn stored_genesis(db: &dyn Database) -> anyhow::Result<SignedGenesis> {
     let first = db.entries(0, 1).await?;
     let e = first.first().context("the log is empty")?;
     serde_json::from_slice(&e.command).context("entry 0 is not a genesis")
-}
-
-/// The summary line of `corridor verify`, for a log this command wrote.
-fn print_verified(v: &Verified) {
-    println!(
-        "ok: {} entries of log {} verified (signatures, key status, times, commitments, replay), {} checkpoints match, projections match the replay",
-        v.entries,
-        v.state.origin(),
-        v.checkpoints
-    );
 }
 
 /// What the operator still has to do: the log key is in no export or backup, on purpose.
@@ -596,7 +586,7 @@ pub async fn restore(a: RestoreArgs) -> anyhow::Result<()> {
         a.input.display(),
         target.shown()
     );
-    print_verified(&v);
+    ops::print_verified(&v, true);
     write_genesis_file(&a.data_dir, &stored_genesis(db.as_ref()).await?)?;
     print_next_steps(&a.data_dir, a.database.is_some());
     Ok(())

@@ -1310,6 +1310,28 @@ fn without_huge_pages() {
     }
 }
 
+/// The summary of a verified log, for `corridor verify` and the commands that verify what they
+/// wrote (`import`, `restore`); `projections` when the stored projection tables were compared
+/// too (a database, not an export). The tz release is named because stated local times were
+/// judged with it (`corridor_core::localtime`).
+pub fn print_verified(v: &Verified, projections: bool) {
+    println!(
+        "ok: {} entries of log {} verified (signatures, key status, times, commitments, replay), {} checkpoints match{}",
+        v.entries,
+        v.state.origin(),
+        v.checkpoints,
+        if projections {
+            ", projections match the replay"
+        } else {
+            ""
+        }
+    );
+    println!(
+        "local times were checked against the bundled tz database {}",
+        corridor_core::localtime::tzdb_version()
+    );
+}
+
 pub async fn verify(a: VerifyArgs) -> anyhow::Result<()> {
     without_huge_pages();
     let v = match &a.export {
@@ -1319,17 +1341,7 @@ pub async fn verify(a: VerifyArgs) -> anyhow::Result<()> {
             verify_db(db).await?
         }
     };
-    println!(
-        "ok: {} entries of log {} verified (signatures, key status, times, commitments, replay), {} checkpoints match{}",
-        v.entries,
-        v.state.origin(),
-        v.checkpoints,
-        if a.export.is_some() {
-            ""
-        } else {
-            ", projections match the replay"
-        }
-    );
+    print_verified(&v, a.export.is_none());
     if !v.state.flagged.is_empty() {
         println!(
             "note: {} entries were signed by keys later declared compromised: {:?}",

@@ -311,7 +311,7 @@ impl GenesisDocument {
             }
         }
         for p in &self.parties {
-            if jiff::tz::TimeZone::get(&p.zone).is_err() {
+            if crate::localtime::zone(&p.zone).is_err() {
                 return Err(Rejection::invalid(
                     "zone",
                     format!("{:?} is not an IANA time zone", p.zone),

