@@ -730,8 +730,9 @@ fn names_ok(field: &str, n: &Names) -> Result<(), Rejection> {
     Ok(())
 }
 
-/// Great-circle distance in metres between two points in 1e-7 degrees. A haversine is a few
-/// lines; the `geo` crate comes in with buffers and maps (public pages).
+/// Great-circle distance in metres between two points in 1e-7 degrees (haversine). For views
+/// and tests only: it uses the platform's `sin`, `cos` and `asin`, whose last bits differ
+/// between math libraries, so no rule may decide with it ([`crate::geo`] is for rules).
 pub fn distance_m(a: [i64; 2], b: [i64; 2]) -> f64 {
     let to_rad = |e7: i64| (e7 as f64 / 1e7).to_radians();
     let (lon1, lat1, lon2, lat2) = (to_rad(a[0]), to_rad(a[1]), to_rad(b[0]), to_rad(b[1]));

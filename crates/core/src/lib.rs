@@ -22,6 +22,7 @@ pub mod entry;
 pub mod envelope;
 pub mod error;
 pub mod genesis;
+pub mod geo;
 pub mod httpsig;
 pub mod hxl;
 pub mod ids;

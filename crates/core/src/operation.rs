@@ -16,8 +16,8 @@
 //! plates and manifests are not for everyone.
 //!
 //! Every rule here is a pure function of the records, the command and the log time. Distances
-//! (a movement point against the route) use only IEEE basic arithmetic, never the platform's
-//! `sin`/`cos`, so every replay on every machine reaches the same verdict.
+//! (a movement point against the route) use only IEEE basic arithmetic ([`crate::geo`]), never
+//! the platform's `sin`/`cos`, so every replay on every machine reaches the same verdict.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -27,6 +27,7 @@ use serde::{Deserialize, Serialize};
 use crate::Rejection;
 use crate::agreement::{Agreements, Ctx, Status};
 use crate::command::{MAX_TEXT, Point, Role, text_within};
+use crate::geo::route_distance_m;
 use crate::time::{format_log_time, parse_utc};
 
 /// Most vehicles in one operation.
@@ -1099,86 +1100,5 @@ impl Operations {
             at_time: format_log_time(ctx.time),
         });
         Ok(b.operation.clone())
-    }
-}
-
-// ---------------------------------------------------------------- distance
-
-/// Mean Earth radius, metres (IUGG).
-const EARTH_R_M: f64 = 6_371_008.8;
-
-/// cos(x) for |x| ≤ π/2 by its Taylor series, with IEEE basic operations only. Why not
-/// `f64::cos`: the platform's libm decides its last bits, and a rule that accepts or refuses a
-/// command must give the same answer in every replay on every machine. Addition, multiplication
-/// and division are correctly rounded everywhere (Rust never fuses them), so this is exact
-/// to the bit across platforms; its error against the true cosine is below 1e-15.
-fn cos_exact(x: f64) -> f64 {
-    let x2 = x * x;
-    let mut term = 1.0;
-    let mut sum = 1.0;
-    for k in 1..=12 {
-        let k2 = (2 * k) as f64;
-        term = -term * x2 / ((k2 - 1.0) * k2);
-        sum += term;
-    }
-    sum
-}
-
-/// Distance in whole metres (rounded down) from `p` to the polyline `route` (points
-/// `[lon, lat]` in 1e-7 degree), measured to the segments, not to the vertices: each segment in
-/// an equirectangular projection centred on `p`. Over the tens of kilometres of a corridor the
-/// projection's error is far below a position fix's; the answer is the same on every platform
-/// (see [`cos_exact`]).
-pub fn route_distance_m(route: &[[i64; 2]], p: [i64; 2]) -> i64 {
-    let deg = std::f64::consts::PI / 180.0 / 1e7;
-    let k = cos_exact(p[1] as f64 * deg);
-    let xy = |q: [i64; 2]| {
-        (
-            (q[0] - p[0]) as f64 * deg * k * EARTH_R_M,
-            (q[1] - p[1]) as f64 * deg * EARTH_R_M,
-        )
-    };
-    let mut best = f64::INFINITY;
-    let pts: Vec<(f64, f64)> = route.iter().map(|q| xy(*q)).collect();
-    for (i, a) in pts.iter().enumerate() {
-        let b = pts.get(i + 1).unwrap_or(a);
-        let (dx, dy) = (b.0 - a.0, b.1 - a.1);
-        let len2 = dx * dx + dy * dy;
-        let t = if len2 == 0.0 {
-            0.0
-        } else {
-            (-(a.0 * dx + a.1 * dy) / len2).clamp(0.0, 1.0)
-        };
-        let (cx, cy) = (a.0 + t * dx, a.1 + t * dy);
-        best = best.min((cx * cx + cy * cy).sqrt());
-    }
-    if best.is_finite() { best as i64 } else { 0 }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn cosine_matches_the_platform_to_rounding() {
-        for i in -900..=900 {
-            let x = (i as f64 / 10.0).to_radians();
-            assert!((cos_exact(x) - x.cos()).abs() < 1e-14, "at {i}");
-        }
-    }
-
-    #[test]
-    fn distance_is_to_the_segment_not_the_vertices() {
-        // A 20 km east-west segment at 50°N; a point 1 km north of its middle is 1 km away,
-        // though 10 km from either vertex.
-        let lat = 500_000_000;
-        let route = [[300_000_000, lat], [302_800_000, lat]];
-        let d_mid = route_distance_m(&route, [301_400_000, lat + 89_932]);
-        assert!((995..=1005).contains(&d_mid), "{d_mid}");
-        // Beyond the end, the distance is to the end point.
-        let d_end = route_distance_m(&route, [303_000_000, lat]);
-        assert!((1425..=1440).contains(&d_end), "{d_end}");
-        // On the route.
-        assert_eq!(route_distance_m(&route, [301_000_000, lat]), 0);
     }
 }

@@ -958,7 +958,7 @@ mod tests {
         ];
         for j in 0..=10 {
             let p = along(&route, j as f64 / 10.0);
-            let d = corridor_core::operation::route_distance_m(
+            let d = corridor_core::geo::route_distance_m(
                 &route,
                 [p["lon_e7"].as_i64().unwrap(), p["lat_e7"].as_i64().unwrap()],
             );

@@ -2,7 +2,7 @@
 
 use super::{
     Agreements, BUFFER_RANGE_M, Changed, Corridor, CorridorAmend, CorridorPropose, CorridorTerms,
-    CorridorVersion, Ctx, MAX_ROUTE_M, MAX_ROUTE_POINTS, distance_m, names_ok,
+    CorridorVersion, Ctx, MAX_ROUTE_M, MAX_ROUTE_POINTS, names_ok,
 };
 use crate::Rejection;
 use crate::state::ProjectionKind;
@@ -28,7 +28,7 @@ pub(super) fn check_route(route: &[[i64; 2]]) -> Result<(), Rejection> {
     if distinct.len() < 2 {
         return Err(bad("a route needs at least two distinct points".into()));
     }
-    let length: f64 = route.windows(2).map(|w| distance_m(w[0], w[1])).sum();
+    let length = crate::geo::route_length_m(route);
     if length > MAX_ROUTE_M {
         return Err(bad(format!(
             "the route is {:.0} km long; the limit is {:.0} km",
