@@ -172,8 +172,7 @@ impl Agreements {
             version_hash: Some(v.hash.clone()),
             ..WindowAct::by(ActKind::Consent, ctx)
         };
-        self.record(&b.window, act);
-        Ok(vec![(ProjectionKind::Window, b.window.clone())])
+        Ok(self.record(&b.window, act))
     }
 
     /// A party takes its consent back before the start (inside the window it suspends instead).
@@ -200,8 +199,7 @@ impl Agreements {
             public_reason: b.public_reason,
             ..WindowAct::by(ActKind::Withdraw, ctx)
         };
-        self.record(&b.window, act);
-        Ok(vec![(ProjectionKind::Window, b.window.clone())])
+        Ok(self.record(&b.window, act))
     }
 
     /// The proposer drops a window nobody has consented to yet.
@@ -221,8 +219,7 @@ impl Agreements {
             reason: Some(b.reason.clone()),
             ..WindowAct::by(ActKind::Cancel, ctx)
         };
-        self.record(&b.window, act);
-        Ok(vec![(ProjectionKind::Window, b.window.clone())])
+        Ok(self.record(&b.window, act))
     }
 
     /// A required party halts an active window.
@@ -243,8 +240,7 @@ impl Agreements {
             public_reason: b.public_reason,
             ..WindowAct::by(ActKind::Suspend, ctx)
         };
-        self.record(&b.window, act);
-        Ok(vec![(ProjectionKind::Window, b.window.clone())])
+        Ok(self.record(&b.window, act))
     }
 
     /// A required party lifts a suspension (the window is active again once every party has).
@@ -271,8 +267,7 @@ impl Agreements {
             version_hash: Some(v.hash.clone()),
             ..WindowAct::by(ActKind::Resume, ctx)
         };
-        self.record(&b.window, act);
-        Ok(vec![(ProjectionKind::Window, b.window.clone())])
+        Ok(self.record(&b.window, act))
     }
 
     fn check_window_terms(
@@ -405,9 +400,11 @@ impl Agreements {
         Ok(())
     }
 
-    fn record(&mut self, window: &str, act: WindowAct) {
+    /// Append an act to a window the caller found, and name the record it changed.
+    fn record(&mut self, window: &str, act: WindowAct) -> Changed {
         let w = self.windows.get_mut(window).expect("checked by the caller");
         w.acts.push(act);
+        vec![(ProjectionKind::Window, window.to_string())]
     }
 }
 
