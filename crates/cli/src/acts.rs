@@ -70,30 +70,28 @@ pub enum IncidentCommand {
         /// New incident id, starting with your side (e.g. ua/borodianka-7).
         #[arg(long)]
         incident: String,
-        /// When it happened, RFC 3339 (e.g. 2022-03-03T14:20:00Z).
-        #[arg(long)]
-        occurred_at: String,
-        /// Latitude in decimal degrees (e.g. 50.63); signed as an integer of 1e-7 degree.
-        #[arg(long, allow_hyphen_values = true)]
-        lat: String,
-        /// Longitude in decimal degrees (e.g. 29.9).
-        #[arg(long, allow_hyphen_values = true)]
-        lon: String,
-        /// shelling, gunfire, air-strike, mines, blockade, convoy-stopped or other.
-        #[arg(long)]
-        category: String,
+        #[command(flatten)]
+        claim: ClaimArgs,
         /// The party you hold responsible, if any (a unit may not accuse).
         #[arg(long)]
         accused_party: Option<String>,
-        /// What happened.
+    },
+    /// Correct your side's report (`incident.correct`): a new version; the old stays in the log.
+    Correct {
+        #[command(flatten)]
+        acting: Acting,
+        /// The incident.
         #[arg(long)]
-        description: String,
-        /// SHA-256 hex digest of an evidence file kept elsewhere (repeat).
+        incident: String,
+        #[command(flatten)]
+        claim: ClaimArgs,
+        /// Why it is corrected.
         #[arg(long)]
-        evidence: Vec<String>,
+        reason: String,
     },
     /// Answer an incident report that accuses your party (`incident.respond`).
-    Respond {
+    #[command(alias = "respond")]
+    Answer {
         #[command(flatten)]
         acting: Acting,
         /// The incident.
@@ -103,6 +101,81 @@ pub enum IncidentCommand {
         #[arg(long)]
         text: String,
     },
+    /// Set the intermediary's verification status of a report (`incident.verify`).
+    Verify {
+        #[command(flatten)]
+        acting: Acting,
+        /// The incident.
+        #[arg(long)]
+        incident: String,
+        /// unverified, corroborated, verified, disputed or unfounded.
+        #[arg(long)]
+        status: String,
+        /// Why: what was checked and how.
+        #[arg(long)]
+        reasoning: String,
+    },
+    /// Mark a report as repeating another (`incident.duplicate`); mark the one fewer people read.
+    Duplicate {
+        #[command(flatten)]
+        acting: Acting,
+        /// The report that repeats.
+        #[arg(long)]
+        incident: String,
+        /// The report it repeats.
+        #[arg(long)]
+        of: String,
+    },
+}
+
+/// What a report claims: shared by a report and its corrections.
+#[derive(clap::Args)]
+pub struct ClaimArgs {
+    /// When it happened (or began), RFC 3339 UTC (e.g. 2022-03-03T14:20:00Z).
+    #[arg(long)]
+    occurred_at: String,
+    /// When it ended, for a range.
+    #[arg(long)]
+    occurred_until: Option<String>,
+    /// Latitude in decimal degrees (e.g. 50.63); signed as an integer of 1e-7 degree.
+    #[arg(long, allow_hyphen_values = true)]
+    lat: String,
+    /// Longitude in decimal degrees (e.g. 29.9).
+    #[arg(long, allow_hyphen_values = true)]
+    lon: String,
+    /// How precisely the place is known, in metres (0 to 50000).
+    #[arg(long, allow_hyphen_values = true)]
+    accuracy_m: Option<i64>,
+    /// shelling, gunfire, mines, blockade, convoy-stopped, detention or other.
+    #[arg(long)]
+    category: String,
+    /// What happened.
+    #[arg(long)]
+    description: String,
+    /// Salted evidence commitment, 64 hex digits (repeat): SHA-256("corridor/v1 evidence\0" ‖
+    /// salt ‖ SHA-256(file)).
+    #[arg(long)]
+    evidence: Vec<String>,
+}
+
+impl ClaimArgs {
+    /// The claim's fields of the command body.
+    fn body(&self, ty: &str, incident: &str) -> anyhow::Result<serde_json::Value> {
+        let mut body = json!({"type": ty, "incident": incident,
+            "occurred_at": self.occurred_at,
+            "location": {"lat_e7": degrees_e7("lat", &self.lat)?, "lon_e7": degrees_e7("lon", &self.lon)?},
+            "category": self.category, "description": self.description});
+        if let Some(u) = &self.occurred_until {
+            body["occurred_until"] = json!(u);
+        }
+        if let Some(a) = self.accuracy_m {
+            body["accuracy_m"] = json!(a);
+        }
+        if !self.evidence.is_empty() {
+            body["evidence"] = json!(self.evidence);
+        }
+        Ok(body)
+    }
 }
 
 #[derive(Subcommand)]
@@ -241,27 +314,26 @@ pub async fn incident(cmd: IncidentCommand) -> anyhow::Result<()> {
         IncidentCommand::Report {
             acting,
             incident,
-            occurred_at,
-            lat,
-            lon,
-            category,
+            claim,
             accused_party,
-            description,
-            evidence,
         } => {
-            let mut body = json!({"type": "incident.report", "incident": incident,
-                "occurred_at": occurred_at,
-                "location": {"lat_e7": degrees_e7("lat", &lat)?, "lon_e7": degrees_e7("lon", &lon)?},
-                "category": category, "description": description});
+            let mut body = claim.body("incident.report", &incident)?;
             if let Some(p) = accused_party {
                 body["accused_party"] = json!(p);
             }
-            if !evidence.is_empty() {
-                body["evidence"] = json!(evidence);
-            }
             submit(&acting, body).await
         }
-        IncidentCommand::Respond {
+        IncidentCommand::Correct {
+            acting,
+            incident,
+            claim,
+            reason,
+        } => {
+            let mut body = claim.body("incident.correct", &incident)?;
+            body["reason"] = json!(reason);
+            submit(&acting, body).await
+        }
+        IncidentCommand::Answer {
             acting,
             incident,
             text,
@@ -269,6 +341,30 @@ pub async fn incident(cmd: IncidentCommand) -> anyhow::Result<()> {
             submit(
                 &acting,
                 json!({"type": "incident.respond", "incident": incident, "text": text}),
+            )
+            .await
+        }
+        IncidentCommand::Verify {
+            acting,
+            incident,
+            status,
+            reasoning,
+        } => {
+            submit(
+                &acting,
+                json!({"type": "incident.verify", "incident": incident, "status": status,
+                       "reasoning": reasoning}),
+            )
+            .await
+        }
+        IncidentCommand::Duplicate {
+            acting,
+            incident,
+            of,
+        } => {
+            submit(
+                &acting,
+                json!({"type": "incident.duplicate", "incident": incident, "duplicate_of": of}),
             )
             .await
         }

@@ -140,7 +140,8 @@ enum Command {
         #[command(subcommand)]
         command: acts::ActorCommand,
     },
-    /// Incidents: report one, or answer one that accuses your party.
+    /// Incidents: report or correct one, answer one that accuses your party, verify (the
+    /// intermediary) or mark a duplicate.
     Incident {
         #[command(subcommand)]
         command: acts::IncidentCommand,
@@ -390,7 +391,10 @@ const SUBCOMMAND_OF_TYPE: &[(&str, &[&str])] = &[
     ("key.register", &["key", "register"]),
     ("key.revoke", &["key", "revoke"]),
     ("incident.report", &["incident", "report"]),
-    ("incident.respond", &["incident", "respond"]),
+    ("incident.respond", &["incident", "answer"]),
+    ("incident.correct", &["incident", "correct"]),
+    ("incident.verify", &["incident", "verify"]),
+    ("incident.duplicate", &["incident", "duplicate"]),
     ("settlement.import", &["settlements", "import"]),
     ("corridor.propose", &["corridor", "propose"]),
     ("corridor.amend", &["corridor", "amend"]),

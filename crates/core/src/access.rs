@@ -53,6 +53,21 @@ pub const ISSUERS: &[(&str, &[Role])] = &[
         ],
     ),
     ("incident.respond", &[PartyAdmin, Coordinator]),
+    // The reporter's side corrects its own report (a unit only its own: the rule checks).
+    (
+        "incident.correct",
+        &[
+            PartyAdmin,
+            Coordinator,
+            Unit,
+            Intermediary,
+            OrganisationAdmin,
+            OrganisationMember,
+        ],
+    ),
+    // Verification is the neutral intermediary's judgement, never a party's.
+    ("incident.verify", &[Intermediary]),
+    ("incident.duplicate", CORRESPONDENTS),
     ("settlement.import", &[Intermediary]),
     ("corridor.propose", PROPOSERS),
     ("corridor.amend", PROPOSERS),
@@ -128,6 +143,12 @@ pub fn check_issue(actor: &Actor, command_type: &str) -> Result<(), Rejection> {
         "window.resume",
         "operation.ack",
     ];
+    if command_type == "incident.verify" {
+        return Err(Rejection::rule(
+            "incident-verify-intermediary-only",
+            "only the intermediary's staff set a report's verification status; a party answers a report (incident respond) or reports what it saw",
+        ));
+    }
     if actor.role == Intermediary && party_act.contains(&command_type) {
         return Err(Rejection::rule(
             "intermediary-cannot-act-for-party",
@@ -242,6 +263,8 @@ pub trait Facts {
     fn incident(&self, id: &str) -> Option<(String, Option<String>)>;
     /// The parties of the genesis.
     fn parties(&self) -> Vec<String>;
+    /// Whether the genesis publishes the intermediary's verification statuses.
+    fn incident_status_public(&self) -> bool;
     /// A thread's participants.
     fn thread(&self, id: &str) -> Option<BTreeSet<String>>;
 }
@@ -281,7 +304,20 @@ pub fn entry_audience(facts: &impl Facts, author: &str, body: &Body) -> Audience
         // Everyone checking checkpoints, the public included, must learn the new log key.
         Body::LogRotateKey(_) => Audience::Public,
         Body::IncidentReport(b) => incident_audience(author, b.accused_party.as_deref()),
-        Body::IncidentRespond(b) => match facts.incident(&b.incident) {
+        Body::IncidentRespond(crate::command::IncidentRespond { incident, .. })
+        | Body::IncidentCorrect(crate::command::IncidentCorrect { incident, .. })
+        // A duplicate mark is only allowed on the report with the narrower audience, so the
+        // marked report's audience reads both.
+        | Body::IncidentDuplicate(crate::command::IncidentDuplicate { incident, .. }) => {
+            match facts.incident(incident) {
+                Some((reporter, accused)) => incident_audience(&reporter, accused.as_deref()),
+                None => narrow(),
+            }
+        }
+        // Under a genesis that publishes verification, the status and its reasoning are public
+        // (the report itself stays with its audience); otherwise the report's audience.
+        Body::IncidentVerify(_) if facts.incident_status_public() => Audience::Public,
+        Body::IncidentVerify(b) => match facts.incident(&b.incident) {
             Some((reporter, accused)) => incident_audience(&reporter, accused.as_deref()),
             None => narrow(),
         },

@@ -98,6 +98,8 @@ pub enum IncidentCategory {
     Blockade,
     /// A convoy was stopped.
     ConvoyStopped,
+    /// People detained or held.
+    Detention,
     /// Anything else; the description says what.
     Other,
 }
@@ -173,16 +175,26 @@ pub struct LogRotateKey {
     pub new_key: String,
 }
 
-/// Report an incident: time, place, category, who is accused if anyone, evidence as hashes.
+/// Report an incident: when, where and how precisely, what, who is accused if anyone, and
+/// evidence as salted commitments.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct IncidentReport {
-    /// Client-chosen incident id, unique in the log.
+    /// Client-chosen incident id, `<side>/<name>`, unique in the log.
     pub incident: String,
-    /// When it happened (RFC 3339 UTC).
+    /// When it happened (RFC 3339 UTC), or when it began.
     pub occurred_at: String,
+    /// When it ended, for an incident known only to a range (a shelling "between 09:00 and
+    /// 10:30"). Absent for an instant.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub occurred_until: Option<String>,
     /// Where it happened.
     pub location: Point,
+    /// How far the true place may be from `location`, in metres (a phone's fix, a grid square,
+    /// "near the bridge"). Absent in reports made before the field existed: such a report is
+    /// never "certainly inside" a corridor.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub accuracy_m: Option<i64>,
     /// What kind of incident.
     pub category: IncidentCategory,
     /// What the reporter says happened.
@@ -190,9 +202,96 @@ pub struct IncidentReport {
     /// The party the reporter holds responsible, if any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub accused_party: Option<String>,
-    /// SHA-256 hex digests of evidence files kept elsewhere.
+    /// Evidence, as salted commitments ([`crate::evidence::commitment`]): lowercase hex of
+    /// 32 bytes each. Salted so that the accused, who reads the report, cannot test which photo
+    /// or video the source holds by hashing candidates; the file and its salt open the
+    /// commitment when the reporter uploads them.
     #[serde(default)]
     pub evidence: Vec<String>,
+}
+
+/// A new version of one's own report: every field again, as it now stands, with the reason.
+/// Nothing is deleted: the earlier versions stay in the record. The accused party cannot
+/// change (it decides who reads the report and every entry about it); file a new report and
+/// mark the old one as its duplicate instead.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IncidentCorrect {
+    /// The report corrected.
+    pub incident: String,
+    /// When it happened, or began.
+    pub occurred_at: String,
+    /// When it ended, for a range.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub occurred_until: Option<String>,
+    /// Where.
+    pub location: Point,
+    /// How precisely, in metres.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub accuracy_m: Option<i64>,
+    /// What kind.
+    pub category: IncidentCategory,
+    /// What the reporter now says happened.
+    pub description: String,
+    /// Evidence commitments, as now stated.
+    #[serde(default)]
+    pub evidence: Vec<String>,
+    /// Why the report changed.
+    pub reason: String,
+}
+
+/// What the intermediary, having looked, says of a report. A status is the intermediary's
+/// judgement with its reasoning beside it, never the log's verdict.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum VerificationStatus {
+    /// Not looked at yet, or not possible to check (every report starts here).
+    Unverified,
+    /// Other sources agree with it.
+    Corroborated,
+    /// The intermediary established it.
+    Verified,
+    /// Sources contradict each other.
+    Disputed,
+    /// The intermediary found it did not happen as reported.
+    Unfounded,
+}
+
+impl VerificationStatus {
+    /// The wire name.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            VerificationStatus::Unverified => "unverified",
+            VerificationStatus::Corroborated => "corroborated",
+            VerificationStatus::Verified => "verified",
+            VerificationStatus::Disputed => "disputed",
+            VerificationStatus::Unfounded => "unfounded",
+        }
+    }
+}
+
+/// The intermediary's verification status for a report, with its reasoning. Each is a new
+/// record; the last one stands.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IncidentVerify {
+    /// The report.
+    pub incident: String,
+    /// The status.
+    pub status: VerificationStatus,
+    /// Why: what was checked and how.
+    pub reasoning: String,
+}
+
+/// Mark a report as a duplicate of another (the same event reported twice, often by both
+/// sides). Both stay in the record; readers see them linked.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IncidentDuplicate {
+    /// The report that repeats another.
+    pub incident: String,
+    /// The report it repeats.
+    pub duplicate_of: String,
 }
 
 /// The accused party's answer, which stands beside the report.
@@ -221,6 +320,12 @@ pub enum Body {
     IncidentReport(IncidentReport),
     /// `incident.respond`
     IncidentRespond(IncidentRespond),
+    /// `incident.correct`
+    IncidentCorrect(IncidentCorrect),
+    /// `incident.verify`
+    IncidentVerify(IncidentVerify),
+    /// `incident.duplicate`
+    IncidentDuplicate(IncidentDuplicate),
     /// `settlement.import`
     SettlementImport(A::SettlementImport),
     /// `corridor.propose`
@@ -274,6 +379,9 @@ pub const COMMAND_TYPES: &[&str] = &[
     "key.revoke",
     "incident.report",
     "incident.respond",
+    "incident.correct",
+    "incident.verify",
+    "incident.duplicate",
     "settlement.import",
     "corridor.propose",
     "corridor.amend",
@@ -307,6 +415,9 @@ impl Body {
             Body::KeyRevoke(_) => "key.revoke",
             Body::IncidentReport(_) => "incident.report",
             Body::IncidentRespond(_) => "incident.respond",
+            Body::IncidentCorrect(_) => "incident.correct",
+            Body::IncidentVerify(_) => "incident.verify",
+            Body::IncidentDuplicate(_) => "incident.duplicate",
             Body::SettlementImport(_) => "settlement.import",
             Body::CorridorPropose(_) => "corridor.propose",
             Body::CorridorAmend(_) => "corridor.amend",
@@ -346,6 +457,9 @@ impl Body {
             "key.revoke" => Body::KeyRevoke(typed(rest)?),
             "incident.report" => Body::IncidentReport(typed(rest)?),
             "incident.respond" => Body::IncidentRespond(typed(rest)?),
+            "incident.correct" => Body::IncidentCorrect(typed(rest)?),
+            "incident.verify" => Body::IncidentVerify(typed(rest)?),
+            "incident.duplicate" => Body::IncidentDuplicate(typed(rest)?),
             "settlement.import" => Body::SettlementImport(typed(rest)?),
             "corridor.propose" => Body::CorridorPropose(typed(rest)?),
             "corridor.amend" => Body::CorridorAmend(typed(rest)?),
@@ -383,6 +497,9 @@ impl Body {
             Body::KeyRevoke(b) => serde_json::to_value(b),
             Body::IncidentReport(b) => serde_json::to_value(b),
             Body::IncidentRespond(b) => serde_json::to_value(b),
+            Body::IncidentCorrect(b) => serde_json::to_value(b),
+            Body::IncidentVerify(b) => serde_json::to_value(b),
+            Body::IncidentDuplicate(b) => serde_json::to_value(b),
             Body::SettlementImport(b) => serde_json::to_value(b),
             Body::CorridorPropose(b) => serde_json::to_value(b),
             Body::CorridorAmend(b) => serde_json::to_value(b),
@@ -424,6 +541,12 @@ impl Body {
             Body::KeyRegister(b) => check_actor_id("command.body.actor", &b.actor),
             Body::IncidentReport(b) => check_id("command.body.incident", &b.incident),
             Body::IncidentRespond(b) => check_id("command.body.incident", &b.incident),
+            Body::IncidentCorrect(b) => check_id("command.body.incident", &b.incident),
+            Body::IncidentVerify(b) => check_id("command.body.incident", &b.incident),
+            Body::IncidentDuplicate(b) => {
+                check_id("command.body.incident", &b.incident)?;
+                check_id("command.body.duplicate_of", &b.duplicate_of)
+            }
             Body::SettlementImport(b) => b.settlements.iter().enumerate().try_for_each(|(i, s)| {
                 check_id(&format!("command.body.settlements[{i}].id"), &s.id)
             }),
@@ -501,18 +624,15 @@ impl Body {
             Body::IncidentReport(b) => {
                 text("command.body.incident", &b.incident)?;
                 text("command.body.description", &b.description)?;
-                crate::time::parse_utc("command.body.occurred_at", &b.occurred_at)?;
-                b.location.check("command.body.location")?;
-                for (i, h) in b.evidence.iter().enumerate() {
-                    if h.len() != 64 || !h.bytes().all(|c| matches!(c, b'0'..=b'9' | b'a'..=b'f')) {
-                        return Err(Rejection::invalid(
-                            format!("command.body.evidence[{i}]"),
-                            "must be a lowercase hex SHA-256 digest of the evidence file",
-                        ));
-                    }
-                }
-                Ok(())
+                crate::incident::check_claim(&crate::incident::Claim::of_report(b))
             }
+            Body::IncidentCorrect(b) => {
+                text("command.body.description", &b.description)?;
+                text("command.body.reason", &b.reason)?;
+                crate::incident::check_claim(&crate::incident::Claim::of_correction(b))
+            }
+            Body::IncidentVerify(b) => text("command.body.reasoning", &b.reasoning),
+            Body::IncidentDuplicate(_) => Ok(()),
             Body::IncidentRespond(b) => text("command.body.text", &b.text),
             Body::WindowWithdraw(b) | Body::WindowSuspend(b) => {
                 text("command.body.reason", &b.reason)
@@ -583,7 +703,7 @@ mod tests {
             "location":{"lat_e7":950000000,"lon_e7":0},"category":"shelling","description":"x"});
         assert_eq!(
             Body::from_value(bad_point).unwrap_err().code(),
-            "invalid-field"
+            "incident-location-out-of-range"
         );
         let bad_cat = json!({"type":"incident.report","incident":"i1","occurred_at":"2022-03-05T08:00:00Z",
             "location":{"lat_e7":0,"lon_e7":0},"category":"rumour","description":"x"});

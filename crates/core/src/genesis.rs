@@ -87,6 +87,12 @@ pub struct Policy {
     /// bytes without them): [`RateLimits::default`] applies then.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rate_limits: Option<RateLimits>,
+    /// Whether the intermediary's verification statuses of incident reports (the status and its
+    /// reasoning, not the report) are public. Absent or false: they stay with each report's
+    /// audience, as many intermediaries require (they never publish attribution). Agreed in the
+    /// genesis because it decides who reads entries.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub incident_status_public: Option<bool>,
 }
 
 impl Policy {
@@ -104,6 +110,7 @@ impl Default for Policy {
             max_window_s: 72 * 3600,
             ack_overdue_s: 3600,
             rate_limits: Some(RateLimits::default()),
+            incident_status_public: None,
         }
     }
 }

@@ -26,6 +26,7 @@ pub mod geo;
 pub mod httpsig;
 pub mod hxl;
 pub mod ids;
+pub mod incident;
 pub mod localtime;
 pub mod operation;
 pub mod receipt;

@@ -18,7 +18,7 @@ use crate::Rejection;
 use crate::agreement::{Agreements, Ctx};
 use crate::chain::Chain;
 use crate::channel::Channels;
-use crate::command::{Body, IncidentCategory, Point, Role};
+use crate::command::{Body, Role};
 use crate::crypto::PublicKey;
 use crate::entry::{Entry, GENESIS_TYPE};
 use crate::envelope::SignedCommand;
@@ -119,42 +119,7 @@ pub struct Revocation {
     pub compromised_since: Option<String>,
 }
 
-/// An incident report with the accused party's answers beside it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Incident {
-    /// Incident id.
-    pub id: String,
-    /// Who reported it (a claim attributed to them, never a fact).
-    pub reporter: String,
-    /// Entry of the report.
-    pub reported_at: u64,
-    /// When it happened, per the reporter.
-    pub occurred_at: String,
-    /// Where.
-    pub location: Point,
-    /// What.
-    pub category: IncidentCategory,
-    /// The reporter's words.
-    pub description: String,
-    /// The party accused, if any.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub accused_party: Option<String>,
-    /// Evidence digests.
-    pub evidence: Vec<String>,
-    /// Answers by the accused party, in log order.
-    pub responses: Vec<Response>,
-}
-
-/// An answer to an incident report.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Response {
-    /// Who answered.
-    pub actor: String,
-    /// Entry of the answer.
-    pub index: u64,
-    /// The answer.
-    pub text: String,
-}
+pub use crate::incident::{Incident, Response};
 
 /// One row of a query projection: a record of some kind, as JSON. Storage keeps these in
 /// tables written in the same transaction as the entry; they can always be rebuilt from the log.
@@ -540,62 +505,36 @@ impl State {
                 Ok(rows)
             }
             Body::IncidentReport(b) => {
-                if matches!(actor.role, Role::Observer | Role::Signatory) {
-                    return Err(Self::not_allowed(actor, "report incidents"));
-                }
-                // Incident ids are scoped by side, like actor ids, so that a collision can only
-                // be with one's own side's reports: a global namespace told one side whether
-                // the other had filed a confidential report under a guessed id.
-                let side = actor.affiliation.id();
-                if b.incident.split_once('/').map(|(p, _)| p) != Some(side) {
-                    return Err(Rejection::rule(
-                        "incident-id-not-scoped",
-                        format!(
-                            "an incident id starts with your side's id: use \"{side}/{}\"",
-                            b.incident.rsplit('/').next().unwrap_or(&b.incident)
-                        ),
-                    ));
-                }
-                if self.incidents.contains_key(&b.incident) {
-                    return Err(Rejection::rule(
-                        "incident-exists",
-                        format!("incident {:?} was already reported", b.incident),
-                    ));
-                }
-                // The accused party reads every report that accuses it, reporter included, and a
-                // party's units are known to that party and the intermediary only: a unit that
-                // accused the other side would name itself to it. Its coordinators file the
-                // accusation; the unit may still report without accusing anyone.
-                if actor.role == Role::Unit && b.accused_party.is_some() {
-                    return Err(Rejection::rule(
-                        "unit-cannot-accuse",
-                        "a unit's report may not name an accused party (the accused would learn the unit exists): report without accused_party, and your coordinators file the accusation",
-                    ));
-                }
-                if let Some(p) = &b.accused_party
-                    && !self.genesis.parties.iter().any(|x| &x.id == p)
-                {
-                    return Err(Rejection::rule(
-                        "unknown-party",
-                        format!("{p:?} is not a party to this log"),
-                    ));
-                }
-                self.incidents.insert(
-                    b.incident.clone(),
-                    Incident {
-                        id: b.incident.clone(),
-                        reporter: actor.id.clone(),
-                        reported_at: index,
-                        occurred_at: b.occurred_at.clone(),
-                        location: b.location,
-                        category: b.category,
-                        description: b.description.clone(),
-                        accused_party: b.accused_party.clone(),
-                        evidence: b.evidence.clone(),
-                        responses: vec![],
-                    },
-                );
-                Ok(vec![self.row(ProjectionKind::Incident, &b.incident)])
+                let ctx = ctx(&self.genesis, actor, index, time);
+                let id = crate::incident::report(
+                    &mut self.incidents,
+                    &self.agreements,
+                    &ctx,
+                    actor,
+                    b,
+                )?;
+                Ok(vec![self.row(ProjectionKind::Incident, &id)])
+            }
+            Body::IncidentCorrect(b) => {
+                let ctx = ctx(&self.genesis, actor, index, time);
+                let id = crate::incident::correct(
+                    &mut self.incidents,
+                    &self.agreements,
+                    &ctx,
+                    actor,
+                    b,
+                )?;
+                Ok(vec![self.row(ProjectionKind::Incident, &id)])
+            }
+            Body::IncidentVerify(b) => {
+                let ctx = ctx(&self.genesis, actor, index, time);
+                let id = crate::incident::verify(&mut self.incidents, &ctx, actor, b)?;
+                Ok(vec![self.row(ProjectionKind::Incident, &id)])
+            }
+            Body::IncidentDuplicate(b) => {
+                let ctx = ctx(&self.genesis, actor, index, time);
+                let id = crate::incident::duplicate(&mut self.incidents, &ctx, actor, b)?;
+                Ok(vec![self.row(ProjectionKind::Incident, &id)])
             }
             Body::SettlementImport(_)
             | Body::CorridorPropose(_)
@@ -663,36 +602,9 @@ impl State {
                 Ok(vec![self.row(ProjectionKind::Message, &id)])
             }
             Body::IncidentRespond(b) => {
-                // A report this actor may not read answers as one that does not exist: the
-                // answer must not tell another side that a confidential report is there.
-                let unknown = || {
-                    Rejection::rule(
-                        "unknown-incident",
-                        format!("no incident {:?} that you may read in this log", b.incident),
-                    )
-                };
-                let inc = self.incidents.get(&b.incident).ok_or_else(unknown)?;
-                let audience =
-                    crate::access::incident_audience(&inc.reporter, inc.accused_party.as_deref());
-                if !audience.admits(crate::access::Reader::Actor(actor)) {
-                    return Err(unknown());
-                }
-                let accused = inc.accused_party.as_deref();
-                let may = matches!(actor.role, Role::Coordinator | Role::PartyAdmin)
-                    && matches!(&actor.affiliation, Affiliation::Party(p) if Some(p.as_str()) == accused);
-                if !may {
-                    return Err(Self::not_allowed(
-                        actor,
-                        "answer this report (only the accused party's coordinators may)",
-                    ));
-                }
-                let inc = self.incidents.get_mut(&b.incident).expect("checked");
-                inc.responses.push(Response {
-                    actor: actor.id.clone(),
-                    index,
-                    text: b.text.clone(),
-                });
-                Ok(vec![self.row(ProjectionKind::Incident, &b.incident)])
+                let ctx = ctx(&self.genesis, actor, index, time);
+                let id = crate::incident::respond(&mut self.incidents, &ctx, actor, b)?;
+                Ok(vec![self.row(ProjectionKind::Incident, &id)])
             }
         }
     }
@@ -964,6 +876,10 @@ impl crate::access::Facts for State {
 
     fn parties(&self) -> Vec<String> {
         self.genesis.party_ids()
+    }
+
+    fn incident_status_public(&self) -> bool {
+        self.genesis.policy.incident_status_public == Some(true)
     }
 
     fn thread(&self, id: &str) -> Option<BTreeSet<String>> {

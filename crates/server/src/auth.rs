@@ -79,6 +79,8 @@ pub struct ReadFacts<'a> {
     pub incidents: BTreeMap<String, (String, Option<String>)>,
     /// The parties of the genesis.
     pub parties: Vec<String>,
+    /// Whether the genesis publishes verification statuses.
+    pub incident_status_public: bool,
     /// Thread id → participants, for the threads a page of entries refers to.
     pub threads: BTreeMap<String, BTreeSet<String>>,
 }
@@ -90,6 +92,7 @@ impl<'a> ReadFacts<'a> {
             directory,
             incidents: BTreeMap::new(),
             parties: genesis.party_ids(),
+            incident_status_public: genesis.policy.incident_status_public == Some(true),
             threads: BTreeMap::new(),
         }
     }
@@ -110,6 +113,10 @@ impl Facts for ReadFacts<'_> {
 
     fn parties(&self) -> Vec<String> {
         self.parties.clone()
+    }
+
+    fn incident_status_public(&self) -> bool {
+        self.incident_status_public
     }
 
     fn thread(&self, id: &str) -> Option<BTreeSet<String>> {

@@ -383,7 +383,6 @@ async fn entries(
                 .flatten()
         })
         .collect();
-    // Answers to incident reports are read by the report's audience: look the reports up.
     let directory = log.directory();
     let mut facts = ReadFacts::new(&directory, log.genesis());
     for c in commands.iter().flatten() {
@@ -411,17 +410,25 @@ async fn entries(
                 .unwrap_or_default();
             facts.threads.insert(t.clone(), participants);
         }
-        if let CommandBody::IncidentRespond(b) = &c.body
-            && !facts.incidents.contains_key(&b.incident)
+        // Everything recorded about a report is read by the report's audience.
+        let incident = match &c.body {
+            CommandBody::IncidentRespond(b) => Some(&b.incident),
+            CommandBody::IncidentCorrect(b) => Some(&b.incident),
+            CommandBody::IncidentVerify(b) => Some(&b.incident),
+            CommandBody::IncidentDuplicate(b) => Some(&b.incident),
+            _ => None,
+        };
+        if let Some(id) = incident
+            && !facts.incidents.contains_key(id)
             && let Some(row) = log
                 .db()
-                .projection_row("incident", &b.incident)
+                .projection_row("incident", id)
                 .await
                 .map_err(storage)?
         {
             let s = |f: &str| row.body.get(f).and_then(|v| v.as_str()).map(str::to_string);
             facts.incidents.insert(
-                b.incident.clone(),
+                id.clone(),
                 (s("reporter").unwrap_or_default(), s("accused_party")),
             );
         }

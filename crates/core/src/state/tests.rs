@@ -120,7 +120,7 @@ fn key_register(actor: &str, key: &Keypair) -> Value {
 }
 
 fn report(id: &str, accused: Option<&str>) -> Value {
-    let mut v = json!({"type":"incident.report","incident":id,"occurred_at":"2022-03-05T08:00:00Z",
+    let mut v = json!({"type":"incident.report","incident":id,"occurred_at":"2022-03-03T08:00:00Z",
         "location":{"lat_e7":506451000,"lon_e7":299220000},"category":"shelling",
         "description":"shelling near the gathering point in Borodianka"});
     if let Some(p) = accused {
@@ -288,7 +288,7 @@ fn only_the_accused_party_answers() {
         h.submit(&kp(10), "ua/coord-1", answer.clone())
             .unwrap_err()
             .code(),
-        "role-not-allowed"
+        "incident-answer-not-accused"
     );
     h.submit(&kp(11), "ru/coord-1", answer).unwrap();
     let unknown = json!({"type":"incident.respond","incident":"nope","text":"?"});
@@ -1155,6 +1155,7 @@ fn log_key_rotation_is_recorded_in_the_log() {
 }
 
 mod alerts;
+mod incidents;
 mod matrix;
 mod operations;
 

@@ -101,6 +101,7 @@ pub fn genesis_with_limits(limits: genesis::RateLimits) -> SignedGenesis {
             max_window_s: 72 * 3600,
             ack_overdue_s: 3600,
             rate_limits: Some(limits),
+            incident_status_public: None,
         },
     };
     let mut g = SignedGenesis {

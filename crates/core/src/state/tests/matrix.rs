@@ -28,7 +28,8 @@ const ACTORS: &[(&str, &str, u8)] = &[
 /// Expected outcome per command type and actor (columns as in [`ACTORS`]): `ok` = accepted;
 /// `role` = role-not-allowed; `party` = not-your-party; `int` =
 /// intermediary-cannot-act-for-party; `unit` = unit-cannot-accuse (the matrix's report accuses
-/// a party).
+/// a party); `acc` = incident-answer-not-accused; `mine` = incident-not-yours; `unk` =
+/// unknown-incident (a report this actor may not read); `vint` = incident-verify-intermediary-only.
 #[rustfmt::skip]
 const COMMANDS: &[(&str, &str)] = &[
     //                     ua: admin coord unit sign | ru: admin coord unit sign | icrc: admin staff obs | urcs: admin member
@@ -36,7 +37,10 @@ const COMMANDS: &[(&str, &str)] = &[
     ("key.register",       "ok ok role role     role role role role   role role role   role role"),
     ("key.revoke",         "ok ok role role     role role role role   role role role   role role"),
     ("incident.report",    "ok ok unit role     ok ok unit role       ok ok role       ok ok"),
-    ("incident.respond",   "ok ok role role     role role role role   role role role   role role"),
+    ("incident.respond",   "ok ok role role     acc acc role role     role role role   role role"),
+    ("incident.correct",   "mine mine mine role ok ok mine role       mine mine role   unk unk"),
+    ("incident.verify",    "vint vint vint vint vint vint vint vint   ok ok vint       vint vint"),
+    ("incident.duplicate", "ok ok role role     ok ok role role       ok ok role       unk unk"),
     ("settlement.import",  "role role role role role role role role   ok ok role       role role"),
     ("corridor.propose",   "ok ok role role     ok ok role role       ok ok role       role role"),
     ("corridor.amend",     "ok ok role role     ok ok role role       ok ok role       role role"),
@@ -68,6 +72,10 @@ fn code_of(cell: &str) -> Option<&'static str> {
         "party" => Some("not-your-party"),
         "int" => Some("intermediary-cannot-act-for-party"),
         "unit" => Some("unit-cannot-accuse"),
+        "acc" => Some("incident-answer-not-accused"),
+        "mine" => Some("incident-not-yours"),
+        "unk" => Some("unknown-incident"),
+        "vint" => Some("incident-verify-intermediary-only"),
         other => panic!("unknown cell {other:?}"),
     }
 }
@@ -96,7 +104,7 @@ fn complete_window(h: &mut Harness, w: &str, c: &str, start: &str, end: &str) {
 /// The fixture: every actor of [`ACTORS`]; corridors c1, c2; on 4 March 2022 at 08:00 UTC:
 /// `w1` (5 March) proposed, nobody consented; `w-wd` (7 March) with ua's consent; `w-cancel`
 /// (6 March) proposed by ua/c; `w-active` on c1 agreed and active; `w-susp` on c2 agreed and
-/// suspended by ru; incident `inc-ua`, reported by ru/c, accusing ua.
+/// suspended by ru; incidents `ru/inc-ua` and `ru/inc-ua2`, reported by ru/c, accusing ua.
 fn fixture() -> Harness {
     let mut h = agreement_log();
     for (actor, role, seed) in ACTORS {
@@ -112,8 +120,9 @@ fn fixture() -> Harness {
         h.submit(&kp(admin.0), admin.1, register(actor, role, &kp(*seed)))
             .unwrap();
     }
-    h.submit(&kp(11), "ru/c", report("ru/inc-ua", Some("ua")))
-        .unwrap();
+    for id in ["ru/inc-ua", "ru/inc-ua2"] {
+        h.submit(&kp(11), "ru/c", report(id, Some("ua"))).unwrap();
+    }
     let c2 = json!({"type": "corridor.propose", "corridor": "c2", "terms": corridor_terms(true)});
     h.submit(&kp(1), "icrc/admin", c2).unwrap();
     for (w, c, start, end) in [
@@ -208,6 +217,18 @@ fn command(h: &Harness, ty: &str, n: usize) -> Value {
         "key.revoke" => json!({"type": ty, "key": ua_c_key, "reason": "lost"}),
         "incident.report" => report(&format!("inc-{n}"), Some("ua")),
         "incident.respond" => json!({"type": ty, "incident": "ru/inc-ua", "text": "not us"}),
+        "incident.correct" => {
+            let mut v = report("ru/inc-ua", None);
+            v["type"] = json!(ty);
+            v["reason"] = json!("the time was an hour off");
+            v["occurred_at"] = json!("2022-03-03T07:00:00Z");
+            v
+        }
+        "incident.verify" => json!({"type": ty, "incident": "ru/inc-ua", "status": "corroborated",
+            "reasoning": "two independent witnesses"}),
+        "incident.duplicate" => {
+            json!({"type": ty, "incident": "ru/inc-ua2", "duplicate_of": "ru/inc-ua"})
+        }
         "settlement.import" => {
             let mut s = settlements();
             s["settlements"][0]["names"]["en"] = json!(format!("Borodianka {n}"));
@@ -332,6 +353,9 @@ const READS: &[(&str, &str)] = &[
     ("actor.register unit",          "y y y y   - - - -   y y -   - -   -"),
     ("incident.report ru→ua",        "y y y y   y y y y   y y -   - -   -"),
     ("incident.respond ua",          "y y y y   y y y y   y y -   - -   -"),
+    ("incident.correct ru",          "y y y y   y y y y   y y -   - -   -"),
+    ("incident.verify icrc",         "y y y y   y y y y   y y -   - -   -"),
+    ("incident.duplicate ua",        "y y y y   y y y y   y y -   - -   -"),
     ("incident.report urcs",         "- - - -   - - - -   y y -   y y   -"),
     ("settlement.import",            "y y y y   y y y y   y y y   y y   -"),
     ("window.consent",               "y y y y   y y y y   y y y   y y   -"),
@@ -351,6 +375,14 @@ fn read_matrix() {
         json!({"type": "incident.respond", "incident": "ru/inc-ua", "text": "not us"}),
     )
     .unwrap();
+    for (seed, actor, ty) in [
+        (11, "ru/c", "incident.correct"),
+        (24, "icrc/staff", "incident.verify"),
+        (10, "ua/c", "incident.duplicate"),
+    ] {
+        let body = command(&h, ty, 0);
+        h.submit(&kp(seed), actor, body).unwrap();
+    }
     h.submit(&kp(26), "urcs/member", report("urcs/inc-urcs", None))
         .unwrap();
     h.submit(
@@ -394,6 +426,9 @@ fn read_matrix() {
         find(&registers("ua/unit")),
         find(&is("incident.report", "ru/c")),
         find(&is("incident.respond", "ua/c")),
+        find(&is("incident.correct", "ru/c")),
+        find(&is("incident.verify", "icrc/staff")),
+        find(&is("incident.duplicate", "ua/c")),
         find(&is("incident.report", "urcs/member")),
         find(&is("settlement.import", "icrc/admin")),
         find(&is("window.consent", "ua/c")),
