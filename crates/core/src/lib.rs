@@ -27,6 +27,7 @@ pub mod httpsig;
 pub mod hxl;
 pub mod ids;
 pub mod localtime;
+pub mod matching;
 pub mod operation;
 pub mod receipt;
 pub mod state;
