@@ -69,8 +69,20 @@ pub fn route_distance_m(route: &[[i64; 2]], p: [i64; 2]) -> i64 {
 /// can tell how far inside or outside an edge a point is. Infinite for an empty route; a
 /// one-point route is that point.
 pub fn route_distance_exact_m(route: &[[i64; 2]], p: [i64; 2]) -> f64 {
+    route_distance_in_plane(route, p, plane_scale(p))
+}
+
+/// The longitude scale of the plane centred on `p` (the cosine of its latitude), as
+/// [`route_distance_exact_m`] computes it: for callers that measure one point against many
+/// routes and would otherwise pay the series once per route.
+pub(crate) fn plane_scale(p: [i64; 2]) -> f64 {
+    cos_exact(p[1] as f64 * RAD_PER_E7)
+}
+
+/// [`route_distance_exact_m`] with the plane's scale `k` given: the same bits when `k` is
+/// [`plane_scale`]`(p)`.
+pub(crate) fn route_distance_in_plane(route: &[[i64; 2]], p: [i64; 2], k: f64) -> f64 {
     let deg = RAD_PER_E7;
-    let k = cos_exact(p[1] as f64 * deg);
     let xy = |q: [i64; 2]| {
         (
             (q[0] - p[0]) as f64 * deg * k * EARTH_R_M,

@@ -39,7 +39,19 @@ pub struct Measure {
 /// single IEEE additions of exactly representable whole metres, so they come out the same on
 /// every machine. `buffer_m` is the corridor's half width.
 pub fn hit(route: &[[i64; 2]], buffer_m: i64, point: [i64; 2], accuracy_m: i64) -> Option<Measure> {
-    let distance_m = geo::route_distance_exact_m(route, point);
+    hit_in_plane(route, buffer_m, point, accuracy_m, geo::plane_scale(point))
+}
+
+/// [`hit`] with the point's plane scale computed once by the caller ([`Index::matches`] tests
+/// several routes against one point); the same answer, to the bit.
+fn hit_in_plane(
+    route: &[[i64; 2]],
+    buffer_m: i64,
+    point: [i64; 2],
+    accuracy_m: i64,
+    k: f64,
+) -> Option<Measure> {
+    let distance_m = geo::route_distance_in_plane(route, point, k);
     let (buffer, accuracy) = (buffer_m as f64, accuracy_m as f64);
     let possibly_inside = distance_m - accuracy <= buffer;
     possibly_inside.then_some(Measure {
@@ -195,9 +207,10 @@ impl<K: Clone> Index<K> {
     /// smaller than the one the box assumed. Vaguer points are matched by a scan.
     pub fn matches(&self, point: [i64; 2], accuracy_m: i64) -> Vec<(K, Measure)> {
         let mut found: Vec<(usize, Measure)> = Vec::new();
+        let k = geo::plane_scale(point);
         if accuracy_m >= INDEXED_ACCURACY_M {
             for (slot, e) in self.entries.iter().enumerate() {
-                if let Some(m) = hit(&e.route, e.buffer_m, point, accuracy_m) {
+                if let Some(m) = hit_in_plane(&e.route, e.buffer_m, point, accuracy_m, k) {
                     found.push((slot, m));
                 }
             }
@@ -207,7 +220,7 @@ impl<K: Clone> Index<K> {
             let query = AABB::from_corners([x - lon, y - lat], [x + lon, y + lat]);
             for b in self.tree.locate_in_envelope_intersecting(&query) {
                 let e = &self.entries[b.data];
-                if let Some(m) = hit(&e.route, e.buffer_m, point, accuracy_m) {
+                if let Some(m) = hit_in_plane(&e.route, e.buffer_m, point, accuracy_m, k) {
                     found.push((b.data, m));
                 }
             }
