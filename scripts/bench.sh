@@ -264,9 +264,9 @@ if has match; then
       fi
     fi
     if psql "$PG" -Atc "SELECT 1 FROM pg_available_extensions WHERE name = 'postgis'" | grep -q 1; then
-      echo "\`corridor-matchbench --pg $PG --corridors 10000 --points $MATCH_POINTS --compare 100000\` (release; the PostGIS database is created and dropped by the tool)" | out
+      echo "\`corridor-matchbench --pg $PG --corridors 10000 --points $MATCH_POINTS --compare 1000000\` (release; the PostGIS database is created and dropped by the tool)" | out
       echo | out
-      "$BIN/corridor-matchbench" --pg "$PG" --corridors 10000 --points "$MATCH_POINTS" --compare 100000 \
+      "$BIN/corridor-matchbench" --pg "$PG" --corridors 10000 --points "$MATCH_POINTS" --compare 1000000 \
         --quiet-wait "$QUIET" 2>"$OUT/matchbench.log" | out
     else
       echo "(skipped: PostGIS is not installed on the server at $PG: apt-get install postgresql-15-postgis-3)" | out
