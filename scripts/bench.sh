@@ -6,24 +6,28 @@
 #   BENCH_STEPS="ingest proofs" scripts/bench.sh
 #
 # Steps (BENCH_STEPS, default all but 10m and profile):
-#   durability ingest verify proofs storage criterion 10m profile
+#   durability ingest verify proofs storage criterion match 10m profile
 # The ingest step pins the server to core 0 and the load generator (and its verify_strict
 # baseline) to core 1 with taskset, so the comparison is one core against one core; profile
 # repeats that run under `perf record` and prints where the server's CPU went.
 # Knobs: CORRIDOR_KILL_ROUNDS (200), BENCH_INGEST_N (40000), BENCH_ENTRIES (1000000),
 #        BENCH_WORK (data directories; the 1M log takes about 1.3 GB), BENCH_OUT (results),
-#        BENCH_QUIET_WAIT (seconds to wait for other processes to go quiet before a measurement).
+#        BENCH_QUIET_WAIT (seconds to wait for other processes to go quiet before a measurement),
+#        BENCH_PG (the PostgreSQL server the match step compares with PostGIS on;
+#        postgres://postgres@127.0.0.1:5432/test), BENCH_MATCH_POINTS (1000000).
 # Every server it starts listens on 127.0.0.1 only and is stopped when the script exits.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
 
 export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$ROOT/target}
-STEPS=${BENCH_STEPS:-durability ingest verify proofs storage criterion}
+STEPS=${BENCH_STEPS:-durability ingest verify proofs storage criterion match}
 ROUNDS=${CORRIDOR_KILL_ROUNDS:-200}
 INGEST_N=${BENCH_INGEST_N:-40000}
 ENTRIES=${BENCH_ENTRIES:-1000000}
 QUIET=${BENCH_QUIET_WAIT:-120}
+PG=${BENCH_PG:-postgres://postgres@127.0.0.1:5432/test}
+MATCH_POINTS=${BENCH_MATCH_POINTS:-1000000}
 WORK=${BENCH_WORK:-$CARGO_TARGET_DIR/bench-work}
 OUT=${BENCH_OUT:-$CARGO_TARGET_DIR/bench-results}
 BIN=$CARGO_TARGET_DIR/release
@@ -240,6 +244,35 @@ if has criterion; then
     | tee "$OUT/criterion-signatures.log" \
     | awk '/^[A-Za-z0-9_]+\/[^ ]/ { name = $1 } /thrpt:/ { sub(/^.*thrpt:/, "thrpt:"); print "    " name " " $0 }' | out
   echo | out
+fi
+
+if has match; then
+  say "match: incident matching against PostGIS"
+  echo "## Incident matching against PostGIS" | out
+  echo | out
+  # PostGIS comes from apt when this runs as root and it is missing; without PostgreSQL or
+  # PostGIS the step says so and is skipped rather than failing the whole run.
+  if ! psql "$PG" -Atc 'SELECT 1' >/dev/null 2>&1; then
+    echo "(skipped: no PostgreSQL answers at $PG; set BENCH_PG)" | out
+    echo | out
+  else
+    if ! psql "$PG" -Atc "SELECT 1 FROM pg_available_extensions WHERE name = 'postgis'" | grep -q 1; then
+      if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+        PGV=$(psql "$PG" -Atc 'SHOW server_version_num' | cut -c1-2)
+        say "installing postgresql-$PGV-postgis-3"
+        { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "postgresql-$PGV-postgis-3"; } >"$OUT/postgis-install.log" 2>&1 || true
+      fi
+    fi
+    if psql "$PG" -Atc "SELECT 1 FROM pg_available_extensions WHERE name = 'postgis'" | grep -q 1; then
+      echo "\`corridor-matchbench --pg $PG --corridors 10000 --points $MATCH_POINTS --compare 1000000\` (release; the PostGIS database is created and dropped by the tool)" | out
+      echo | out
+      "$BIN/corridor-matchbench" --pg "$PG" --corridors 10000 --points "$MATCH_POINTS" --compare 1000000 \
+        --quiet-wait "$QUIET" 2>"$OUT/matchbench.log" | out
+    else
+      echo "(skipped: PostGIS is not installed on the server at $PG: apt-get install postgresql-15-postgis-3)" | out
+      echo | out
+    fi
+  fi
 fi
 
 if has 10m; then

@@ -53,23 +53,51 @@ pub fn route_length_m(route: &[[i64; 2]]) -> f64 {
 }
 
 /// Distance in whole metres (rounded down) from `p` to the polyline `route` (points
-/// `[lon, lat]` in 1e-7 degree), measured to the segments, not to the vertices: each segment in
-/// an equirectangular projection centred on `p`. Over the tens of kilometres of a corridor the
-/// projection's error is far below a position fix's; the answer is the same on every platform
-/// (see [`cos_exact`]).
+/// `[lon, lat]` in 1e-7 degree): [`route_distance_exact_m`] floored, and 0 for an empty route.
+/// Whole metres because a rule compares it with whole-metre limits from signed commands.
 pub fn route_distance_m(route: &[[i64; 2]], p: [i64; 2]) -> i64 {
+    let best = route_distance_exact_m(route, p);
+    if best.is_finite() { best as i64 } else { 0 }
+}
+
+/// Distance in metres from `p` to the polyline `route` (points `[lon, lat]` in 1e-7 degree),
+/// measured to the segments, not to the vertices: each segment in an equirectangular
+/// projection centred on `p`, so a segment is the straight line between its vertices in
+/// longitude and latitude (as a map draws it). Over the tens of kilometres of a corridor the
+/// projection's error is far below a position fix's; the answer is the same on every platform,
+/// to the bit (see [`cos_exact`]). Not rounded, so that a derived view (the incident matcher)
+/// can tell how far inside or outside an edge a point is. Infinite for an empty route; a
+/// one-point route is that point.
+pub fn route_distance_exact_m(route: &[[i64; 2]], p: [i64; 2]) -> f64 {
+    route_distance_in_plane(route, p, plane_scale(p))
+}
+
+/// The longitude scale of the plane centred on `p` (the cosine of its latitude), as
+/// [`route_distance_exact_m`] computes it: for callers that measure one point against many
+/// routes and would otherwise pay the series once per route.
+pub(crate) fn plane_scale(p: [i64; 2]) -> f64 {
+    cos_exact(p[1] as f64 * RAD_PER_E7)
+}
+
+/// [`route_distance_exact_m`] with the plane's scale `k` given: the same bits when `k` is
+/// [`plane_scale`]`(p)`.
+pub(crate) fn route_distance_in_plane(route: &[[i64; 2]], p: [i64; 2], k: f64) -> f64 {
     let deg = RAD_PER_E7;
-    let k = cos_exact(p[1] as f64 * deg);
     let xy = |q: [i64; 2]| {
         (
             (q[0] - p[0]) as f64 * deg * k * EARTH_R_M,
             (q[1] - p[1]) as f64 * deg * EARTH_R_M,
         )
     };
+    // The order of operations is part of the specification (rules floor this value): each
+    // segment a..b, then the last vertex alone, minimum taken in route order. Projected on the
+    // fly rather than into a vector, so the matcher allocates nothing per route.
     let mut best = f64::INFINITY;
-    let pts: Vec<(f64, f64)> = route.iter().map(|q| xy(*q)).collect();
-    for (i, a) in pts.iter().enumerate() {
-        let b = pts.get(i + 1).unwrap_or(a);
+    let mut next = route.first().map(|q| xy(*q));
+    for i in 0..route.len() {
+        let a = next.expect("a vertex at every index");
+        let b = route.get(i + 1).map(|q| xy(*q)).unwrap_or(a);
+        next = Some(b);
         let (dx, dy) = (b.0 - a.0, b.1 - a.1);
         let len2 = dx * dx + dy * dy;
         let t = if len2 == 0.0 {
@@ -80,7 +108,7 @@ pub fn route_distance_m(route: &[[i64; 2]], p: [i64; 2]) -> i64 {
         let (cx, cy) = (a.0 + t * dx, a.1 + t * dy);
         best = best.min((cx * cx + cy * cy).sqrt());
     }
-    if best.is_finite() { best as i64 } else { 0 }
+    best
 }
 
 #[cfg(test)]
@@ -136,6 +164,44 @@ mod tests {
     /// `route_length_m` of the scenario route, as computed by the rule (8,950.04 m).
     const SCENARIO_ROUTE_BITS: u64 = 4_666_145_950_575_746_458;
 
+    /// `route_distance_exact_m` as it was first written (projected into a vector first): the
+    /// refactoring that stopped allocating must give the same bits, or rules that floor it
+    /// could decide differently on replay.
+    fn distance_as_first_written(route: &[[i64; 2]], p: [i64; 2]) -> f64 {
+        let deg = RAD_PER_E7;
+        let k = cos_exact(p[1] as f64 * deg);
+        let xy = |q: [i64; 2]| {
+            (
+                (q[0] - p[0]) as f64 * deg * k * EARTH_R_M,
+                (q[1] - p[1]) as f64 * deg * EARTH_R_M,
+            )
+        };
+        let mut best = f64::INFINITY;
+        let pts: Vec<(f64, f64)> = route.iter().map(|q| xy(*q)).collect();
+        for (i, a) in pts.iter().enumerate() {
+            let b = pts.get(i + 1).unwrap_or(a);
+            let (dx, dy) = (b.0 - a.0, b.1 - a.1);
+            let len2 = dx * dx + dy * dy;
+            let t = if len2 == 0.0 {
+                0.0
+            } else {
+                (-(a.0 * dx + a.1 * dy) / len2).clamp(0.0, 1.0)
+            };
+            let (cx, cy) = (a.0 + t * dx, a.1 + t * dy);
+            best = best.min((cx * cx + cy * cy).sqrt());
+        }
+        best
+    }
+
+    #[test]
+    fn empty_and_one_point_routes() {
+        assert_eq!(route_distance_exact_m(&[], [0, 0]), f64::INFINITY);
+        assert_eq!(route_distance_m(&[], [0, 0]), 0);
+        let lat = 500_000_000;
+        let d = route_distance_exact_m(&[[300_000_000, lat]], [300_000_000, lat + 89_932]);
+        assert!((999.0..1001.0).contains(&d), "{d}");
+    }
+
     proptest! {
         /// The deterministic segment length stays within 0.5 % of the great-circle distance
         /// for segments up to about 200 km at latitudes within 70°: close enough to bound a
@@ -151,6 +217,26 @@ mod tests {
             let exact = distance_m(a, b);
             let ours = segment_m(a, b);
             prop_assert!((ours - exact).abs() <= 0.005 * exact + 1e-6, "{ours} against {exact}");
+        }
+
+        /// The exact distance is bit for bit the first implementation's, and the whole-metre
+        /// distance is its floor.
+        #[test]
+        fn exact_distance_is_unchanged_and_floors_to_the_rule(
+            route in proptest::collection::vec(
+                (220_000_000i64..400_000_000, 440_000_000i64..520_000_000), 0..6),
+            p in (220_000_000i64..400_000_000, 440_000_000i64..520_000_000),
+        ) {
+            let route: Vec<[i64; 2]> = route.into_iter().map(|(x, y)| [x, y]).collect();
+            let p = [p.0, p.1];
+            let exact = route_distance_exact_m(&route, p);
+            prop_assert_eq!(exact.to_bits(), distance_as_first_written(&route, p).to_bits());
+            let floored = route_distance_m(&route, p);
+            if route.is_empty() {
+                prop_assert_eq!(floored, 0);
+            } else {
+                prop_assert_eq!(floored, exact.floor() as i64);
+            }
         }
     }
 }

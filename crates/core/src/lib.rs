@@ -28,6 +28,7 @@ pub mod hxl;
 pub mod ids;
 pub mod incident;
 pub mod localtime;
+pub mod matching;
 pub mod operation;
 pub mod receipt;
 pub mod state;
