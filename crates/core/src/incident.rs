@@ -49,7 +49,11 @@ const EVIDENCE_DOMAIN: &[u8] = b"corridor/v1 evidence\0";
 /// commit to a large video without hashing it twice, and the server can open a commitment from
 /// the content address it stores the file under.
 pub fn commitment(salt: &[u8; 32], file_sha256: &[u8; 32]) -> String {
-    hex(&crate::crypto::sha256(&[EVIDENCE_DOMAIN, salt, file_sha256]))
+    hex(&crate::crypto::sha256(&[
+        EVIDENCE_DOMAIN,
+        salt,
+        file_sha256,
+    ]))
 }
 
 /// Lowercase hex of `bytes`.
@@ -154,7 +158,10 @@ pub fn check_claim(c: &Claim) -> Result<(), Rejection> {
         if until < from {
             return Err(Rejection::rule(
                 "incident-time-reversed",
-                format!("occurred_until ({u}) is before occurred_at ({})", c.occurred_at),
+                format!(
+                    "occurred_until ({u}) is before occurred_at ({})",
+                    c.occurred_at
+                ),
             ));
         }
     }
@@ -337,7 +344,11 @@ fn unknown(id: &str) -> Rejection {
 }
 
 /// The report `id`, if `actor` may read it.
-fn readable<'a>(incidents: &'a Incidents, actor: &Actor, id: &str) -> Result<&'a Incident, Rejection> {
+fn readable<'a>(
+    incidents: &'a Incidents,
+    actor: &Actor,
+    id: &str,
+) -> Result<&'a Incident, Rejection> {
     incidents
         .get(id)
         .filter(|i| i.audience().admits(Reader::Actor(actor)))
@@ -563,8 +574,9 @@ fn narrower_or_same(a: &Audience, b: &Audience) -> bool {
 }
 
 /// Every corridor (and scheduled window) the claim falls in, as they stood at the claim's
-/// time. The geometry is [`crate::geo`]'s, so the server and `corridor verify` give the same
-/// matches to the bit.
+/// time. The exact test is [`crate::matching::hit`] (IEEE basic operations only), so the server
+/// and `corridor verify` give the same matches to the bit. A log holds tens of corridors, so each
+/// report scans them; the R-tree of [`crate::matching::Index`] is for the many-corridor case.
 pub fn matches(agreements: &Agreements, claim: &Claim) -> Vec<Match> {
     let (from, until) = (claim.from(), claim.until());
     let point = claim.lon_lat();
@@ -572,7 +584,11 @@ pub fn matches(agreements: &Agreements, claim: &Claim) -> Vec<Match> {
     let mut out = Vec::new();
     for corridor in agreements.corridors.values() {
         // The corridor as it stood: its last version recorded by then.
-        let Some(standing) = corridor.versions.iter().rev().find(|v| ts(&v.at_time) <= from)
+        let Some(standing) = corridor
+            .versions
+            .iter()
+            .rev()
+            .find(|v| ts(&v.at_time) <= from)
         else {
             continue;
         };
@@ -582,11 +598,15 @@ pub fn matches(agreements: &Agreements, claim: &Claim) -> Vec<Match> {
                 .iter()
                 .find(|v| v.version == version)
                 .unwrap_or(standing);
-            hit(&v.terms.route, v.terms.buffer_m, point, accuracy)
+            crate::matching::hit(&v.terms.route, v.terms.buffer_m, point, accuracy)
                 .map(|h| (v.version, h))
         };
         let mut windowed = false;
-        for w in agreements.windows.values().filter(|w| w.corridor == corridor.id) {
+        for w in agreements
+            .windows
+            .values()
+            .filter(|w| w.corridor == corridor.id)
+        {
             let Some(v) = w.version_at(from) else {
                 continue;
             };
@@ -630,20 +650,4 @@ pub fn matches(agreements: &Agreements, claim: &Claim) -> Vec<Match> {
 /// A distance rounded to the decimetre: finer than any position fix, and short in JSON.
 fn decimetres(m: f64) -> f64 {
     (m * 10.0).round() / 10.0
-}
-
-/// The distance test for one route (to be replaced by the indexed matcher).
-struct Hit {
-    distance_m: f64,
-    certainly_inside: bool,
-    possibly_inside: bool,
-}
-
-fn hit(route: &[[i64; 2]], buffer_m: i64, point: [i64; 2], accuracy_m: i64) -> Option<Hit> {
-    let d = crate::geo::route_distance_m(route, point);
-    (d - accuracy_m <= buffer_m).then_some(Hit {
-        distance_m: d as f64,
-        certainly_inside: d + accuracy_m <= buffer_m,
-        possibly_inside: true,
-    })
 }

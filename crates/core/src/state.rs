@@ -506,13 +506,8 @@ impl State {
             }
             Body::IncidentReport(b) => {
                 let ctx = ctx(&self.genesis, actor, index, time);
-                let id = crate::incident::report(
-                    &mut self.incidents,
-                    &self.agreements,
-                    &ctx,
-                    actor,
-                    b,
-                )?;
+                let id =
+                    crate::incident::report(&mut self.incidents, &self.agreements, &ctx, actor, b)?;
                 Ok(vec![self.row(ProjectionKind::Incident, &id)])
             }
             Body::IncidentCorrect(b) => {

@@ -176,7 +176,10 @@ fn only_the_intermediary_verifies_and_every_status_is_kept() {
             .iter()
             .map(|v| v.status)
             .collect::<Vec<_>>(),
-        [VerificationStatus::Corroborated, VerificationStatus::Disputed]
+        [
+            VerificationStatus::Corroborated,
+            VerificationStatus::Disputed
+        ]
     );
     // Not a status at all: a shape error.
     refused(&mut h, verify("true"), "invalid-field");
@@ -196,7 +199,8 @@ fn duplicate_marks_never_point_a_reader_at_a_report_it_may_not_read() {
     h.submit(&kp(10), "ua/c", own).unwrap();
     h.submit(&kp(10), "ua/c", claim("ua/i3", at, ON_ROUTE))
         .unwrap();
-    let dup = |a: &str, b: &str| json!({"type": "incident.duplicate", "incident": a, "duplicate_of": b});
+    let dup =
+        |a: &str, b: &str| json!({"type": "incident.duplicate", "incident": a, "duplicate_of": b});
     // Marking the widely read report as repeating the confidential one would tell ru about it.
     refused(&mut h, dup("ua/i1", "ua/i2"), "incident-duplicate-wider");
     refused(&mut h, dup("ua/i1", "ua/i1"), "incident-duplicate-invalid");
@@ -265,10 +269,7 @@ fn a_report_is_matched_against_the_window_as_it_stood_at_the_incident() {
     let m = &h.state.incidents["ua/i2"].matches;
     assert_eq!(m[0].window_status_at_incident, Some(Status::Suspended));
     assert!(!m[0].agreed_and_open);
-    assert!(
-        !m[0].certainly_inside,
-        "no accuracy stated: never certain"
-    );
+    assert!(!m[0].certainly_inside, "no accuracy stated: never certain");
     let m = &h.state.incidents["ua/i3"].matches;
     assert_eq!((m.len(), m[0].window.as_deref()), (1, None));
     assert!(!m[0].agreed_and_open);
@@ -276,7 +277,10 @@ fn a_report_is_matched_against_the_window_as_it_stood_at_the_incident() {
     // A replay recomputes the same matches, to the bit.
     let replayed = h.replay();
     for id in ["ua/i1", "ua/i2", "ua/i3", "ua/i4"] {
-        assert_eq!(replayed.incidents[id].matches, h.state.incidents[id].matches);
+        assert_eq!(
+            replayed.incidents[id].matches,
+            h.state.incidents[id].matches
+        );
     }
     assert_eq!(replayed, h.state);
 }
@@ -297,5 +301,9 @@ fn accuracy_decides_certainly_and_possibly_inside() {
     let m = &h.state.incidents["ua/a2"].matches;
     assert_eq!(m.len(), 1);
     assert!(m[0].possibly_inside && !m[0].certainly_inside);
-    assert!((700.0..800.0).contains(&m[0].distance_m), "{}", m[0].distance_m);
+    assert!(
+        (700.0..800.0).contains(&m[0].distance_m),
+        "{}",
+        m[0].distance_m
+    );
 }
