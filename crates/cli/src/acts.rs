@@ -126,6 +126,85 @@ pub enum IncidentCommand {
         #[arg(long)]
         of: String,
     },
+    /// Show one report: every version, the answers, the intermediary's status and reasoning,
+    /// and the corridors and windows it falls in as they stood at the incident's time.
+    Show {
+        #[command(flatten)]
+        acting: Acting,
+        /// The incident.
+        incident: String,
+        /// Print the server's JSON instead.
+        #[arg(long)]
+        json: bool,
+    },
+    /// List the reports you may read, one line each, with counts per side of claims made and
+    /// received.
+    List {
+        #[command(flatten)]
+        acting: Acting,
+        #[command(flatten)]
+        filter: IncidentFilterArgs,
+        /// Print the server's JSON instead.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+/// The filters of `GET /v1/incidents`.
+#[derive(clap::Args)]
+pub struct IncidentFilterArgs {
+    /// Reports matched to this corridor.
+    #[arg(long)]
+    corridor: Option<String>,
+    /// Reports matched to this window.
+    #[arg(long)]
+    window: Option<String>,
+    /// Reports made by this party's people or accusing it.
+    #[arg(long)]
+    party: Option<String>,
+    /// shelling, gunfire, air-strike, mines, blockade, convoy-stopped, detention or other.
+    #[arg(long)]
+    category: Option<String>,
+    /// The intermediary's status: unverified, corroborated, verified, disputed or unfounded.
+    #[arg(long)]
+    status: Option<String>,
+    /// west,south,east,north in decimal degrees.
+    #[arg(long, allow_hyphen_values = true)]
+    bbox: Option<String>,
+    /// Reports whose time reaches this RFC 3339 UTC instant or later.
+    #[arg(long)]
+    from: Option<String>,
+    /// Reports whose time begins at this RFC 3339 UTC instant or earlier.
+    #[arg(long)]
+    to: Option<String>,
+}
+
+impl IncidentFilterArgs {
+    /// The request path with the filters as its query, each value percent-encoded.
+    fn path(&self) -> String {
+        let mut url = reqwest::Url::parse("http://corridor.invalid/v1/incidents").expect("a URL");
+        {
+            let mut q = url.query_pairs_mut();
+            for (k, v) in [
+                ("corridor", &self.corridor),
+                ("window", &self.window),
+                ("party", &self.party),
+                ("category", &self.category),
+                ("status", &self.status),
+                ("bbox", &self.bbox),
+                ("from", &self.from),
+                ("to", &self.to),
+            ] {
+                if let Some(v) = v {
+                    q.append_pair(k, v);
+                }
+            }
+        }
+        match url.query() {
+            Some(q) if !q.is_empty() => format!("{}?{q}", url.path()),
+            _ => url.path().to_string(),
+        }
+    }
 }
 
 /// What a report claims: shared by a report and its corrections.
@@ -368,6 +447,64 @@ pub async fn incident(cmd: IncidentCommand) -> anyhow::Result<()> {
             )
             .await
         }
+        IncidentCommand::Show {
+            acting,
+            incident,
+            json,
+        } => {
+            let path = format!("/v1/incidents/{}", crate::running::path_id(&incident));
+            let v = crate::agree::read_json(acting.server(), acting.key(), &path).await?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&v)?);
+            } else {
+                print!("{}", show_incident(&v));
+            }
+            Ok(())
+        }
+        IncidentCommand::List {
+            acting,
+            filter,
+            json,
+        } => {
+            let v = crate::agree::read_json(acting.server(), acting.key(), &filter.path()).await?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&v)?);
+                return Ok(());
+            }
+            let s = |x: &Value| x.as_str().unwrap_or("").to_string();
+            for i in v["incidents"].as_array().into_iter().flatten() {
+                let inside = i["matches"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .map(|m| s(&m["corridor"]))
+                    .collect::<Vec<_>>();
+                println!(
+                    "{}  {}  {}  by {}{}  {}{}",
+                    s(&i["id"]),
+                    s(&i["occurred_at"]),
+                    s(&i["category"]),
+                    s(&i["reporter"]),
+                    i["accused_party"]
+                        .as_str()
+                        .map(|p| format!(", accusing {p}"))
+                        .unwrap_or_default(),
+                    s(&i["status"]),
+                    if inside.is_empty() {
+                        String::new()
+                    } else {
+                        format!("  in {}", inside.join(", "))
+                    }
+                );
+            }
+            for (side, c) in v["counts"].as_object().into_iter().flatten() {
+                println!(
+                    "{side}: {} claims made, {} claims received",
+                    c["claims_made"], c["claims_received"]
+                );
+            }
+            Ok(())
+        }
     }
 }
 
@@ -431,6 +568,122 @@ pub async fn log(cmd: LogCommand) -> anyhow::Result<()> {
             .await
         }
     }
+}
+
+/// A report as a person reads it: a claim by its reporter, the answers and the intermediary's
+/// status beside it, and where it falls among what was agreed for that place and hour.
+fn show_incident(v: &Value) -> String {
+    use std::fmt::Write;
+    let s = |x: &Value| x.as_str().unwrap_or("").to_string();
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "incident {} (version {}): a claim by {}, not a finding",
+        s(&v["id"]),
+        v["version"],
+        s(&v["reporter"])
+    );
+    let _ = writeln!(
+        out,
+        "  what: {}: {}",
+        s(&v["category"]),
+        s(&v["description"])
+    );
+    let until = v["occurred_until"]
+        .as_str()
+        .map(|u| format!(" until {u}"))
+        .unwrap_or_default();
+    let _ = writeln!(out, "  when: {}{until} (UTC)", s(&v["occurred_at"]));
+    let e7 = |x: &Value| {
+        let n = x.as_i64().unwrap_or(0);
+        let sign = if n < 0 { "-" } else { "" };
+        let a = n.unsigned_abs();
+        format!("{sign}{}.{:07}", a / 10_000_000, a % 10_000_000)
+    };
+    let accuracy = v["accuracy_m"]
+        .as_i64()
+        .map(|a| format!(" within {a} m"))
+        .unwrap_or_else(|| " (accuracy not stated)".into());
+    let _ = writeln!(
+        out,
+        "  where: lat {}, lon {}{accuracy}",
+        e7(&v["location"]["lat_e7"]),
+        e7(&v["location"]["lon_e7"])
+    );
+    let accused = v["accused_party"].as_str().unwrap_or("nobody");
+    let _ = writeln!(out, "  accused: {accused}");
+    let evidence = v["evidence"].as_array().map_or(0, Vec::len);
+    if evidence > 0 {
+        let _ = writeln!(out, "  evidence: {evidence} file(s), committed to (salted)");
+    }
+    let _ = writeln!(out, "  status (the intermediary's): {}", s(&v["status"]));
+    for x in v["verifications"].as_array().into_iter().flatten() {
+        let _ = writeln!(
+            out,
+            "    {} by {} at {}: {}",
+            s(&x["status"]),
+            s(&x["actor"]),
+            s(&x["at_time"]),
+            s(&x["reasoning"])
+        );
+    }
+    for r in v["responses"].as_array().into_iter().flatten() {
+        let _ = writeln!(out, "  answer by {}: {}", s(&r["actor"]), s(&r["text"]));
+    }
+    if let Some(d) = v["duplicate_of"].as_object() {
+        let _ = writeln!(
+            out,
+            "  marked as repeating {} by {}",
+            d["of"].as_str().unwrap_or(""),
+            d["actor"].as_str().unwrap_or("")
+        );
+    }
+    let matches = v["matches"].as_array().map(Vec::as_slice).unwrap_or(&[]);
+    if matches.is_empty() {
+        let _ = writeln!(out, "  in no corridor as they stood at that time");
+    }
+    for m in matches {
+        let place = if m["certainly_inside"] == json!(true) {
+            "certainly inside"
+        } else {
+            "possibly inside"
+        };
+        let window = match m["window"].as_str() {
+            Some(w) => format!(
+                ", window {w} (version {}) {} at that time{}",
+                m["window_version"],
+                s(&m["window_status_at_incident"]),
+                if m["agreed_and_open"] == json!(true) {
+                    ": agreed and open"
+                } else {
+                    ""
+                }
+            ),
+            None => ", no window then".into(),
+        };
+        let _ = writeln!(
+            out,
+            "  corridor {} (version {}){window}: {} m from the route, {place}",
+            s(&m["corridor"]),
+            m["corridor_version"],
+            m["distance_m"]
+        );
+    }
+    for x in v["versions"].as_array().into_iter().flatten() {
+        let reason = x["reason"]
+            .as_str()
+            .map(|r| format!(": {r}"))
+            .unwrap_or_default();
+        let _ = writeln!(
+            out,
+            "  version {} by {} at {} (entry {}){reason}",
+            x["version"],
+            s(&x["actor"]),
+            s(&x["at_time"]),
+            x["at_index"]
+        );
+    }
+    out
 }
 
 async fn submit(acting: &Acting, body: Value) -> anyhow::Result<()> {

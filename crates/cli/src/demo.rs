@@ -681,5 +681,52 @@ fn prepare(data_dir: &Path, until: Timestamp, no_rate_limits: bool) -> anyhow::R
         json!({"type": "operation.outcome", "operation": "convoys/evac-1", "outcome": "facilitated",
                "reason": "Exercise: passed the checkpoint after one inspection; 20 boxes of insulin damaged on the road."}),
     )?;
+
+    // Late that morning both parties report incidents on the corridor, each matched by the log
+    // to what was agreed for that place and hour: Ukraine's inside the agreed window (the
+    // intermediary verifies it), the Russian Federation's at the checkpoint (Ukraine answers),
+    // and one of the Russian Federation's far from the route.
+    if !s.scene("2022-03-04T11:00:00Z")? {
+        return Ok(());
+    }
+    s.act(
+        &ua_coord,
+        "ua/coord-kyiv-oblast",
+        json!({"type": "incident.report", "incident": "ua/demo-route-gunfire",
+               "occurred_at": "2022-03-04T10:40:00Z",
+               "location": {"lat_e7": 506_200_000, "lon_e7": 298_850_000}, "accuracy_m": 50,
+               "category": "gunfire", "accused_party": "ru",
+               "description": "Exercise: small-arms fire over the road between the checkpoint and the Berestianka turn, during the agreed window."}),
+    )?;
+    s.act(
+        &icrc,
+        "intermediary/admin",
+        json!({"type": "incident.verify", "incident": "ua/demo-route-gunfire", "status": "verified",
+               "reasoning": "Exercise: the intermediary's own team on the convoy heard and logged the fire at 10:40 at that place."}),
+    )?;
+    s.act(
+        &ru_coord,
+        "ru/coord-1",
+        json!({"type": "incident.report", "incident": "ru/demo-checkpoint",
+               "occurred_at": "2022-03-04T09:50:00Z",
+               "location": {"lat_e7": 506_305_000, "lon_e7": 299_010_000}, "accuracy_m": 100,
+               "category": "gunfire", "accused_party": "ua",
+               "description": "Exercise: a unit reports shots from the Ukrainian side of the checkpoint."}),
+    )?;
+    s.act(
+        &ua_coord,
+        "ua/coord-kyiv-oblast",
+        json!({"type": "incident.respond", "incident": "ru/demo-checkpoint",
+               "text": "Exercise: the shots were a warning at a car that ran the checkpoint; none towards the route."}),
+    )?;
+    s.act(
+        &ru_coord,
+        "ru/coord-1",
+        json!({"type": "incident.report", "incident": "ru/demo-outside-1",
+               "occurred_at": "2022-03-04T10:30:00Z",
+               "location": {"lat_e7": 505_500_000, "lon_e7": 297_500_000}, "accuracy_m": 300,
+               "category": "shelling", "accused_party": "ua",
+               "description": "Exercise: shelling reported south-west of Berestianka, away from the route."}),
+    )?;
     s.close()
 }

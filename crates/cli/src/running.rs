@@ -385,7 +385,7 @@ fn receipt(text: &str) -> anyhow::Result<Value> {
 
 /// A path segment for an id that may hold `/` (operations, threads): sent as it is, which the
 /// server's routes accept.
-fn path_id(id: &str) -> String {
+pub(crate) fn path_id(id: &str) -> String {
     id.chars()
         .map(|c| match c {
             '#' | '?' | '%' | ' ' => format!("%{:02X}", c as u32),

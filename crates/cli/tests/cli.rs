@@ -1545,6 +1545,55 @@ fn the_demo_runs_two_convoys_through_its_window() {
     );
     let out = with_server(dir, &url, &["webhook", "list", "--key", ru]);
     assert!(!String::from_utf8_lossy(&out.stdout).contains(&id));
+
+    // Incidents from both parties on the demo corridor, each matched to what was agreed for
+    // that place and hour, read by the intermediary (which reads every report).
+    let icrc = "demo/keys/intermediary-admin.key";
+    let on = json(icrc, "/v1/incidents?corridor=borodianka-berestianka");
+    let report = |id: &str| {
+        on["incidents"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|i| i["id"] == id)
+            .unwrap_or_else(|| panic!("{id} not on the corridor: {on}"))
+            .clone()
+    };
+    let ours = report("ua/demo-route-gunfire");
+    let m = &ours["matches"][0];
+    assert_eq!(m["window"], "borodianka-2022-03-04", "{ours}");
+    assert_eq!(m["window_status_at_incident"], "active", "{ours}");
+    assert_eq!(m["agreed_and_open"], true, "{ours}");
+    assert_eq!(m["certainly_inside"], true, "{ours}");
+    assert_eq!(ours["status"], "verified", "{ours}");
+    let theirs = report("ru/demo-checkpoint");
+    assert_eq!(theirs["responses"][0]["actor"], "ua/coord-kyiv-oblast");
+    assert_eq!(theirs["matches"][0]["possibly_inside"], true, "{theirs}");
+    let all = json(icrc, "/v1/incidents");
+    let outside = all["incidents"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["id"] == "ru/demo-outside-1")
+        .unwrap()
+        .clone();
+    assert_eq!(outside["matches"], serde_json::json!([]), "{outside}");
+    assert!(
+        all["counts"]["ru"]["claims_made"].as_u64().unwrap() >= 2,
+        "{all}"
+    );
+    let out = with_server(
+        dir,
+        &url,
+        &["incident", "show", "--key", icrc, "ua/demo-route-gunfire"],
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains(
+            "window borodianka-2022-03-04 (version 3) active at that time: agreed and open"
+        ),
+        "{text}"
+    );
 }
 
 /// `corridor window amend` gives a window a new version from the latest one: the second party
@@ -1700,6 +1749,27 @@ fn every_command_type_is_sent_from_flags() {
         incidents.contains("506300000") && incidents.contains("Not our units."),
         "{incidents}"
     );
+    // Read as a person reads it: a claim, the answer beside it, where it falls.
+    let shown = ok_(ru, &["incident", "show", "ua/flags-1"]);
+    assert!(
+        shown.contains("a claim by ua/coord-kyiv-oblast, not a finding")
+            && shown.contains("answer by ru/coord-1: Not our units.")
+            && shown.contains("lat 50.6300000, lon 29.9000000")
+            && shown.contains("status (the intermediary's): unverified"),
+        "{shown}"
+    );
+    let listed = ok_(
+        ua,
+        &["incident", "list", "--party", "ru", "--category", "gunfire"],
+    );
+    assert!(
+        listed.contains("ua/flags-1") && listed.contains("claims received"),
+        "{listed}"
+    );
+    let listed = ok_(ua, &["incident", "list", "--category", "mines"]);
+    assert!(!listed.contains("ua/flags-1"), "{listed}");
+    let (ok, text) = run(ua, &["incident", "list", "--bbox", "1,2,3"]);
+    assert!(!ok && text.contains("bbox"), "{text}");
     // A new coordinator proves their key on their own device; the admin registers it.
     ok_(
         None,

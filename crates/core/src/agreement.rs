@@ -459,7 +459,7 @@ pub struct Window {
 }
 
 /// A window's status at an instant.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Status {
     /// Not every required party has consented to the current version yet.

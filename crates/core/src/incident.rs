@@ -16,7 +16,7 @@
 
 use std::collections::BTreeMap;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::access::{Audience, Reader, incident_audience};
 use crate::agreement::{Agreements, Ctx, Status};
@@ -67,7 +67,7 @@ pub fn hex(bytes: &[u8]) -> String {
 
 /// What a report claims, as the reporter states it: shared by the first version and every
 /// correction.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Claim {
     /// When it happened, or began (RFC 3339 UTC).
     pub occurred_at: String,
@@ -185,7 +185,7 @@ pub fn check_claim(c: &Claim) -> Result<(), Rejection> {
 }
 
 /// One version of a report: the claim as it then stood, who recorded it and why.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ReportVersion {
     /// 1 for the report, 2, 3, ... for corrections.
     pub version: u32,
@@ -204,7 +204,7 @@ pub struct ReportVersion {
 }
 
 /// An answer to an incident report.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Response {
     /// Who answered.
     pub actor: String,
@@ -215,7 +215,7 @@ pub struct Response {
 }
 
 /// One verification status the intermediary set.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Verification {
     /// The status.
     pub status: VerificationStatus,
@@ -230,7 +230,7 @@ pub struct Verification {
 }
 
 /// A mark that a report repeats another.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DuplicateMark {
     /// The report it repeats.
     pub of: String,
@@ -243,7 +243,7 @@ pub struct DuplicateMark {
 /// One corridor (and window, if one was scheduled then) that a report's place and time fall in,
 /// as they stood at the incident's time. A derived view of the log, recomputed identically by
 /// every replay.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Match {
     /// The corridor.
     pub corridor: String,
@@ -272,7 +272,7 @@ pub struct Match {
 }
 
 /// An incident report with everything recorded about it.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Incident {
     /// Incident id.
     pub id: String,

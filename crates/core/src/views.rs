@@ -186,4 +186,5 @@ pub fn corridors_geojson(corridors: &[Corridor], windows: &[Window], at: Timesta
         .collect();
     json!({"type": "FeatureCollection", "features": features})
 }
+pub mod incidents;
 pub mod running;

@@ -23,9 +23,13 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Extension, Json, Router};
 use corridor_core::Rejection;
-use corridor_core::access::record_audience;
+use corridor_core::access::{Audience, record_audience};
 use corridor_core::agreement::{Corridor, CorridorVersion, Declaration, Settlement, Window};
+use corridor_core::incident::Incident;
 use corridor_core::views;
+use corridor_core::views::incidents::{
+    self as incident_views, IncidentFilter, IncidentQuery, counts,
+};
 use jiff::Timestamp;
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
@@ -49,6 +53,8 @@ pub fn routes(log: Shared) -> Router<Shared> {
         .route("/v1/settlements", get(settlements))
         .route("/v1/declarations", get(declarations))
         .route("/v1/incidents", get(incidents))
+        .route("/v1/incidents.geojson", get(incidents_geojson))
+        .route("/v1/incidents/{*id}", get(incident))
         .route("/v1/audit/reads", get(audit_reads))
         .route_layer(axum::middleware::from_fn_with_state(log, members_only))
         .route("/v1/time/resolve", get(resolve))
@@ -149,12 +155,13 @@ async fn audit_reads(
     Ok(Json(json!({"reads": out, "next_after": after})).into_response())
 }
 
-/// Incident reports with the answers beside them: only those the reader's audience admits
-/// (the reporter's side, the accused party, the intermediary), in id order.
-async fn incidents(
-    State(log): State<Shared>,
-    Extension(who): Extension<Who>,
-) -> Result<Response, Problem> {
+/// The incident reports `who` may read (the reporter's side, the accused party, the
+/// intermediary), each with its reporter's side and its audience, in id order. Only these are
+/// ever listed, counted or flagged for this reader.
+pub(crate) async fn readable_incidents(
+    log: &Log,
+    who: &Who,
+) -> Result<Vec<(Incident, String, Audience)>, Problem> {
     let rows = log
         .db()
         .projection_rows_of("incident")
@@ -162,21 +169,122 @@ async fn incidents(
         .map_err(storage)?;
     let directory = log.directory();
     let facts = ReadFacts::new(&directory, log.genesis());
-    let mut disclosed = Vec::new();
-    let mut list: Vec<Value> = Vec::new();
+    let mut out = Vec::new();
     for r in rows {
         let audience = record_audience(&facts, "incident", &r.body);
-        if who.may_read(&audience) {
-            disclosed.push((format!("incident {}", r.id), audience));
-            list.push(r.body);
+        if !who.may_read(&audience) {
+            continue;
+        }
+        let incident: Incident = serde_json::from_value(r.body).map_err(|e| {
+            Problem::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "projection-corrupt",
+                format!("incident/{}: {e}; run `corridor rebuild`", r.id),
+            )
+        })?;
+        let side = directory
+            .actors
+            .get(&incident.reporter)
+            .map(|a| a.affiliation.id().to_string())
+            .unwrap_or_default();
+        out.push((incident, side, audience));
+    }
+    Ok(out)
+}
+
+/// The readable reports a filter admits, after the read audit has recorded them.
+async fn chosen_incidents(
+    log: &Log,
+    who: &Who,
+    path: &str,
+    q: Result<Query<IncidentQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<Vec<(Incident, String)>, Problem> {
+    let filter = IncidentFilter::parse(&query(q)?).map_err(bad_query)?;
+    let mut disclosed = Vec::new();
+    let mut chosen = Vec::new();
+    for (incident, side, audience) in readable_incidents(log, who).await? {
+        if filter.admits(&incident, &side) {
+            disclosed.push((format!("incident {}", incident.id), audience));
+            chosen.push((incident, side));
         }
     }
-    crate::auth::audit(&log, &who, "/v1/incidents", &disclosed).await?;
+    crate::auth::audit(log, who, path, &disclosed).await?;
+    Ok(chosen)
+}
+
+const CLAIMS_NOTE: &str = "each report is a claim by its reporter, never a finding; the accused party's answers and the intermediary's status stand beside it";
+
+/// Incident reports the reader may read, narrowed by `corridor=`, `window=`, `party=`,
+/// `category=`, `status=`, `bbox=`, `from=`, `to=`, with counts per side of claims made and
+/// received among them.
+async fn incidents(
+    State(log): State<Shared>,
+    Extension(who): Extension<Who>,
+    q: Result<Query<IncidentQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<Response, Problem> {
+    let chosen = chosen_incidents(&log, &who, "/v1/incidents", q).await?;
+    let counts = counts(chosen.iter().map(|(i, s)| (i, s.as_str())));
     Ok(Json(json!({
-        "note": "each report is a claim by its reporter; the accused party's answers stand beside it",
-        "incidents": list,
+        "note": CLAIMS_NOTE,
+        "counts": counts,
+        "incidents": chosen.into_iter().map(|(i, _)| i).collect::<Vec<_>>(),
     }))
     .into_response())
+}
+
+/// The same reports as GeoJSON points, for a map.
+async fn incidents_geojson(
+    State(log): State<Shared>,
+    Extension(who): Extension<Who>,
+    q: Result<Query<IncidentQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<Response, Problem> {
+    let chosen = chosen_incidents(&log, &who, "/v1/incidents.geojson", q).await?;
+    let mut body = incident_views::geojson(chosen.iter().map(|(i, s)| (i, s.as_str())));
+    body["note"] = json!(CLAIMS_NOTE);
+    Ok((
+        [(axum::http::header::CONTENT_TYPE, "application/geo+json")],
+        body.to_string(),
+    )
+        .into_response())
+}
+
+/// One report with every version, the answers, the intermediary's statuses and its matches.
+/// A report the reader may not read is answered as one that does not exist, so the accused of
+/// one report cannot probe for others.
+async fn incident(
+    State(log): State<Shared>,
+    Extension(who): Extension<Who>,
+    Path(id): Path<String>,
+) -> Result<Response, Problem> {
+    let unknown = || {
+        Problem::new(
+            StatusCode::NOT_FOUND,
+            "unknown-incident",
+            format!("no incident {id:?} that you may read"),
+        )
+    };
+    let row = log
+        .db()
+        .projection_row("incident", &id)
+        .await
+        .map_err(storage)?
+        .ok_or_else(unknown)?;
+    let directory = log.directory();
+    let facts = ReadFacts::new(&directory, log.genesis());
+    let audience = record_audience(&facts, "incident", &row.body);
+    if !who.may_read(&audience) {
+        return Err(unknown());
+    }
+    crate::auth::audit(
+        &log,
+        &who,
+        &format!("/v1/incidents/{id}"),
+        &[(format!("incident {id}"), audience)],
+    )
+    .await?;
+    let mut body = row.body;
+    body["note"] = json!(CLAIMS_NOTE);
+    Ok(Json(body).into_response())
 }
 
 /// Filters shared by the list endpoints.
@@ -342,24 +450,32 @@ fn check_status(f: &Filter) -> Result<(), Problem> {
 
 async fn windows(
     State(log): State<Shared>,
+    Extension(who): Extension<Who>,
     q: Result<Query<Filter>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Response, Problem> {
     let f = query(q)?;
     check_status(&f)?;
     let at = instant(&log, &f)?;
     let world = world(&log).await?;
+    let readable = readable_incidents(&log, &who).await?;
     let list: Vec<Value> = world
         .windows
         .iter()
         .filter(|w| window_matches(w, &world, &f, at))
         .map(|w| {
-            views::window(
+            let mut v = views::window(
                 w,
                 &world.settlements,
                 world.corridors.get(&w.corridor),
                 log.genesis(),
                 at,
-            )
+            );
+            v["incident_flags"] = json!(incident_views::flags(
+                readable.iter().map(|(i, _, _)| i),
+                &w.corridor,
+                Some(&w.id)
+            ));
+            v
         })
         .collect();
     Ok(
@@ -430,6 +546,7 @@ async fn corridors(
 
 async fn corridor(
     State(log): State<Shared>,
+    Extension(who): Extension<Who>,
     Path(id): Path<String>,
     q: Result<Query<Filter>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Response, Problem> {
@@ -456,6 +573,18 @@ async fn corridor(
     };
     let mut v = corridor_summary(c, cv, &world, &log, at);
     v["as_of"] = json!(corridor_core::time::format_log_time(at));
+    // Flags: how many reports this reader may read were matched to the corridor and to each
+    // of its windows (counts only; the reports themselves are read, and audited, through
+    // /v1/incidents?corridor=).
+    let readable = readable_incidents(&log, &who).await?;
+    let reports = || readable.iter().map(|(i, _, _)| i);
+    v["incident_flags"] = json!(incident_views::flags(reports(), &c.id, None));
+    if let Some(windows) = v["windows"].as_array_mut() {
+        for w in windows {
+            let wid = w["id"].as_str().unwrap_or_default().to_string();
+            w["incident_flags"] = json!(incident_views::flags(reports(), &c.id, Some(&wid)));
+        }
+    }
     Ok(Json(v).into_response())
 }
 

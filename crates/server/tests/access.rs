@@ -6,6 +6,7 @@ mod common;
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use common::scenario::{CORRIDOR, setup};
 use common::*;
 use corridor_core::crypto::b64;
 use corridor_core::entry::{DisclosedEntry, EntryHeader};
@@ -93,6 +94,10 @@ const MATRIX: &[(&str, &str)] = &[
     ("entries: urcs-report",                       "- - - y - y 401"),
     ("incidents: ua/inc-ua-ru",                       "y y y y - - 401"),
     ("incidents: urcs/inc-urcs",                        "- - - y - y 401"),
+    ("incident: ua/inc-ua-ru",                     "y y y y - - 401"),
+    ("incident: urcs/inc-urcs",                    "- - - y - y 401"),
+    ("geojson: ua/inc-ua-ru",                      "y y y y - - 401"),
+    ("geojson: urcs/inc-urcs",                     "- - - y - y 401"),
     ("windows",                                    "y y y y y y 401"),
     ("leaves",                                     "y y y y y y y"),
 ];
@@ -119,6 +124,11 @@ async fn read_matrix() {
         let entries = get(format!("/v1/log/entries?start=0&end={size}")).await;
         let incidents = get("/v1/incidents".into()).await;
         let windows = get("/v1/windows".into()).await;
+        let geojson = get("/v1/incidents.geojson".into()).await;
+        let mut one = BTreeMap::new();
+        for id in ["ua/inc-ua-ru", "urcs/inc-urcs"] {
+            one.insert(id, get(format!("/v1/incidents/{id}")).await);
+        }
         let leaves = get(format!("/v1/log/leaves?start=0&end={size}")).await;
         for (what, cells) in MATRIX {
             let cell = cells.split_whitespace().nth(col).unwrap();
@@ -127,16 +137,37 @@ async fn read_matrix() {
                 "entries" => &entries,
                 "incidents" => &incidents,
                 "windows" => &windows,
+                "geojson" => &geojson,
+                "incident" => &one[item],
                 _ => &leaves,
             };
             let got = if reply.status == StatusCode::UNAUTHORIZED {
                 reply.expect_problem(StatusCode::UNAUTHORIZED, "auth-required");
                 "401".to_string()
-            } else {
+            } else if path == "incident" && reply.status == StatusCode::NOT_FOUND {
+                // Not readable is answered as absent.
+                reply.expect_problem(StatusCode::NOT_FOUND, "unknown-incident");
+                "-".to_string()
+            } else if path == "incident" {
                 let v = reply.expect_json(StatusCode::OK);
+                assert_eq!(v["id"], item);
+                "y".to_string()
+            } else {
+                let v = if path == "geojson" {
+                    assert_eq!(reply.status, StatusCode::OK, "{}", reply.text());
+                    assert_eq!(reply.mime(), "application/geo+json");
+                    reply.json()
+                } else {
+                    reply.expect_json(StatusCode::OK)
+                };
                 let visible = match path {
                     "entries" => v["entries"][at[item] as usize]["withheld"] != true,
                     "incidents" => v["incidents"]
+                        .as_array()
+                        .unwrap()
+                        .iter()
+                        .any(|i| i["id"] == item),
+                    "geojson" => v["features"]
                         .as_array()
                         .unwrap()
                         .iter()
@@ -666,4 +697,114 @@ async fn recovery_holders_read_only_what_the_public_reads() {
     s.get_as(&holder, &format!("/v1/log/leaves?start=0&end={size}"))
         .await
         .expect_json(StatusCode::OK);
+}
+
+/// The incident queries: each filter narrows, a bad filter is a problem document, one report by
+/// id (a report one may not read is answered as absent), the GeoJSON export, the counts per side
+/// labelled as claims, and the flags on the corridor and its windows.
+#[tokio::test]
+async fn incident_queries_filter_count_flag_and_refuse_bad_filters() {
+    let s = Server::start().await;
+    setup(&s).await;
+    // The corridor was recorded a moment ago; a report must be of a time it already stood.
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    let now = s.now();
+    let mut ours = report_body("ua/q1");
+    ours["occurred_at"] = json!(now);
+    ours["accuracy_m"] = json!(20);
+    s.run_now(&kp(10), "ua/c", ours).await;
+    let mut theirs = report_body("ru/q2");
+    theirs["occurred_at"] = json!(now);
+    theirs["accused_party"] = json!("ua");
+    theirs["category"] = json!("blockade");
+    // Ten kilometres south of Borodianka: no corridor.
+    theirs["location"]["lat_e7"] = json!(505_451_000);
+    s.run_now(&kp(11), "ru/c", theirs).await;
+
+    let ids = |v: &serde_json::Value, key: &str| -> Vec<String> {
+        v[key]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|i| i["id"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let list = |q: String| {
+        let s = &s;
+        async move {
+            let v = s
+                .get(&format!("/v1/incidents{q}"))
+                .await
+                .expect_json(StatusCode::OK);
+            assert!(v["note"].as_str().unwrap().contains("claim"), "{v}");
+            ids(&v, "incidents")
+        }
+    };
+    assert_eq!(list(String::new()).await, ["ru/q2", "ua/q1"]);
+    assert_eq!(list(format!("?corridor={CORRIDOR}")).await, ["ua/q1"]);
+    assert_eq!(list("?category=blockade".into()).await, ["ru/q2"]);
+    assert_eq!(list("?party=ru".into()).await, ["ru/q2", "ua/q1"]);
+    assert_eq!(list("?status=verified".into()).await, Vec::<String>::new());
+    assert_eq!(list("?bbox=29.9,50.6,30.0,50.7".into()).await, ["ua/q1"]);
+    assert_eq!(
+        list("?to=2022-03-01T00:00:00Z".into()).await,
+        Vec::<String>::new()
+    );
+    let all = s.get("/v1/incidents").await.expect_json(StatusCode::OK);
+    assert_eq!(
+        all["counts"],
+        json!({"ru": {"claims_made": 1, "claims_received": 1},
+               "ua": {"claims_made": 1, "claims_received": 1}})
+    );
+
+    let one = s
+        .get("/v1/incidents/ua/q1")
+        .await
+        .expect_json(StatusCode::OK);
+    assert_eq!(one["id"], "ua/q1");
+    assert_eq!(one["matches"][0]["corridor"], CORRIDOR);
+    assert_eq!(one["matches"][0]["distance_m"], 0.0);
+    assert_eq!(one["matches"][0]["certainly_inside"], true);
+    assert!(one["matches"][0].get("window").is_none(), "{one}");
+    assert_eq!(one["status"], "unverified");
+    s.get("/v1/incidents/ua/nope")
+        .await
+        .expect_problem(StatusCode::NOT_FOUND, "unknown-incident");
+
+    let g = s.get("/v1/incidents.geojson?category=blockade").await;
+    assert_eq!(g.status, StatusCode::OK);
+    assert_eq!(g.mime(), "application/geo+json");
+    let g = g.json();
+    assert_eq!(ids(&g, "features"), ["ru/q2"]);
+    assert_eq!(
+        g["features"][0]["geometry"]["coordinates"],
+        json!([29.922, 50.5451])
+    );
+
+    let c = s
+        .get(&format!("/v1/corridors/{CORRIDOR}"))
+        .await
+        .expect_json(StatusCode::OK);
+    assert_eq!(
+        c["incident_flags"],
+        json!({"claims": 1, "certainly_inside": 1, "while_open": 0})
+    );
+
+    for (q, field) in [
+        ("?bbox=29.9,50.6,30.0", "bbox"),
+        ("?bbox=29.9,50.7,30.0,50.6", "bbox"),
+        ("?status=true", "status"),
+        ("?category=rumour", "category"),
+        ("?from=yesterday", "from"),
+        ("?from=2022-03-03T10:00:00Z&to=2022-03-03T09:00:00Z", "to"),
+    ] {
+        let p = s
+            .get(&format!("/v1/incidents{q}"))
+            .await
+            .expect_problem(StatusCode::BAD_REQUEST, "invalid-field");
+        assert!(p["detail"].as_str().unwrap().contains(field), "{q}: {p}");
+        s.get(&format!("/v1/incidents.geojson{q}"))
+            .await
+            .expect_problem(StatusCode::BAD_REQUEST, "invalid-field");
+    }
 }

@@ -307,3 +307,125 @@ fn accuracy_decides_certainly_and_possibly_inside() {
         m[0].distance_m
     );
 }
+
+/// The side an actor id belongs to (`ua/c` → `ua`), as the server reads it from the directory.
+fn side(h: &Harness, actor: &str) -> String {
+    h.state.actors[actor].affiliation.id().to_string()
+}
+
+#[test]
+fn filters_counts_flags_and_geojson_read_the_matched_reports() {
+    use crate::views::incidents::{IncidentFilter, IncidentQuery, counts, flags, geojson};
+    let mut h = agreed_log();
+    let mut inside = claim("ua/q1", "2022-03-05T09:30:00Z", ON_ROUTE);
+    inside["accuracy_m"] = json!(20);
+    h.submit(&kp(10), "ua/c", inside).unwrap();
+    // Before the window: the corridor alone.
+    h.submit(
+        &kp(10),
+        "ua/c",
+        claim("ua/q2", "2022-03-04T09:00:00Z", ON_ROUTE),
+    )
+    .unwrap();
+    // Ten kilometres south: no corridor.
+    h.submit(
+        &kp(10),
+        "ua/c",
+        claim("ua/q3", "2022-03-05T09:30:00Z", (505_400_000, 299_000_000)),
+    )
+    .unwrap();
+    // ru's report accusing ua, blockade, in the window.
+    let mut theirs = report("ru/q4", Some("ua"));
+    theirs["occurred_at"] = json!("2022-03-05T10:00:00Z");
+    theirs["location"] = json!({"lat_e7": ON_ROUTE.0, "lon_e7": ON_ROUTE.1});
+    theirs["category"] = json!("blockade");
+    h.submit(&kp(11), "ru/c", theirs).unwrap();
+    h.submit(
+        &kp(1),
+        "icrc/admin",
+        json!({"type": "incident.verify", "incident": "ua/q1", "status": "corroborated",
+               "reasoning": "two independent witnesses"}),
+    )
+    .unwrap();
+
+    let all: Vec<(&crate::incident::Incident, String)> = h
+        .state
+        .incidents
+        .values()
+        .map(|i| (i, side(&h, &i.reporter)))
+        .collect();
+    let pick = |q: IncidentQuery| -> Vec<&str> {
+        let f = IncidentFilter::parse(&q).unwrap();
+        all.iter()
+            .filter(|(i, s)| f.admits(i, s))
+            .map(|(i, _)| i.id.as_str())
+            .collect()
+    };
+    let q = |k: &str, v: &str| {
+        let mut q = IncidentQuery::default();
+        match k {
+            "corridor" => q.corridor = Some(v.into()),
+            "window" => q.window = Some(v.into()),
+            "party" => q.party = Some(v.into()),
+            "category" => q.category = Some(v.into()),
+            "status" => q.status = Some(v.into()),
+            "bbox" => q.bbox = Some(v.into()),
+            "from" => q.from = Some(v.into()),
+            "to" => q.to = Some(v.into()),
+            _ => unreachable!(),
+        }
+        q
+    };
+    assert_eq!(
+        pick(IncidentQuery::default()),
+        ["ru/q4", "ua/q1", "ua/q2", "ua/q3"]
+    );
+    assert_eq!(pick(q("corridor", "c1")), ["ru/q4", "ua/q1", "ua/q2"]);
+    assert_eq!(pick(q("window", "w1")), ["ru/q4", "ua/q1"]);
+    // A party: reports its people made and reports accusing it.
+    assert_eq!(pick(q("party", "ru")), ["ru/q4", "ua/q1", "ua/q2", "ua/q3"]);
+    assert_eq!(pick(q("party", "ua")), ["ru/q4", "ua/q1", "ua/q2", "ua/q3"]);
+    assert_eq!(pick(q("category", "blockade")), ["ru/q4"]);
+    assert_eq!(pick(q("status", "corroborated")), ["ua/q1"]);
+    assert_eq!(pick(q("status", "unverified")), ["ru/q4", "ua/q2", "ua/q3"]);
+    // The box holds the route's middle vertex but not the point ten kilometres south; its
+    // edges are inside.
+    assert_eq!(
+        pick(q("bbox", "29.9,50.63,29.9,50.63")),
+        ["ru/q4", "ua/q1", "ua/q2"]
+    );
+    assert_eq!(pick(q("bbox", "29.8,50.5,30.0,50.55")), ["ua/q3"]);
+    assert_eq!(pick(q("from", "2022-03-05T09:45:00Z")), ["ru/q4"]);
+    assert_eq!(pick(q("to", "2022-03-04T23:59:59Z")), ["ua/q2"]);
+    assert_eq!(
+        pick(q("to", "2022-03-05T09:30:00Z")),
+        ["ua/q1", "ua/q2", "ua/q3"]
+    );
+
+    let c = counts(all.iter().map(|(i, s)| (*i, s.as_str())));
+    assert_eq!((c["ua"].claims_made, c["ua"].claims_received), (3, 1));
+    assert_eq!((c["ru"].claims_made, c["ru"].claims_received), (1, 3));
+
+    let incidents = h.state.incidents.values();
+    let corridor = flags(incidents.clone(), "c1", None);
+    assert_eq!(
+        (
+            corridor.claims,
+            corridor.certainly_inside,
+            corridor.while_open
+        ),
+        (3, 1, 2)
+    );
+    let window = flags(incidents, "c1", Some("w1"));
+    assert_eq!((window.claims, window.while_open), (2, 2));
+
+    let g = geojson(all.iter().map(|(i, s)| (*i, s.as_str())));
+    let features = g["features"].as_array().unwrap();
+    assert_eq!(features.len(), 4);
+    let f = features.iter().find(|f| f["id"] == "ua/q1").unwrap();
+    assert_eq!(f["geometry"]["coordinates"], json!([29.9, 50.63]));
+    assert_eq!(f["properties"]["kind"], "claim");
+    assert_eq!(f["properties"]["status"], "corroborated");
+    assert_eq!(f["properties"]["while_open"], true);
+    assert_eq!(f["properties"]["corridors"], json!(["c1"]));
+}
