@@ -1326,10 +1326,23 @@ pub fn print_verified(v: &Verified, projections: bool) {
             ""
         }
     );
+    // Replay never consults the tz database; what this build's release says of the stated
+    // local times is reported here, beside the release the genesis pins.
+    let ours = corridor_core::localtime::tzdb_version();
+    let pinned = v.state.genesis.policy.tzdb.as_deref();
+    let (stated, findings) = corridor_core::agreement::local_time_findings(&v.state.agreements);
     println!(
-        "local times were checked against the bundled tz database {}",
-        corridor_core::localtime::tzdb_version()
+        "local times: {stated} stated (window times and settlement zones), judged on acceptance with tz release {}; this build's {ours} reads {}",
+        pinned.unwrap_or("(not pinned: a genesis older than the pin)"),
+        if findings.is_empty() {
+            "them all the same".to_string()
+        } else {
+            format!("{} of them otherwise:", findings.len())
+        }
     );
+    for f in &findings {
+        println!("  {f}");
+    }
 }
 
 pub async fn verify(a: VerifyArgs) -> anyhow::Result<()> {

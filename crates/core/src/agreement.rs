@@ -185,6 +185,42 @@ pub struct LocalText {
     pub zone: String,
 }
 
+/// What this build's tz database says of the local times people stated in the log: how many
+/// there are, and each one it would judge otherwise than the server did on acceptance (as
+/// `"window w1 version 2 start: <why>"`), and each settlement zone it does not know. Replay never
+/// asks (see [`crate::state::State::execute_recorded`]); `corridor verify` prints this beside
+/// the release the genesis pins, so a difference is seen and explained, not a failure.
+pub fn local_time_findings(agreements: &Agreements) -> (usize, Vec<String>) {
+    let mut stated = 0;
+    let mut findings = Vec::new();
+    for w in agreements.windows.values() {
+        for v in &w.versions {
+            for (which, lt, at) in [
+                ("start", &v.terms.start_local, &v.terms.start),
+                ("end", &v.terms.end_local, &v.terms.end),
+            ] {
+                let Some(lt) = lt else { continue };
+                stated += 1;
+                let judged = crate::time::parse_utc(which, at)
+                    .and_then(|t| crate::localtime::check_stated(&lt.local, &lt.zone, t));
+                if let Err(e) = judged {
+                    findings.push(format!(
+                        "window {} version {} {which}: {e}",
+                        w.id, v.version
+                    ));
+                }
+            }
+        }
+    }
+    for s in agreements.settlements.values() {
+        stated += 1;
+        if let Err(e) = crate::localtime::zone(&s.zone) {
+            findings.push(format!("settlement {}: {e}", s.id));
+        }
+    }
+    (stated, findings)
+}
+
 /// The terms of one window version.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -685,6 +721,9 @@ pub struct Ctx<'a> {
     pub time: Timestamp,
     /// The genesis (parties, policy).
     pub genesis: &'a GenesisDocument,
+    /// The entry is replayed from the log ([`crate::state::State::execute_recorded`]): checks
+    /// that consult the tz database were decided when it was accepted and are not taken again.
+    pub recorded: bool,
 }
 
 impl Ctx<'_> {
@@ -804,7 +843,7 @@ impl Agreements {
     ) -> Result<Changed, Rejection> {
         use crate::command::Body as B;
         match body {
-            B::SettlementImport(b) => self.import_settlements(b),
+            B::SettlementImport(b) => self.import_settlements(b, ctx.recorded),
             B::CorridorPropose(b) => self.propose_corridor(ctx, b),
             B::CorridorAmend(b) => self.amend_corridor(ctx, b),
             B::WindowPropose(b) => self.propose_window(ctx, b),

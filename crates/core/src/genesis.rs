@@ -93,6 +93,13 @@ pub struct Policy {
     /// genesis because it decides who reads entries.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub incident_status_public: Option<bool>,
+    /// The IANA tz release (such as "2026e") that stated local times are judged with when a
+    /// command is accepted, as the build that wrote the genesis had it. Replay never consults
+    /// the tz database (see `State::execute_recorded`); `corridor verify` names this release
+    /// beside its own and lists any stated local time its own would judge otherwise. Absent in
+    /// a genesis written before the pin existed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tzdb: Option<String>,
 }
 
 impl Policy {
@@ -111,6 +118,7 @@ impl Default for Policy {
             ack_overdue_s: 3600,
             rate_limits: Some(RateLimits::default()),
             incident_status_public: None,
+            tzdb: Some(crate::localtime::tzdb_version().to_string()),
         }
     }
 }

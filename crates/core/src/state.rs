@@ -292,6 +292,30 @@ impl State {
         cmd: &SignedCommand,
         time: Timestamp,
     ) -> Result<Vec<ProjectionRow>, Rejection> {
+        self.decide(cmd, time, false)
+    }
+
+    /// [`State::execute`] for an entry already in the log ([`Replay`]): every rule is decided
+    /// again from the log alone, but the few checks that consult data from outside the log (the
+    /// tz database: whether a zone name exists, whether a stated local time is the signed
+    /// instant) are not. They were decided when the entry was accepted, which the entry's place
+    /// in the log records; decided again by a build with another tz release they could come out
+    /// otherwise (a zone renamed, a country's DST abolished) and one log would replay into two
+    /// states. `corridor verify` reports such differences rather than failing on them.
+    pub fn execute_recorded(
+        &mut self,
+        cmd: &SignedCommand,
+        time: Timestamp,
+    ) -> Result<Vec<ProjectionRow>, Rejection> {
+        self.decide(cmd, time, true)
+    }
+
+    fn decide(
+        &mut self,
+        cmd: &SignedCommand,
+        time: Timestamp,
+        recorded: bool,
+    ) -> Result<Vec<ProjectionRow>, Rejection> {
         let index = self.size;
         // Clock skew, against the genesis policy.
         let limit = self.genesis.policy.max_clock_skew_s;
@@ -326,7 +350,7 @@ impl State {
             .expect("every key belongs to a registered actor")
             .clone();
         crate::access::check_issue(&actor, cmd.body.type_name())?;
-        let rows = self.decide_and_apply(&actor, &cmd.body, index, time)?;
+        let rows = self.decide_and_apply(&actor, &cmd.body, index, time, recorded)?;
         self.keys
             .get_mut(&key_id)
             .expect("checked above")
@@ -351,6 +375,7 @@ impl State {
         body: &Body,
         index: u64,
         time: Timestamp,
+        recorded: bool,
     ) -> Result<Vec<ProjectionRow>, Rejection> {
         match body {
             Body::ActorRegister(b) => {
@@ -505,13 +530,13 @@ impl State {
                 Ok(rows)
             }
             Body::IncidentReport(b) => {
-                let ctx = ctx(&self.genesis, actor, index, time);
+                let ctx = ctx(&self.genesis, actor, index, time, recorded);
                 let id =
                     crate::incident::report(&mut self.incidents, &self.agreements, &ctx, actor, b)?;
                 Ok(vec![self.row(ProjectionKind::Incident, &id)])
             }
             Body::IncidentCorrect(b) => {
-                let ctx = ctx(&self.genesis, actor, index, time);
+                let ctx = ctx(&self.genesis, actor, index, time, recorded);
                 let id = crate::incident::correct(
                     &mut self.incidents,
                     &self.agreements,
@@ -522,12 +547,12 @@ impl State {
                 Ok(vec![self.row(ProjectionKind::Incident, &id)])
             }
             Body::IncidentVerify(b) => {
-                let ctx = ctx(&self.genesis, actor, index, time);
+                let ctx = ctx(&self.genesis, actor, index, time, recorded);
                 let id = crate::incident::verify(&mut self.incidents, &ctx, actor, b)?;
                 Ok(vec![self.row(ProjectionKind::Incident, &id)])
             }
             Body::IncidentDuplicate(b) => {
-                let ctx = ctx(&self.genesis, actor, index, time);
+                let ctx = ctx(&self.genesis, actor, index, time, recorded);
                 let id = crate::incident::duplicate(&mut self.incidents, &ctx, actor, b)?;
                 Ok(vec![self.row(ProjectionKind::Incident, &id)])
             }
@@ -542,49 +567,49 @@ impl State {
             | Body::WindowSuspend(_)
             | Body::WindowResume(_)
             | Body::DeclarationPublish(_) => {
-                let ctx = ctx(&self.genesis, actor, index, time);
+                let ctx = ctx(&self.genesis, actor, index, time, recorded);
                 let changed = self.agreements.execute(&ctx, body)?;
                 Ok(changed.iter().map(|(k, id)| self.row(*k, id)).collect())
             }
             Body::OperationNotify(b) => {
-                let ctx = ctx(&self.genesis, actor, index, time);
+                let ctx = ctx(&self.genesis, actor, index, time, recorded);
                 let id = self.operations.notify(&ctx, &self.agreements, b)?;
                 Ok(vec![self.row(ProjectionKind::Operation, &id)])
             }
             Body::OperationAck(b) => {
-                let ctx = ctx(&self.genesis, actor, index, time);
+                let ctx = ctx(&self.genesis, actor, index, time, recorded);
                 let id = self.operations.ack(&ctx, b)?;
                 Ok(vec![self.row(ProjectionKind::Operation, &id)])
             }
             Body::OperationMove(b) => {
-                let ctx = ctx(&self.genesis, actor, index, time);
+                let ctx = ctx(&self.genesis, actor, index, time, recorded);
                 let id = self.operations.movement(&ctx, &self.agreements, b)?;
                 Ok(vec![self.row(ProjectionKind::Operation, &id)])
             }
             Body::OperationReceive(b) => {
-                let ctx = ctx(&self.genesis, actor, index, time);
+                let ctx = ctx(&self.genesis, actor, index, time, recorded);
                 let id = self.operations.receive(&ctx, b)?;
                 Ok(vec![self.row(ProjectionKind::Operation, &id)])
             }
             Body::OperationOutcome(b) => {
-                let ctx = ctx(&self.genesis, actor, index, time);
+                let ctx = ctx(&self.genesis, actor, index, time, recorded);
                 let id = self.operations.outcome(&ctx, b)?;
                 Ok(vec![self.row(ProjectionKind::Operation, &id)])
             }
             Body::UnitConfirm(b) => {
-                let ctx = ctx(&self.genesis, actor, index, time);
+                let ctx = ctx(&self.genesis, actor, index, time, recorded);
                 let id = self.chain.confirm(&ctx, &self.agreements, b)?;
                 Ok(vec![self.row(ProjectionKind::Confirmation, &id)])
             }
             Body::ThreadOpen(b) => {
-                let ctx = ctx(&self.genesis, actor, index, time);
+                let ctx = ctx(&self.genesis, actor, index, time, recorded);
                 let id = self
                     .channels
                     .open(&ctx, &self.agreements, &self.operations, b)?;
                 Ok(vec![self.row(ProjectionKind::Thread, &id)])
             }
             Body::MessageSend(b) => {
-                let ctx = ctx(&self.genesis, actor, index, time);
+                let ctx = ctx(&self.genesis, actor, index, time, recorded);
                 let [thread, message] = self.channels.send(&ctx, b)?;
                 Ok(vec![
                     self.row(ProjectionKind::Thread, &thread),
@@ -592,12 +617,12 @@ impl State {
                 ])
             }
             Body::MessageAck(b) => {
-                let ctx = ctx(&self.genesis, actor, index, time);
+                let ctx = ctx(&self.genesis, actor, index, time, recorded);
                 let id = self.channels.ack(&ctx, b)?;
                 Ok(vec![self.row(ProjectionKind::Message, &id)])
             }
             Body::IncidentRespond(b) => {
-                let ctx = ctx(&self.genesis, actor, index, time);
+                let ctx = ctx(&self.genesis, actor, index, time, recorded);
                 let id = crate::incident::respond(&mut self.incidents, &ctx, actor, b)?;
                 Ok(vec![self.row(ProjectionKind::Incident, &id)])
             }
@@ -838,7 +863,13 @@ impl std::fmt::Display for ProjectionKind {
 
 /// What a rule needs to know of the actor and the moment, for the command families that keep
 /// their rules in modules of their own (agreements, operations, the chain, channels).
-fn ctx<'a>(genesis: &'a GenesisDocument, actor: &'a Actor, index: u64, time: Timestamp) -> Ctx<'a> {
+fn ctx<'a>(
+    genesis: &'a GenesisDocument,
+    actor: &'a Actor,
+    index: u64,
+    time: Timestamp,
+    recorded: bool,
+) -> Ctx<'a> {
     let party = match &actor.affiliation {
         Affiliation::Party(p) => Some(p.as_str()),
         _ => None,
@@ -851,6 +882,7 @@ fn ctx<'a>(genesis: &'a GenesisDocument, actor: &'a Actor, index: u64, time: Tim
         index,
         time,
         genesis,
+        recorded,
     }
 }
 
@@ -1043,7 +1075,7 @@ impl Replay {
                         "the entry header does not match its command",
                     ));
                 }
-                s.execute(&cmd, time)
+                s.execute_recorded(&cmd, time)
             }
         }
     }

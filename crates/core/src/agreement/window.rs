@@ -301,9 +301,14 @@ impl Agreements {
                 format!("a window may last at most {max} s under the genesis policy"),
             ));
         }
-        for (lt, at) in [(&t.start_local, start), (&t.end_local, end)] {
-            if let Some(lt) = lt {
-                crate::localtime::check_stated(&lt.local, &lt.zone, at)?;
+        // Whether a stated local time is the signed instant depends on the tz database, not on
+        // the log: decided on acceptance, with the release the genesis pins reported beside it
+        // by `corridor verify`, and never again on replay (see `State::execute_recorded`).
+        if !ctx.recorded {
+            for (lt, at) in [(&t.start_local, start), (&t.end_local, end)] {
+                if let Some(lt) = lt {
+                    crate::localtime::check_stated(&lt.local, &lt.zone, at)?;
+                }
             }
         }
         if t.required_parties.is_empty() {

@@ -57,6 +57,24 @@ impl Harness {
         body: Value,
         client: Timestamp,
     ) -> Result<(), Rejection> {
+        self.append(key, actor, body, client, false)
+    }
+
+    /// Append `body` as a server with another tz release would have accepted it: decided by
+    /// [`State::execute_recorded`], which asks nothing of the tz database.
+    fn record(&mut self, key: &Keypair, actor: &str, body: Value) -> Result<(), Rejection> {
+        let now = self.now;
+        self.append(key, actor, body, now, true)
+    }
+
+    fn append(
+        &mut self,
+        key: &Keypair,
+        actor: &str,
+        body: Value,
+        client: Timestamp,
+        recorded: bool,
+    ) -> Result<(), Rejection> {
         self.n += 1;
         let id = format!("cmd-{}", self.n);
         let time = crate::time::format_log_time(client);
@@ -71,7 +89,11 @@ impl Harness {
         let cmd = SignedCommand::parse(&bytes, "corridor.test/log")?;
         self.tick(1);
         let t = crate::time::next_log_time(self.now, Some(self.state.last_time));
-        self.state.execute(&cmd, t)?;
+        if recorded {
+            self.state.execute_recorded(&cmd, t)?;
+        } else {
+            self.state.execute(&cmd, t)?;
+        }
         self.entries.push(Entry::new(
             self.entries.len() as u64,
             crate::time::format_log_time(t),
@@ -1152,6 +1174,68 @@ fn log_key_rotation_is_recorded_in_the_log() {
         .unwrap_err();
     assert_eq!(e.code(), "role-not-allowed");
     assert_eq!(h.replay(), h.state);
+}
+
+/// Item 4 of #18: whatever replay recomputes must come out the same on every build. A server
+/// whose tz release judged a stated local time (or a zone name) otherwise than this build does
+/// wrote entries this build would refuse live; replay still gives one state, and verify's report
+/// names each difference.
+#[test]
+fn replay_never_consults_the_tz_database() {
+    let mut h = agreement_log();
+    // Moscow is UTC+3 on 5 March 2022; "09:00" Moscow time is not 07:00 UTC under this build's
+    // release, as it would be under a release in which Moscow kept UTC+2 (a rule change).
+    let mut w = json!({"type": "window.propose", "window": "w9", "corridor": "c1", "corridor_version": 1,
+        "terms": window_terms("2022-03-06T07:00:00Z", "2022-03-06T17:00:00Z", json!({}))});
+    w["terms"]["start_local"]["local"] = json!("2022-03-06T09:00");
+    let mut settled = settlements();
+    settled["settlements"][0]["id"] = json!("olympus");
+    settled["settlements"][0]["zone"] = json!("Europe/Newzone");
+    let before = h.state.clone();
+    assert_eq!(
+        h.submit(&kp(1), "icrc/admin", w.clone())
+            .unwrap_err()
+            .code(),
+        "local-time-mismatch"
+    );
+    assert_eq!(
+        h.submit(&kp(1), "icrc/admin", settled.clone())
+            .unwrap_err()
+            .code(),
+        "unknown-zone"
+    );
+    assert_eq!(h.state, before, "refused live, nothing recorded");
+    // The other server accepted both; the log holds them.
+    h.record(&kp(1), "icrc/admin", w).unwrap();
+    h.record(&kp(1), "icrc/admin", settled).unwrap();
+    // Every rule not about the tz database is still decided on replay.
+    let mut late = json!({"type": "window.propose", "window": "w10", "corridor": "c1",
+        "corridor_version": 1,
+        "terms": window_terms("2022-03-01T07:00:00Z", "2022-03-01T17:00:00Z", json!({}))});
+    late["terms"]["start_local"] = Value::Null;
+    assert_eq!(
+        h.record(&kp(1), "icrc/admin", late).unwrap_err().code(),
+        "window-in-past"
+    );
+    // Replay gives the one state, and never asks the tz database.
+    assert_eq!(h.replay(), h.state);
+    let (stated, findings) = crate::agreement::local_time_findings(&h.state.agreements);
+    assert!(stated >= 6, "{stated}");
+    assert_eq!(findings.len(), 2, "{findings:?}");
+    assert!(
+        findings[0].starts_with("window w9 version 1 start:")
+            && findings[0].contains("not the signed instant"),
+        "{findings:?}"
+    );
+    assert!(
+        findings[1].starts_with("settlement olympus:") && findings[1].contains("Europe/Newzone"),
+        "{findings:?}"
+    );
+    // The genesis names the release stated local times are judged with on acceptance.
+    assert_eq!(
+        h.state.genesis.policy.tzdb.as_deref(),
+        Some(crate::localtime::tzdb_version())
+    );
 }
 
 mod alerts;

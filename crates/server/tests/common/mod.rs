@@ -102,6 +102,7 @@ pub fn genesis_with_limits(limits: genesis::RateLimits) -> SignedGenesis {
             ack_overdue_s: 3600,
             rate_limits: Some(limits),
             incident_status_public: None,
+            tzdb: Some(corridor_core::localtime::tzdb_version().to_string()),
         },
     };
     let mut g = SignedGenesis {
