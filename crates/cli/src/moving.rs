@@ -200,7 +200,7 @@ struct CheckedExport {
 /// [`Verifier`]: signatures on every core, the replay, commitments, every checkpoint against the
 /// genesis's log key and the recomputed root).
 fn check_export(path: &Path) -> anyhow::Result<CheckedExport> {
-    let mut v = Verifier::new(0);
+    let mut v = Verifier::new();
     let mut page = Vec::new();
     let mut leaves = Vec::new();
     let mut checkpoints = Vec::new();

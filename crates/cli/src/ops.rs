@@ -9,17 +9,15 @@ use std::sync::Arc;
 use anyhow::{Context, bail};
 use clap::Args;
 use corridor_core::checkpoint::Checkpoint;
-use corridor_core::entry::{DisclosedEntry, Entry};
+use corridor_core::entry::DisclosedEntry;
 use corridor_core::envelope::{Draft, SignedCommand};
 use corridor_core::genesis::{self, GenesisDocument, Names, Party, Policy, SignedGenesis};
-use corridor_core::merkle::MemoryTree;
-use corridor_core::state::{ProjectionRow, Replay, State};
+use corridor_core::state::Replay;
 use corridor_server::{Clock, ClusterOptions, Log, ServeOptions};
-use corridor_storage::{Database, StoredCheckpoint, StoredRow};
+use corridor_storage::{Database, StoredCheckpoint};
 use corridor_storage_postgres::Postgres;
 use corridor_storage_sqlite::Sqlite;
 use indicatif::{ProgressBar, ProgressStyle};
-use rayon::prelude::*;
 use serde_json::Value;
 
 use crate::opts::Acting;
@@ -921,15 +919,10 @@ pub async fn monitor(server: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// What anyone, the public included, can check of a log without reading a single entry: every
-/// leaf up to the checkpoint, in order, with dense indices and strictly increasing log times in
-/// the fixed-width form, each leaf hash as served, and all of them making the signed root. A
-/// leaf names no actor, key or type (see `corridor_core::entry`), so this is also all a leaf
-/// can tell; whoever may read entries checks them with `corridor verify`.
+/// Every leaf up to the checkpoint, as the public reads them, checked by
+/// [`corridor_verify::LeafChain`] and against the checkpoint's root.
 async fn check_leaves(c: &client::Client, cp: &Checkpoint) -> anyhow::Result<u64> {
-    use corridor_core::entry::EntryHeader;
-    let mut tree = MemoryTree::new();
-    let mut last_time: Option<String> = None;
+    let mut chain = corridor_verify::LeafChain::new();
     let mut start = 0;
     while start < cp.size {
         let end = (start + 1000).min(cp.size);
@@ -945,45 +938,12 @@ async fn check_leaves(c: &client::Client, cp: &Checkpoint) -> anyhow::Result<u64
                 list.len()
             );
         }
-        for (i, l) in (start..end).zip(list) {
-            let fields: Vec<&str> = l["leaf"]
-                .as_object()
-                .map(|m| m.keys().map(String::as_str).collect())
-                .unwrap_or_default();
-            if fields != ["commitment", "index", "time"] {
-                bail!("leaf {i} holds {fields:?}, not exactly index, time and commitment");
-            }
-            let h: EntryHeader = serde_json::from_value(l["leaf"].clone())
-                .with_context(|| format!("leaf {i} is not a leaf"))?;
-            if h.index != i {
-                bail!("leaf {i} says it is leaf {}", h.index);
-            }
-            let t = corridor_core::time::parse_utc("time", &h.time)
-                .map_err(|e| anyhow::anyhow!("leaf {i}: {e}"))?;
-            if corridor_core::time::format_log_time(t) != h.time {
-                bail!(
-                    "leaf {i}: time {:?} is not in the log's fixed-width form",
-                    h.time
-                );
-            }
-            if last_time.as_ref().is_some_and(|p| *p >= h.time) {
-                bail!("leaf {i}: time {} is not after the previous leaf's", h.time);
-            }
-            let hash = h.leaf_hash();
-            if l["leaf_hash"] != corridor_core::crypto::b64(&hash) {
-                bail!("leaf {i}: the served leaf hash is not the hash of the leaf");
-            }
-            tree.push(hash);
-            last_time = Some(h.time);
+        for l in list {
+            chain.push(l)?;
         }
         start = end;
     }
-    if tree.root() != cp.root {
-        bail!(
-            "the {} leaves the server serves do not make the root of its signed checkpoint: it shows the public another log than it signed",
-            cp.size
-        );
-    }
+    chain.check_root(cp)?;
     Ok(cp.size)
 }
 
@@ -1000,300 +960,29 @@ pub struct VerifyArgs {
     export: Option<PathBuf>,
 }
 
-/// What a verification found, for tests and the summary line.
-#[derive(Debug)]
-pub struct Verified {
-    pub entries: u64,
-    pub checkpoints: usize,
-    pub state: State,
+pub use corridor_verify::{Verified, Verifier};
+
+/// A progress bar for a verification of `total` entries, shown only on a terminal.
+pub fn progress_bar(total: u64) -> ProgressBar {
+    let progress = if std::io::IsTerminal::is_terminal(&std::io::stderr()) {
+        ProgressBar::new(total)
+    } else {
+        ProgressBar::hidden()
+    };
+    progress.set_style(
+        ProgressStyle::with_template("{bar:40} {pos}/{len} entries ({per_sec}, eta {eta})")
+            .expect("valid template"),
+    );
+    progress
 }
 
-/// Verify a sequence of entries (in pages) and checkpoints.
-pub struct Verifier {
-    replay: Replay,
-    tree: MemoryTree,
-    origin: Option<String>,
-    progress: ProgressBar,
-    /// Parsed keys, one cache per verifier thread.
-    keys: Vec<corridor_core::envelope::KeyCache>,
-}
-
-impl Verifier {
-    pub fn new(total: u64) -> Self {
-        let progress = if std::io::IsTerminal::is_terminal(&std::io::stderr()) {
-            ProgressBar::new(total)
-        } else {
-            ProgressBar::hidden()
-        };
-        progress.set_style(
-            ProgressStyle::with_template("{bar:40} {pos}/{len} entries ({per_sec}, eta {eta})")
-                .expect("valid template"),
-        );
-        Verifier {
-            replay: Replay::trusting_signatures(),
-            tree: MemoryTree::new(),
-            origin: None,
-            progress,
-            keys: Vec::new(),
-        }
-    }
-
-    /// Check one page: signatures in parallel on every core (strict), then replay in order.
-    pub fn page(&mut self, entries: &[Entry]) -> anyhow::Result<()> {
-        let origin = match &self.origin {
-            Some(o) => o.clone(),
-            None => {
-                // Entry 0 must be the genesis; replaying it gives the origin.
-                let first = entries.first().context("the log is empty")?;
-                self.replay
-                    .apply(first)
-                    .map_err(|e| anyhow::anyhow!("entry 0 is bad: {e} ({})", e.code()))?;
-                self.tree.push(first.leaf_hash());
-                self.progress.inc(1);
-                let o = self
-                    .replay
-                    .state()
-                    .expect("genesis applied")
-                    .origin()
-                    .to_string();
-                self.origin = Some(o.clone());
-                return self.page(&entries[1..]);
-            }
-        };
-        // Everything that does not depend on earlier entries runs on every core: the
-        // commitment, parsing the envelope, the leaf hash, and the signatures, each checked
-        // with verify_strict (not in random-weighted batches: see `prepare_part`).
-        // On rayon's pool, whose threads live as long as the process: threads spawned per page
-        // each started an allocator heap of their own, and faulting in fresh memory for every
-        // page cost an eighth of the run.
-        let threads = rayon::current_num_threads();
-        let chunk = entries.len().div_ceil(threads).max(1);
-        if self.keys.len() < threads {
-            self.keys.resize_with(threads, Default::default);
-        }
-        let parts: Vec<Vec<_>> = entries
-            .par_chunks(chunk)
-            .zip(self.keys.par_iter_mut())
-            .map(|(part, keys)| prepare_part(part, &origin, keys))
-            .collect();
-        let prepared = parts.into_iter().flatten();
-        for (e, (cmd, leaf)) in entries.iter().zip(prepared) {
-            let i = e.header.index;
-            let row = cmd.and_then(|cmd| self.replay.apply_prepared(e, cmd));
-            row.map_err(|r| anyhow::anyhow!("entry {i} is bad: {r} ({})", r.code()))?;
-            self.tree.push(leaf);
-        }
-        self.progress.inc(entries.len() as u64);
-        Ok(())
-    }
-
-    /// Check every checkpoint's signature and root against the recomputed tree. Each is signed
-    /// by the log key in force at its size (the genesis's, then each `log.rotate_key`'s); the
-    /// first checkpoint of a rotated key's epoch is the handover and must carry the previous
-    /// key's signature too, so the chain of keys is unbroken.
-    pub fn checkpoints(&self, cps: &[StoredCheckpoint]) -> anyhow::Result<usize> {
-        let state = self.replay.state().context("the log is empty")?;
-        let mut handed_over = std::collections::BTreeSet::new();
-        for cp in cps {
-            let key = corridor_core::crypto::PublicKey::parse(state.log_key_at(cp.size))?;
-            let c = Checkpoint::verify(&cp.note, state.origin(), &key)
-                .map_err(|e| anyhow::anyhow!("checkpoint at size {} is bad: {e}", cp.size))?;
-            let epoch = state
-                .log_keys
-                .iter()
-                .rposition(|e| e.from_size <= cp.size)
-                .unwrap_or(0);
-            if epoch > 0 && handed_over.insert(epoch) {
-                let prev = corridor_core::crypto::PublicKey::parse(&state.log_keys[epoch - 1].key)?;
-                Checkpoint::verify(&cp.note, state.origin(), &prev).map_err(|e| {
-                    anyhow::anyhow!(
-                        "checkpoint at size {} is the first under the log key rotated to at size {}, but the previous key did not sign it ({e}): the handover is missing",
-                        cp.size,
-                        state.log_keys[epoch].from_size
-                    )
-                })?;
-            }
-            if c.size != cp.size {
-                bail!("checkpoint stored as size {} says size {}", cp.size, c.size);
-            }
-            let root = self.tree.root_at(c.size).map_err(|e| {
-                anyhow::anyhow!(
-                    "checkpoint at size {} covers entries the log does not have: {e}",
-                    c.size
-                )
-            })?;
-            if root != c.root {
-                bail!(
-                    "checkpoint at size {} has a root the entries do not give: the log was rewritten after it was signed",
-                    c.size
-                );
-            }
-        }
-        Ok(cps.len())
-    }
-
-    pub fn finish(self, checkpoints: usize) -> anyhow::Result<Verified> {
-        self.progress.finish_and_clear();
-        let entries = self.tree.size();
-        let state = self.replay.into_state().context("the log is empty")?;
-        Ok(Verified {
-            entries,
-            checkpoints,
-            state,
-        })
-    }
-}
-
-/// One thread's share of a page: each entry prepared (commitment, envelope) with its leaf hash,
-/// and a bad signature turned into that entry's error.
-fn prepare_part(
-    part: &[Entry],
-    origin: &str,
-    keys: &mut corridor_core::envelope::KeyCache,
-) -> Vec<(
-    Result<SignedCommand, corridor_core::Rejection>,
-    corridor_core::merkle::Hash,
-)> {
-    let mut out: Vec<_> = part
-        .iter()
-        .map(|e| (Replay::prepare(e, origin, keys), e.leaf_hash()))
-        .collect();
-    // Each signature on its own, with verify_strict, exactly as the server checked it at ingest.
-    // A random-weighted batch (`corridor_core::crypto::verify_many`) is about twice as fast but
-    // may accept, with some probability, a signature whose R carries a small torsion component,
-    // which verify_strict refuses: the same log could then pass one run and fail the next, or
-    // pass here and fail in another implementation's monitor. Two hostile parties must get the
-    // same verdict from every run, so the verdict is verify_strict's.
-    let prefix = corridor_core::envelope::signing_message(origin, b"");
-    for (cmd, _) in out.iter_mut() {
-        if let Ok(c) = cmd {
-            let mut message = Vec::with_capacity(prefix.len() + c.command_bytes.len());
-            message.extend_from_slice(&prefix);
-            message.extend_from_slice(&c.command_bytes);
-            if c.key.verify(&message, &c.signature).is_err() {
-                *cmd = Err(corridor_core::Rejection::BadSignature);
-            }
-        }
-    }
-    out
-}
-
+/// [`corridor_verify::verify_db`] with a progress bar.
 pub async fn verify_db(db: Arc<dyn Database>) -> anyhow::Result<Verified> {
-    let size = db.size().await?;
-    // The stored projections are read and parsed on another worker while the entries are
-    // checked, which keeps both cores busy; they are compared with the replay at the end.
-    let mut stored = AbortOnDrop(tokio::spawn({
-        let db = db.clone();
-        async move { db.projection_rows().await }
-    }));
-    // Read the next page while this one is checked on the other threads.
-    const PAGE: u64 = 20_000;
-    let mut v = Verifier::new(size);
-    let mut page = db.entries(0, PAGE.min(size)).await?;
-    let mut start = PAGE.min(size);
-    while !page.is_empty() {
-        let end = (start + PAGE).min(size);
-        let check = tokio::task::spawn_blocking(move || {
-            let r = v.page(&page);
-            (v, r)
-        });
-        let (next, checked) = tokio::join!(
-            async {
-                if start < end {
-                    db.entries(start, end).await
-                } else {
-                    Ok(Vec::new())
-                }
-            },
-            check
-        );
-        let (back, r) = checked.context("verifier thread")?;
-        r?;
-        v = back;
-        page = next?;
-        start = end;
-    }
-    let n = v.checkpoints(&db.checkpoints().await?)?;
-    let verified = v.finish(n)?;
-    let stored = (&mut stored.0).await.context("reading the projections")??;
-    // Row by row, each expected row built as it is compared and dropped: for a long log the
-    // rows are a gigabyte, and building them all first cost a third of the whole verification.
-    let state = verified.state;
-    let (state, difference) = tokio::task::spawn_blocking(move || {
-        let difference = projection_difference(&state, stored);
-        (state, difference)
-    })
-    .await
-    .context("projection check")?;
-    if let Some(diff) = difference {
-        bail!(
-            "the projections differ from the replay of the log (first at {diff}); run `corridor rebuild`"
-        );
-    }
-    let verified = Verified { state, ..verified };
-    Ok(verified)
-}
-
-/// A task that stops when its handle goes, so a verification that fails early does not leave the
-/// projection read running behind it (`import` and `restore` go on after a failed verify).
-struct AbortOnDrop<T>(tokio::task::JoinHandle<T>);
-
-impl<T> Drop for AbortOnDrop<T> {
-    fn drop(&mut self) {
-        self.0.abort();
-    }
-}
-
-/// Where the stored projection rows first differ from those the state implies, if they do.
-/// Both lists are in storage order (kind, then id). The stored list is cut into one part per
-/// core and each part compared with the expected rows of its key range on its own thread.
-fn projection_difference(state: &State, stored: Vec<StoredRow>) -> Option<String> {
-    let parts = rayon::current_num_threads().max(1);
-    let len = stored.len().div_ceil(parts).max(1);
-    let starts: Vec<usize> = (0..stored.len()).step_by(len).collect();
-    let key = |i: usize| stored.get(i).map(|r| (r.kind.as_str(), r.id.as_str()));
-    let differences: Vec<Option<String>> = (0..starts.len().max(1))
-        .into_par_iter()
-        .map(|n| {
-            let (start, end) = match starts.get(n) {
-                Some(&s) => (s, starts.get(n + 1).copied().unwrap_or(stored.len())),
-                None => (0, 0),
-            };
-            // The first part also answers for expected rows before the first stored one, the
-            // last for those after the last stored one.
-            let from = if n == 0 { None } else { key(start) };
-            let until = key(end);
-            let expected = state
-                .projection_rows_from(from)
-                .take_while(|e| until.is_none_or(|u| (e.kind.as_str(), e.id.as_str()) < u));
-            first_difference(expected, &stored[start..end])
-        })
-        .collect();
-    differences.into_iter().flatten().next()
-}
-
-/// The first row where `expected` and `stored` differ, or the first one only one of them has.
-fn first_difference(
-    mut expected: impl Iterator<Item = ProjectionRow>,
-    stored: &[StoredRow],
-) -> Option<String> {
-    let mut stored = stored.iter();
-    loop {
-        match (expected.next(), stored.next()) {
-            (None, None) => return None,
-            (Some(e), Some(s)) => {
-                if e.kind.as_str() != s.kind || e.id != s.id || e.body != s.body {
-                    return Some(format!("{}/{}", e.kind, e.id));
-                }
-            }
-            (Some(e), None) => {
-                return Some(format!("{}/{} (not stored)", e.kind, e.id));
-            }
-            (None, Some(s)) => {
-                return Some(format!("{}/{} (stored, not in the log)", s.kind, s.id));
-            }
-        }
-    }
+    let bar = progress_bar(db.size().await?);
+    let tick = bar.clone();
+    let v = corridor_verify::verify_db(db, move |n| tick.inc(n)).await;
+    bar.finish_and_clear();
+    Ok(v?)
 }
 
 /// Turn transparent huge pages off for this process before a long verification. A replay
@@ -1370,7 +1059,7 @@ pub async fn verify(a: VerifyArgs) -> anyhow::Result<()> {
 
 fn verify_export(path: &Path) -> anyhow::Result<Verified> {
     let f = fs::File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
-    let mut v = Verifier::new(0);
+    let mut v = Verifier::new();
     let mut page = Vec::new();
     let mut cps = Vec::new();
     for (n, line) in std::io::BufReader::new(f).lines().enumerate() {
@@ -1404,7 +1093,7 @@ fn verify_export(path: &Path) -> anyhow::Result<Verified> {
         v.page(&page)?;
     }
     let n = v.checkpoints(&cps)?;
-    v.finish(n)
+    Ok(v.finish(n)?)
 }
 
 pub async fn rebuild(data_dir: &Path, database: Option<&str>) -> anyhow::Result<()> {
