@@ -8,6 +8,7 @@ mod agree;
 mod client;
 mod demo;
 mod keys;
+mod monitor;
 mod moving;
 mod ops;
 mod opts;
@@ -80,10 +81,24 @@ enum Command {
         /// Path and query, e.g. '/v1/windows?status=proposed'.
         path: String,
     },
-    /// Fetch a server's checkpoint and prove it consistent with the last one this client saw.
+    /// Watch a log server from outside: with `--state DIR`, keep every checkpoint verified,
+    /// check every leaf and every kept root on each poll, and write evidence of a fork or a
+    /// rewrite; without it, prove the server's checkpoint consistent with the last one this
+    /// client saw.
     Monitor {
         #[command(flatten)]
         server: opts::ServerOpt,
+        #[command(flatten)]
+        args: monitor::MonitorArgs,
+    },
+    /// Confirm offline the evidence a monitor wrote: exit 0 only if the log key's own
+    /// signatures prove the fork or rewrite it describes.
+    VerifyEvidence {
+        /// The evidence file.
+        file: PathBuf,
+        /// The log key the genesis names (compare out of band); without it, the key is printed.
+        #[arg(long)]
+        log_key: Option<String>,
     },
     /// Check a whole log: signatures, key status at each entry, times, Merkle roots against
     /// every checkpoint, projections against the replay.
@@ -332,7 +347,13 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Serve(args) => ops::serve(*args).await,
         Command::Submit(args) => ops::submit(args).await,
         Command::Resend { server } => ops::resend(server.as_deref()).await,
-        Command::Monitor { server } => ops::monitor(&server.url).await,
+        Command::Monitor { server, args } if args.state.is_some() => {
+            monitor::run(&server.url, &args).await
+        }
+        Command::Monitor { server, .. } => ops::monitor(&server.url).await,
+        Command::VerifyEvidence { file, log_key } => {
+            monitor::verify_evidence(&file, log_key.as_deref())
+        }
         Command::Get { acting, path } => ops::get(acting.key(), acting.server(), &path).await,
         Command::Verify(args) => ops::verify(args).await,
         Command::Rebuild { data_dir, database } => {

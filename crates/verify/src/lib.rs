@@ -28,6 +28,9 @@ use corridor_core::time::{format_log_time, parse_utc};
 use corridor_storage::{Database, StoredCheckpoint, StoredRow};
 use rayon::prelude::*;
 
+pub mod evidence;
+pub use evidence::Evidence;
+
 /// What failed, and where. The messages are the ones `corridor verify` prints.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
@@ -516,6 +519,11 @@ impl LeafChain {
         self.tree.push(hash);
         self.last_time = Some(h.time);
         Ok(())
+    }
+
+    /// The root of the first `size` leaves taken, if there are that many.
+    pub fn root_at(&self, size: u64) -> Option<Hash> {
+        self.tree.root_at(size).ok()
     }
 
     /// Check that the leaves taken make the root of `cp` (all of them, no more, no fewer).

@@ -1,0 +1,432 @@
+//! `corridor monitor --state DIR`: an outside monitor of a log server, and `corridor
+//! verify-evidence`, which confirms offline what a monitor caught.
+//!
+//! Why a monitor of its own rather than the client's remembered checkpoint: a client protects
+//! itself against its own server; the parties distrust the intermediary that runs the server as
+//! much as each other, so someone who is neither must be able to watch it and prove what it saw.
+//! The monitor keeps every checkpoint it verified (`checkpoints.jsonl`), and on each poll:
+//!
+//! 1. verifies the new checkpoint's signature by the log key it trusts (first use, or
+//!    `--log-key`; a rotated key only through a handover checkpoint signed by both keys);
+//! 2. fetches every public leaf up to it ([`corridor_verify::LeafChain`]: dense, times strictly
+//!    increasing, hashes as served) and requires them to make its root;
+//! 3. requires the leaves to make the root of **every** checkpoint kept so far (a rewrite, or a
+//!    truncation that grew again, is caught however long ago it happened) and a checkpoint of a
+//!    size already seen to have the same root (a fork);
+//! 4. asks the server for a consistency proof from the last checkpoint kept, as light clients
+//!    do, and requires it to verify.
+//!
+//! What the log key signed can convict the server, so steps 1–3 write **evidence**
+//! ([`corridor_verify::Evidence`]) that anyone confirms offline with `verify-evidence`; what only
+//! the monitor saw (a bad proof, leaves that do not make the signed root, a smaller tree) is a
+//! failure reported without evidence. A failure exits non-zero, and with `--alert-webhook` is
+//! also posted as JSON. Fetching every leaf each poll is simple and is what makes step 3
+//! complete; for a log of millions of entries a monitor would keep the leaf hashes instead.
+
+use std::fs;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, bail};
+use clap::Args;
+use corridor_core::checkpoint::Checkpoint;
+use corridor_core::crypto::PublicKey;
+use corridor_core::entry::EntryHeader;
+use corridor_verify::{Evidence, LeafChain};
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+
+use crate::client;
+
+/// Options of `corridor monitor` beyond the server.
+#[derive(Args, Debug, Clone)]
+pub struct MonitorArgs {
+    /// Keep every verified checkpoint here, and write evidence here; without it, one check
+    /// against the checkpoint this client last saw (as every command does).
+    #[arg(long, value_name = "DIR")]
+    pub state: Option<PathBuf>,
+    /// Poll once and exit (0: all checks passed).
+    #[arg(long, requires = "state")]
+    pub once: bool,
+    /// Seconds between polls when not `--once`.
+    #[arg(long, default_value_t = 60, requires = "state")]
+    pub interval: u64,
+    /// Trust this log key (from the genesis, compared out of band) instead of the first one seen.
+    #[arg(long, requires = "state")]
+    pub log_key: Option<String>,
+    /// Post each failure here as JSON (`{"kind", "message", "evidence"}`).
+    #[arg(long, requires = "state")]
+    pub alert_webhook: Option<String>,
+}
+
+/// What the monitor trusts, kept in `DIR/log.json`.
+#[derive(Debug, Serialize, Deserialize)]
+struct Trusted {
+    origin: String,
+    log_key: String,
+}
+
+/// One verified checkpoint, a line of `DIR/checkpoints.jsonl`.
+#[derive(Debug, Serialize, Deserialize)]
+struct Kept {
+    log_key: String,
+    size: u64,
+    note: String,
+}
+
+/// A poll's failure: what to print, and evidence if the signed data proves it.
+struct Failure {
+    kind: &'static str,
+    message: String,
+    evidence: Option<Box<Evidence>>,
+}
+
+fn fail(kind: &'static str, message: impl Into<String>) -> Failure {
+    Failure {
+        kind,
+        message: message.into(),
+        evidence: None,
+    }
+}
+
+/// Run the monitor with a state directory: once, or every `interval` seconds until a failure.
+pub async fn run(server: &str, a: &MonitorArgs) -> anyhow::Result<()> {
+    let dir = a.state.as_ref().expect("called with --state");
+    fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    loop {
+        match poll(server, dir, a.log_key.as_deref()).await {
+            Ok(line) => println!("{line}"),
+            Err(f) => {
+                let mut message = f.message.clone();
+                if let Some(e) = &f.evidence {
+                    let path = write_evidence(dir, e)?;
+                    message.push_str(&format!(
+                        "\nevidence written to {} (check it with `corridor verify-evidence {}`)",
+                        path.display(),
+                        path.display()
+                    ));
+                }
+                if let Some(url) = &a.alert_webhook {
+                    alert(url, &f).await;
+                }
+                bail!("monitor: {}: {message}", f.kind);
+            }
+        }
+        if a.once {
+            return Ok(());
+        }
+        tokio::time::sleep(std::time::Duration::from_secs(a.interval.max(1))).await;
+    }
+}
+
+/// Post a failure to the alert webhook; a webhook that is down must not stop the monitor from
+/// reporting on its own output, so its error is only printed.
+async fn alert(url: &str, f: &Failure) {
+    let body = json!({"kind": f.kind, "message": f.message, "evidence": f.evidence});
+    let sent = reqwest::Client::new().post(url).json(&body).send().await;
+    if let Err(e) = sent.and_then(|r| r.error_for_status()) {
+        eprintln!("monitor: the alert webhook {url} did not take the alert: {e}");
+    }
+}
+
+fn write_evidence(dir: &Path, e: &Evidence) -> anyhow::Result<PathBuf> {
+    let kind = match e {
+        Evidence::Fork { .. } => "fork",
+        Evidence::Rewrite { .. } => "rewrite",
+    };
+    let stamp = jiff::Timestamp::now().as_millisecond();
+    let path = dir.join(format!("evidence-{kind}-{stamp}.json"));
+    fs::write(&path, serde_json::to_string_pretty(e)?)
+        .with_context(|| format!("cannot write {}", path.display()))?;
+    Ok(path)
+}
+
+fn read_kept(dir: &Path) -> anyhow::Result<Vec<Kept>> {
+    let file = dir.join("checkpoints.jsonl");
+    let text = match fs::read_to_string(&file) {
+        Ok(t) => t,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(e).with_context(|| format!("cannot read {}", file.display())),
+    };
+    text.lines()
+        .enumerate()
+        .map(|(n, l)| {
+            serde_json::from_str(l)
+                .with_context(|| format!("{} line {} is damaged", file.display(), n + 1))
+        })
+        .collect()
+}
+
+fn keep(dir: &Path, k: &Kept) -> anyhow::Result<()> {
+    let mut f = fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(dir.join("checkpoints.jsonl"))?;
+    writeln!(f, "{}", serde_json::to_string(k)?)?;
+    f.sync_all()?;
+    Ok(())
+}
+
+/// One poll. Ok is the summary line.
+async fn poll(server: &str, dir: &Path, pinned: Option<&str>) -> Result<String, Failure> {
+    let io = |e: anyhow::Error| fail("unreachable", format!("{e:#}"));
+    let c = client::Client::new(server);
+    let head = c.head().await.map_err(io)?;
+    let trusted_file = dir.join("log.json");
+    let trusted: Trusted = match fs::read_to_string(&trusted_file) {
+        Ok(t) => serde_json::from_str(&t).map_err(|e| {
+            fail(
+                "state",
+                format!("{} is damaged: {e}", trusted_file.display()),
+            )
+        })?,
+        Err(_) => {
+            let t = Trusted {
+                origin: head.origin.clone(),
+                log_key: pinned.unwrap_or(&head.log_key).to_string(),
+            };
+            fs::write(
+                &trusted_file,
+                serde_json::to_string_pretty(&t).unwrap_or_default(),
+            )
+            .map_err(|e| fail("state", e.to_string()))?;
+            t
+        }
+    };
+    if head.origin != trusted.origin {
+        return Err(fail(
+            "unknown-origin",
+            format!(
+                "the server presents log {:?}; this monitor watches {:?}",
+                head.origin, trusted.origin
+            ),
+        ));
+    }
+    // The key in force: the trusted one, or one it handed over to (a checkpoint signed by both).
+    let mut key = trusted.log_key.clone();
+    if head.log_key != key {
+        let mut known = false;
+        for (prev, next) in head.log_keys.iter().zip(head.log_keys.iter().skip(1)) {
+            if prev.key != key {
+                continue;
+            }
+            let handover = next.handover.as_deref().unwrap_or("");
+            let signed_by = |k: &str| {
+                PublicKey::parse(k)
+                    .ok()
+                    .and_then(|p| Checkpoint::verify(handover, &head.origin, &p).ok())
+                    .is_some()
+            };
+            if !(signed_by(&prev.key) && signed_by(&next.key)) {
+                return Err(fail(
+                    "bad-handover",
+                    format!(
+                        "the handover to log key {} is not signed by both keys",
+                        next.key
+                    ),
+                ));
+            }
+            key = next.key.clone();
+            known = true;
+        }
+        if !known || key != head.log_key {
+            return Err(fail(
+                "unknown-key",
+                format!(
+                    "the server signs with log key {}, which no handover from the trusted key {} leads to",
+                    head.log_key, trusted.log_key
+                ),
+            ));
+        }
+    }
+    let public = PublicKey::parse(&key).map_err(|e| fail("unknown-key", e.to_string()))?;
+    let cp = Checkpoint::verify(&head.note, &head.origin, &public).map_err(|e| {
+        fail(
+            "bad-signature",
+            format!("the server's checkpoint does not verify: {e}"),
+        )
+    })?;
+    let kept = read_kept(dir).map_err(|e| fail("state", format!("{e:#}")))?;
+    let evidence_key = |k: &Kept| k.log_key == key;
+    // A tree of a size already seen must be the same tree.
+    for k in kept.iter().filter(|k| k.size == cp.size && evidence_key(k)) {
+        let old = Checkpoint::verify(&k.note, &head.origin, &public).map_err(|e| {
+            fail(
+                "state",
+                format!("a kept checkpoint no longer verifies: {e}"),
+            )
+        })?;
+        if old.root != cp.root {
+            return Err(Failure {
+                kind: "fork",
+                message: format!(
+                    "the server signed two different trees of size {}: the log was forked",
+                    cp.size
+                ),
+                evidence: Some(Box::new(Evidence::Fork {
+                    origin: head.origin.clone(),
+                    log_key: key.clone(),
+                    checkpoints: [k.note.clone(), head.note.clone()],
+                })),
+            });
+        }
+    }
+    if let Some(largest) = kept.iter().map(|k| k.size).max()
+        && cp.size < largest
+    {
+        return Err(fail(
+            "smaller",
+            format!(
+                "the server shows a tree of {} entries, but this monitor already verified one of {largest}: the log was truncated or rolled back",
+                cp.size
+            ),
+        ));
+    }
+    // Every public leaf up to the checkpoint, and the roots they make.
+    let mut chain = LeafChain::new();
+    let mut headers: Vec<EntryHeader> = Vec::with_capacity(cp.size as usize);
+    let mut start = 0;
+    while start < cp.size {
+        let end = (start + 1000).min(cp.size);
+        let page = c
+            .get_json(&format!("/v1/log/leaves?start={start}&end={end}"))
+            .await
+            .map_err(io)?;
+        let list = page["leaves"].as_array().cloned().unwrap_or_default();
+        if list.len() as u64 != end - start {
+            return Err(fail(
+                "bad-leaves",
+                format!(
+                    "/v1/log/leaves?start={start}&end={end} gave {} leaves",
+                    list.len()
+                ),
+            ));
+        }
+        for l in &list {
+            chain
+                .push(l)
+                .map_err(|e| fail("bad-leaves", e.to_string()))?;
+            headers.push(
+                serde_json::from_value(l["leaf"].clone())
+                    .unwrap_or_else(|_| unreachable!("LeafChain::push parsed it")),
+            );
+        }
+        start = end;
+    }
+    chain
+        .check_root(&cp)
+        .map_err(|e| fail("bad-leaves", e.to_string()))?;
+    for k in kept.iter().filter(|k| k.size < cp.size && evidence_key(k)) {
+        let old = Checkpoint::verify(&k.note, &head.origin, &public).map_err(|e| {
+            fail(
+                "state",
+                format!("a kept checkpoint no longer verifies: {e}"),
+            )
+        })?;
+        if chain.root_at(old.size) != Some(old.root) {
+            return Err(Failure {
+                kind: "rewrite",
+                message: format!(
+                    "the tree of size {} the server signs now does not extend the one of size {} it signed before: the log was rewritten",
+                    cp.size, old.size
+                ),
+                evidence: Some(Box::new(Evidence::Rewrite {
+                    origin: head.origin.clone(),
+                    log_key: key.clone(),
+                    older: k.note.clone(),
+                    newer: head.note.clone(),
+                    leaves: headers,
+                })),
+            });
+        }
+    }
+    // The proof a light client would rely on must verify too.
+    if let Some(last) = kept.last().filter(|k| k.size < cp.size && evidence_key(k)) {
+        let proof = consistency(&c, last.size, cp.size).await?;
+        let old = Checkpoint::verify(&last.note, &head.origin, &public)
+            .map_err(|e| fail("state", e.to_string()))?;
+        corridor_core::merkle::verify_consistency(old.size, cp.size, &old.root, &cp.root, &proof)
+            .map_err(|e| {
+                fail(
+                    "bad-proof",
+                    format!(
+                        "the server's consistency proof from size {} to {} does not verify ({e}), although its leaves are consistent",
+                        old.size, cp.size
+                    ),
+                )
+            })?;
+    }
+    let new = kept.last().is_none_or(|k| k.size != cp.size);
+    if new {
+        keep(
+            dir,
+            &Kept {
+                log_key: key.clone(),
+                size: cp.size,
+                note: head.note.clone(),
+            },
+        )
+        .map_err(|e| fail("state", format!("{e:#}")))?;
+    }
+    Ok(format!(
+        "log {} at size {}: signed by {}, every leaf checked and making the root, consistent with all {} checkpoints kept in {}",
+        head.origin,
+        cp.size,
+        key,
+        kept.len() + usize::from(new),
+        dir.display()
+    ))
+}
+
+async fn consistency(
+    c: &client::Client,
+    from: u64,
+    to: u64,
+) -> Result<Vec<corridor_core::merkle::Hash>, Failure> {
+    let v: Value = c
+        .get_json(&format!("/v1/log/proof/consistency?from={from}&to={to}"))
+        .await
+        .map_err(|e| fail("unreachable", format!("{e:#}")))?;
+    let bad = |why: &str| fail("bad-proof", format!("the consistency proof {why}"));
+    v["proof"]
+        .as_array()
+        .ok_or_else(|| bad("is missing"))?
+        .iter()
+        .map(|h| {
+            corridor_core::crypto::unb64("proof", h.as_str().unwrap_or(""))
+                .ok()
+                .and_then(|b| b.try_into().ok())
+                .ok_or_else(|| bad("holds a hash that is not 32 bytes of base64"))
+        })
+        .collect()
+}
+
+/// `corridor verify-evidence FILE`: confirm offline what a monitor caught. Exit 0 only if the
+/// file proves it, with `--log-key` the key the genesis names (compared out of band).
+pub fn verify_evidence(file: &Path, log_key: Option<&str>) -> anyhow::Result<()> {
+    let text =
+        fs::read_to_string(file).with_context(|| format!("cannot read {}", file.display()))?;
+    let e: Evidence = serde_json::from_str(&text).with_context(|| {
+        format!(
+            "{} is not evidence a corridor monitor writes (a JSON object with kind fork or rewrite)",
+            file.display()
+        )
+    })?;
+    if let Some(k) = log_key
+        && e.log_key() != k
+    {
+        bail!(
+            "the evidence is signed by log key {}, not by {k}: it says nothing about that log",
+            e.log_key()
+        );
+    }
+    let proven = e.confirm()?;
+    println!("confirmed: {proven}");
+    if log_key.is_none() {
+        println!(
+            "(signed by log key {}; compare it with the key the log's genesis names, or give --log-key)",
+            e.log_key()
+        );
+    }
+    Ok(())
+}

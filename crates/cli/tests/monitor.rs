@@ -1,0 +1,295 @@
+//! `corridor monitor --state DIR` against a dishonest server (#20): a harness that serves the
+//! log's public read paths (`/v1/log/head`, `/v1/log/leaves`, `/v1/log/proof/consistency`) from
+//! a history it can rewrite, fork, truncate or serve bad proofs for. Each lie is caught within
+//! one poll, with evidence that `corridor verify-evidence` confirms where the log key's own
+//! signatures prove it; an honest server passes a hundred polls with no false alarm.
+
+use std::net::SocketAddr;
+use std::path::Path;
+use std::process::{Command, Output};
+use std::sync::{Arc, Mutex};
+
+use axum::extract::{Query, State};
+use axum::routing::get;
+use axum::{Json, Router};
+use corridor_core::checkpoint::Checkpoint;
+use corridor_core::crypto::{Keypair, b64};
+use corridor_core::entry::EntryHeader;
+use corridor_core::merkle::MemoryTree;
+use serde_json::{Value, json};
+
+const ORIGIN: &str = "corridor.test/monitor";
+
+/// What the harness serves: the history, how much of it, and which lie to tell.
+struct View {
+    history: Vec<EntryHeader>,
+    size: u64,
+    key: Keypair,
+    /// Sign checkpoints with this key instead (a forged signature).
+    forger: Option<Keypair>,
+    /// Flip a byte of every consistency proof.
+    bad_proof: bool,
+}
+
+type Shared = Arc<Mutex<View>>;
+
+fn header(index: u64, tag: u8) -> EntryHeader {
+    EntryHeader {
+        index,
+        time: format!(
+            "2022-03-03T14:{:02}:{:02}.000000Z",
+            index / 60 % 60,
+            index % 60
+        ),
+        commitment: b64(&[tag; 32]),
+    }
+}
+
+fn tree(v: &View) -> MemoryTree {
+    let mut t = MemoryTree::new();
+    for h in &v.history[..v.size as usize] {
+        t.push(h.leaf_hash());
+    }
+    t
+}
+
+async fn head(State(s): State<Shared>) -> Json<Value> {
+    let v = s.lock().unwrap();
+    let cp = Checkpoint {
+        origin: ORIGIN.into(),
+        size: v.size,
+        root: tree(&v).root(),
+    };
+    let note = cp.sign(v.forger.as_ref().unwrap_or(&v.key));
+    let key = v.key.public().id();
+    Json(
+        json!({"origin": ORIGIN, "size": v.size, "root": b64(&cp.root), "note": note,
+        "log_key": key, "log_keys": [{"key": key, "from_size": 0, "handover": null}],
+        "exercise": true, "clock": {"simulated": true, "now": "2022-03-03T15:00:00.000000Z"}}),
+    )
+}
+
+async fn leaves(
+    State(s): State<Shared>,
+    Query(q): Query<std::collections::BTreeMap<String, u64>>,
+) -> Json<Value> {
+    let v = s.lock().unwrap();
+    let list: Vec<Value> = v.history[q["start"] as usize..q["end"] as usize]
+        .iter()
+        .map(|h| json!({"leaf": h, "leaf_hash": b64(&h.leaf_hash())}))
+        .collect();
+    Json(json!({"leaves": list}))
+}
+
+async fn consistency(
+    State(s): State<Shared>,
+    Query(q): Query<std::collections::BTreeMap<String, u64>>,
+) -> Json<Value> {
+    let v = s.lock().unwrap();
+    let mut proof = tree(&v).consistency_proof(q["from"], q["to"]).unwrap();
+    if v.bad_proof {
+        if let Some(p) = proof.first_mut() {
+            p[0] ^= 1;
+        } else {
+            proof.push([7; 32]);
+        }
+    }
+    Json(json!({"proof": proof.iter().map(|h| b64(h)).collect::<Vec<_>>()}))
+}
+
+/// Start the harness with an honest history of `n` leaves, all served.
+fn harness(n: u64) -> (Shared, String, tokio::runtime::Runtime) {
+    let view = Arc::new(Mutex::new(View {
+        history: (0..n).map(|i| header(i, 1)).collect(),
+        size: n,
+        key: Keypair::from_seed([42; 32]),
+        forger: None,
+        bad_proof: false,
+    }));
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let app = Router::new()
+        .route("/v1/log/head", get(head))
+        .route("/v1/log/leaves", get(leaves))
+        .route("/v1/log/proof/consistency", get(consistency))
+        .with_state(view.clone());
+    let listener = rt
+        .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
+        .unwrap();
+    let addr: SocketAddr = listener.local_addr().unwrap();
+    rt.spawn(async move { axum::serve(listener, app).await.unwrap() });
+    (view, format!("http://{addr}"), rt)
+}
+
+fn corridor(dir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_corridor"))
+        .current_dir(dir)
+        .env("HOME", dir)
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+fn text(o: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
+}
+
+/// One poll: (passed, output).
+fn poll(dir: &Path, url: &str) -> (bool, String) {
+    let o = corridor(
+        dir,
+        &["monitor", "--server", url, "--state", "state", "--once"],
+    );
+    (o.status.success(), text(&o))
+}
+
+fn evidence_files(dir: &Path) -> Vec<std::path::PathBuf> {
+    let mut v: Vec<_> = std::fs::read_dir(dir.join("state"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| {
+            p.file_name()
+                .unwrap()
+                .to_string_lossy()
+                .starts_with("evidence-")
+        })
+        .collect();
+    v.sort();
+    v
+}
+
+/// The log grows honestly: every poll passes, and nothing is written but checkpoints.
+#[test]
+fn an_honest_server_passes_a_hundred_polls() {
+    let d = tempfile::tempdir().unwrap();
+    let (view, url, _rt) = harness(3);
+    for i in 0..100u64 {
+        if i % 3 == 0 {
+            let mut v = view.lock().unwrap();
+            let n = v.history.len() as u64;
+            v.history.push(header(n, 1));
+            v.size = n + 1;
+        }
+        let (ok, out) = poll(d.path(), &url);
+        assert!(ok, "poll {i}: {out}");
+    }
+    assert!(evidence_files(d.path()).is_empty());
+    let kept = std::fs::read_to_string(d.path().join("state/checkpoints.jsonl")).unwrap();
+    assert_eq!(kept.lines().count(), 34, "one line per new tree size");
+}
+
+/// A rewritten old entry: caught in the next poll, with evidence anyone confirms offline (and
+/// that a tampered copy of does not confirm).
+#[test]
+fn a_rewritten_entry_is_caught_with_evidence() {
+    let d = tempfile::tempdir().unwrap();
+    let (view, url, _rt) = harness(5);
+    assert!(poll(d.path(), &url).0);
+    {
+        let mut v = view.lock().unwrap();
+        v.history[2] = header(2, 9);
+        v.history.push(header(5, 1));
+        v.size = 6;
+    }
+    let (ok, out) = poll(d.path(), &url);
+    assert!(
+        !ok && out.contains("rewrite") && out.contains("verify-evidence"),
+        "{out}"
+    );
+    let files = evidence_files(d.path());
+    assert_eq!(files.len(), 1, "{files:?}");
+    let file = files[0].to_str().unwrap();
+    let key = view.lock().unwrap().key.public().id();
+    let o = corridor(d.path(), &["verify-evidence", file, "--log-key", &key]);
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(text(&o).contains("the log was rewritten"), "{}", text(&o));
+    // The evidence names its key: against another log's key it proves nothing.
+    let other = Keypair::from_seed([7; 32]).public().id();
+    let o = corridor(d.path(), &["verify-evidence", file, "--log-key", &other]);
+    assert!(
+        !o.status.success() && text(&o).contains("not by"),
+        "{}",
+        text(&o)
+    );
+    // A tampered copy (the leaf put back) no longer holds.
+    let mut e: Value = serde_json::from_str(&std::fs::read_to_string(file).unwrap()).unwrap();
+    e["leaves"][2] = serde_json::to_value(header(2, 1)).unwrap();
+    std::fs::write(d.path().join("tampered.json"), e.to_string()).unwrap();
+    let o = corridor(d.path(), &["verify-evidence", "tampered.json"]);
+    assert!(
+        !o.status.success() && text(&o).contains("does not hold"),
+        "{}",
+        text(&o)
+    );
+    // Not evidence at all.
+    std::fs::write(d.path().join("other.json"), "{\"kind\": \"rumour\"}").unwrap();
+    let o = corridor(d.path(), &["verify-evidence", "other.json"]);
+    assert!(
+        !o.status.success() && text(&o).contains("not evidence"),
+        "{}",
+        text(&o)
+    );
+}
+
+/// Two trees of one size (a fork shown to this monitor over time): caught, with evidence.
+#[test]
+fn a_fork_is_caught_with_evidence() {
+    let d = tempfile::tempdir().unwrap();
+    let (view, url, _rt) = harness(4);
+    assert!(poll(d.path(), &url).0);
+    view.lock().unwrap().history[3] = header(3, 5);
+    let (ok, out) = poll(d.path(), &url);
+    assert!(!ok && out.contains("forked"), "{out}");
+    let files = evidence_files(d.path());
+    let o = corridor(d.path(), &["verify-evidence", files[0].to_str().unwrap()]);
+    assert!(
+        o.status.success() && text(&o).contains("forked"),
+        "{}",
+        text(&o)
+    );
+}
+
+/// A truncated log, a bad consistency proof, a forged signature: each fails its poll; none is
+/// written up as evidence, since only the monitor saw it.
+#[test]
+fn truncation_bad_proofs_and_forged_signatures_fail_the_poll() {
+    let d = tempfile::tempdir().unwrap();
+    let (view, url, _rt) = harness(6);
+    assert!(poll(d.path(), &url).0);
+    view.lock().unwrap().size = 4;
+    let (ok, out) = poll(d.path(), &url);
+    assert!(!ok && out.contains("truncated"), "{out}");
+    {
+        let mut v = view.lock().unwrap();
+        v.size = 6;
+        v.history.push(header(6, 1));
+        v.size = 7;
+        v.bad_proof = true;
+    }
+    let (ok, out) = poll(d.path(), &url);
+    assert!(!ok && out.contains("consistency proof"), "{out}");
+    {
+        let mut v = view.lock().unwrap();
+        v.bad_proof = false;
+        v.forger = Some(Keypair::from_seed([9; 32]));
+    }
+    let (ok, out) = poll(d.path(), &url);
+    assert!(!ok && out.contains("does not verify"), "{out}");
+    view.lock().unwrap().forger = None;
+    let (ok, out) = poll(d.path(), &url);
+    assert!(ok, "the honest answer again: {out}");
+    assert!(evidence_files(d.path()).is_empty());
+}
+
+/// A leaf whose time is not after the one before it.
+#[test]
+fn malformed_leaves_fail_the_poll() {
+    let d = tempfile::tempdir().unwrap();
+    let (view, url, _rt) = harness(3);
+    view.lock().unwrap().history[1].time = "2022-03-03T14:00:00.000000Z".into();
+    let (ok, out) = poll(d.path(), &url);
+    assert!(!ok && out.contains("leaf 1: time"), "{out}");
+}
