@@ -57,6 +57,15 @@ pub struct MonitorArgs {
     /// Post each failure here as JSON (`{"kind", "message", "evidence"}`).
     #[arg(long, requires = "state")]
     pub alert_webhook: Option<String>,
+    /// Serve the checkpoints this monitor verified at `http://ADDR/v1/checkpoints`, for other
+    /// monitors and witnesses to compare (gossip).
+    #[arg(long, value_name = "ADDR", requires = "state", conflicts_with = "once")]
+    pub listen: Option<std::net::SocketAddr>,
+    /// Another monitor's gossip address (repeat): each poll compares the checkpoints it
+    /// verified with this monitor's, so a server that shows one history to one party and
+    /// another to the other is caught as soon as they compare notes.
+    #[arg(long, value_name = "URL", requires = "state")]
+    pub peer: Vec<String>,
 }
 
 /// What the monitor trusts, kept in `DIR/log.json`.
@@ -93,8 +102,18 @@ fn fail(kind: &'static str, message: impl Into<String>) -> Failure {
 pub async fn run(server: &str, a: &MonitorArgs) -> anyhow::Result<()> {
     let dir = a.state.as_ref().expect("called with --state");
     fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    if let Some(addr) = a.listen {
+        let listener = tokio::net::TcpListener::bind(addr)
+            .await
+            .with_context(|| format!("cannot listen on {addr}"))?;
+        println!("gossip: http://{}/v1/checkpoints", listener.local_addr()?);
+        let app = axum::Router::new()
+            .route("/v1/checkpoints", axum::routing::get(gossip))
+            .with_state(dir.clone());
+        tokio::spawn(async move { axum::serve(listener, app).await });
+    }
     loop {
-        match poll(server, dir, a.log_key.as_deref()).await {
+        match poll(server, dir, a.log_key.as_deref(), &a.peer).await {
             Ok(line) => println!("{line}"),
             Err(f) => {
                 let mut message = f.message.clone();
@@ -167,8 +186,31 @@ fn keep(dir: &Path, k: &Kept) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// The gossip endpoint: the trusted log and every checkpoint this monitor verified. Peers
+/// check each note's signature themselves, so nothing here needs to be trusted.
+async fn gossip(
+    axum::extract::State(dir): axum::extract::State<PathBuf>,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let trusted: Option<Trusted> = fs::read_to_string(dir.join("log.json"))
+        .ok()
+        .and_then(|t| serde_json::from_str(&t).ok());
+    let kept = read_kept(&dir).unwrap_or_default();
+    axum::Json(json!({
+        "origin": trusted.as_ref().map(|t| &t.origin),
+        "log_key": trusted.as_ref().map(|t| &t.log_key),
+        "checkpoints": kept.iter().map(|k| json!({"log_key": k.log_key, "note": k.note})).collect::<Vec<_>>(),
+    }))
+    .into_response()
+}
+
 /// One poll. Ok is the summary line.
-async fn poll(server: &str, dir: &Path, pinned: Option<&str>) -> Result<String, Failure> {
+async fn poll(
+    server: &str,
+    dir: &Path,
+    pinned: Option<&str>,
+    peers: &[String],
+) -> Result<String, Failure> {
     let io = |e: anyhow::Error| fail("unreachable", format!("{e:#}"));
     let c = client::Client::new(server);
     let head = c.head().await.map_err(io)?;
@@ -356,6 +398,77 @@ async fn poll(server: &str, dir: &Path, pinned: Option<&str>) -> Result<String, 
                 )
             })?;
     }
+    // What other monitors verified must be the same history: compared against these leaves.
+    let mut compared = 0;
+    for peer in peers {
+        let url = format!("{}/v1/checkpoints", peer.trim_end_matches('/'));
+        let v: Value = match reqwest::get(&url).await {
+            Ok(r) => r.json().await.unwrap_or(Value::Null),
+            Err(e) => {
+                // A peer that is down must not stop this monitor; say so and go on.
+                eprintln!("monitor: peer {peer} is unreachable: {e}");
+                continue;
+            }
+        };
+        for theirs in v["checkpoints"].as_array().into_iter().flatten() {
+            let note = theirs["note"].as_str().unwrap_or("");
+            // Only what our trusted key signed counts; anything else proves nothing.
+            let Ok(other) = Checkpoint::verify(note, &head.origin, &public) else {
+                continue;
+            };
+            compared += 1;
+            if other.size == cp.size && other.root != cp.root {
+                return Err(Failure {
+                    kind: "fork",
+                    message: format!(
+                        "peer {peer} verified a tree of size {} with another root than this monitor's: the server shows different histories to different readers",
+                        cp.size
+                    ),
+                    evidence: Some(Box::new(Evidence::Fork {
+                        origin: head.origin.clone(),
+                        log_key: key.clone(),
+                        checkpoints: [note.to_string(), head.note.clone()],
+                    })),
+                });
+            }
+            if other.size < cp.size && chain.root_at(other.size) != Some(other.root) {
+                return Err(Failure {
+                    kind: "fork",
+                    message: format!(
+                        "peer {peer} verified a tree of size {} that this monitor's tree of size {} does not extend: the server shows different histories to different readers",
+                        other.size, cp.size
+                    ),
+                    evidence: Some(Box::new(Evidence::Rewrite {
+                        origin: head.origin.clone(),
+                        log_key: key.clone(),
+                        older: note.to_string(),
+                        newer: head.note.clone(),
+                        leaves: headers.clone(),
+                    })),
+                });
+            }
+            if other.size > cp.size {
+                // Ours must be a prefix of theirs: the server must prove it.
+                let proof = consistency(&c, cp.size, other.size).await?;
+                corridor_core::merkle::verify_consistency(
+                    cp.size,
+                    other.size,
+                    &cp.root,
+                    &other.root,
+                    &proof,
+                )
+                .map_err(|e| {
+                    fail(
+                        "split-view",
+                        format!(
+                            "peer {peer} verified a tree of size {} that the server cannot prove extends the one it shows this monitor ({e}): it shows different histories to different readers",
+                            other.size
+                        ),
+                    )
+                })?;
+            }
+        }
+    }
     let new = kept.last().is_none_or(|k| k.size != cp.size);
     if new {
         keep(
@@ -375,7 +488,11 @@ async fn poll(server: &str, dir: &Path, pinned: Option<&str>) -> Result<String, 
         key,
         kept.len() + usize::from(new),
         dir.display()
-    ))
+    ) + &if peers.is_empty() {
+        String::new()
+    } else {
+        format!(", and with the {compared} checkpoints its peers verified")
+    })
 }
 
 async fn consistency(

@@ -86,7 +86,13 @@ async fn consistency(
     Query(q): Query<std::collections::BTreeMap<String, u64>>,
 ) -> Json<Value> {
     let v = s.lock().unwrap();
-    let mut proof = tree(&v).consistency_proof(q["from"], q["to"]).unwrap();
+    // Proofs come from the whole history held, served or not (as a forking server would
+    // answer from the history it keeps for this reader).
+    let mut all = MemoryTree::new();
+    for h in &v.history {
+        all.push(h.leaf_hash());
+    }
+    let mut proof = all.consistency_proof(q["from"], q["to"]).unwrap();
     if v.bad_proof {
         if let Some(p) = proof.first_mut() {
             p[0] ^= 1;
@@ -99,6 +105,14 @@ async fn consistency(
 
 /// Start the harness with an honest history of `n` leaves, all served.
 fn harness(n: u64) -> (Shared, String, tokio::runtime::Runtime) {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let (view, url) = serve_view(&rt, n);
+    (view, url, rt)
+}
+
+/// Another listener of the same log (same key, its own history): the server as a second party
+/// sees it.
+fn serve_view(rt: &tokio::runtime::Runtime, n: u64) -> (Shared, String) {
     let view = Arc::new(Mutex::new(View {
         history: (0..n).map(|i| header(i, 1)).collect(),
         size: n,
@@ -106,7 +120,6 @@ fn harness(n: u64) -> (Shared, String, tokio::runtime::Runtime) {
         forger: None,
         bad_proof: false,
     }));
-    let rt = tokio::runtime::Runtime::new().unwrap();
     let app = Router::new()
         .route("/v1/log/head", get(head))
         .route("/v1/log/leaves", get(leaves))
@@ -117,7 +130,7 @@ fn harness(n: u64) -> (Shared, String, tokio::runtime::Runtime) {
         .unwrap();
     let addr: SocketAddr = listener.local_addr().unwrap();
     rt.spawn(async move { axum::serve(listener, app).await.unwrap() });
-    (view, format!("http://{addr}"), rt)
+    (view, format!("http://{addr}"))
 }
 
 fn corridor(dir: &Path, args: &[&str]) -> Output {
@@ -292,4 +305,141 @@ fn malformed_leaves_fail_the_poll() {
     view.lock().unwrap().history[1].time = "2022-03-03T14:00:00.000000Z".into();
     let (ok, out) = poll(d.path(), &url);
     assert!(!ok && out.contains("leaf 1: time"), "{out}");
+}
+
+/// A monitor that keeps polling and serves what it verified for gossip; killed when dropped.
+struct Watching {
+    child: std::process::Child,
+    gossip: String,
+}
+
+impl Drop for Watching {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn watch(dir: &Path, url: &str) -> Watching {
+    use std::io::BufRead;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_corridor"))
+        .current_dir(dir)
+        .env("HOME", dir)
+        .args([
+            "monitor",
+            "--server",
+            url,
+            "--state",
+            "state",
+            "--interval",
+            "1",
+            "--listen",
+            "127.0.0.1:0",
+        ])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = std::io::BufReader::new(child.stdout.take().unwrap()).lines();
+    let first = lines.next().unwrap().unwrap();
+    let gossip = first
+        .strip_prefix("gossip: ")
+        .and_then(|u| u.strip_suffix("/v1/checkpoints"))
+        .unwrap_or_else(|| panic!("{first}"))
+        .to_string();
+    // Its first poll has been kept once it prints its summary.
+    let polled = lines.next().unwrap().unwrap();
+    assert!(polled.contains("every leaf checked"), "{polled}");
+    std::thread::spawn(move || for _ in lines {});
+    Watching { child, gossip }
+}
+
+/// The server shows history A to one party's monitor and history B to the other's: the second
+/// catches it in its first poll that compares notes with the first, with evidence.
+#[test]
+fn a_split_view_is_caught_through_gossip() {
+    let one = tempfile::tempdir().unwrap();
+    let two = tempfile::tempdir().unwrap();
+    let (a, url_a, rt) = harness(5);
+    let (b, url_b) = serve_view(&rt, 5);
+    // The same five leaves, then each view's own sixth.
+    a.lock().unwrap().history.push(header(5, 1));
+    a.lock().unwrap().size = 6;
+    b.lock().unwrap().history.push(header(5, 2));
+    b.lock().unwrap().size = 6;
+    let first = watch(one.path(), &url_a);
+    let o = corridor(
+        two.path(),
+        &[
+            "monitor",
+            "--server",
+            &url_b,
+            "--state",
+            "state",
+            "--once",
+            "--peer",
+            &first.gossip,
+        ],
+    );
+    assert!(
+        !o.status.success() && text(&o).contains("different histories"),
+        "{}",
+        text(&o)
+    );
+    let files = evidence_files(two.path());
+    assert_eq!(files.len(), 1, "{files:?}");
+    let o = corridor(two.path(), &["verify-evidence", files[0].to_str().unwrap()]);
+    assert!(
+        o.status.success() && text(&o).contains("forked"),
+        "{}",
+        text(&o)
+    );
+
+    // A shorter view B (four leaves) that the server cannot prove a prefix of what A's monitor
+    // verified: a split view, caught without evidence (only the server's proof is at fault).
+    let three = tempfile::tempdir().unwrap();
+    let (c, url_c) = serve_view(&rt, 6);
+    {
+        let mut v = c.lock().unwrap();
+        v.history[5] = header(5, 3);
+        v.size = 4;
+    }
+    let o = corridor(
+        three.path(),
+        &[
+            "monitor",
+            "--server",
+            &url_c,
+            "--state",
+            "state",
+            "--once",
+            "--peer",
+            &first.gossip,
+        ],
+    );
+    assert!(
+        !o.status.success() && text(&o).contains("split-view"),
+        "{}",
+        text(&o)
+    );
+    // The honest view agrees with its peer.
+    let four = tempfile::tempdir().unwrap();
+    let o = corridor(
+        four.path(),
+        &[
+            "monitor",
+            "--server",
+            &url_a,
+            "--state",
+            "state",
+            "--once",
+            "--peer",
+            &first.gossip,
+        ],
+    );
+    assert!(
+        o.status.success() && text(&o).contains("checkpoints its peers verified"),
+        "{}",
+        text(&o)
+    );
+    drop(first);
 }
