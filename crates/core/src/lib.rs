@@ -34,6 +34,7 @@ pub mod receipt;
 pub mod state;
 pub mod time;
 pub mod views;
+pub mod witness;
 
 pub use corridor_merkle as merkle;
 pub use error::Rejection;
