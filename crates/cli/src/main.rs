@@ -14,6 +14,7 @@ mod ops;
 mod opts;
 mod publish;
 mod running;
+mod witness;
 
 /// mimalloc rather than the system allocator: a busy server allocates and frees small buffers
 /// on every core (request bodies, JSON values, entries), and glibc's malloc spent about an
@@ -91,6 +92,9 @@ enum Command {
         #[command(flatten)]
         args: monitor::MonitorArgs,
     },
+    /// Run a witness (C2SP tlog-witness): co-sign a log's checkpoints only while each is
+    /// consistent with the last one co-signed.
+    Witness(witness::WitnessArgs),
     /// Confirm offline the evidence a monitor wrote: exit 0 only if the log key's own
     /// signatures prove the fork or rewrite it describes.
     VerifyEvidence {
@@ -351,6 +355,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             monitor::run(&server.url, &args).await
         }
         Command::Monitor { server, .. } => ops::monitor(&server.url).await,
+        Command::Witness(args) => witness::run(args).await,
         Command::VerifyEvidence { file, log_key } => {
             monitor::verify_evidence(&file, log_key.as_deref())
         }

@@ -443,3 +443,144 @@ fn a_split_view_is_caught_through_gossip() {
     );
     drop(first);
 }
+
+/// A witness started as a process; killed when dropped.
+struct WitnessProcess {
+    child: std::process::Child,
+    url: String,
+    key: String,
+}
+
+impl Drop for WitnessProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn start_witness(dir: &Path, log_key: &str) -> WitnessProcess {
+    use std::io::BufRead;
+    if !dir.join("w.key").exists() {
+        let o = corridor(dir, &["keygen", "--out", "w.key"]);
+        assert!(o.status.success(), "{}", text(&o));
+    }
+    let mut child = Command::new(env!("CARGO_BIN_EXE_corridor"))
+        .current_dir(dir)
+        .args([
+            "witness",
+            "--key",
+            "w.key",
+            "--name",
+            "witness.ua.example/w1",
+            "--listen",
+            "127.0.0.1:0",
+            "--log",
+            &format!("{ORIGIN}={log_key}"),
+            "--state",
+            "wstate",
+        ])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = std::io::BufReader::new(child.stdout.take().unwrap()).lines();
+    let first = lines.next().unwrap().unwrap();
+    let key = first
+        .split("(key ")
+        .nth(1)
+        .and_then(|r| r.split(')').next())
+        .unwrap_or_else(|| panic!("{first}"))
+        .to_string();
+    let url = first.rsplit(' ').next().unwrap().to_string();
+    std::thread::spawn(move || for _ in lines {});
+    WitnessProcess { child, url, key }
+}
+
+/// An add-checkpoint body for the first `size` leaves of `history`, from `old`.
+fn add_body(history: &[EntryHeader], size: u64, old: u64, key: &Keypair) -> String {
+    let mut t = MemoryTree::new();
+    for h in history {
+        t.push(h.leaf_hash());
+    }
+    let mut body = format!("old {old}\n");
+    if old > 0 && old <= size {
+        for h in t.consistency_proof(old, size).unwrap() {
+            body.push_str(&format!("{}\n", b64(&h)));
+        }
+    }
+    let cp = Checkpoint {
+        origin: ORIGIN.into(),
+        size,
+        root: t.root_at(size).unwrap(),
+    };
+    body.push('\n');
+    body.push_str(&cp.sign(key));
+    body
+}
+
+/// The witness co-signs a growing log (cosignatures that verify under its name and key, in the
+/// C2SP line format), refuses a fork, a rewrite, a stale old size and a stranger's log with the
+/// statuses tlog-witness assigns, and still knows after a restart what it co-signed last.
+#[test]
+fn a_witness_cosigns_only_what_extends_what_it_cosigned() {
+    let d = tempfile::tempdir().unwrap();
+    let log = Keypair::from_seed([42; 32]);
+    let history: Vec<EntryHeader> = (0..8).map(|i| header(i, 1)).collect();
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let post = |url: &str, body: String| {
+        rt.block_on(async {
+            let r = reqwest::Client::new()
+                .post(format!("{url}/add-checkpoint"))
+                .body(body)
+                .send()
+                .await
+                .unwrap();
+            let status = r.status().as_u16();
+            let mime = r
+                .headers()
+                .get("content-type")
+                .map(|v| v.to_str().unwrap().to_string())
+                .unwrap_or_default();
+            (status, mime, r.text().await.unwrap())
+        })
+    };
+    let w = start_witness(d.path(), &log.public().id());
+    let wkey = corridor_core::crypto::PublicKey::parse(&w.key).unwrap();
+    let first = add_body(&history, 5, 0, &log);
+    let (status, _, line) = post(&w.url, first.clone());
+    assert_eq!(status, 200, "{line}");
+    assert!(line.starts_with("\u{2014} witness.ua.example/w1 ") && line.ends_with('\n'));
+    let cosigned = format!("{}{line}", &first[first.find("\n\n").unwrap() + 2..]);
+    assert!(
+        corridor_core::witness::cosignature_of(&cosigned, "witness.ua.example/w1", &wkey).is_some(),
+        "{cosigned}"
+    );
+    // Growth with a proof from what it co-signed.
+    assert_eq!(post(&w.url, add_body(&history, 8, 5, &log)).0, 200);
+    // A stale old size: 409 with the latest co-signed size, as text/x.tlog.size.
+    let (status, mime, body) = post(&w.url, add_body(&history, 8, 5, &log));
+    assert_eq!(
+        (status, mime.as_str(), body.as_str()),
+        (409, "text/x.tlog.size", "8\n")
+    );
+    // A rewritten history at a larger size: the proof cannot verify.
+    let mut rewritten = history.clone();
+    rewritten[2] = header(2, 9);
+    rewritten.push(header(8, 1));
+    assert_eq!(post(&w.url, add_body(&rewritten, 9, 8, &log)).0, 422);
+    // A fork at the same size.
+    assert_eq!(post(&w.url, add_body(&rewritten, 8, 8, &log)).0, 409);
+    // Another log, or a checkpoint the log key did not sign.
+    let stranger = Keypair::from_seed([43; 32]);
+    assert_eq!(post(&w.url, add_body(&history, 8, 8, &stranger)).0, 403);
+    let other = add_body(&history, 8, 8, &log).replace(ORIGIN, "corridor.test/other");
+    assert_eq!(post(&w.url, other).0, 404);
+    assert_eq!(post(&w.url, "old five\n\nx".into()).0, 400);
+    // After a restart it still knows size 8: a rollback to 5 is refused.
+    drop(w);
+    let w = start_witness(d.path(), &log.public().id());
+    let (status, _, body) = post(&w.url, add_body(&history, 5, 0, &log));
+    assert_eq!((status, body.as_str()), (409, "8\n"));
+    let mut longer = history.clone();
+    longer.push(header(8, 1));
+    assert_eq!(post(&w.url, add_body(&longer, 9, 8, &log)).0, 200);
+}
