@@ -10,7 +10,7 @@ use clap::{Args, Subcommand};
 use serde_json::{Value, json};
 
 use crate::opts::Acting;
-use crate::{keys, ops};
+use crate::{evidence, keys, ops};
 
 /// The output of `corridor key prove`: a key and its proof of possession for an actor.
 #[derive(Args)]
@@ -232,14 +232,27 @@ pub struct ClaimArgs {
     #[arg(long)]
     description: String,
     /// Salted evidence commitment, 64 hex digits (repeat): SHA-256("corridor/v1 evidence\0" ‖
-    /// salt ‖ SHA-256(file)).
+    /// salt ‖ SHA-256(file)), for a file you keep or upload yourself.
     #[arg(long)]
     evidence: Vec<String>,
+    /// An evidence file (repeat): a fresh random salt is drawn for it, its salted commitment
+    /// goes into the report, and once the report is in the log the file is uploaded to the
+    /// server, where only the report's readers may fetch it. The salt is printed and kept in
+    /// CORRIDOR_HOME/evidence: keep it private (with it, anyone holding a candidate photo can
+    /// test whether it is the one in the report); it proves the link later and retries a
+    /// failed upload (`corridor evidence upload`).
+    #[arg(long, value_name = "FILE")]
+    evidence_file: Vec<PathBuf>,
 }
 
 impl ClaimArgs {
-    /// The claim's fields of the command body.
-    fn body(&self, ty: &str, incident: &str) -> anyhow::Result<serde_json::Value> {
+    /// The claim's fields of the command body, with the commitments of the prepared files.
+    fn body(
+        &self,
+        ty: &str,
+        incident: &str,
+        files: &[evidence::Prepared],
+    ) -> anyhow::Result<serde_json::Value> {
         let mut body = json!({"type": ty, "incident": incident,
             "occurred_at": self.occurred_at,
             "location": {"lat_e7": degrees_e7("lat", &self.lat)?, "lon_e7": degrees_e7("lon", &self.lon)?},
@@ -250,8 +263,14 @@ impl ClaimArgs {
         if let Some(a) = self.accuracy_m {
             body["accuracy_m"] = json!(a);
         }
-        if !self.evidence.is_empty() {
-            body["evidence"] = json!(self.evidence);
+        let evidence: Vec<&str> = self
+            .evidence
+            .iter()
+            .map(String::as_str)
+            .chain(files.iter().map(|f| f.commitment.as_str()))
+            .collect();
+        if !evidence.is_empty() {
+            body["evidence"] = json!(evidence);
         }
         Ok(body)
     }
@@ -396,11 +415,12 @@ pub async fn incident(cmd: IncidentCommand) -> anyhow::Result<()> {
             claim,
             accused_party,
         } => {
-            let mut body = claim.body("incident.report", &incident)?;
+            let files = evidence::prepare(&claim.evidence_file)?;
+            let mut body = claim.body("incident.report", &incident, &files)?;
             if let Some(p) = accused_party {
                 body["accused_party"] = json!(p);
             }
-            submit(&acting, body).await
+            submit_with_evidence(&acting, &incident, body, &files).await
         }
         IncidentCommand::Correct {
             acting,
@@ -408,9 +428,10 @@ pub async fn incident(cmd: IncidentCommand) -> anyhow::Result<()> {
             claim,
             reason,
         } => {
-            let mut body = claim.body("incident.correct", &incident)?;
+            let files = evidence::prepare(&claim.evidence_file)?;
+            let mut body = claim.body("incident.correct", &incident, &files)?;
             body["reason"] = json!(reason);
-            submit(&acting, body).await
+            submit_with_evidence(&acting, &incident, body, &files).await
         }
         IncidentCommand::Answer {
             acting,
@@ -684,6 +705,22 @@ fn show_incident(v: &Value) -> String {
         );
     }
     out
+}
+
+/// Keep the salts, submit the report or correction, then upload each file it commits to (the
+/// server stores only files a recorded report commits to, so the order matters).
+async fn submit_with_evidence(
+    acting: &Acting,
+    incident: &str,
+    body: Value,
+    files: &[evidence::Prepared],
+) -> anyhow::Result<()> {
+    evidence::keep_salts(acting.server(), incident, files)?;
+    submit(acting, body).await?;
+    for f in files {
+        evidence::upload(acting.key(), acting.server(), incident, &f.salt, &f.path).await?;
+    }
+    Ok(())
 }
 
 async fn submit(acting: &Acting, body: Value) -> anyhow::Result<()> {

@@ -7,6 +7,7 @@ mod acts;
 mod agree;
 mod client;
 mod demo;
+mod evidence;
 mod keys;
 mod monitor;
 mod moving;
@@ -164,6 +165,12 @@ enum Command {
     Incident {
         #[command(subcommand)]
         command: acts::IncidentCommand,
+    },
+    /// Evidence files of incident reports: upload one a report commits to (after a failed
+    /// upload), or download one you may read.
+    Evidence {
+        #[command(subcommand)]
+        command: evidence::EvidenceCommand,
     },
     /// Declarations: your party's unilateral statement, shown as its own.
     Declaration {
@@ -378,6 +385,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Corridor { command } => agree::corridor(command).await,
         Command::Actor { command } => acts::actor(command).await,
         Command::Incident { command } => acts::incident(command).await,
+        Command::Evidence { command } => evidence::run(command).await,
         Command::Declaration { command } => acts::declaration(command).await,
         Command::Admin { command } => acts::admin(command).await,
         Command::Log { command } => acts::log(command).await,

@@ -372,6 +372,12 @@ pub struct ServeArgs {
     #[arg(long)]
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub webhook_allow_private: bool,
+    /// The largest evidence file an upload (POST /v1/evidence) may carry, in bytes; a larger
+    /// one is refused with 413 evidence-too-large before more than this is read [default:
+    /// 20971520, 20 MiB]. A large file on a slow link also needs a longer --body-timeout-ms.
+    #[arg(long)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub evidence_max_bytes: Option<u64>,
 }
 
 /// `corridor serve`'s options once flags, environment, the config file and defaults are merged.
@@ -404,6 +410,7 @@ pub struct ServeConfig {
     pub webhook_key: Option<PathBuf>,
     #[serde(default)]
     pub webhook_allow_private: bool,
+    pub evidence_max_bytes: u64,
 }
 
 impl Default for ServeConfig {
@@ -432,6 +439,7 @@ impl Default for ServeConfig {
             max_per_address: 256,
             webhook_key: None,
             webhook_allow_private: false,
+            evidence_max_bytes: corridor_server::evidence::DEFAULT_MAX_BYTES,
         }
     }
 }
@@ -575,6 +583,9 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     if a.lease_ttl_ms < 300 || a.poll_ms == 0 {
         bail!("--lease-ttl-ms must be at least 300 and --poll-ms more than 0");
     }
+    if a.evidence_max_bytes == 0 {
+        bail!("--evidence-max-bytes must be more than 0");
+    }
     let limits = a.connection_limits(open_files_limit())?;
     // Bound before the log opens, so the advertised URL names the real port (also for :0).
     let listener = bind(a.listen).await?;
@@ -589,6 +600,7 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         nats: a.nats.clone(),
     };
     let log = Log::open_with(db, log_key, others, genesis, clock, Some(cluster)).await?;
+    log.set_evidence_max_bytes(a.evidence_max_bytes);
     start_webhooks(
         &log,
         &a.webhook_key
@@ -1207,6 +1219,16 @@ mod serve_config_tests {
         );
         assert_eq!(both.lease_ttl_ms, 900);
         assert_eq!(both.data_dir, PathBuf::from("/srv/corridor"));
+    }
+
+    /// The evidence size limit: 20 MiB unless the file or a flag says otherwise.
+    #[test]
+    fn evidence_max_bytes_from_defaults_the_file_and_flags() {
+        assert_eq!(resolve(None, &[]).unwrap().evidence_max_bytes, 20 << 20);
+        let file = "evidence_max_bytes = 1000\n";
+        assert_eq!(resolve(Some(file), &[]).unwrap().evidence_max_bytes, 1000);
+        let flag = resolve(Some(file), &["--evidence-max-bytes", "5000"]).unwrap();
+        assert_eq!(flag.evidence_max_bytes, 5000);
     }
 
     /// The connection limits: derived from the open-files limit unless set, by flag or by the

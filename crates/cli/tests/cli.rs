@@ -1855,3 +1855,117 @@ fn every_command_type_is_sent_from_flags() {
     );
     assert!(!ok && text.contains("log-key-not-held"), "{text}");
 }
+
+/// `incident report --evidence-file`: the salt is kept privately before anything is sent, the
+/// commitment goes into the report, the file is uploaded after the receipt; the accused party
+/// downloads it byte for byte, an organisation outside the report's audience cannot, and a
+/// repeated upload with the kept salt is harmless.
+#[test]
+fn evidence_files_go_with_a_report_and_come_back_to_its_readers() {
+    use corridor_core::crypto::sha256;
+    use corridor_core::incident::{commitment, hex};
+    let d = tempfile::tempdir().unwrap();
+    let dir = d.path();
+    let (_demo, url) = start_demo(dir);
+    let run = |args: &[&str]| {
+        let out = with_server(dir, &url, args);
+        let text = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        (out.status.success(), text)
+    };
+    let photo: Vec<u8> = (0..50_000u32).map(|i| (i % 251) as u8).collect();
+    std::fs::write(dir.join("photo.jpg"), &photo).unwrap();
+    std::fs::write(dir.join("note.txt"), b"witness statement").unwrap();
+    let sha = hex(&sha256(&[&photo]));
+    let ua = "demo/keys/ua-coord-kyiv-oblast.key";
+    let (ok_, out) = run(&[
+        "incident",
+        "report",
+        "--key",
+        ua,
+        "--incident",
+        "ua/evidence-1",
+        "--occurred-at",
+        "2022-03-03T14:20:00Z",
+        "--lat",
+        "50.63",
+        "--lon",
+        "29.9",
+        "--category",
+        "gunfire",
+        "--accused-party",
+        "ru",
+        "--description",
+        "Gunfire near the checkpoint.",
+        "--evidence-file",
+        "photo.jpg",
+        "--evidence-file",
+        "note.txt",
+    ]);
+    assert!(ok_, "{out}");
+    assert!(
+        out.contains(&format!("uploaded photo.jpg (50000 bytes, sha256 {sha})")),
+        "{out}"
+    );
+    assert!(out.contains("uploaded note.txt"), "{out}");
+    // The salt is kept, privately, and opens the commitment the report carries.
+    let kept = dir
+        .join("home/evidence")
+        .join(format!("ua_evidence-1-{sha}.json"));
+    let record: serde_json::Value = serde_json::from_slice(&std::fs::read(&kept).unwrap()).unwrap();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&kept).unwrap().permissions().mode();
+        assert_eq!(
+            mode & 0o077,
+            0,
+            "the salt file is for its owner only: {mode:o}"
+        );
+    }
+    let salt_hex = record["salt"].as_str().unwrap().to_string();
+    assert!(out.contains(&format!("salt {salt_hex}")), "{out}");
+    let salt: [u8; 32] = (0..32)
+        .map(|i| u8::from_str_radix(&salt_hex[2 * i..2 * i + 2], 16).unwrap())
+        .collect::<Vec<_>>()
+        .try_into()
+        .unwrap();
+    let c = commitment(&salt, &sha256(&[&photo]));
+    let (ok_, incidents) = run(&["get", "--key", ua, "/v1/incidents"]);
+    assert!(ok_ && incidents.contains(&c), "{incidents}");
+    // The accused party downloads it; the bytes are checked and never overwrite a file.
+    let ru = "demo/keys/ru-coord-1.key";
+    let (ok_, out) = run(&["evidence", "get", "--key", ru, &sha, "--out", "got.jpg"]);
+    assert!(ok_, "{out}");
+    assert_eq!(std::fs::read(dir.join("got.jpg")).unwrap(), photo);
+    let (ok_, out) = run(&["evidence", "get", "--key", ru, &sha, "--out", "got.jpg"]);
+    assert!(!ok_ && out.contains("never overwritten"), "{out}");
+    // An organisation outside the report's audience: as if there were no such file.
+    let (ok_, out) = run(&[
+        "evidence",
+        "get",
+        "--key",
+        "demo/keys/convoys-lead.key",
+        &sha,
+        "--out",
+        "stolen.jpg",
+    ]);
+    assert!(!ok_ && out.contains("evidence-unknown"), "{out}");
+    assert!(!dir.join("stolen.jpg").exists());
+    // An upload again with the kept salt changes nothing.
+    let (ok_, out) = run(&[
+        "evidence",
+        "upload",
+        "--key",
+        ua,
+        "--incident",
+        "ua/evidence-1",
+        "--salt",
+        &salt_hex,
+        "photo.jpg",
+    ]);
+    assert!(ok_ && out.contains("already uploaded"), "{out}");
+}

@@ -309,6 +309,44 @@ fn continues_consistently(dir: &Path, serve: &[&str], backup_last: &(i64, String
         .expect("the new checkpoint is consistent with the backup's last one");
 }
 
+/// An evidence file as storage keeps it (storage decides nothing, so no report is needed):
+/// what a backup must carry, since it is nowhere in the log.
+fn evidence() -> (
+    corridor_storage::EvidenceFile,
+    corridor_storage::EvidenceLink,
+) {
+    let file = corridor_storage::EvidenceFile {
+        sha256: "e7".repeat(32),
+        bytes: b"a photo of the checkpoint".to_vec(),
+    };
+    let link = corridor_storage::EvidenceLink {
+        sha256: file.sha256.clone(),
+        incident: "ua/backed-up".into(),
+        salt: "5a".repeat(32),
+        commitment: "c0".repeat(32),
+        uploader: "ua/coord-kyiv-oblast".into(),
+        at: "2022-03-03T14:50:00.000000Z".into(),
+    };
+    (file, link)
+}
+
+/// Store [`evidence`] in `db`.
+async fn put_evidence(db: &dyn corridor_storage::Database) {
+    let (file, link) = evidence();
+    assert!(db.put_evidence(&file, &link).await.unwrap());
+}
+
+/// `db` holds [`evidence`], file and link.
+async fn has_evidence(db: &dyn corridor_storage::Database) {
+    let (file, link) = evidence();
+    assert_eq!(
+        db.evidence(&file.sha256).await.unwrap(),
+        Some(file.bytes),
+        "the backup carries the evidence files"
+    );
+    assert_eq!(db.evidence_links(&file.sha256).await.unwrap(), vec![link]);
+}
+
 /// The demo log (43 entries) and its export.
 fn demo_and_export(dir: &Path) -> PathBuf {
     ok(dir, &["demo", "--data-dir", "demo", "--no-serve"]);
@@ -507,6 +545,12 @@ fn a_sqlite_backup_taken_while_serving_restores_and_continues_consistently() {
     let d = tempfile::tempdir().unwrap();
     let dir = d.path();
     ok(dir, &["demo", "--data-dir", "demo", "--no-serve"]);
+    block(async {
+        let db = corridor_storage_sqlite::Sqlite::open(&dir.join("demo/corridor.sqlite"))
+            .await
+            .unwrap();
+        put_evidence(&db).await;
+    });
     {
         // Online: the demo server holds the database open while the backup is taken.
         let _server = start(dir, &["demo", "--data-dir", "demo"]);
@@ -544,6 +588,12 @@ fn a_sqlite_backup_taken_while_serving_restores_and_continues_consistently() {
     );
     let out = ok(dir, &["verify", "--data-dir", "restored"]);
     assert!(out.contains("ok: 43 entries"), "{out}");
+    block(async {
+        let db = corridor_storage_sqlite::Sqlite::open(&dir.join("restored/corridor.sqlite"))
+            .await
+            .unwrap();
+        has_evidence(&db).await;
+    });
     continues_consistently(
         dir,
         &[
@@ -606,6 +656,13 @@ fn a_postgres_backup_taken_while_serving_restores_and_continues_consistently() {
         ],
     );
     let source = pg_checkpoints(&src.url);
+    block(async {
+        let db = corridor_storage_postgres::Postgres::open(&src.url)
+            .await
+            .unwrap();
+        put_evidence(&db).await;
+        db.close().await;
+    });
     {
         let _server = start(
             dir,
@@ -660,6 +717,13 @@ fn a_postgres_backup_taken_while_serving_restores_and_continues_consistently() {
         &["verify", "--data-dir", "restored", "--database", &dst.url],
     );
     assert!(out.contains("ok: 43 entries"), "{out}");
+    block(async {
+        let db = corridor_storage_postgres::Postgres::open(&dst.url)
+            .await
+            .unwrap();
+        has_evidence(&db).await;
+        db.close().await;
+    });
     continues_consistently(
         dir,
         &[

@@ -84,6 +84,7 @@ pub fn router(log: Shared) -> Router {
         .merge(crate::running::routes(log.clone()))
         .merge(crate::alerts::routes(log.clone()))
         .merge(crate::webhooks::routes(log.clone()))
+        .merge(crate::evidence::routes(log.clone()))
         // The public site: `/` picks a language; `/events` streams status changes; every other
         // GET that no API route takes is looked up among the prebuilt public files.
         .route("/", get(crate::public::root))
@@ -173,7 +174,7 @@ async fn submit(State(log): State<Shared>, req: Request) -> Result<Response, Pro
     }
     let headers = req.headers().clone();
     // Shared bytes: forwarding keeps them while the signature is checked.
-    let bytes = axum::body::Bytes::from(read_body(req.into_body(), too_large).await?);
+    let bytes = axum::body::Bytes::from(read_body(req.into_body(), MAX_BODY, too_large).await?);
     let vouched = forwarded && crate::cluster::forwarded_client(&log, &headers, &bytes).is_some();
     if forwarded && !vouched {
         log.limits().address(peer)?;
@@ -217,11 +218,16 @@ async fn submit(State(log): State<Shared>, req: Request) -> Result<Response, Pro
     }
 }
 
-/// Read a request body of at most [`MAX_BODY`] bytes (whatever the framing: a lying or absent
-/// Content-Length is caught by counting), telling a body over the limit (`too_large`) apart
-/// from one that could not be read at all (broken chunked framing, a client that hung up) and
-/// from one that did not arrive within the body timeout of the accept loop.
-async fn read_body(mut body: Body, too_large: impl Fn() -> Problem) -> Result<Vec<u8>, Problem> {
+/// Read a request body of at most `limit` bytes (whatever the framing: a lying or absent
+/// Content-Length is caught by counting, and no more than `limit` bytes are ever held), telling
+/// a body over the limit (`too_large`) apart from one that could not be read at all (broken
+/// chunked framing, a client that hung up) and from one that did not arrive within the body
+/// timeout of the accept loop.
+pub(crate) async fn read_body(
+    mut body: Body,
+    limit: usize,
+    too_large: impl Fn() -> Problem,
+) -> Result<Vec<u8>, Problem> {
     let mut buf = Vec::new();
     while let Some(frame) = std::future::poll_fn(|cx| Pin::new(&mut body).poll_frame(cx)).await {
         let frame = frame.map_err(|e| {
@@ -242,7 +248,7 @@ async fn read_body(mut body: Body, too_large: impl Fn() -> Problem) -> Result<Ve
             )
         })?;
         if let Ok(data) = frame.into_data() {
-            if buf.len() + data.len() > MAX_BODY {
+            if buf.len() + data.len() > limit {
                 return Err(too_large());
             }
             buf.extend_from_slice(&data);

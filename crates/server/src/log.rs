@@ -194,6 +194,8 @@ struct Services {
     alerts: OnceLock<Arc<crate::alerts::AlertHub>>,
     webhooks: OnceLock<Arc<crate::webhooks::Webhooks>>,
     public: OnceLock<Arc<crate::public::PublicSite>>,
+    /// The largest evidence file an upload may carry (`corridor serve --evidence-max-bytes`).
+    evidence_max_bytes: std::sync::atomic::AtomicU64,
 }
 
 /// A running log: what the HTTP handlers share. The sequencing side (the queue, the tree, the
@@ -451,6 +453,7 @@ impl Log {
                 alerts: OnceLock::new(),
                 webhooks: OnceLock::new(),
                 public: OnceLock::new(),
+                evidence_max_bytes: crate::evidence::DEFAULT_MAX_BYTES.into(),
             },
             cluster,
             role: RwLock::new(role),
@@ -556,6 +559,22 @@ impl Log {
     /// The nonces of signed reads seen within the freshness window.
     pub fn nonces(&self) -> &Nonces {
         &self.services.nonces
+    }
+
+    /// The largest evidence file an upload may carry, in bytes.
+    pub fn evidence_max_bytes(&self) -> u64 {
+        self.services
+            .evidence_max_bytes
+            .load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// Set the largest evidence file an upload may carry. Server configuration rather than
+    /// genesis policy: it bounds what one request makes this server hold and store, and changes
+    /// no outcome in the log (a refused upload is simply tried again, or the file shrunk).
+    pub fn set_evidence_max_bytes(&self, bytes: u64) {
+        self.services
+            .evidence_max_bytes
+            .store(bytes, std::sync::atomic::Ordering::Relaxed);
     }
 
     fn publish_directory(&self, state: &State) {

@@ -18,7 +18,8 @@ use corridor_core::merkle::Hash;
 use corridor_core::state::ProjectionRow;
 use corridor_server::{Accepted, Clock, Log, SubmitError};
 use corridor_storage::{
-    Database, DbError, Delivery, ReadRecord, StoredCheckpoint, StoredRow, Webhook,
+    Database, DbError, Delivery, EvidenceFile, EvidenceLink, ReadRecord, StoredCheckpoint,
+    StoredRow, Webhook,
 };
 use corridor_storage_sqlite::Sqlite;
 use tokio::sync::{Semaphore, mpsc};
@@ -120,6 +121,22 @@ impl Database for Gated {
         limit: u64,
     ) -> Result<Vec<Delivery>, DbError> {
         self.inner.deliveries(webhook, after, limit).await
+    }
+
+    async fn put_evidence(
+        &self,
+        file: &EvidenceFile,
+        link: &EvidenceLink,
+    ) -> Result<bool, DbError> {
+        self.inner.put_evidence(file, link).await
+    }
+
+    async fn evidence_links(&self, sha256: &str) -> Result<Vec<EvidenceLink>, DbError> {
+        self.inner.evidence_links(sha256).await
+    }
+
+    async fn evidence(&self, sha256: &str) -> Result<Option<Vec<u8>>, DbError> {
+        self.inner.evidence(sha256).await
     }
 }
 

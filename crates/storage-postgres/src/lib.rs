@@ -33,8 +33,8 @@ use corridor_core::entry::{Entry, EntryHeader};
 use corridor_core::merkle::Hash;
 use corridor_core::state::ProjectionRow;
 use corridor_storage::{
-    AppendWaker, Database, DbError, Delivery, Lease, ReadRecord, StoredCheckpoint, StoredRow,
-    Webhook,
+    AppendWaker, Database, DbError, Delivery, EvidenceFile, EvidenceLink, Lease, ReadRecord,
+    StoredCheckpoint, StoredRow, Webhook,
 };
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions, PgRow};
 use sqlx::{ConnectOptions, Connection, Row};
@@ -695,6 +695,69 @@ impl Database for Postgres {
                 },
             )
             .collect())
+    }
+
+    async fn put_evidence(
+        &self,
+        file: &EvidenceFile,
+        link: &EvidenceLink,
+    ) -> Result<bool, DbError> {
+        // One transaction on the writer connection (synchronous_commit=on): the file and its link
+        // are on disk together, or neither is.
+        let mut tx = self.pool.begin().await.map_err(self.err())?;
+        sqlx::query(
+            "INSERT INTO evidence_files (sha256, bytes) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+        )
+        .bind(&file.sha256)
+        .bind(&file.bytes)
+        .execute(&mut *tx)
+        .await
+        .map_err(self.err())?;
+        let linked = sqlx::query(
+            "INSERT INTO evidence_links (sha256, incident, salt, commitment, uploader, at) VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING",
+        )
+        .bind(&link.sha256)
+        .bind(&link.incident)
+        .bind(&link.salt)
+        .bind(&link.commitment)
+        .bind(&link.uploader)
+        .bind(&link.at)
+        .execute(&mut *tx)
+        .await
+        .map_err(self.err())?;
+        tx.commit().await.map_err(self.err())?;
+        Ok(linked.rows_affected() == 1)
+    }
+
+    async fn evidence_links(&self, sha256: &str) -> Result<Vec<EvidenceLink>, DbError> {
+        let rows: Vec<(String, String, String, String, String, String)> = sqlx::query_as(
+            "SELECT sha256, incident, salt, commitment, uploader, at FROM evidence_links WHERE sha256 = $1 ORDER BY incident, commitment",
+        )
+        .bind(sha256)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(self.err())?;
+        Ok(rows
+            .into_iter()
+            .map(
+                |(sha256, incident, salt, commitment, uploader, at)| EvidenceLink {
+                    sha256,
+                    incident,
+                    salt,
+                    commitment,
+                    uploader,
+                    at,
+                },
+            )
+            .collect())
+    }
+
+    async fn evidence(&self, sha256: &str) -> Result<Option<Vec<u8>>, DbError> {
+        sqlx::query_scalar("SELECT bytes FROM evidence_files WHERE sha256 = $1")
+            .bind(sha256)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(self.err())
     }
 
     async fn reads(&self, after: u64, limit: u64) -> Result<Vec<ReadRecord>, DbError> {

@@ -20,7 +20,8 @@ use corridor_core::entry::{Entry, EntryHeader};
 use corridor_core::merkle::Hash;
 use corridor_core::state::ProjectionRow;
 use corridor_storage::{
-    Database, DbError, Delivery, ReadRecord, StoredCheckpoint, StoredRow, Webhook,
+    Database, DbError, Delivery, EvidenceFile, EvidenceLink, ReadRecord, StoredCheckpoint,
+    StoredRow, Webhook,
 };
 use sqlx::Row;
 use sqlx::sqlite::{
@@ -445,6 +446,67 @@ impl Database for Sqlite {
                 },
             )
             .collect())
+    }
+
+    async fn put_evidence(
+        &self,
+        file: &EvidenceFile,
+        link: &EvidenceLink,
+    ) -> Result<bool, DbError> {
+        // One transaction on the writer connection (synchronous=FULL): the file and its link
+        // are on disk together, or neither is.
+        let mut tx = self.write.begin().await.map_err(backend)?;
+        sqlx::query("INSERT OR IGNORE INTO evidence_files (sha256, bytes) VALUES (?, ?)")
+            .bind(&file.sha256)
+            .bind(&file.bytes)
+            .execute(&mut *tx)
+            .await
+            .map_err(backend)?;
+        let linked = sqlx::query(
+            "INSERT OR IGNORE INTO evidence_links (sha256, incident, salt, commitment, uploader, at) VALUES (?, ?, ?, ?, ?, ?)",
+        )
+        .bind(&link.sha256)
+        .bind(&link.incident)
+        .bind(&link.salt)
+        .bind(&link.commitment)
+        .bind(&link.uploader)
+        .bind(&link.at)
+        .execute(&mut *tx)
+        .await
+        .map_err(backend)?;
+        tx.commit().await.map_err(backend)?;
+        Ok(linked.rows_affected() == 1)
+    }
+
+    async fn evidence_links(&self, sha256: &str) -> Result<Vec<EvidenceLink>, DbError> {
+        let rows: Vec<(String, String, String, String, String, String)> = sqlx::query_as(
+            "SELECT sha256, incident, salt, commitment, uploader, at FROM evidence_links WHERE sha256 = ? ORDER BY incident, commitment",
+        )
+        .bind(sha256)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(backend)?;
+        Ok(rows
+            .into_iter()
+            .map(
+                |(sha256, incident, salt, commitment, uploader, at)| EvidenceLink {
+                    sha256,
+                    incident,
+                    salt,
+                    commitment,
+                    uploader,
+                    at,
+                },
+            )
+            .collect())
+    }
+
+    async fn evidence(&self, sha256: &str) -> Result<Option<Vec<u8>>, DbError> {
+        sqlx::query_scalar("SELECT bytes FROM evidence_files WHERE sha256 = ?")
+            .bind(sha256)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(backend)
     }
 
     async fn reads(&self, after: u64, limit: u64) -> Result<Vec<ReadRecord>, DbError> {

@@ -190,6 +190,35 @@ pub struct Lease {
     pub live: bool,
 }
 
+/// An evidence file as stored: its bytes, named by their SHA-256 (content-addressed, so the same
+/// file uploaded for several reports, or twice, is kept once).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EvidenceFile {
+    /// Lowercase hex of the SHA-256 of `bytes` (the server checks it; storage does not).
+    pub sha256: String,
+    /// The file.
+    pub bytes: Vec<u8>,
+}
+
+/// That a file was uploaded as evidence of an incident: what lets the server decide who may
+/// read the file (the audience of the incidents it is linked to). One per (file, incident,
+/// commitment); the first upload's uploader and time are kept.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EvidenceLink {
+    /// The file's content address (lowercase hex SHA-256).
+    pub sha256: String,
+    /// The incident whose report commits to it.
+    pub incident: String,
+    /// The salt (lowercase hex, 32 bytes) that opens the commitment.
+    pub salt: String,
+    /// `corridor_core::incident::commitment(salt, sha256)`, as the report carries it.
+    pub commitment: String,
+    /// Who uploaded it.
+    pub uploader: String,
+    /// The log's clock at the upload.
+    pub at: String,
+}
+
 /// Called by a backend that can announce appends made by other processes, with the new size.
 pub type AppendWaker = std::sync::Arc<dyn Fn(u64) + Send + Sync>;
 
@@ -258,6 +287,20 @@ pub trait Database: Send + Sync + 'static {
         after: u64,
         limit: u64,
     ) -> Result<Vec<Delivery>, DbError>;
+
+    /// Store an evidence file and its link to an incident in one transaction that is on disk
+    /// when this returns `Ok` (the server acknowledges an upload only after that). Idempotent:
+    /// a file already stored is not stored again, and a link already there is kept as it was.
+    /// Returns whether the link is new.
+    async fn put_evidence(&self, file: &EvidenceFile, link: &EvidenceLink)
+    -> Result<bool, DbError>;
+
+    /// The links of the file with this content address, by incident then commitment (empty if
+    /// none).
+    async fn evidence_links(&self, sha256: &str) -> Result<Vec<EvidenceLink>, DbError>;
+
+    /// The bytes of the file with this content address, if stored.
+    async fn evidence(&self, sha256: &str) -> Result<Option<Vec<u8>>, DbError>;
 
     /// Whether several server processes may share this database, one of them sequencing under
     /// the lease below. False (the default) means one process owns the store, sequences from

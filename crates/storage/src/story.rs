@@ -231,4 +231,63 @@ pub async fn run(db: &dyn Database) {
         vec![log[1].clone()]
     );
     assert!(db.deliveries("w1", 0, 10).await.unwrap().is_empty());
+
+    // Evidence: a file and its link in one transaction, content-addressed, idempotent.
+    assert_eq!(db.evidence("ab").await.unwrap(), None);
+    assert!(db.evidence_links("ab").await.unwrap().is_empty());
+    let file = crate::EvidenceFile {
+        sha256: "ab".repeat(32),
+        bytes: (0..=255u8).cycle().take(70_000).collect(),
+    };
+    let link = |incident: &str, salt: &str, uploader: &str| crate::EvidenceLink {
+        sha256: file.sha256.clone(),
+        incident: incident.into(),
+        salt: salt.repeat(64),
+        commitment: format!("{incident}/{salt}"),
+        uploader: uploader.into(),
+        at: "2022-03-04T10:00:00.000000Z".into(),
+    };
+    assert!(
+        db.put_evidence(&file, &link("ua/inc-2", "1", "ua/c"))
+            .await
+            .unwrap(),
+        "a new link"
+    );
+    // The same upload again (by anyone) changes nothing and says so.
+    assert!(
+        !db.put_evidence(&file, &link("ua/inc-2", "1", "ru/c"))
+            .await
+            .unwrap()
+    );
+    // The same file for another incident: a second link, the file kept once.
+    assert!(
+        db.put_evidence(&file, &link("ua/inc-1", "2", "ua/c"))
+            .await
+            .unwrap()
+    );
+    assert_eq!(
+        db.evidence(&file.sha256).await.unwrap().as_deref(),
+        Some(&file.bytes[..]),
+        "the bytes read back exactly as written"
+    );
+    assert_eq!(
+        db.evidence_links(&file.sha256).await.unwrap(),
+        vec![link("ua/inc-1", "2", "ua/c"), link("ua/inc-2", "1", "ua/c")],
+        "by incident; the first upload's uploader kept"
+    );
+    let empty = crate::EvidenceFile {
+        sha256: "cd".repeat(32),
+        bytes: vec![],
+    };
+    let mut l = link("ru/x", "3", "ru/c");
+    l.sha256 = empty.sha256.clone();
+    assert!(db.put_evidence(&empty, &l).await.unwrap());
+    assert_eq!(db.evidence(&empty.sha256).await.unwrap(), Some(vec![]));
+    assert_eq!(db.evidence(&"ef".repeat(32)).await.unwrap(), None);
+    assert!(
+        db.evidence_links(&"ef".repeat(32))
+            .await
+            .unwrap()
+            .is_empty()
+    );
 }
