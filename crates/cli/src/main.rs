@@ -472,7 +472,8 @@ mod tests {
     }
 
     /// One option set: every `--key` reads `CORRIDOR_KEY` and every `--server` reads
-    /// `CORRIDOR_SERVER` (with the same default), except `resend --server`, a filter.
+    /// `CORRIDOR_SERVER` (with the same default), except `resend --server`, a filter, and
+    /// `witness --key`, the witness's own key, which must never default to a person's.
     #[test]
     fn every_key_and_server_option_honours_the_environment() {
         let mut found = Vec::new();
@@ -480,7 +481,7 @@ mod tests {
         assert!(found.len() > 20, "{}", found.len());
         for (path, a) in found {
             let long = a.get_long().unwrap();
-            if path == "corridor resend" {
+            if path == "corridor resend" || path == "corridor witness" {
                 assert_eq!(a.get_env(), None, "{path} --{long}");
                 continue;
             }
