@@ -66,6 +66,11 @@ pub struct MonitorArgs {
     /// another to the other is caught as soon as they compare notes.
     #[arg(long, value_name = "URL", requires = "state")]
     pub peer: Vec<String>,
+    /// A directory of receipts (each a JSON file holding a signed receipt, as the CLI keeps
+    /// them in CORRIDOR_HOME/receipts): each poll checks that every entry the log promised and
+    /// a checkpoint now covers is in the tree as promised.
+    #[arg(long, value_name = "DIR", requires = "state")]
+    pub receipts: Option<PathBuf>,
 }
 
 /// What the monitor trusts, kept in `DIR/log.json`.
@@ -113,7 +118,15 @@ pub async fn run(server: &str, a: &MonitorArgs) -> anyhow::Result<()> {
         tokio::spawn(async move { axum::serve(listener, app).await });
     }
     loop {
-        match poll(server, dir, a.log_key.as_deref(), &a.peer).await {
+        match poll(
+            server,
+            dir,
+            a.log_key.as_deref(),
+            &a.peer,
+            a.receipts.as_deref(),
+        )
+        .await
+        {
             Ok(line) => println!("{line}"),
             Err(f) => {
                 let mut message = f.message.clone();
@@ -152,6 +165,7 @@ fn write_evidence(dir: &Path, e: &Evidence) -> anyhow::Result<PathBuf> {
     let kind = match e {
         Evidence::Fork { .. } => "fork",
         Evidence::Rewrite { .. } => "rewrite",
+        Evidence::Dropped { .. } => "dropped",
     };
     let stamp = jiff::Timestamp::now().as_millisecond();
     let path = dir.join(format!("evidence-{kind}-{stamp}.json"));
@@ -210,6 +224,7 @@ async fn poll(
     dir: &Path,
     pinned: Option<&str>,
     peers: &[String],
+    receipts: Option<&Path>,
 ) -> Result<String, Failure> {
     let io = |e: anyhow::Error| fail("unreachable", format!("{e:#}"));
     let c = client::Client::new(server);
@@ -398,6 +413,32 @@ async fn poll(
                 )
             })?;
     }
+    // Every entry the log promised by a receipt, and a checkpoint now covers, is as promised.
+    let mut promised = 0;
+    for r in read_receipts(receipts).map_err(|e| fail("state", format!("{e:#}")))? {
+        let i = r.receipt.index;
+        if r.receipt.log != head.origin || i >= cp.size || r.verify(&public).is_err() {
+            continue;
+        }
+        promised += 1;
+        let there = corridor_core::crypto::b64(&headers[i as usize].leaf_hash());
+        if there != r.receipt.leaf_hash {
+            return Err(Failure {
+                kind: "dropped",
+                message: format!(
+                    "the server gave a receipt for entry {i} and now signs a tree of size {} holding another entry there: it dropped an entry it had accepted",
+                    cp.size
+                ),
+                evidence: Some(Box::new(Evidence::Dropped {
+                    origin: head.origin.clone(),
+                    log_key: key.clone(),
+                    receipt: r,
+                    checkpoint: head.note.clone(),
+                    leaves: headers,
+                })),
+            });
+        }
+    }
     // What other monitors verified must be the same history: compared against these leaves.
     let mut compared = 0;
     for peer in peers {
@@ -492,7 +533,37 @@ async fn poll(
         String::new()
     } else {
         format!(", and with the {compared} checkpoints its peers verified")
+    } + &if receipts.is_none() {
+        String::new()
+    } else {
+        format!("; {promised} receipted entries in the tree as promised")
     })
+}
+
+/// The signed receipts in `dir` (bare, or as the `receipt` of the CLI's kept records); files
+/// that hold none are skipped.
+fn read_receipts(dir: Option<&Path>) -> anyhow::Result<Vec<corridor_core::receipt::SignedReceipt>> {
+    let Some(dir) = dir else {
+        return Ok(Vec::new());
+    };
+    let mut out = Vec::new();
+    for e in fs::read_dir(dir).with_context(|| format!("cannot read {}", dir.display()))? {
+        let path = e?.path();
+        if path.extension().and_then(|x| x.to_str()) != Some("json") {
+            continue;
+        }
+        let Ok(v) = serde_json::from_slice::<Value>(&fs::read(&path)?) else {
+            continue;
+        };
+        let r = v
+            .get("receipt")
+            .filter(|r| r.get("signature").is_some())
+            .unwrap_or(&v);
+        if let Ok(r) = serde_json::from_value(r.clone()) {
+            out.push(r);
+        }
+    }
+    Ok(out)
 }
 
 async fn consistency(

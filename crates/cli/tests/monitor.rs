@@ -584,3 +584,78 @@ fn a_witness_cosigns_only_what_extends_what_it_cosigned() {
     longer.push(header(8, 1));
     assert_eq!(post(&w.url, add_body(&longer, 9, 8, &log)).0, 200);
 }
+
+/// An entry the server gave a receipt for, later replaced: caught by a monitor holding the
+/// receipt, with evidence; the receipt of an entry still in place passes.
+#[test]
+fn a_dropped_entry_is_caught_from_its_receipt() {
+    let d = tempfile::tempdir().unwrap();
+    let (view, url, _rt) = harness(5);
+    let key = Keypair::from_seed([42; 32]);
+    std::fs::create_dir(d.path().join("receipts")).unwrap();
+    for i in [1u64, 2] {
+        let h = header(i, 1);
+        let r = corridor_core::receipt::Receipt {
+            log: ORIGIN.into(),
+            index: i,
+            leaf_hash: b64(&h.leaf_hash()),
+            time: h.time.clone(),
+            salt: b64(&[0; 32]),
+            max_merge_delay_ms: 1000,
+            actor: "ua/c".into(),
+            command_id: format!("cmd-{i}"),
+        }
+        .sign(&key);
+        // As the CLI keeps it: the envelope record with the receipt beside it.
+        std::fs::write(
+            d.path().join(format!("receipts/{i}-cmd.json")),
+            json!({"envelope": "…", "receipt": r}).to_string(),
+        )
+        .unwrap();
+    }
+    let run = |dir: &Path| {
+        let o = corridor(
+            dir,
+            &[
+                "monitor",
+                "--server",
+                &url,
+                "--state",
+                "state",
+                "--once",
+                "--receipts",
+                "receipts",
+            ],
+        );
+        (o.status.success(), text(&o))
+    };
+    let (ok, out) = run(d.path());
+    assert!(
+        ok && out.contains("2 receipted entries in the tree as promised"),
+        "{out}"
+    );
+    // A new monitor (nothing kept) meets a log whose entry 2 was replaced.
+    let fresh = tempfile::tempdir().unwrap();
+    std::fs::rename(d.path().join("receipts"), fresh.path().join("receipts")).unwrap();
+    view.lock().unwrap().history[2] = header(2, 9);
+    let (ok, out) = run(fresh.path());
+    assert!(
+        !ok && out.contains("dropped an entry it had accepted"),
+        "{out}"
+    );
+    let files = evidence_files(fresh.path());
+    let o = corridor(
+        fresh.path(),
+        &[
+            "verify-evidence",
+            files[0].to_str().unwrap(),
+            "--log-key",
+            &key.public().id(),
+        ],
+    );
+    assert!(
+        o.status.success() && text(&o).contains("was dropped"),
+        "{}",
+        text(&o)
+    );
+}

@@ -9,6 +9,9 @@
 //! - [`Evidence::Rewrite`]: an older and a newer checkpoint, and leaves that make the newer
 //!   one's root while their prefix does not make the older one's: the newer history does not
 //!   extend the older. (A truncated log that grew again is caught the same way.)
+//! - [`Evidence::Dropped`]: a receipt (the log key's promise of entry `i` with leaf hash `h`)
+//!   and a checkpoint covering `i` whose leaves make its root but hold another leaf at `i`: the
+//!   server dropped or replaced an entry it had accepted.
 //!
 //! What a monitor sees but cannot prove to others (a consistency proof that does not verify,
 //! leaves that do not make the signed root) it reports as a failure, not as evidence.
@@ -17,6 +20,7 @@ use corridor_core::checkpoint::Checkpoint;
 use corridor_core::crypto::PublicKey;
 use corridor_core::entry::EntryHeader;
 use corridor_core::merkle::MemoryTree;
+use corridor_core::receipt::SignedReceipt;
 use serde::{Deserialize, Serialize};
 
 /// One piece of evidence, as a JSON file.
@@ -47,6 +51,32 @@ pub enum Evidence {
         /// Every leaf up to the newer checkpoint's size.
         leaves: Vec<EntryHeader>,
     },
+    /// A receipt the log key signed, and a checkpoint covering its index whose leaves (which
+    /// make its root) hold another leaf there.
+    Dropped {
+        /// The log's origin.
+        origin: String,
+        /// The log key that signed both.
+        log_key: String,
+        /// The receipt.
+        receipt: SignedReceipt,
+        /// The signed note of the checkpoint.
+        checkpoint: String,
+        /// Every leaf up to the checkpoint's size.
+        leaves: Vec<EntryHeader>,
+    },
+}
+
+/// The root of `leaves` (each at its own index), or why they are not a run of leaves.
+fn tree_of(leaves: &[EntryHeader]) -> Result<MemoryTree, NotProven> {
+    let mut tree = MemoryTree::new();
+    for (i, h) in leaves.iter().enumerate() {
+        if h.index != i as u64 {
+            return Err(NotProven(format!("leaf {i} says it is leaf {}", h.index)));
+        }
+        tree.push(h.leaf_hash());
+    }
+    Ok(tree)
 }
 
 /// Why a file does not prove what it claims.
@@ -59,7 +89,9 @@ impl Evidence {
     /// the person checking) trusts.
     pub fn log_key(&self) -> &str {
         match self {
-            Evidence::Fork { log_key, .. } | Evidence::Rewrite { log_key, .. } => log_key,
+            Evidence::Fork { log_key, .. }
+            | Evidence::Rewrite { log_key, .. }
+            | Evidence::Dropped { log_key, .. } => log_key,
         }
     }
 
@@ -116,13 +148,7 @@ impl Evidence {
                         new.size
                     )));
                 }
-                let mut tree = MemoryTree::new();
-                for (i, h) in leaves.iter().enumerate() {
-                    if h.index != i as u64 {
-                        return Err(no(format!("leaf {i} says it is leaf {}", h.index)));
-                    }
-                    tree.push(h.leaf_hash());
-                }
+                let tree = tree_of(leaves)?;
                 if tree.root() != new.root {
                     return Err(no(
                         "the leaves do not make the newer checkpoint's root".into()
@@ -140,6 +166,51 @@ impl Evidence {
                 Ok(format!(
                     "the log key of {origin} signed a tree of size {} and later one of size {} that does not extend it: the log was rewritten",
                     old.size, new.size
+                ))
+            }
+            Evidence::Dropped {
+                origin,
+                log_key,
+                receipt,
+                checkpoint,
+                leaves,
+            } => {
+                let key = PublicKey::parse(log_key).map_err(|e| no(format!("log key: {e}")))?;
+                receipt
+                    .verify(&key)
+                    .map_err(|e| no(format!("the receipt is not signed by the log key: {e}")))?;
+                let r = &receipt.receipt;
+                if &r.log != origin {
+                    return Err(no(format!("the receipt is for log {:?}", r.log)));
+                }
+                let cp = verify(checkpoint, origin, log_key)?;
+                if r.index >= cp.size {
+                    return Err(no(format!(
+                        "the checkpoint (size {}) does not cover entry {}",
+                        cp.size, r.index
+                    )));
+                }
+                if leaves.len() as u64 != cp.size {
+                    return Err(no(format!(
+                        "{} leaves given for a checkpoint of size {}",
+                        leaves.len(),
+                        cp.size
+                    )));
+                }
+                let tree = tree_of(leaves)?;
+                if tree.root() != cp.root {
+                    return Err(no("the leaves do not make the checkpoint's root".into()));
+                }
+                let there = corridor_core::crypto::b64(&leaves[r.index as usize].leaf_hash());
+                if there == r.leaf_hash {
+                    return Err(no(format!(
+                        "entry {} is in the tree as the receipt promised",
+                        r.index
+                    )));
+                }
+                Ok(format!(
+                    "the log key of {origin} gave a receipt for entry {} and later signed a tree of size {} holding another entry there: the accepted entry was dropped",
+                    r.index, cp.size
                 ))
             }
         }
