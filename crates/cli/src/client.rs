@@ -333,14 +333,26 @@ impl Client {
             }
             return Ok(());
         }
-        let body = self
-            .get_text(&format!(
-                "/v1/log/proof/consistency?from={}&to={}",
-                old.size, new.size
-            ))
+        let proof = self.consistency_proof(old.size, new.size).await?;
+        verify_consistency(old.size, new.size, &old.root, &new.root, &proof).map_err(|e| {
+            anyhow::anyhow!(
+                "the log at size {} is NOT consistent with the checkpoint this client saw at size {}: {e}. Something rewrote history.",
+                new.size,
+                old.size
+            )
+        })
+    }
+
+    /// The server's consistency proof from tree size `from` to `to` (not yet verified).
+    pub async fn consistency_proof(
+        &self,
+        from: u64,
+        to: u64,
+    ) -> anyhow::Result<Vec<corridor_core::merkle::Hash>> {
+        let v = self
+            .get_json(&format!("/v1/log/proof/consistency?from={from}&to={to}"))
             .await?;
-        let v: Value = serde_json::from_str(&body)?;
-        let proof: Vec<[u8; 32]> = v["proof"]
+        v["proof"]
             .as_array()
             .context("consistency proof missing")?
             .iter()
@@ -350,14 +362,42 @@ impl Client {
                     .and_then(|b| b.try_into().ok())
                     .context("the consistency proof holds a hash that is not 32 bytes")
             })
-            .collect::<anyhow::Result<_>>()?;
-        verify_consistency(old.size, new.size, &old.root, &new.root, &proof).map_err(|e| {
-            anyhow::anyhow!(
-                "the log at size {} is NOT consistent with the checkpoint this client saw at size {}: {e}. Something rewrote history.",
-                new.size,
-                old.size
-            )
-        })
+            .collect()
+    }
+
+    /// Every public leaf up to `size`, in pages, each checked by
+    /// [`corridor_verify::LeafChain`] (dense, times strictly increasing, hashes as served):
+    /// the chain (for roots) and the leaves taken (for evidence).
+    pub async fn leaves(
+        &self,
+        size: u64,
+    ) -> anyhow::Result<(
+        corridor_verify::LeafChain,
+        Vec<corridor_core::entry::EntryHeader>,
+    )> {
+        let mut chain = corridor_verify::LeafChain::new();
+        let mut headers = Vec::with_capacity(size as usize);
+        let mut start = 0;
+        while start < size {
+            let end = (start + 1000).min(size);
+            let page = self
+                .get_json(&format!("/v1/log/leaves?start={start}&end={end}"))
+                .await?;
+            let list = page["leaves"]
+                .as_array()
+                .context("/v1/log/leaves did not list leaves")?;
+            if list.len() as u64 != end - start {
+                bail!(
+                    "/v1/log/leaves?start={start}&end={end} gave {} leaves",
+                    list.len()
+                );
+            }
+            for l in list {
+                headers.push(chain.push(l)?);
+            }
+            start = end;
+        }
+        Ok((chain, headers))
     }
 
     /// Send signed envelope bytes; Ok(receipt, duplicate).

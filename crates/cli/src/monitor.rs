@@ -31,8 +31,7 @@ use anyhow::{Context, bail};
 use clap::Args;
 use corridor_core::checkpoint::Checkpoint;
 use corridor_core::crypto::PublicKey;
-use corridor_core::entry::EntryHeader;
-use corridor_verify::{Evidence, LeafChain};
+use corridor_verify::Evidence;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
@@ -304,15 +303,24 @@ async fn poll(
         )
     })?;
     let kept = read_kept(dir).map_err(|e| fail("state", format!("{e:#}")))?;
-    let evidence_key = |k: &Kept| k.log_key == key;
+    // The kept checkpoints signed by the key in force, each verified once for this poll: only
+    // those can be set against what that key signs now.
+    let mine: Vec<(&Kept, Checkpoint)> = kept
+        .iter()
+        .filter(|k| k.log_key == key)
+        .map(|k| {
+            Checkpoint::verify(&k.note, &head.origin, &public)
+                .map(|c| (k, c))
+                .map_err(|e| {
+                    fail(
+                        "state",
+                        format!("a kept checkpoint no longer verifies: {e}"),
+                    )
+                })
+        })
+        .collect::<Result<_, _>>()?;
     // A tree of a size already seen must be the same tree.
-    for k in kept.iter().filter(|k| k.size == cp.size && evidence_key(k)) {
-        let old = Checkpoint::verify(&k.note, &head.origin, &public).map_err(|e| {
-            fail(
-                "state",
-                format!("a kept checkpoint no longer verifies: {e}"),
-            )
-        })?;
+    for (k, old) in mine.iter().filter(|(_, c)| c.size == cp.size) {
         if old.root != cp.root {
             return Err(Failure {
                 kind: "fork",
@@ -340,46 +348,17 @@ async fn poll(
         ));
     }
     // Every public leaf up to the checkpoint, and the roots they make.
-    let mut chain = LeafChain::new();
-    let mut headers: Vec<EntryHeader> = Vec::with_capacity(cp.size as usize);
-    let mut start = 0;
-    while start < cp.size {
-        let end = (start + 1000).min(cp.size);
-        let page = c
-            .get_json(&format!("/v1/log/leaves?start={start}&end={end}"))
-            .await
-            .map_err(io)?;
-        let list = page["leaves"].as_array().cloned().unwrap_or_default();
-        if list.len() as u64 != end - start {
-            return Err(fail(
-                "bad-leaves",
-                format!(
-                    "/v1/log/leaves?start={start}&end={end} gave {} leaves",
-                    list.len()
-                ),
-            ));
-        }
-        for l in &list {
-            chain
-                .push(l)
-                .map_err(|e| fail("bad-leaves", e.to_string()))?;
-            headers.push(
-                serde_json::from_value(l["leaf"].clone())
-                    .unwrap_or_else(|_| unreachable!("LeafChain::push parsed it")),
-            );
-        }
-        start = end;
-    }
+    let (chain, headers) = c.leaves(cp.size).await.map_err(|e| {
+        let network = e.chain().any(|x| x.is::<reqwest::Error>());
+        fail(
+            if network { "unreachable" } else { "bad-leaves" },
+            format!("{e:#}"),
+        )
+    })?;
     chain
         .check_root(&cp)
         .map_err(|e| fail("bad-leaves", e.to_string()))?;
-    for k in kept.iter().filter(|k| k.size < cp.size && evidence_key(k)) {
-        let old = Checkpoint::verify(&k.note, &head.origin, &public).map_err(|e| {
-            fail(
-                "state",
-                format!("a kept checkpoint no longer verifies: {e}"),
-            )
-        })?;
+    for (k, old) in mine.iter().filter(|(_, c)| c.size < cp.size) {
         if chain.root_at(old.size) != Some(old.root) {
             return Err(Failure {
                 kind: "rewrite",
@@ -398,10 +377,8 @@ async fn poll(
         }
     }
     // The proof a light client would rely on must verify too.
-    if let Some(last) = kept.last().filter(|k| k.size < cp.size && evidence_key(k)) {
-        let proof = consistency(&c, last.size, cp.size).await?;
-        let old = Checkpoint::verify(&last.note, &head.origin, &public)
-            .map_err(|e| fail("state", e.to_string()))?;
+    if let Some((_, old)) = mine.last().filter(|(_, c)| c.size < cp.size) {
+        let proof = consistency(&c, old.size, cp.size).await?;
         corridor_core::merkle::verify_consistency(old.size, cp.size, &old.root, &cp.root, &proof)
             .map_err(|e| {
                 fail(
@@ -522,22 +499,25 @@ async fn poll(
         )
         .map_err(|e| fail("state", format!("{e:#}")))?;
     }
-    Ok(format!(
+    let mut summary = format!(
         "log {} at size {}: signed by {}, every leaf checked and making the root, consistent with all {} checkpoints kept in {}",
         head.origin,
         cp.size,
         key,
         kept.len() + usize::from(new),
         dir.display()
-    ) + &if peers.is_empty() {
-        String::new()
-    } else {
-        format!(", and with the {compared} checkpoints its peers verified")
-    } + &if receipts.is_none() {
-        String::new()
-    } else {
-        format!("; {promised} receipted entries in the tree as promised")
-    })
+    );
+    if !peers.is_empty() {
+        summary.push_str(&format!(
+            ", and with the {compared} checkpoints its peers verified"
+        ));
+    }
+    if receipts.is_some() {
+        summary.push_str(&format!(
+            "; {promised} receipted entries in the tree as promised"
+        ));
+    }
+    Ok(summary)
 }
 
 /// The signed receipts in `dir` (bare, or as the `receipt` of the CLI's kept records); files
@@ -571,22 +551,9 @@ async fn consistency(
     from: u64,
     to: u64,
 ) -> Result<Vec<corridor_core::merkle::Hash>, Failure> {
-    let v: Value = c
-        .get_json(&format!("/v1/log/proof/consistency?from={from}&to={to}"))
+    c.consistency_proof(from, to)
         .await
-        .map_err(|e| fail("unreachable", format!("{e:#}")))?;
-    let bad = |why: &str| fail("bad-proof", format!("the consistency proof {why}"));
-    v["proof"]
-        .as_array()
-        .ok_or_else(|| bad("is missing"))?
-        .iter()
-        .map(|h| {
-            corridor_core::crypto::unb64("proof", h.as_str().unwrap_or(""))
-                .ok()
-                .and_then(|b| b.try_into().ok())
-                .ok_or_else(|| bad("holds a hash that is not 32 bytes of base64"))
-        })
-        .collect()
+        .map_err(|e| fail("bad-proof", format!("{e:#}")))
 }
 
 /// `corridor verify-evidence FILE`: confirm offline what a monitor caught. Exit 0 only if the

@@ -934,27 +934,7 @@ pub async fn monitor(server: &str) -> anyhow::Result<()> {
 /// Every leaf up to the checkpoint, as the public reads them, checked by
 /// [`corridor_verify::LeafChain`] and against the checkpoint's root.
 async fn check_leaves(c: &client::Client, cp: &Checkpoint) -> anyhow::Result<u64> {
-    let mut chain = corridor_verify::LeafChain::new();
-    let mut start = 0;
-    while start < cp.size {
-        let end = (start + 1000).min(cp.size);
-        let page = c
-            .get_json(&format!("/v1/log/leaves?start={start}&end={end}"))
-            .await?;
-        let list = page["leaves"]
-            .as_array()
-            .context("/v1/log/leaves did not list leaves")?;
-        if list.len() as u64 != end - start {
-            bail!(
-                "/v1/log/leaves?start={start}&end={end} gave {} leaves",
-                list.len()
-            );
-        }
-        for l in list {
-            chain.push(l)?;
-        }
-        start = end;
-    }
+    let (chain, _) = c.leaves(cp.size).await?;
     chain.check_root(cp)?;
     Ok(cp.size)
 }

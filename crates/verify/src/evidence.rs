@@ -67,14 +67,27 @@ pub enum Evidence {
     },
 }
 
-/// The root of `leaves` (each at its own index), or why they are not a run of leaves.
-fn tree_of(leaves: &[EntryHeader]) -> Result<MemoryTree, NotProven> {
+/// The tree of `leaves`, which must be exactly the leaves of `cp` (each at its own index, as
+/// many as its size, making its root), or why they are not.
+fn tree_of(leaves: &[EntryHeader], cp: &Checkpoint, which: &str) -> Result<MemoryTree, NotProven> {
+    if leaves.len() as u64 != cp.size {
+        return Err(NotProven(format!(
+            "{} leaves given for a checkpoint of size {}",
+            leaves.len(),
+            cp.size
+        )));
+    }
     let mut tree = MemoryTree::new();
     for (i, h) in leaves.iter().enumerate() {
         if h.index != i as u64 {
             return Err(NotProven(format!("leaf {i} says it is leaf {}", h.index)));
         }
         tree.push(h.leaf_hash());
+    }
+    if tree.root() != cp.root {
+        return Err(NotProven(format!(
+            "the leaves do not make the {which} root"
+        )));
     }
     Ok(tree)
 }
@@ -141,19 +154,7 @@ impl Evidence {
                         old.size, new.size
                     )));
                 }
-                if leaves.len() as u64 != new.size {
-                    return Err(no(format!(
-                        "{} leaves given for a checkpoint of size {}",
-                        leaves.len(),
-                        new.size
-                    )));
-                }
-                let tree = tree_of(leaves)?;
-                if tree.root() != new.root {
-                    return Err(no(
-                        "the leaves do not make the newer checkpoint's root".into()
-                    ));
-                }
+                let tree = tree_of(leaves, &new, "newer checkpoint's")?;
                 let prefix = tree
                     .root_at(old.size)
                     .map_err(|e| no(format!("prefix root: {e}")))?;
@@ -190,17 +191,7 @@ impl Evidence {
                         cp.size, r.index
                     )));
                 }
-                if leaves.len() as u64 != cp.size {
-                    return Err(no(format!(
-                        "{} leaves given for a checkpoint of size {}",
-                        leaves.len(),
-                        cp.size
-                    )));
-                }
-                let tree = tree_of(leaves)?;
-                if tree.root() != cp.root {
-                    return Err(no("the leaves do not make the checkpoint's root".into()));
-                }
+                tree_of(leaves, &cp, "checkpoint's")?;
                 let there = corridor_core::crypto::b64(&leaves[r.index as usize].leaf_hash());
                 if there == r.leaf_hash {
                     return Err(no(format!(

@@ -479,8 +479,8 @@ impl LeafChain {
     }
 
     /// Take the next leaf as `/v1/log/leaves` serves it: `{"leaf": {index, time, commitment},
-    /// "leaf_hash": base64}`.
-    pub fn push(&mut self, served: &serde_json::Value) -> Result<(), Error> {
+    /// "leaf_hash": base64}`. Returns the leaf taken (evidence carries the leaves).
+    pub fn push(&mut self, served: &serde_json::Value) -> Result<EntryHeader, Error> {
         let index = self.tree.size();
         let bad = |reason: String| Error::Leaf { index, reason };
         let fields: Vec<&str> = served["leaf"]
@@ -517,8 +517,8 @@ impl LeafChain {
             ));
         }
         self.tree.push(hash);
-        self.last_time = Some(h.time);
-        Ok(())
+        self.last_time = Some(h.time.clone());
+        Ok(h)
     }
 
     /// The root of the first `size` leaves taken, if there are that many.

@@ -79,7 +79,7 @@ fn each_bad_leaf_is_named() {
     for (leaf, named) in cases {
         let mut c = LeafChain::new();
         match c.push(&leaf) {
-            Ok(()) => assert!(named.is_empty(), "accepted {leaf}"),
+            Ok(_) => assert!(named.is_empty(), "accepted {leaf}"),
             Err(e) => {
                 assert!(e.to_string().contains(named) && !named.is_empty(), "{e}");
                 assert_eq!(c.size(), 0, "a refused leaf is not taken");
