@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, bail};
 use corridor_core::checkpoint::Checkpoint;
 use corridor_core::crypto::{Keypair, PublicKey, sha256, unb64};
+use corridor_core::genesis::Witnesses;
 use corridor_core::httpsig;
 use corridor_core::merkle::verify_consistency;
 use corridor_core::receipt::SignedReceipt;
@@ -49,6 +50,41 @@ pub struct HeadInfo {
     /// The chain of log keys, each with the handover checkpoint signed by it and the one before.
     #[serde(default)]
     pub log_keys: Vec<LogKeyInfo>,
+    /// The witnesses and quorum of the genesis, as the server reports them (remembered on first
+    /// use, like the log key; a later change is refused).
+    #[serde(default)]
+    pub witnesses: Option<Witnesses>,
+    /// The latest checkpoint with co-signatures, as the server reports it.
+    #[serde(default)]
+    pub witnessed: Option<WitnessedInfo>,
+    /// What this client made of the witnesses' co-signatures (set by [`Client::check_log`]).
+    #[serde(skip)]
+    pub witness_state: Option<WitnessState>,
+}
+
+/// The co-signed checkpoint the server reports.
+#[derive(Debug, Deserialize)]
+pub struct WitnessedInfo {
+    /// Its size.
+    pub size: u64,
+    /// The note with co-signature lines.
+    pub note: String,
+}
+
+/// Whether the log this client sees is witnessed: a quorum of the genesis's witnesses
+/// co-signed a checkpoint the head is proved consistent with, recently enough.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum WitnessState {
+    /// The quorum co-signed the checkpoint at `size` (the head, or a recent one it extends).
+    Witnessed {
+        /// The co-signed size.
+        size: u64,
+        /// Who co-signed, in words.
+        detail: String,
+    },
+    /// Not witnessed: the client goes on (no party can halt everyone by switching its witness
+    /// off), but says so, because a split view is possible until the quorum is back.
+    Degraded(String),
 }
 
 /// One log key of the chain, as the server reports it.
@@ -76,6 +112,18 @@ struct Remembered {
     log_key: String,
     size: u64,
     note: String,
+    /// The genesis's witnesses, as first seen.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    witnesses: Option<Witnesses>,
+}
+
+/// Print `message` on stderr the first time only: a command that checks the log several times
+/// says it once.
+fn warn_once(message: &str) {
+    static SAID: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+    if !SAID.swap(true, std::sync::atomic::Ordering::SeqCst) {
+        eprintln!("{message}");
+    }
 }
 
 /// A client for one server.
@@ -181,6 +229,25 @@ impl Client {
             let old = Checkpoint::verify(&r.note, &r.origin, &log_key)
                 .map_err(|e| anyhow::anyhow!("the remembered checkpoint does not verify: {e}"))?;
             self.prove_consistent(&old, &cp).await?;
+            if r.witnesses.is_some() && r.witnesses != head.witnesses {
+                bail!(
+                    "the server at {} now reports other witnesses for log {:?} than this client saw first; witnesses are fixed in the genesis, so this is a different log or a server hiding its witnesses. Do not trust it until your coordinator confirms. (To start over deliberately, delete {}.)",
+                    self.base,
+                    head.origin,
+                    file.display()
+                );
+            }
+        }
+        let mut head = head;
+        head.witness_state = match &head.witnesses {
+            None => None,
+            Some(w) => Some(self.witness_state(&head, &cp, &log_key, w).await?),
+        };
+        if let Some(WitnessState::Degraded(why)) = &head.witness_state {
+            warn_once(&format!(
+                "warning: log {} is NOT witnessed: {why}. Commands still go through, but until the witnesses co-sign again this client cannot rule out being shown a different history than the other parties.",
+                head.origin
+            ));
         }
         fs::create_dir_all(&dir)?;
         let tmp = dir.join("checkpoint.json.tmp");
@@ -191,6 +258,7 @@ impl Client {
                 log_key: log_key.id(),
                 size: cp.size,
                 note: head.note.clone(),
+                witnesses: head.witnesses.clone(),
             })?,
         )?;
         fs::rename(&tmp, &file)?;
@@ -310,9 +378,52 @@ impl Client {
                 log_key: next.key.clone(),
                 size: handover.size,
                 note: note.to_string(),
+                witnesses: r.witnesses.clone(),
             };
         }
         Ok(())
+    }
+
+    /// Count the co-signatures on the server's co-signed checkpoint against the genesis's
+    /// witnesses, and prove the head consistent with it. A co-signed checkpoint that does not
+    /// verify or is not consistent is an error like any other inconsistency; a missing or
+    /// thin one is the degraded state.
+    async fn witness_state(
+        &self,
+        head: &HeadInfo,
+        cp: &Checkpoint,
+        log_key: &PublicKey,
+        policy: &Witnesses,
+    ) -> anyhow::Result<WitnessState> {
+        let Some(w) = &head.witnessed else {
+            return Ok(WitnessState::Degraded(
+                "no witness has co-signed any checkpoint of it yet".into(),
+            ));
+        };
+        let wcp = match Checkpoint::verify(&w.note, &head.origin, log_key) {
+            Ok(c) => c,
+            // Co-signed under an earlier log key and not since: not proof of anything now.
+            Err(_) if w.size < cp.size => {
+                return Ok(WitnessState::Degraded(format!(
+                    "the latest co-signed checkpoint (size {}) is not signed by the current log key",
+                    w.size
+                )));
+            }
+            Err(e) => bail!("the server's co-signed checkpoint does not verify: {e}"),
+        };
+        self.prove_consistent(&wcp, cp).await?;
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs());
+        Ok(
+            match corridor_core::witness::assess(&w.note, policy, wcp.size, cp.size, now) {
+                Ok(detail) => WitnessState::Witnessed {
+                    size: wcp.size,
+                    detail,
+                },
+                Err(why) => WitnessState::Degraded(why),
+            },
+        )
     }
 
     /// Prove `new` consistent with `old` (same log, `new` no smaller), or fail saying why.

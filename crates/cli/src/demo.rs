@@ -347,6 +347,7 @@ fn prepare(data_dir: &Path, until: Timestamp, no_rate_limits: bool) -> anyhow::R
             rate_limits: no_rate_limits.then(genesis::RateLimits::none),
             ..Policy::default()
         },
+        witnesses: None,
     };
     let mut g = SignedGenesis {
         document: doc,

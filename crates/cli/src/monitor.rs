@@ -77,6 +77,16 @@ pub struct MonitorArgs {
 struct Trusted {
     origin: String,
     log_key: String,
+    /// The genesis's witnesses as first seen: a server that later reports others (or none) is
+    /// hiding the ones it had.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    witnesses: Option<corridor_core::genesis::Witnesses>,
+}
+
+/// A poll that passed: its summary, and why the log is not witnessed, if it is not.
+struct Passed {
+    summary: String,
+    degraded: Option<String>,
 }
 
 /// One verified checkpoint, a line of `DIR/checkpoints.jsonl`.
@@ -126,7 +136,26 @@ pub async fn run(server: &str, a: &MonitorArgs) -> anyhow::Result<()> {
         )
         .await
         {
-            Ok(line) => println!("{line}"),
+            Ok(p) => {
+                println!("{}", p.summary);
+                // Not a failure (the server may be honest and a witness simply down), but
+                // said loudly, and posted once each time the log stops being witnessed.
+                let flag = dir.join("degraded");
+                match &p.degraded {
+                    Some(why) => {
+                        eprintln!("monitor: WARNING: the log is not witnessed: {why}");
+                        if !flag.exists() {
+                            let _ = fs::write(&flag, why);
+                            if let Some(url) = &a.alert_webhook {
+                                alert(url, &fail("degraded", why.clone())).await;
+                            }
+                        }
+                    }
+                    None => {
+                        let _ = fs::remove_file(&flag);
+                    }
+                }
+            }
             Err(f) => {
                 let mut message = f.message.clone();
                 if let Some(e) = &f.evidence {
@@ -224,7 +253,7 @@ async fn poll(
     pinned: Option<&str>,
     peers: &[String],
     receipts: Option<&Path>,
-) -> Result<String, Failure> {
+) -> Result<Passed, Failure> {
     let io = |e: anyhow::Error| fail("unreachable", format!("{e:#}"));
     let c = client::Client::new(server);
     let head = c.head().await.map_err(io)?;
@@ -240,6 +269,7 @@ async fn poll(
             let t = Trusted {
                 origin: head.origin.clone(),
                 log_key: pinned.unwrap_or(&head.log_key).to_string(),
+                witnesses: head.witnesses.clone(),
             };
             fs::write(
                 &trusted_file,
@@ -256,6 +286,12 @@ async fn poll(
                 "the server presents log {:?}; this monitor watches {:?}",
                 head.origin, trusted.origin
             ),
+        ));
+    }
+    if trusted.witnesses.is_some() && trusted.witnesses != head.witnesses {
+        return Err(fail(
+            "witnesses-changed",
+            "the server reports other witnesses than it did when this monitor started; witnesses are fixed in the genesis",
         ));
     }
     // The key in force: the trusted one, or one it handed over to (a checkpoint signed by both).
@@ -390,6 +426,11 @@ async fn poll(
                 )
             })?;
     }
+    // The co-signed checkpoint must be of this same history; then count its co-signatures.
+    let degraded = match &trusted.witnesses {
+        None => None,
+        Some(policy) => witness_check(&head, &public, &key, &cp, &chain, &headers, policy)?,
+    };
     // Every entry the log promised by a receipt, and a checkpoint now covers, is as promised.
     let mut promised = 0;
     for r in read_receipts(receipts).map_err(|e| fail("state", format!("{e:#}")))? {
@@ -517,7 +558,65 @@ async fn poll(
             "; {promised} receipted entries in the tree as promised"
         ));
     }
-    Ok(summary)
+    match (&trusted.witnesses, &degraded) {
+        (None, _) => {}
+        (Some(_), Some(why)) => summary.push_str(&format!("; NOT WITNESSED: {why}")),
+        (Some(_), None) => summary.push_str(&format!(
+            "; witnessed: checkpoint {} co-signed by a quorum",
+            head.witnessed.as_ref().map_or(0, |w| w.size)
+        )),
+    }
+    Ok(Passed { summary, degraded })
+}
+
+/// The witness check of a poll: the co-signed checkpoint must be signed by the log key and be a
+/// tree these leaves make (else it is evidence: the witnesses were shown another history than
+/// this monitor); Ok(Some(why)) when the quorum is not met.
+fn witness_check(
+    head: &client::HeadInfo,
+    public: &PublicKey,
+    key: &str,
+    cp: &Checkpoint,
+    chain: &corridor_verify::LeafChain,
+    headers: &[corridor_core::entry::EntryHeader],
+    policy: &corridor_core::genesis::Witnesses,
+) -> Result<Option<String>, Failure> {
+    let Some(w) = &head.witnessed else {
+        return Ok(Some("no witness has co-signed any checkpoint yet".into()));
+    };
+    let Ok(wcp) = Checkpoint::verify(&w.note, &head.origin, public) else {
+        return Ok(Some(format!(
+            "the co-signed checkpoint (size {}) is not signed by the log key in force",
+            w.size
+        )));
+    };
+    if wcp.size > cp.size {
+        return Err(fail(
+            "split-view",
+            format!(
+                "the server reports a co-signed tree of size {} but shows this monitor one of {}: the witnesses were shown more than this monitor",
+                wcp.size, cp.size
+            ),
+        ));
+    }
+    if chain.root_at(wcp.size) != Some(wcp.root) {
+        return Err(Failure {
+            kind: "fork",
+            message: format!(
+                "the witnesses co-signed a tree of size {} that the tree of size {} shown to this monitor does not extend: the server shows different histories to different readers",
+                wcp.size, cp.size
+            ),
+            evidence: Some(Box::new(Evidence::Rewrite {
+                origin: head.origin.clone(),
+                log_key: key.to_string(),
+                older: w.note.clone(),
+                newer: head.note.clone(),
+                leaves: headers.to_vec(),
+            })),
+        });
+    }
+    let now = jiff::Timestamp::now().as_second().max(0) as u64;
+    Ok(corridor_core::witness::assess(&w.note, policy, wcp.size, cp.size, now).err())
 }
 
 /// The signed receipts in `dir` (bare, or as the `receipt` of the CLI's kept records); files

@@ -93,6 +93,15 @@ pub struct InitArgs {
     /// Mark the log as an exercise (allows a simulated clock; every page says so).
     #[arg(long)]
     exercise: bool,
+    /// A witness that co-signs the log's checkpoints: NAME=OPERATOR:KEY, repeated, e.g.
+    /// witness.ua.example=ua:wua.key.pub (OPERATOR is the party, intermediary or organisation
+    /// that runs it).
+    #[arg(long = "witness")]
+    witnesses: Vec<String>,
+    /// How many witnesses must co-sign a checkpoint for clients to call it witnessed (a
+    /// majority of them at least) [default: all].
+    #[arg(long)]
+    witness_quorum: Option<u32>,
     /// Where to write the genesis.
     #[arg(long, default_value = "genesis.json")]
     out: PathBuf,
@@ -185,6 +194,7 @@ pub fn init(a: InitArgs) -> anyhow::Result<()> {
             .map(|o| body("organisation", o))
             .collect::<anyhow::Result<_>>()?,
         policy: Policy::default(),
+        witnesses: init_witnesses(&a.witnesses, a.witness_quorum)?,
     };
     doc.check()
         .map_err(|e| anyhow::anyhow!("the genesis would be invalid: {e}"))?;
@@ -206,6 +216,36 @@ pub fn init(a: InitArgs) -> anyhow::Result<()> {
         a.out.display()
     );
     Ok(())
+}
+
+fn init_witnesses(
+    list: &[String],
+    quorum: Option<u32>,
+) -> anyhow::Result<Option<genesis::Witnesses>> {
+    if list.is_empty() {
+        if quorum.is_some() {
+            bail!("--witness-quorum without --witness: name the witnesses too");
+        }
+        return Ok(None);
+    }
+    let members = list
+        .iter()
+        .map(|w| {
+            let (name, rest) = split_eq("witness", w)?;
+            let (operator, key) = rest.split_once(':').with_context(|| {
+                format!("--witness {w:?}: write NAME=OPERATOR:KEY, e.g. witness.ua.example=ua:wua.key.pub")
+            })?;
+            Ok(genesis::Witness {
+                name: name.into(),
+                key: keys::public_key_arg(key)?.id(),
+                operator: operator.into(),
+            })
+        })
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    Ok(Some(genesis::Witnesses {
+        quorum: quorum.unwrap_or(members.len() as u32),
+        members,
+    }))
 }
 
 pub fn read_genesis(path: &Path) -> anyhow::Result<SignedGenesis> {
@@ -378,6 +418,12 @@ pub struct ServeArgs {
     #[arg(long)]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub evidence_max_bytes: Option<u64>,
+    /// Where a witness the genesis names is reached, as NAME=URL (repeat for each): the server
+    /// sends it every new checkpoint (C2SP tlog-witness add-checkpoint at URL/add-checkpoint)
+    /// and serves the co-signatures it gathers. A witness without a URL is never asked.
+    #[arg(long = "witness")]
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub witnesses: Vec<String>,
 }
 
 /// `corridor serve`'s options once flags, environment, the config file and defaults are merged.
@@ -411,6 +457,8 @@ pub struct ServeConfig {
     #[serde(default)]
     pub webhook_allow_private: bool,
     pub evidence_max_bytes: u64,
+    #[serde(default)]
+    pub witnesses: Vec<String>,
 }
 
 impl Default for ServeConfig {
@@ -440,6 +488,7 @@ impl Default for ServeConfig {
             webhook_key: None,
             webhook_allow_private: false,
             evidence_max_bytes: corridor_server::evidence::DEFAULT_MAX_BYTES,
+            witnesses: vec![],
         }
     }
 }
@@ -601,6 +650,7 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     };
     let log = Log::open_with(db, log_key, others, genesis, clock, Some(cluster)).await?;
     log.set_evidence_max_bytes(a.evidence_max_bytes);
+    log.start_witnessing(witness_options(&a.witnesses)?)?;
     start_webhooks(
         &log,
         &a.webhook_key
@@ -609,6 +659,27 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         a.webhook_allow_private,
     )?;
     serve_on(listener, log, a.public_url.as_deref(), limits).await
+}
+
+/// `--witness NAME=URL` options, checked for shape (the genesis check is the server's).
+pub fn witness_options(
+    list: &[String],
+) -> anyhow::Result<corridor_server::witnessing::WitnessOptions> {
+    let mut opts = corridor_server::witnessing::WitnessOptions::default();
+    for item in list {
+        let (name, url) = split_eq("witness", item)?;
+        if !(url.starts_with("http://") || url.starts_with("https://")) {
+            bail!("--witness {item}: the URL must start with http:// or https://");
+        }
+        if opts
+            .urls
+            .insert(name.to_string(), url.to_string())
+            .is_some()
+        {
+            bail!("--witness {name}=…: given twice");
+        }
+    }
+    Ok(opts)
 }
 
 /// Start posting alerts to webhooks, signed with the key at `path` (made there if missing).

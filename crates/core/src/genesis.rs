@@ -186,6 +186,42 @@ pub struct GenesisDocument {
     pub organisations: Vec<Body>,
     /// The policy.
     pub policy: Policy,
+    /// The witnesses that co-sign the log's checkpoints, and how many must. Absent in a log
+    /// without witnesses (and in a genesis written before they existed: its signatures cover
+    /// the bytes without them).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub witnesses: Option<Witnesses>,
+}
+
+/// The log's witnesses (C2SP tlog-witness): each co-signs a checkpoint only if it is consistent
+/// with the last one it co-signed, so a client that sees a quorum of co-signatures knows those
+/// witnesses were shown the same history. Named in the genesis, countersigned by every party,
+/// because whoever chooses the witnesses chooses whom a split view must fool.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Witnesses {
+    /// The witnesses, in the order their co-signatures are listed.
+    pub members: Vec<Witness>,
+    /// How many co-signatures a checkpoint needs to count as witnessed. A majority at least, so
+    /// two quorums always share a witness: no two histories can both be witnessed without one
+    /// witness co-signing both, which it refuses. Below the quorum clients keep working and say
+    /// plainly that the log is not witnessed, so no party halts everyone by switching its own
+    /// witness off.
+    pub quorum: u32,
+}
+
+/// One witness.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Witness {
+    /// Its name, as on its co-signature lines (a schema-less URL such as
+    /// `witness.ua.example`, per C2SP signed-note).
+    pub name: String,
+    /// Its public key.
+    pub key: String,
+    /// Who runs it (a party, the intermediary or an organisation), so readers know whose
+    /// witness is missing when a quorum is not met.
+    pub operator: String,
 }
 
 /// One countersignature over the genesis document.
@@ -337,6 +373,63 @@ impl GenesisDocument {
         if pol.max_clock_skew_s <= 0 || pol.max_merge_delay_ms <= 0 || pol.max_window_s <= 0 {
             return Err(Rejection::invalid("policy", "limits must be positive"));
         }
+        if let Some(w) = &self.witnesses {
+            self.check_witnesses(w, &ids, &keys)?;
+        }
+        Ok(())
+    }
+
+    fn check_witnesses(
+        &self,
+        w: &Witnesses,
+        ids: &BTreeMap<String, ()>,
+        keys: &BTreeMap<String, ()>,
+    ) -> Result<(), Rejection> {
+        let bad = |why: String| Rejection::invalid("witnesses", why);
+        let n = w.members.len();
+        if n == 0 {
+            return Err(bad(
+                "name at least one witness, or leave witnesses out".into()
+            ));
+        }
+        if w.quorum as usize > n || (w.quorum as usize) * 2 <= n {
+            return Err(bad(format!(
+                "the quorum must be a majority of the {n} witnesses (at least {}, at most {n}), so that no two histories can both be witnessed",
+                n / 2 + 1
+            )));
+        }
+        let mut names = BTreeMap::new();
+        let mut seen = BTreeMap::new();
+        for m in &w.members {
+            if m.name.is_empty()
+                || m.name.contains(|c: char| c.is_whitespace() || c == '+')
+                || m.name == self.origin
+            {
+                return Err(bad(format!(
+                    "{:?}: a witness name is non-empty, without spaces or '+', and not the log's origin",
+                    m.name
+                )));
+            }
+            if names.insert(m.name.clone(), ()).is_some() {
+                return Err(bad(format!("{:?} appears twice", m.name)));
+            }
+            PublicKey::parse(&m.key)?;
+            if seen.insert(m.key.clone(), ()).is_some()
+                || keys.contains_key(&m.key)
+                || m.key == self.log_key
+            {
+                return Err(bad(format!(
+                    "the key of witness {:?} is used elsewhere; a witness has its own key",
+                    m.name
+                )));
+            }
+            if !ids.contains_key(&m.operator) {
+                return Err(bad(format!(
+                    "witness {:?}: its operator {:?} is not a party, the intermediary or an organisation of this genesis",
+                    m.name, m.operator
+                )));
+            }
+        }
         Ok(())
     }
 }
@@ -478,6 +571,7 @@ pub(crate) mod tests {
                 admin_key: kp(5).public().id(),
             }],
             policy: Policy::default(),
+            witnesses: None,
         };
         let mut g = SignedGenesis {
             document: doc,
@@ -520,6 +614,89 @@ pub(crate) mod tests {
                     .collect(),
                 threshold,
             });
+            assert_eq!(
+                g.document.check().unwrap_err().code(),
+                "invalid-field",
+                "{why}"
+            );
+        }
+    }
+
+    #[test]
+    fn witnesses_need_a_majority_quorum_own_keys_and_known_operators() {
+        let w = |name: &str, seed: u8, operator: &str| Witness {
+            name: name.into(),
+            key: Keypair::from_seed([seed; 32]).public().id(),
+            operator: operator.into(),
+        };
+        let good = || {
+            vec![
+                w("w.ua", 60, "ua"),
+                w("w.ru", 61, "ru"),
+                w("w.icrc", 62, "icrc"),
+            ]
+        };
+        let (mut g, _) = sample();
+        g.document.witnesses = Some(Witnesses {
+            members: good(),
+            quorum: 2,
+        });
+        g.document.check().unwrap();
+        // An old genesis without witnesses keeps its bytes (and so its signatures).
+        let (plain, _) = sample();
+        assert!(
+            !String::from_utf8(plain.document.canonical())
+                .unwrap()
+                .contains("witnesses")
+        );
+        let cases: Vec<(Vec<Witness>, u32, &str)> = vec![
+            (vec![], 1, "no witnesses"),
+            (good(), 1, "a minority quorum"),
+            (good(), 4, "a quorum above the witnesses"),
+            (
+                vec![w("w.ua", 60, "ua"), w("w.ru", 61, "ru")],
+                1,
+                "half of two",
+            ),
+            (
+                vec![w("w.ua", 60, "ua"), w("w.ua", 61, "ru")],
+                2,
+                "a name twice",
+            ),
+            (
+                vec![w("w.ua", 60, "ua"), w("w.ru", 60, "ru")],
+                2,
+                "a key twice",
+            ),
+            (
+                vec![w("w.ua", 3, "ua"), w("w.ru", 61, "ru")],
+                2,
+                "an admin key",
+            ),
+            (
+                vec![w("w.ua", 2, "ua"), w("w.ru", 61, "ru")],
+                2,
+                "the log key",
+            ),
+            (
+                vec![w("w.ua", 60, "xx"), w("w.ru", 61, "ru")],
+                2,
+                "an unknown operator",
+            ),
+            (
+                vec![w("w ua", 60, "ua"), w("w.ru", 61, "ru")],
+                2,
+                "a space in a name",
+            ),
+            (
+                vec![w("corridor.test/log", 60, "ua"), w("w.ru", 61, "ru")],
+                2,
+                "the origin",
+            ),
+        ];
+        for (members, quorum, why) in cases {
+            let (mut g, _) = sample();
+            g.document.witnesses = Some(Witnesses { members, quorum });
             assert_eq!(
                 g.document.check().unwrap_err().code(),
                 "invalid-field",

@@ -222,10 +222,199 @@ pub fn add_checkpoint(
     Ok((origin, cp))
 }
 
+/// How far a checkpoint is witnessed: who of the genesis's witnesses co-signed it, who did not,
+/// and whether that reaches the quorum. Clients and monitors compute it from the note itself
+/// (never from what the server says about it).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Quorum {
+    /// Witnesses whose co-signature on the note verifies, with its timestamp, in genesis order.
+    pub cosigned: Vec<(String, u64)>,
+    /// Witnesses without a valid co-signature on it, with who runs each, in genesis order.
+    pub missing: Vec<(String, String)>,
+    /// Co-signatures the genesis requires.
+    pub required: u32,
+}
+
+impl Quorum {
+    /// Whether enough witnesses co-signed.
+    pub fn met(&self) -> bool {
+        self.cosigned.len() >= self.required as usize
+    }
+
+    /// One line for people: "co-signed by 2 of 2 witnesses (quorum 2)", naming the missing.
+    pub fn describe(&self) -> String {
+        let n = self.cosigned.len() + self.missing.len();
+        let mut s = format!(
+            "co-signed by {} of {n} witnesses (quorum {})",
+            self.cosigned.len(),
+            self.required
+        );
+        if !self.missing.is_empty() {
+            let names: Vec<String> = self
+                .missing
+                .iter()
+                .map(|(w, op)| format!("{w} (run by {op})"))
+                .collect();
+            s.push_str(&format!("; missing: {}", names.join(", ")));
+        }
+        s
+    }
+}
+
+/// Count the valid co-signatures of `witnesses` on `note`.
+pub fn quorum(note: &str, witnesses: &crate::genesis::Witnesses) -> Quorum {
+    let mut q = Quorum {
+        cosigned: Vec::new(),
+        missing: Vec::new(),
+        required: witnesses.quorum,
+    };
+    for w in &witnesses.members {
+        match PublicKey::parse(&w.key)
+            .ok()
+            .and_then(|k| cosignature_of(note, &w.name, &k))
+        {
+            Some(t) => q.cosigned.push((w.name.clone(), t)),
+            None => q.missing.push((w.name.clone(), w.operator.clone())),
+        }
+    }
+    q
+}
+
+/// How old the quorum's newest co-signature may be, once the head has grown past the co-signed
+/// checkpoint, before the log counts as not witnessed: a witness that stopped answering shows
+/// within minutes, while a busy log's head is always a little ahead of its witnesses.
+pub const STALE_AFTER_S: u64 = 600;
+
+/// Whether the log is witnessed, given its co-signed checkpoint `note` (of size
+/// `witnessed_size`, which the caller has checked is of the same history as the head of size
+/// `head_size`) and the time now in seconds: Ok with who co-signed, or Err with why not, in
+/// words. Clients and monitors share this, so they call the same logs degraded.
+pub fn assess(
+    note: &str,
+    policy: &crate::genesis::Witnesses,
+    witnessed_size: u64,
+    head_size: u64,
+    now_s: u64,
+) -> Result<String, String> {
+    let q = quorum(note, policy);
+    if !q.met() {
+        return Err(format!("checkpoint {witnessed_size} {}", q.describe()));
+    }
+    let newest = q.cosigned.iter().map(|(_, t)| *t).max().unwrap_or(0);
+    let age = now_s.saturating_sub(newest);
+    if witnessed_size < head_size && age > STALE_AFTER_S {
+        return Err(format!(
+            "the witnesses last co-signed at size {witnessed_size}, {age} s ago; the {} entries since are not witnessed",
+            head_size - witnessed_size
+        ));
+    }
+    Ok(format!("size {witnessed_size} {}", q.describe()))
+}
+
+/// The note with `lines` (co-signature lines, each ending in a newline) appended after its
+/// signatures: the co-signed checkpoint that is served. Lines already there are not repeated.
+pub fn with_cosignatures(note: &str, lines: &[String]) -> String {
+    let mut out = note.to_string();
+    for l in lines {
+        if !note.split_inclusive('\n').any(|have| have == l) {
+            out.push_str(l);
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::genesis::{Witness, Witnesses};
     use crate::merkle::MemoryTree;
+
+    #[test]
+    fn a_witnessed_log_goes_stale_only_when_the_head_moved_on() {
+        let log = Keypair::from_seed([6; 32]);
+        let ua = Keypair::from_seed([10; 32]);
+        let ws = Witnesses {
+            members: vec![Witness {
+                name: "w.ua.example".into(),
+                key: ua.public().id(),
+                operator: "ua".into(),
+            }],
+            quorum: 1,
+        };
+        let cp = Checkpoint {
+            origin: "corridor.test/log".into(),
+            size: 9,
+            root: [3; 32],
+        };
+        let note = cp.sign(&log);
+        let line = cosign("w.ua.example", &ua, 1000, note_body(&note).unwrap());
+        let cosigned = with_cosignatures(&note, &[line]);
+        assert!(assess(&note, &ws, 9, 9, 1000).is_err());
+        assert!(assess(&cosigned, &ws, 9, 9, 1000).is_ok());
+        // A quiet log stays witnessed however long nothing happens.
+        assert!(assess(&cosigned, &ws, 9, 9, 1_000_000).is_ok());
+        // A head ahead of its witnesses is fine for a while, then not.
+        assert!(assess(&cosigned, &ws, 9, 12, 1000 + STALE_AFTER_S).is_ok());
+        let stale = assess(&cosigned, &ws, 9, 12, 1001 + STALE_AFTER_S).unwrap_err();
+        assert!(stale.contains("3 entries since"), "{stale}");
+    }
+
+    #[test]
+    fn a_quorum_counts_only_named_witnesses_with_valid_cosignatures() {
+        let log = Keypair::from_seed([6; 32]);
+        let (ua, ru, stranger) = (
+            Keypair::from_seed([10; 32]),
+            Keypair::from_seed([11; 32]),
+            Keypair::from_seed([12; 32]),
+        );
+        let ws = Witnesses {
+            members: vec![
+                Witness {
+                    name: "w.ua.example".into(),
+                    key: ua.public().id(),
+                    operator: "ua".into(),
+                },
+                Witness {
+                    name: "w.ru.example".into(),
+                    key: ru.public().id(),
+                    operator: "ru".into(),
+                },
+            ],
+            quorum: 2,
+        };
+        let cp = Checkpoint {
+            origin: "corridor.test/log".into(),
+            size: 9,
+            root: [3; 32],
+        };
+        let note = cp.sign(&log);
+        let body = note_body(&note).unwrap();
+        let q = quorum(&note, &ws);
+        assert!(!q.met());
+        assert_eq!(q.missing.len(), 2);
+        let one = with_cosignatures(&note, &[cosign("w.ua.example", &ua, 100, body)]);
+        let q = quorum(&one, &ws);
+        assert_eq!(q.cosigned, vec![("w.ua.example".to_string(), 100)]);
+        assert!(!q.met());
+        assert!(
+            q.describe().contains("missing: w.ru.example (run by ru)"),
+            "{}",
+            q.describe()
+        );
+        // A stranger's line under a witness's name, or a line for another body, counts nothing.
+        let forged = with_cosignatures(&one, &[cosign("w.ru.example", &stranger, 100, body)]);
+        assert!(!quorum(&forged, &ws).met());
+        let elsewhere = cosign("w.ru.example", &ru, 100, "corridor.test/log\n8\nAAAA\n");
+        assert!(!quorum(&with_cosignatures(&one, &[elsewhere]), &ws).met());
+        let line = cosign("w.ru.example", &ru, 101, body);
+        let both = with_cosignatures(&one, std::slice::from_ref(&line));
+        let q = quorum(&both, &ws);
+        assert!(q.met(), "{q:?}");
+        assert_eq!(q.describe(), "co-signed by 2 of 2 witnesses (quorum 2)");
+        // Appending again changes nothing; the log's own signature still verifies.
+        assert_eq!(with_cosignatures(&both, &[line]), both);
+        Checkpoint::verify(&both, "corridor.test/log", &log.public()).unwrap();
+    }
 
     /// The example of C2SP tlog-cosignature: its signed message, byte for byte, and the
     /// structure of its cosignature line (key id, then the big-endian timestamp it states).

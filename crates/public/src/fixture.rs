@@ -70,6 +70,7 @@ pub fn genesis() -> GenesisDocument {
         ],
         organisations: vec![],
         policy: Policy::default(),
+        witnesses: None,
     }
 }
 

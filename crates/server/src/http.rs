@@ -261,9 +261,18 @@ async fn checkpoint(State(log): State<Shared>) -> Result<Response, Problem> {
     let head = log.head().ok_or_else(no_head)?;
     Ok((
         [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
-        head.note,
+        served_note(&log, &head),
     )
         .into_response())
+}
+
+/// The latest checkpoint as served: with the witnesses' co-signature lines once they were
+/// gathered for it (clients ignore lines by keys they do not know, per C2SP signed-note).
+fn served_note(log: &Shared, head: &crate::log::Head) -> String {
+    match log.cosigned() {
+        Some(c) if c.checkpoint.size == head.checkpoint.size => c.note,
+        _ => head.note.clone(),
+    }
 }
 
 fn no_head() -> Problem {
@@ -280,8 +289,12 @@ async fn head(State(log): State<Shared>) -> Result<Response, Problem> {
         "origin": head.checkpoint.origin,
         "size": head.checkpoint.size,
         "root": b64(&head.checkpoint.root),
-        "note": head.note,
+        "note": served_note(&log, &head),
         "log_key": log.log_key_at(head.checkpoint.size).id(),
+        // What the genesis says about witnesses, and the latest co-signed checkpoint (maybe
+        // older than the head). Clients count the co-signatures themselves.
+        "witnesses": log.genesis().witnesses,
+        "witnessed": log.cosigned().map(|c| json!({"size": c.checkpoint.size, "note": c.note})),
         "log_keys": log.log_keys().iter().map(|(e, handover)| json!({
             "key": e.key, "from_size": e.from_size, "handover": handover,
         })).collect::<Vec<_>>(),

@@ -21,6 +21,7 @@ pub mod queries;
 pub mod running;
 pub mod serve;
 pub mod webhooks;
+pub mod witnessing;
 
 pub use clock::Clock;
 pub use cluster::{ClusterOptions, Role};

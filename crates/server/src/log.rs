@@ -194,6 +194,7 @@ struct Services {
     alerts: OnceLock<Arc<crate::alerts::AlertHub>>,
     webhooks: OnceLock<Arc<crate::webhooks::Webhooks>>,
     public: OnceLock<Arc<crate::public::PublicSite>>,
+    witnessing: OnceLock<Arc<crate::witnessing::Witnessing>>,
     /// The largest evidence file an upload may carry (`corridor serve --evidence-max-bytes`).
     evidence_max_bytes: std::sync::atomic::AtomicU64,
 }
@@ -212,6 +213,8 @@ pub struct Log {
     clock: Clock,
     tree: RwLock<MemoryTree>,
     head: RwLock<Option<Head>>,
+    /// The latest checkpoint with witnesses' co-signatures (see [`crate::witnessing`]).
+    cosigned: RwLock<Option<Head>>,
     jobs: mpsc::Sender<Job>,
     snapshot: tokio::sync::watch::Sender<Snapshot>,
     /// What alerts are computed from, after every batch that changed it.
@@ -443,6 +446,7 @@ impl Log {
             clock,
             tree: RwLock::new(tree),
             head: RwLock::new(None),
+            cosigned: RwLock::new(None),
             jobs: tx,
             snapshot,
             running,
@@ -453,6 +457,7 @@ impl Log {
                 alerts: OnceLock::new(),
                 webhooks: OnceLock::new(),
                 public: OnceLock::new(),
+                witnessing: OnceLock::new(),
                 evidence_max_bytes: crate::evidence::DEFAULT_MAX_BYTES.into(),
             },
             cluster,
@@ -469,6 +474,7 @@ impl Log {
                 note: cp.note,
             });
         }
+        log.load_cosigned().await?;
         log.publish_checkpoint().await?;
         if let Some(c) = &log.cluster {
             let wake: corridor_storage::AppendWaker = {
@@ -648,6 +654,61 @@ impl Log {
             .public
             .get_or_init(|| crate::public::PublicSite::start(self.clone(), base_url))
             .clone()
+    }
+
+    /// Start gathering the witnesses' co-signatures (only the first call starts it). Refused
+    /// when `opts` names a witness the genesis does not.
+    pub fn start_witnessing(
+        self: &Arc<Self>,
+        opts: crate::witnessing::WitnessOptions,
+    ) -> anyhow::Result<()> {
+        if self.services.witnessing.get().is_none() {
+            let w = crate::witnessing::Witnessing::start(self.clone(), opts)?;
+            let _ = self.services.witnessing.set(w);
+        }
+        Ok(())
+    }
+
+    /// The latest checkpoint with witnesses' co-signatures, if any was gathered.
+    pub fn cosigned(&self) -> Option<Head> {
+        self.cosigned.read().expect("not poisoned").clone()
+    }
+
+    pub(crate) fn set_cosigned(&self, head: Head) {
+        let mut c = self.cosigned.write().expect("not poisoned");
+        // Never step back: a follower may read an older round after a newer one.
+        if c.as_ref().is_none_or(|old| {
+            old.checkpoint.size < head.checkpoint.size
+                || (old.checkpoint.size == head.checkpoint.size && old.note.len() < head.note.len())
+        }) {
+            *c = Some(head);
+        }
+    }
+
+    /// Serve the co-signed checkpoint stored last (at start, and on followers after each
+    /// catch-up), once its log signature verifies.
+    pub(crate) async fn load_cosigned(&self) -> Result<(), DbError> {
+        let Some(cp) = self.db.latest_cosigned_checkpoint().await? else {
+            return Ok(());
+        };
+        if cp.size > self.with_tree(|t| t.size()) {
+            return Ok(());
+        }
+        match Checkpoint::verify(&cp.note, self.origin(), &self.log_key_at(cp.size)) {
+            Ok(checkpoint) => self.set_cosigned(Head {
+                checkpoint,
+                note: cp.note,
+            }),
+            Err(r) => {
+                tracing::error!(size = cp.size, %r, "a stored co-signed checkpoint does not verify")
+            }
+        }
+        Ok(())
+    }
+
+    /// Whether [`Log::stop`] was called.
+    pub fn is_stopped(&self) -> bool {
+        self.stopped.load(std::sync::atomic::Ordering::SeqCst)
     }
 
     /// The public site (started with a relative base URL if nobody started it yet).

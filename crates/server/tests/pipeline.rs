@@ -79,6 +79,12 @@ impl Database for Gated {
     async fn latest_checkpoint(&self) -> Result<Option<StoredCheckpoint>, DbError> {
         self.inner.latest_checkpoint().await
     }
+    async fn add_cosigned_checkpoint(&self, checkpoint: &StoredCheckpoint) -> Result<(), DbError> {
+        self.inner.add_cosigned_checkpoint(checkpoint).await
+    }
+    async fn latest_cosigned_checkpoint(&self) -> Result<Option<StoredCheckpoint>, DbError> {
+        self.inner.latest_cosigned_checkpoint().await
+    }
     async fn projection_rows(&self) -> Result<Vec<StoredRow>, DbError> {
         self.inner.projection_rows().await
     }

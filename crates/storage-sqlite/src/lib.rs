@@ -287,6 +287,29 @@ impl Database for Sqlite {
         }))
     }
 
+    async fn add_cosigned_checkpoint(&self, cp: &StoredCheckpoint) -> Result<(), DbError> {
+        sqlx::query("INSERT INTO cosigned_checkpoints (size, note) VALUES (?, ?)")
+            .bind(to_i64(cp.size))
+            .bind(&cp.note)
+            .execute(&self.write)
+            .await
+            .map_err(backend)?;
+        Ok(())
+    }
+
+    async fn latest_cosigned_checkpoint(&self) -> Result<Option<StoredCheckpoint>, DbError> {
+        let row: Option<(i64, String)> = sqlx::query_as(
+            "SELECT size, note FROM cosigned_checkpoints ORDER BY size DESC, seq DESC LIMIT 1",
+        )
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(backend)?;
+        Ok(row.map(|(size, note)| StoredCheckpoint {
+            size: size as u64,
+            note,
+        }))
+    }
+
     async fn projection_rows(&self) -> Result<Vec<StoredRow>, DbError> {
         let rows: Vec<(String, String, String)> =
             sqlx::query_as("SELECT kind, id, body FROM projections ORDER BY kind, id")

@@ -250,6 +250,13 @@ pub trait Database: Send + Sync + 'static {
     /// The largest stored checkpoint.
     async fn latest_checkpoint(&self) -> Result<Option<StoredCheckpoint>, DbError>;
 
+    /// Store a checkpoint with witnesses' co-signatures (a new row each time: a later round may
+    /// gather more co-signatures for the same size).
+    async fn add_cosigned_checkpoint(&self, checkpoint: &StoredCheckpoint) -> Result<(), DbError>;
+
+    /// The co-signed checkpoint stored last for the largest size.
+    async fn latest_cosigned_checkpoint(&self) -> Result<Option<StoredCheckpoint>, DbError>;
+
     /// Every projection row, ordered by (kind, id).
     async fn projection_rows(&self) -> Result<Vec<StoredRow>, DbError>;
 

@@ -131,6 +131,25 @@ pub async fn run(db: &dyn Database) {
     );
     assert_eq!(db.latest_checkpoint().await.unwrap(), Some(cp(4, "four")));
 
+    // Co-signed checkpoints: every round kept; the latest is the last one of the largest size.
+    assert_eq!(db.latest_cosigned_checkpoint().await.unwrap(), None);
+    db.add_cosigned_checkpoint(&cp(2, "two, one witness"))
+        .await
+        .unwrap();
+    db.add_cosigned_checkpoint(&cp(4, "four, one witness"))
+        .await
+        .unwrap();
+    db.add_cosigned_checkpoint(&cp(4, "four, two witnesses"))
+        .await
+        .unwrap();
+    db.add_cosigned_checkpoint(&cp(3, "three, late"))
+        .await
+        .unwrap();
+    assert_eq!(
+        db.latest_cosigned_checkpoint().await.unwrap(),
+        Some(cp(4, "four, two witnesses"))
+    );
+
     // The read audit: appended in order, read back from a position, exactly as written.
     assert!(db.reads(0, 10).await.unwrap().is_empty());
     let read = |n: u64| crate::ReadRecord {

@@ -157,6 +157,9 @@ impl Log {
                 }
             }
         }
+        if let Err(e) = self.load_cosigned().await {
+            return (state, Err(e));
+        }
         (state, Ok(()))
     }
 

@@ -104,6 +104,7 @@ pub fn genesis_with_limits(limits: genesis::RateLimits) -> SignedGenesis {
             incident_status_public: None,
             tzdb: Some(corridor_core::localtime::tzdb_version().to_string()),
         },
+        witnesses: None,
     };
     let mut g = SignedGenesis {
         document,
