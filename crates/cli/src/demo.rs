@@ -192,7 +192,44 @@ pub async fn run(
         return Ok(());
     }
     ops::start_webhooks(&log, &data_dir.join("webhook.key"), false)?;
+    start_witnesses(&log, data_dir).await?;
     ops::run_server(log, listen, None).await
+}
+
+/// The demo's witnesses: one per party, by party id and witness name.
+const DEMO_WITNESSES: [(&str, &str); 2] = [
+    ("ua", "witness.ua.exercise.example"),
+    ("ru", "witness.ru.exercise.example"),
+];
+
+/// Run the demo's two witnesses in this process, each on a loopback port of its own with its
+/// state in DATA_DIR/witnesses/PARTY, and have the server gather their co-signatures. In a real
+/// deployment each party runs `corridor witness` on its own machine; here they stand in for
+/// those, speaking the same protocol over HTTP. A data directory from before the demo had
+/// witnesses has none in its genesis, and runs without.
+async fn start_witnesses(log: &Arc<Log>, data_dir: &Path) -> anyhow::Result<()> {
+    let Some(policy) = log.genesis().witnesses.clone() else {
+        return Ok(());
+    };
+    let logs = std::collections::BTreeMap::from([(
+        log.origin().to_string(),
+        corridor_core::crypto::PublicKey::parse(&log.genesis().log_key)?,
+    )]);
+    let mut opts = corridor_server::witnessing::WitnessOptions::default();
+    for (party, name) in DEMO_WITNESSES {
+        if !policy.members.iter().any(|m| m.name == name) {
+            continue;
+        }
+        let dir = data_dir.join("witnesses");
+        let key = keys::load(&dir.join(format!("{party}.key")))?.keypair;
+        let (app, _) = crate::witness::app(name, key, logs.clone(), &dir.join(party))?;
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+        let url = format!("http://{}", listener.local_addr()?);
+        println!("witness of {party}: {name} at {url}");
+        tokio::spawn(async move { axum::serve(listener, app).await });
+        opts.urls.insert(name.to_string(), url);
+    }
+    log.start_witnessing(opts)
 }
 
 /// The scenario as it is being entered: the log open at the current scene's instant (in a
@@ -300,6 +337,24 @@ fn prepare(data_dir: &Path, until: Timestamp, no_rate_limits: bool) -> anyhow::R
     let ua = new_key(&keys_dir, "ua-admin.key", Some("ua/admin"))?;
     let ru = new_key(&keys_dir, "ru-admin.key", Some("ru/admin"))?;
     let org = new_key(&keys_dir, "convoys-admin.key", Some("convoys/admin"))?;
+    // One witness per party, run by the demo itself (see `start_witnesses`).
+    let witness_dir = data_dir.join("witnesses");
+    fs::create_dir_all(&witness_dir)?;
+    let witnesses = genesis::Witnesses {
+        members: DEMO_WITNESSES
+            .iter()
+            .map(|(party, name)| {
+                Ok(genesis::Witness {
+                    name: name.to_string(),
+                    key: new_key(&witness_dir, &format!("{party}.key"), None)?
+                        .public()
+                        .id(),
+                    operator: party.to_string(),
+                })
+            })
+            .collect::<anyhow::Result<_>>()?,
+        quorum: 2,
+    };
     let doc = GenesisDocument {
         v: 1,
         origin: ORIGIN.into(),
@@ -347,7 +402,7 @@ fn prepare(data_dir: &Path, until: Timestamp, no_rate_limits: bool) -> anyhow::R
             rate_limits: no_rate_limits.then(genesis::RateLimits::none),
             ..Policy::default()
         },
-        witnesses: None,
+        witnesses: Some(witnesses),
     };
     let mut g = SignedGenesis {
         document: doc,

@@ -127,9 +127,24 @@ pub async fn publish(a: PublishArgs) -> anyhow::Result<()> {
             .parse()
             .context("the last entry's time")?,
     };
+    // The latest co-signed checkpoint the pages cover, if the log key in the genesis signed it
+    // (after a key rotation the pages cite none rather than an unverified one).
+    let cosigned = db
+        .latest_cosigned_checkpoint()
+        .await?
+        .filter(|c| c.size <= cp.size)
+        .and_then(|c| {
+            Checkpoint::verify(&c.note, state.origin(), &log_key)
+                .ok()
+                .map(|v| (v, c.note))
+        });
     let cited = Cited {
         size: cp.size,
         root: b64(&cp.root),
+        witnessed: corridor_public::CitedWitnesses::of(
+            state.genesis.witnesses.as_ref(),
+            cosigned.as_ref().map(|(c, n)| (c, n.as_str())),
+        ),
     };
     let input = Input {
         genesis: &state.genesis,

@@ -129,31 +129,43 @@ pub async fn run(a: WitnessArgs) -> anyhow::Result<()> {
         let k = PublicKey::parse(k).map_err(|e| anyhow::anyhow!("--log {l:?}: {e}"))?;
         logs.insert(origin.to_string(), k);
     }
-    std::fs::create_dir_all(&a.state)
-        .with_context(|| format!("cannot create {}", a.state.display()))?;
-    let file = a.state.join("witness.json");
-    let latest = load_state(&file)?;
-    let w = Arc::new(Witness {
-        name: a.name.clone(),
-        key,
-        logs,
-        file,
-        latest: Mutex::new(latest),
-    });
+    let (app, public) = app(&a.name, key, logs, &a.state)?;
     let listener = tokio::net::TcpListener::bind(a.listen)
         .await
         .with_context(|| format!("cannot listen on {}", a.listen))?;
     println!(
         "witness {} (key {}) listening on http://{}",
         a.name,
-        w.key.public().id(),
+        public.id(),
         listener.local_addr()?
     );
+    axum::serve(listener, app).await?;
+    Ok(())
+}
+
+/// The witness's HTTP service for `logs`, its state kept in `state` (loaded now; refused if
+/// damaged), and its public key. `corridor witness` serves it; the demo runs two in-process.
+pub fn app(
+    name: &str,
+    key: Keypair,
+    logs: BTreeMap<String, PublicKey>,
+    state: &Path,
+) -> anyhow::Result<(axum::Router, PublicKey)> {
+    std::fs::create_dir_all(state).with_context(|| format!("cannot create {}", state.display()))?;
+    let file = state.join("witness.json");
+    let latest = load_state(&file)?;
+    let public = key.public();
+    let w = Arc::new(Witness {
+        name: name.to_string(),
+        key,
+        logs,
+        file,
+        latest: Mutex::new(latest),
+    });
     let app = axum::Router::new()
         .route("/add-checkpoint", axum::routing::post(add_checkpoint))
         .with_state(w);
-    axum::serve(listener, app).await?;
-    Ok(())
+    Ok((app, public))
 }
 
 fn text(status: StatusCode, body: String) -> Response {

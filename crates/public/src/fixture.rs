@@ -265,5 +265,6 @@ pub fn cited() -> Cited {
     Cited {
         size: 11,
         root: "47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=".into(),
+        witnessed: None,
     }
 }

@@ -35,6 +35,56 @@ pub struct Cited {
     pub size: u64,
     /// Root hash, standard base64 (as in the checkpoint note).
     pub root: String,
+    /// The latest checkpoint the genesis's witnesses co-signed, when the log has witnesses:
+    /// pages cite it so a reader knows the history they show was shown to the witnesses too.
+    pub witnessed: Option<CitedWitnesses>,
+}
+
+impl CitedWitnesses {
+    /// What pages cite on a log with `policy` (`None` on a log without witnesses): who
+    /// co-signed the latest co-signed checkpoint `cosigned` (its verified checkpoint and note;
+    /// nobody if none was gathered yet), counted against the genesis, never taken on the
+    /// server's word.
+    pub fn of(
+        policy: Option<&corridor_core::genesis::Witnesses>,
+        cosigned: Option<(&corridor_core::checkpoint::Checkpoint, &str)>,
+    ) -> Option<CitedWitnesses> {
+        let policy = policy?;
+        let (size, root, by) = match cosigned {
+            Some((cp, note)) => (
+                cp.size,
+                corridor_core::crypto::b64(&cp.root),
+                corridor_core::witness::quorum(note, policy)
+                    .cosigned
+                    .into_iter()
+                    .map(|(name, _)| name)
+                    .collect(),
+            ),
+            None => (0, String::new(), vec![]),
+        };
+        Some(CitedWitnesses {
+            size,
+            root,
+            by,
+            quorum: policy.quorum,
+            of: policy.members.len(),
+        })
+    }
+}
+
+/// A co-signed checkpoint, as pages cite it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CitedWitnesses {
+    /// Its tree size (at most the site's).
+    pub size: u64,
+    /// Its root, standard base64.
+    pub root: String,
+    /// The witnesses whose co-signatures verify, in genesis order.
+    pub by: Vec<String>,
+    /// How many the genesis requires.
+    pub quorum: u32,
+    /// How many the genesis names.
+    pub of: usize,
 }
 
 /// Everything a site is built from.

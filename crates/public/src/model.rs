@@ -344,6 +344,10 @@ pub fn status_json(p: &Public) -> Vec<u8> {
         "exercise": p.input.genesis.exercise,
         "origin": p.input.genesis.origin,
         "checkpoint": {"size": p.input.checkpoint.size, "root": p.input.checkpoint.root},
+        "witnessed": p.input.checkpoint.witnessed.as_ref().map(|w| json!({
+            "size": w.size, "root": w.root, "cosigned_by": w.by, "quorum": w.quorum,
+            "quorum_met": w.by.len() >= w.quorum as usize,
+        })),
         "next_change": p.next_boundary.map(format_log_time),
         "corridors": corridors,
         "declarations": p.declarations.iter().map(|d| json!({
@@ -591,6 +595,79 @@ mod tests {
         assert_eq!(seen, 2);
         let v: Value = serde_json::from_slice(&site.files["/status.json"].body).unwrap();
         assert_eq!(v["corridors"][0]["reason"], "mines");
+    }
+
+    /// On a log with witnesses every page and status.json cite the latest co-signed checkpoint,
+    /// and say so plainly in each language when too few witnesses co-signed it.
+    #[test]
+    fn pages_cite_the_cosigned_checkpoint_and_a_missing_quorum() {
+        use corridor_core::checkpoint::Checkpoint;
+        use corridor_core::crypto::Keypair;
+        use corridor_core::genesis::{Witness, Witnesses};
+        use corridor_core::witness::{cosign, note_body, with_cosignatures};
+        let (a, mut g) = (fixture::agreements(), fixture::genesis());
+        let (wua, wru) = (Keypair::from_seed([70; 32]), Keypair::from_seed([71; 32]));
+        g.witnesses = Some(Witnesses {
+            members: vec![
+                Witness {
+                    name: "witness.ua.example".into(),
+                    key: wua.public().id(),
+                    operator: "ua".into(),
+                },
+                Witness {
+                    name: "witness.ru.example".into(),
+                    key: wru.public().id(),
+                    operator: "ru".into(),
+                },
+            ],
+            quorum: 2,
+        });
+        let cp = Checkpoint {
+            origin: g.origin.clone(),
+            size: 10,
+            root: [9; 32],
+        };
+        let note = cp.sign(&Keypair::from_seed([2; 32]));
+        let body = note_body(&note).unwrap().to_string();
+        let one = with_cosignatures(&note, &[cosign("witness.ua.example", &wua, 1, &body)]);
+        let both = with_cosignatures(&one, &[cosign("witness.ru.example", &wru, 2, &body)]);
+        let build = |note: &str| {
+            let mut c = fixture::cited();
+            c.witnessed = crate::CitedWitnesses::of(g.witnesses.as_ref(), Some((&cp, note)));
+            let input = Input {
+                genesis: &g,
+                agreements: &a,
+                at: at("2022-03-04T08:00:00Z"),
+                checkpoint: &c,
+                base_url: "",
+            };
+            crate::build(&input)
+        };
+        let page = |site: &crate::Site, path: &str| {
+            String::from_utf8(site.files[path].body.clone()).unwrap()
+        };
+        let site = build(&both);
+        let v: Value = serde_json::from_slice(&site.files["/status.json"].body).unwrap();
+        assert_eq!(v["witnessed"]["size"], 10);
+        assert_eq!(v["witnessed"]["quorum_met"], true);
+        assert_eq!(v["witnessed"]["cosigned_by"][1], "witness.ru.example");
+        let en = page(&site, "/en/");
+        assert!(
+            en.contains("Co-signed by 2 of 2 witnesses (witness.ua.example, witness.ru.example) at tree size 10"),
+            "{en}"
+        );
+        assert!(page(&site, "/uk/").contains("Співпідписано 2 з 2 свідків"));
+        assert!(page(&site, "/ru/").contains("Подписано 2 из 2 свидетелей"));
+        let site = build(&one);
+        let v: Value = serde_json::from_slice(&site.files["/status.json"].body).unwrap();
+        assert_eq!(v["witnessed"]["quorum_met"], false);
+        let en = page(&site, "/en/");
+        assert!(en.contains("NOT co-signed by enough witnesses"), "{en}");
+        assert!(en.contains("(1 of 2: witness.ua.example)"), "{en}");
+        assert!(page(&site, "/uk/").contains("НЕ співпідписано"));
+        // Without witnesses in the genesis, pages say nothing about them.
+        let plain = fixture::cited();
+        assert!(plain.witnessed.is_none());
     }
 
     #[test]

@@ -214,7 +214,7 @@ pub struct Log {
     tree: RwLock<MemoryTree>,
     head: RwLock<Option<Head>>,
     /// The latest checkpoint with witnesses' co-signatures (see [`crate::witnessing`]).
-    cosigned: RwLock<Option<Head>>,
+    cosigned: tokio::sync::watch::Sender<Option<Head>>,
     jobs: mpsc::Sender<Job>,
     snapshot: tokio::sync::watch::Sender<Snapshot>,
     /// What alerts are computed from, after every batch that changed it.
@@ -446,7 +446,7 @@ impl Log {
             clock,
             tree: RwLock::new(tree),
             head: RwLock::new(None),
-            cosigned: RwLock::new(None),
+            cosigned: tokio::sync::watch::Sender::new(None),
             jobs: tx,
             snapshot,
             running,
@@ -671,18 +671,27 @@ impl Log {
 
     /// The latest checkpoint with witnesses' co-signatures, if any was gathered.
     pub fn cosigned(&self) -> Option<Head> {
-        self.cosigned.read().expect("not poisoned").clone()
+        self.cosigned.borrow().clone()
+    }
+
+    /// Woken when a new co-signed checkpoint is served (the public site cites it).
+    pub fn cosigned_changes(&self) -> tokio::sync::watch::Receiver<Option<Head>> {
+        self.cosigned.subscribe()
     }
 
     pub(crate) fn set_cosigned(&self, head: Head) {
-        let mut c = self.cosigned.write().expect("not poisoned");
         // Never step back: a follower may read an older round after a newer one.
-        if c.as_ref().is_none_or(|old| {
-            old.checkpoint.size < head.checkpoint.size
-                || (old.checkpoint.size == head.checkpoint.size && old.note.len() < head.note.len())
-        }) {
-            *c = Some(head);
-        }
+        self.cosigned.send_if_modified(|c| {
+            let newer = c.as_ref().is_none_or(|old| {
+                old.checkpoint.size < head.checkpoint.size
+                    || (old.checkpoint.size == head.checkpoint.size
+                        && old.note.len() < head.note.len())
+            });
+            if newer {
+                *c = Some(head);
+            }
+            newer
+        });
     }
 
     /// Serve the co-signed checkpoint stored last (at start, and on followers after each

@@ -28,7 +28,7 @@ use axum::extract::{Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use corridor_core::crypto::{b64, sha256};
-use corridor_public::{Cited, Input};
+use corridor_public::{Cited, CitedWitnesses, Input};
 use futures_util::Stream;
 use tokio::sync::broadcast;
 
@@ -167,8 +167,14 @@ impl PublicSite {
 
     async fn run(self: Arc<Self>, log: Arc<Log>) {
         let mut snapshots = log.snapshots();
+        let mut cosigned = log.cosigned_changes();
         loop {
             let snapshot = snapshots.borrow_and_update().clone();
+            let latest = cosigned.borrow_and_update().clone();
+            let witnessed = CitedWitnesses::of(
+                log.genesis().witnesses.as_ref(),
+                latest.as_ref().map(|c| (&c.checkpoint, c.note.as_str())),
+            );
             let at = log.clock().now();
             let genesis = log.genesis().clone();
             let base_url = self.base_url.clone();
@@ -177,6 +183,7 @@ impl PublicSite {
                 let cited = Cited {
                     size: snapshot.size,
                     root: b64(&snapshot.root),
+                    witnessed,
                 };
                 let input = Input {
                     genesis: &genesis,
@@ -225,6 +232,11 @@ impl PublicSite {
                 changed = snapshots.changed() => {
                     if changed.is_err() {
                         return; // the log is gone
+                    }
+                }
+                changed = cosigned.changed() => {
+                    if changed.is_err() {
+                        return;
                     }
                 }
                 // A little past the boundary, so the clock reads at or after it.

@@ -113,6 +113,8 @@ sms-link = Text for SMS
 ## Footer
 as-of = As of { $when }.
 footer-checkpoint = Built from the log checkpoint with tree size { $size } and root { $root }.
+footer-witnessed = Co-signed by { $count } of { $of } witnesses ({ $by }) at tree size { $size }, root { $root }: they were shown this same history.
+footer-not-witnessed = NOT co-signed by enough witnesses: the latest checkpoint they co-signed is at tree size { $size } ({ $count } of { $of }: { $by }). Treat this page with caution.
 link-status = Status (JSON)
 link-cap = CAP alerts
 link-atom = Atom feed

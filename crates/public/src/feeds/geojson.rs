@@ -96,6 +96,10 @@ pub fn document(p: &Public) -> Vec<u8> {
         "as_of": format_log_time(p.input.at),
         "exercise": p.input.genesis.exercise,
         "checkpoint": {"size": p.input.checkpoint.size, "root": p.input.checkpoint.root},
+        "witnessed": p.input.checkpoint.witnessed.as_ref().map(|w| json!({
+            "size": w.size, "root": w.root, "cosigned_by": w.by, "quorum": w.quorum,
+            "quorum_met": w.by.len() >= w.quorum as usize,
+        })),
         "features": features,
     });
     let mut out = serde_json::to_vec(&doc).expect("JSON values serialise");

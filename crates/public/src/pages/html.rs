@@ -203,6 +203,27 @@ impl Frame<'_> {
                 ("root", Arg::Str(&p.input.checkpoint.root)),
             ],
         )));
+        if let Some(w) = &p.input.checkpoint.witnessed {
+            let (size, by) = (w.size.to_string(), w.by.join(", "));
+            let (met, of) = (w.by.len().to_string(), w.of.to_string());
+            let key = if w.by.len() >= w.quorum as usize {
+                "footer-witnessed"
+            } else {
+                "footer-not-witnessed"
+            };
+            h.push_str("<br>");
+            h.push_str(&esc(&t_args(
+                lang,
+                key,
+                &[
+                    ("size", Arg::Str(&size)),
+                    ("root", Arg::Str(&w.root)),
+                    ("by", Arg::Str(&by)),
+                    ("count", Arg::Str(&met)),
+                    ("of", Arg::Str(&of)),
+                ],
+            )));
+        }
         let _ = write!(
             h,
             "</p><p><a href=\"{root}status.json\">{}</a> · <a href=\"{root}feeds/cap.xml\">{}</a> · \
