@@ -70,6 +70,11 @@ pub struct MonitorArgs {
     /// a checkpoint now covers is in the tree as promised.
     #[arg(long, value_name = "DIR", requires = "state")]
     pub receipts: Option<PathBuf>,
+    /// Also read the entries this key's actor may read (signed reads, in the read audit like any
+    /// other), check each against its leaf, its commitment and its signature, and replay the
+    /// whole log when none is withheld. Ignored without --state.
+    #[arg(long, env = "CORRIDOR_KEY", value_name = "FILE")]
+    pub key: Option<PathBuf>,
 }
 
 /// What the monitor trusts, kept in `DIR/log.json`.
@@ -126,6 +131,12 @@ pub async fn run(server: &str, a: &MonitorArgs) -> anyhow::Result<()> {
             .with_state(dir.clone());
         tokio::spawn(async move { axum::serve(listener, app).await });
     }
+    let reader = a
+        .key
+        .as_deref()
+        .map(crate::keys::load)
+        .transpose()?
+        .map(|k| k.keypair);
     loop {
         match poll(
             server,
@@ -133,6 +144,7 @@ pub async fn run(server: &str, a: &MonitorArgs) -> anyhow::Result<()> {
             a.log_key.as_deref(),
             &a.peer,
             a.receipts.as_deref(),
+            reader.as_ref(),
         )
         .await
         {
@@ -253,6 +265,7 @@ async fn poll(
     pinned: Option<&str>,
     peers: &[String],
     receipts: Option<&Path>,
+    reader: Option<&corridor_core::crypto::Keypair>,
 ) -> Result<Passed, Failure> {
     let io = |e: anyhow::Error| fail("unreachable", format!("{e:#}"));
     let c = client::Client::new(server);
@@ -426,6 +439,11 @@ async fn poll(
                 )
             })?;
     }
+    // What this reader may read: each entry its leaf's, authentic, and the whole replayed.
+    let read = match reader {
+        Some(k) => Some(read_entries(&c, &head, k, &headers).await?),
+        None => None,
+    };
     // The co-signed checkpoint must be of this same history; then count its co-signatures.
     let degraded = match &trusted.witnesses {
         None => None,
@@ -558,6 +576,9 @@ async fn poll(
             "; {promised} receipted entries in the tree as promised"
         ));
     }
+    if let Some(r) = read {
+        summary.push_str(&format!("; {r}"));
+    }
     match (&trusted.witnesses, &degraded) {
         (None, _) => {}
         (Some(_), Some(why)) => summary.push_str(&format!("; NOT WITNESSED: {why}")),
@@ -567,6 +588,107 @@ async fn poll(
         )),
     }
     Ok(Passed { summary, degraded })
+}
+
+/// Entries fetched per signed read.
+const ENTRY_PAGE: u64 = 500;
+
+/// Read every entry up to the checkpoint as `key`'s actor. Each disclosed entry must hash to
+/// the leaf the checkpoint covers (so its bytes are the ones committed) and carry a valid
+/// signature; a withheld one must still show its leaf. With nothing withheld the whole log is
+/// replayed with the verifier `corridor verify` uses, and the kept checkpoints checked against
+/// it. With entries withheld no replay is possible (the state depends on them): the summary
+/// says how many were checked and how many withheld, which is what this reader can vouch for.
+async fn read_entries(
+    c: &client::Client,
+    head: &client::HeadInfo,
+    key: &corridor_core::crypto::Keypair,
+    headers: &[corridor_core::entry::EntryHeader],
+) -> Result<String, Failure> {
+    use corridor_core::entry::DisclosedEntry;
+    let size = headers.len() as u64;
+    let bad = |i: u64, why: String| fail("bad-entry", format!("entry {i}: {why}"));
+    let mut entries = Vec::new();
+    let mut withheld = 0u64;
+    let mut start = 0;
+    while start < size {
+        let end = (start + ENTRY_PAGE).min(size);
+        let body = c
+            .get_signed(
+                head,
+                key,
+                &format!("/v1/log/entries?start={start}&end={end}"),
+            )
+            .await
+            .map_err(|e| fail("unreachable", format!("{e:#}")))?;
+        let v: Value = serde_json::from_str(&body)
+            .map_err(|e| fail("bad-entry", format!("/v1/log/entries is not JSON: {e}")))?;
+        let items = v["entries"].as_array().cloned().unwrap_or_default();
+        if items.len() as u64 != end - start {
+            return Err(fail(
+                "bad-entry",
+                format!(
+                    "/v1/log/entries?start={start}&end={end} gave {} entries",
+                    items.len()
+                ),
+            ));
+        }
+        for (n, item) in items.into_iter().enumerate() {
+            let i = start + n as u64;
+            let leaf = corridor_core::crypto::b64(&headers[i as usize].leaf_hash());
+            if item["withheld"] == true {
+                if item["leaf_hash"].as_str() != Some(leaf.as_str()) {
+                    return Err(bad(
+                        i,
+                        "a withheld entry shows another leaf than the tree's".into(),
+                    ));
+                }
+                withheld += 1;
+                continue;
+            }
+            let d: DisclosedEntry =
+                serde_json::from_value(item).map_err(|e| bad(i, format!("not an entry: {e}")))?;
+            let e = d.to_entry().map_err(|e| bad(i, e.to_string()))?;
+            if e.header.index != i || corridor_core::crypto::b64(&e.leaf_hash()) != leaf {
+                return Err(bad(
+                    i,
+                    "its bytes do not make the leaf the signed tree holds: the server disclosed something other than what it committed".into(),
+                ));
+            }
+            if i > 0 {
+                corridor_core::envelope::SignedCommand::parse_stored(
+                    &e.command,
+                    &e.signature,
+                    &head.origin,
+                    true,
+                    None,
+                )
+                .map_err(|r| bad(i, format!("its signature or command does not verify: {r}")))?;
+            }
+            entries.push(e);
+        }
+        start = end;
+    }
+    if withheld > 0 {
+        return Ok(format!(
+            "{} entries readable by this key checked against their leaves and signatures, {withheld} withheld from this reader (no full replay is possible without them)",
+            entries.len()
+        ));
+    }
+    // The replay: signatures again, key status at each entry, every rule. The roots need no
+    // second check: each entry's leaf is the one the checked tree holds.
+    let mut v = corridor_verify::Verifier::new();
+    v.page(&entries)
+        .map_err(|e| fail("bad-entry", format!("the log does not replay: {e}")))?;
+    let state = v
+        .finish(0)
+        .map_err(|e| fail("bad-entry", format!("{e}")))?
+        .state;
+    Ok(format!(
+        "all {size} entries readable by this key, checked and replayed ({} corridors, {} windows)",
+        state.agreements.corridors.len(),
+        state.agreements.windows.len()
+    ))
 }
 
 /// The witness check of a poll: the co-signed checkpoint must be signed by the log key and be a

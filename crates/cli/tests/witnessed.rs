@@ -389,5 +389,23 @@ fn a_log_is_witnessed_by_both_parties_and_degrades_visibly_without_one() {
         m.contains("witnessed: checkpoint") && !m.contains("NOT"),
         "{m}"
     );
+    // With a key, the monitor also reads, checks and replays what that key may read.
+    let m = ok(
+        dir,
+        &[
+            "monitor",
+            "--server",
+            &server,
+            "--state",
+            "m",
+            "--once",
+            "--key",
+            "admin.key",
+        ],
+    );
+    assert!(
+        m.contains("all 4 entries readable by this key, checked and replayed"),
+        "{m}"
+    );
     drop(wua);
 }
