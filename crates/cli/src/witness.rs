@@ -64,6 +64,11 @@ struct Witness {
     logs: BTreeMap<String, PublicKey>,
     file: PathBuf,
     latest: Mutex<BTreeMap<String, Latest>>,
+    /// The latest checkpoint co-signed per log, as a note with this witness's line, for
+    /// gossip (`GET /v1/checkpoints`); kept beside the state in `seen.json`, best effort: the
+    /// state file, not this, is what keeps the witness from co-signing a rollback.
+    seen: std::sync::Mutex<BTreeMap<String, String>>,
+    seen_file: PathBuf,
 }
 
 fn load_state(file: &Path) -> anyhow::Result<BTreeMap<String, Latest>> {
@@ -154,6 +159,11 @@ pub fn app(
     std::fs::create_dir_all(state).with_context(|| format!("cannot create {}", state.display()))?;
     let file = state.join("witness.json");
     let latest = load_state(&file)?;
+    let seen_file = state.join("seen.json");
+    let seen = std::fs::read_to_string(&seen_file)
+        .ok()
+        .and_then(|t| serde_json::from_str(&t).ok())
+        .unwrap_or_default();
     let public = key.public();
     let w = Arc::new(Witness {
         name: name.to_string(),
@@ -161,9 +171,12 @@ pub fn app(
         logs,
         file,
         latest: Mutex::new(latest),
+        seen: std::sync::Mutex::new(seen),
+        seen_file,
     });
     let app = axum::Router::new()
         .route("/add-checkpoint", axum::routing::post(add_checkpoint))
+        .route("/v1/checkpoints", axum::routing::get(gossip))
         .with_state(w);
     Ok((app, public))
 }
@@ -221,5 +234,32 @@ async fn add_checkpoint(State(w): State<Arc<Witness>>, body: String) -> Response
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_secs());
     let body = witness::note_body(&req.note).unwrap_or_default();
-    text(StatusCode::OK, witness::cosign(&w.name, &w.key, now, body))
+    let line = witness::cosign(&w.name, &w.key, now, body);
+    let snapshot = {
+        let mut seen = w.seen.lock().expect("not poisoned");
+        seen.insert(
+            cp.origin.clone(),
+            witness::with_cosignatures(&req.note, std::slice::from_ref(&line)),
+        );
+        serde_json::to_string(&*seen).unwrap_or_default()
+    };
+    if let Err(e) = std::fs::write(&w.seen_file, snapshot) {
+        eprintln!("witness: cannot write {}: {e}", w.seen_file.display());
+    }
+    text(StatusCode::OK, line)
+}
+
+/// `GET /v1/checkpoints`: the latest checkpoint this witness co-signed for each log, in the
+/// shape monitors gossip (`corridor monitor --peer URL` compares them with its own leaves).
+/// Each note carries the log key's signature, so nobody needs to trust the witness's word.
+async fn gossip(State(w): State<Arc<Witness>>) -> Response {
+    let seen = w.seen.lock().expect("not poisoned").clone();
+    axum::Json(serde_json::json!({
+        "witness": w.name,
+        "checkpoints": seen
+            .iter()
+            .map(|(origin, note)| serde_json::json!({"origin": origin, "note": note}))
+            .collect::<Vec<_>>(),
+    }))
+    .into_response()
 }

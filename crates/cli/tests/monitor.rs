@@ -444,6 +444,50 @@ fn a_split_view_is_caught_through_gossip() {
     drop(first);
 }
 
+/// The server shows history B to a party's witness (which co-signs it) and history A to a
+/// monitor: the monitor that compares notes with the witness (`--peer`, the witness's
+/// `GET /v1/checkpoints`) catches the fork in one poll, with evidence `verify-evidence` confirms.
+#[test]
+fn a_fork_is_caught_through_a_witness() {
+    let d = tempfile::tempdir().unwrap();
+    let (a, url_a, rt) = harness(5);
+    let log = Keypair::from_seed([42; 32]);
+    a.lock().unwrap().history.push(header(5, 1));
+    a.lock().unwrap().size = 6;
+    let mut b: Vec<EntryHeader> = (0..5).map(|i| header(i, 1)).collect();
+    b.push(header(5, 2));
+    let w = start_witness(d.path(), &log.public().id());
+    let posted = rt.block_on(async {
+        reqwest::Client::new()
+            .post(format!("{}/add-checkpoint", w.url))
+            .body(add_body(&b, 6, 0, &log))
+            .send()
+            .await
+            .unwrap()
+            .status()
+    });
+    assert_eq!(posted.as_u16(), 200);
+    let o = corridor(
+        d.path(),
+        &[
+            "monitor", "--server", &url_a, "--state", "state", "--once", "--peer", &w.url,
+        ],
+    );
+    assert!(
+        !o.status.success() && text(&o).contains("different histories"),
+        "{}",
+        text(&o)
+    );
+    let files = evidence_files(d.path());
+    assert_eq!(files.len(), 1, "{files:?}");
+    let o = corridor(d.path(), &["verify-evidence", files[0].to_str().unwrap()]);
+    assert!(
+        o.status.success() && text(&o).contains("forked"),
+        "{}",
+        text(&o)
+    );
+}
+
 /// A witness started as a process; killed when dropped.
 struct WitnessProcess {
     child: std::process::Child,

@@ -389,6 +389,18 @@ fn a_log_is_witnessed_by_both_parties_and_degrades_visibly_without_one() {
         m.contains("witnessed: checkpoint") && !m.contains("NOT"),
         "{m}"
     );
+    // Witnesses gossip: a monitor compares the checkpoints they co-signed with its own leaves.
+    let peer = format!("http://127.0.0.1:{pua}");
+    let m = ok(
+        dir,
+        &[
+            "monitor", "--server", &server, "--state", "m", "--once", "--peer", &peer,
+        ],
+    );
+    assert!(
+        m.contains("and with the 1 checkpoints its peers verified"),
+        "{m}"
+    );
     // With a key, the monitor also reads, checks and replays what that key may read.
     let m = ok(
         dir,
