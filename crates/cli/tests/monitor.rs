@@ -29,6 +29,14 @@ struct View {
     forger: Option<Keypair>,
     /// Flip a byte of every consistency proof.
     bad_proof: bool,
+    /// Present this origin instead of the log's.
+    origin: Option<String>,
+    /// Serve the note without the blank line between body and signatures.
+    mangle_note: bool,
+    /// Serve one leaf fewer than asked for.
+    short_leaves: bool,
+    /// Append a hash to every consistency proof (a proof of the wrong length).
+    long_proof: bool,
 }
 
 type Shared = Arc<Mutex<View>>;
@@ -60,10 +68,14 @@ async fn head(State(s): State<Shared>) -> Json<Value> {
         size: v.size,
         root: tree(&v).root(),
     };
-    let note = cp.sign(v.forger.as_ref().unwrap_or(&v.key));
+    let mut note = cp.sign(v.forger.as_ref().unwrap_or(&v.key));
+    if v.mangle_note {
+        note = note.replacen("\n\n", "\n", 1);
+    }
+    let origin = v.origin.clone().unwrap_or_else(|| ORIGIN.into());
     let key = v.key.public().id();
     Json(
-        json!({"origin": ORIGIN, "size": v.size, "root": b64(&cp.root), "note": note,
+        json!({"origin": origin, "size": v.size, "root": b64(&cp.root), "note": note,
         "log_key": key, "log_keys": [{"key": key, "from_size": 0, "handover": null}],
         "exercise": true, "clock": {"simulated": true, "now": "2022-03-03T15:00:00.000000Z"}}),
     )
@@ -74,7 +86,8 @@ async fn leaves(
     Query(q): Query<std::collections::BTreeMap<String, u64>>,
 ) -> Json<Value> {
     let v = s.lock().unwrap();
-    let list: Vec<Value> = v.history[q["start"] as usize..q["end"] as usize]
+    let end = q["end"] as usize - usize::from(v.short_leaves);
+    let list: Vec<Value> = v.history[q["start"] as usize..end]
         .iter()
         .map(|h| json!({"leaf": h, "leaf_hash": b64(&h.leaf_hash())}))
         .collect();
@@ -93,6 +106,9 @@ async fn consistency(
         all.push(h.leaf_hash());
     }
     let mut proof = all.consistency_proof(q["from"], q["to"]).unwrap();
+    if v.long_proof {
+        proof.push([8; 32]);
+    }
     if v.bad_proof {
         if let Some(p) = proof.first_mut() {
             p[0] ^= 1;
@@ -119,6 +135,10 @@ fn serve_view(rt: &tokio::runtime::Runtime, n: u64) -> (Shared, String) {
         key: Keypair::from_seed([42; 32]),
         forger: None,
         bad_proof: false,
+        origin: None,
+        mangle_note: false,
+        short_leaves: false,
+        long_proof: false,
     }));
     let app = Router::new()
         .route("/v1/log/head", get(head))
@@ -294,6 +314,41 @@ fn truncation_bad_proofs_and_forged_signatures_fail_the_poll() {
     view.lock().unwrap().forger = None;
     let (ok, out) = poll(d.path(), &url);
     assert!(ok, "the honest answer again: {out}");
+    assert!(evidence_files(d.path()).is_empty());
+}
+
+/// The bad input of #20, each refused in its poll and trusted in nothing: another origin than
+/// the one watched, a malformed note, leaf ranges that do not match the size, a consistency
+/// proof of the wrong length. After each the honest answer passes again, with no evidence.
+#[test]
+fn unknown_origins_malformed_notes_short_ranges_and_long_proofs_fail_the_poll() {
+    let d = tempfile::tempdir().unwrap();
+    let (view, url, _rt) = harness(4);
+    assert!(poll(d.path(), &url).0);
+    let lies: [(&dyn Fn(&mut View, bool), &str); 4] = [
+        (
+            &|v, on| v.origin = on.then(|| "corridor.test/other".to_string()),
+            "unknown-origin",
+        ),
+        (&|v, on| v.mangle_note = on, "does not verify"),
+        (&|v, on| v.short_leaves = on, "leaves"),
+        (&|v, on| v.long_proof = on, "consistency proof"),
+    ];
+    for (n, (lie, says)) in lies.iter().enumerate() {
+        {
+            // Grow, so each poll has a new checkpoint and a proof to ask for.
+            let mut v = view.lock().unwrap();
+            let next = v.history.len() as u64;
+            v.history.push(header(next, 1));
+            v.size = next + 1;
+            lie(&mut v, true);
+        }
+        let (ok, out) = poll(d.path(), &url);
+        assert!(!ok && out.contains(says), "lie {n}: {out}");
+        lie(&mut view.lock().unwrap(), false);
+        let (ok, out) = poll(d.path(), &url);
+        assert!(ok, "lie {n}, then the truth: {out}");
+    }
     assert!(evidence_files(d.path()).is_empty());
 }
 
