@@ -317,6 +317,9 @@ fn truncation_bad_proofs_and_forged_signatures_fail_the_poll() {
     assert!(evidence_files(d.path()).is_empty());
 }
 
+/// Tell a lie (true) or stop telling it (false).
+type Lie = dyn Fn(&mut View, bool);
+
 /// The bad input of #20, each refused in its poll and trusted in nothing: another origin than
 /// the one watched, a malformed note, leaf ranges that do not match the size, a consistency
 /// proof of the wrong length. After each the honest answer passes again, with no evidence.
@@ -325,7 +328,7 @@ fn unknown_origins_malformed_notes_short_ranges_and_long_proofs_fail_the_poll() 
     let d = tempfile::tempdir().unwrap();
     let (view, url, _rt) = harness(4);
     assert!(poll(d.path(), &url).0);
-    let lies: [(&dyn Fn(&mut View, bool), &str); 4] = [
+    let lies: [(&Lie, &str); 4] = [
         (
             &|v, on| v.origin = on.then(|| "corridor.test/other".to_string()),
             "unknown-origin",
