@@ -92,6 +92,20 @@ pub const ISSUERS: &[(&str, &[Role])] = &[
     ("thread.open", CORRESPONDENTS),
     ("message.send", CORRESPONDENTS),
     ("message.ack", CORRESPONDENTS),
+    // The negotiation register: the intermediary and the parties' people keep the record of
+    // the talks; a position only by the party's own people (the rule checks the party), a
+    // signature only by a signatory.
+    ("round.record", PROPOSERS),
+    ("round.conclude", PROPOSERS),
+    ("point.propose", NEGOTIATORS),
+    ("point.revise", NEGOTIATORS),
+    ("point.position", PARTY_ACTORS),
+    ("point.status", NEGOTIATORS),
+    ("point.link", PROPOSERS),
+    ("document.draft", NEGOTIATORS),
+    ("document.revise", NEGOTIATORS),
+    ("document.sign", &[Signatory]),
+    ("document.publish", PARTY_ACTORS),
 ];
 
 /// Every role, for rows that any actor may use on their own behalf. `Recovery` stays last (the
@@ -114,6 +128,7 @@ const ALL_BUT_RECOVERY: &[Role] = match ALL_ROLES.split_last() {
 };
 const PROPOSERS: &[Role] = &[Intermediary, PartyAdmin, Coordinator];
 const PARTY_ACTORS: &[Role] = &[PartyAdmin, Coordinator, Signatory];
+const NEGOTIATORS: &[Role] = &[Intermediary, PartyAdmin, Coordinator, Signatory];
 const OPERATORS: &[Role] = &[Intermediary, OrganisationAdmin, OrganisationMember];
 const CORRESPONDENTS: &[Role] = &[
     PartyAdmin,
@@ -142,7 +157,19 @@ pub fn check_issue(actor: &Actor, command_type: &str) -> Result<(), Rejection> {
         "window.suspend",
         "window.resume",
         "operation.ack",
+        "point.position",
+        "document.publish",
     ];
+    if command_type == "document.sign" {
+        return Err(Rejection::rule(
+            "document-signatory-only",
+            format!(
+                "{} is a {}; only a party's signatory signs a document for it",
+                actor.id,
+                actor.role.as_str()
+            ),
+        ));
+    }
     if command_type == "incident.verify" {
         return Err(Rejection::rule(
             "incident-verify-intermediary-only",
@@ -355,7 +382,26 @@ pub fn entry_audience(facts: &impl Facts, author: &str, body: &Body) -> Audience
         Body::MessageAck(b) => facts
             .thread(&b.thread)
             .map_or_else(narrow, Audience::Affiliations),
+        // The register is the parties' and the intermediary's alone, entries included, also
+        // once a document is published (the public reads the published document, not the log
+        // of how it was reached).
+        Body::RoundRecord(_)
+        | Body::RoundConclude(_)
+        | Body::PointPropose(_)
+        | Body::PointRevise(_)
+        | Body::PointPosition(_)
+        | Body::PointStatus(_)
+        | Body::PointLink(_)
+        | Body::DocumentDraft(_)
+        | Body::DocumentRevise(_)
+        | Body::DocumentSign(_)
+        | Body::DocumentPublish(_) => register_audience(&facts.parties()),
     }
+}
+
+/// Who reads the negotiation register: the parties and the intermediary.
+pub fn register_audience(parties: &[String]) -> Audience {
+    Audience::of(parties.iter().map(String::as_str))
 }
 
 /// Who may read a projection record (`kind` as in [`crate::state::ProjectionRow`]), from the
@@ -385,6 +431,12 @@ pub fn record_audience(facts: &impl Facts, kind: &str, body: &serde_json::Value)
                 .collect();
             Audience::Affiliations(set)
         }
+        "round" | "point" => register_audience(&facts.parties()),
+        // A document every party agreed to publish is public; until then, the register's.
+        "document" if body.get("published") == Some(&serde_json::Value::Bool(true)) => {
+            Audience::Public
+        }
+        "document" => register_audience(&facts.parties()),
         _ => Audience::Members,
     }
 }

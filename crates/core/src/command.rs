@@ -13,6 +13,7 @@ use crate::agreement as A;
 use crate::chain as U;
 use crate::channel as C;
 use crate::envelope::{into_object, take};
+use crate::negotiation as N;
 use crate::operation as O;
 
 /// The role an actor holds. One actor, one role; a person with two roles has two actors.
@@ -370,6 +371,28 @@ pub enum Body {
     MessageSend(C::MessageSend),
     /// `message.ack`
     MessageAck(C::MessageAck),
+    /// `round.record`
+    RoundRecord(N::RoundRecord),
+    /// `round.conclude`
+    RoundConclude(N::RoundConclude),
+    /// `point.propose`
+    PointPropose(N::PointPropose),
+    /// `point.revise`
+    PointRevise(N::PointRevise),
+    /// `point.position`
+    PointPosition(N::PointPosition),
+    /// `point.status`
+    PointStatus(N::PointStatusSet),
+    /// `point.link`
+    PointLink(N::PointLink),
+    /// `document.draft`
+    DocumentDraft(N::DocumentDraft),
+    /// `document.revise`
+    DocumentRevise(N::DocumentDraft),
+    /// `document.sign`
+    DocumentSign(N::DocumentAct),
+    /// `document.publish`
+    DocumentPublish(N::DocumentAct),
 }
 
 /// Every command type this version knows, for error messages and docs.
@@ -404,6 +427,17 @@ pub const COMMAND_TYPES: &[&str] = &[
     "thread.open",
     "message.send",
     "message.ack",
+    "round.record",
+    "round.conclude",
+    "point.propose",
+    "point.revise",
+    "point.position",
+    "point.status",
+    "point.link",
+    "document.draft",
+    "document.revise",
+    "document.sign",
+    "document.publish",
 ];
 
 impl Body {
@@ -440,6 +474,17 @@ impl Body {
             Body::ThreadOpen(_) => "thread.open",
             Body::MessageSend(_) => "message.send",
             Body::MessageAck(_) => "message.ack",
+            Body::RoundRecord(_) => "round.record",
+            Body::RoundConclude(_) => "round.conclude",
+            Body::PointPropose(_) => "point.propose",
+            Body::PointRevise(_) => "point.revise",
+            Body::PointPosition(_) => "point.position",
+            Body::PointStatus(_) => "point.status",
+            Body::PointLink(_) => "point.link",
+            Body::DocumentDraft(_) => "document.draft",
+            Body::DocumentRevise(_) => "document.revise",
+            Body::DocumentSign(_) => "document.sign",
+            Body::DocumentPublish(_) => "document.publish",
         }
     }
 
@@ -482,6 +527,17 @@ impl Body {
             "thread.open" => Body::ThreadOpen(typed(rest)?),
             "message.send" => Body::MessageSend(typed(rest)?),
             "message.ack" => Body::MessageAck(typed(rest)?),
+            "round.record" => Body::RoundRecord(typed(rest)?),
+            "round.conclude" => Body::RoundConclude(typed(rest)?),
+            "point.propose" => Body::PointPropose(typed(rest)?),
+            "point.revise" => Body::PointRevise(typed(rest)?),
+            "point.position" => Body::PointPosition(typed(rest)?),
+            "point.status" => Body::PointStatus(typed(rest)?),
+            "point.link" => Body::PointLink(typed(rest)?),
+            "document.draft" => Body::DocumentDraft(typed(rest)?),
+            "document.revise" => Body::DocumentRevise(typed(rest)?),
+            "document.sign" => Body::DocumentSign(typed(rest)?),
+            "document.publish" => Body::DocumentPublish(typed(rest)?),
             _ => return Err(Rejection::UnknownCommandType(ty)),
         };
         body.check_ids()?;
@@ -520,6 +576,15 @@ impl Body {
             Body::ThreadOpen(b) => serde_json::to_value(b),
             Body::MessageSend(b) => serde_json::to_value(b),
             Body::MessageAck(b) => serde_json::to_value(b),
+            Body::RoundRecord(b) => serde_json::to_value(b),
+            Body::RoundConclude(b) => serde_json::to_value(b),
+            Body::PointPropose(b) => serde_json::to_value(b),
+            Body::PointRevise(b) => serde_json::to_value(b),
+            Body::PointPosition(b) => serde_json::to_value(b),
+            Body::PointStatus(b) => serde_json::to_value(b),
+            Body::PointLink(b) => serde_json::to_value(b),
+            Body::DocumentDraft(b) | Body::DocumentRevise(b) => serde_json::to_value(b),
+            Body::DocumentSign(b) | Body::DocumentPublish(b) => serde_json::to_value(b),
         }
         .expect("command bodies always serialize");
         let ty = self.type_name();
@@ -603,6 +668,51 @@ impl Body {
             Body::MessageAck(b) => {
                 check_id("command.body.thread", &b.thread)?;
                 check_id("command.body.message", &b.message)
+            }
+            Body::RoundRecord(b) => {
+                check_id("command.body.round", &b.round)?;
+                b.delegations
+                    .keys()
+                    .try_for_each(|p| check_id("command.body.delegations", p))
+            }
+            Body::RoundConclude(b) => check_id("command.body.round", &b.round),
+            Body::PointPropose(b) => {
+                check_id("command.body.point", &b.point)?;
+                check_id("command.body.round", &b.round)
+            }
+            Body::PointRevise(b) => {
+                check_id("command.body.point", &b.point)?;
+                check_id("command.body.round", &b.round)
+            }
+            Body::PointPosition(b) => {
+                check_id("command.body.point", &b.point)?;
+                check_id("command.body.round", &b.round)?;
+                check_id("command.body.party", &b.party)
+            }
+            Body::PointStatus(b) => {
+                check_id("command.body.point", &b.point)?;
+                check_id("command.body.round", &b.round)
+            }
+            Body::PointLink(b) => {
+                check_id("command.body.point", &b.point)?;
+                for (i, c) in b.corridors.iter().enumerate() {
+                    check_id(&format!("command.body.corridors[{i}]"), c)?;
+                }
+                for (i, w) in b.windows.iter().enumerate() {
+                    check_id(&format!("command.body.windows[{i}]"), w)?;
+                }
+                Ok(())
+            }
+            Body::DocumentDraft(b) | Body::DocumentRevise(b) => {
+                check_id("command.body.document", &b.document)?;
+                for (i, p) in b.points.iter().enumerate() {
+                    check_id(&format!("command.body.points[{i}]"), p)?;
+                }
+                Ok(())
+            }
+            Body::DocumentSign(b) | Body::DocumentPublish(b) => {
+                check_id("command.body.document", &b.document)?;
+                check_id("command.body.party", &b.party)
             }
         }
     }

@@ -29,6 +29,7 @@ pub mod ids;
 pub mod incident;
 pub mod localtime;
 pub mod matching;
+pub mod negotiation;
 pub mod operation;
 pub mod receipt;
 pub mod state;

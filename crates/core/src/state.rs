@@ -169,6 +169,8 @@ pub struct State {
     pub chain: Chain,
     /// Threads and messages.
     pub channels: Channels,
+    /// Rounds, agenda points and documents of the talks.
+    pub register: crate::negotiation::Register,
     /// Open votes of recovery holders, per party.
     pub recoveries: BTreeMap<String, RecoveryVotes>,
     /// The log keys in order: the genesis's, then each handover's.
@@ -195,6 +197,7 @@ impl State {
             operations: Operations::default(),
             chain: Chain::default(),
             channels: Channels::default(),
+            register: Default::default(),
             recoveries: BTreeMap::new(),
             log_keys: vec![LogKeyEpoch {
                 key: doc.log_key.clone(),
@@ -626,6 +629,61 @@ impl State {
                 let id = crate::incident::respond(&mut self.incidents, &ctx, actor, b)?;
                 Ok(vec![self.row(ProjectionKind::Incident, &id)])
             }
+            Body::RoundRecord(b) => {
+                let ctx = ctx(&self.genesis, actor, index, time, recorded);
+                let id = self.register.record_round(&ctx, b)?;
+                Ok(vec![self.row(ProjectionKind::Round, &id)])
+            }
+            Body::RoundConclude(b) => {
+                let ctx = ctx(&self.genesis, actor, index, time, recorded);
+                let id = self.register.conclude_round(&ctx, b)?;
+                Ok(vec![self.row(ProjectionKind::Round, &id)])
+            }
+            Body::PointPropose(b) => {
+                let ctx = ctx(&self.genesis, actor, index, time, recorded);
+                let id = self.register.propose_point(&ctx, b)?;
+                Ok(vec![self.row(ProjectionKind::Point, &id)])
+            }
+            Body::PointRevise(b) => {
+                let ctx = ctx(&self.genesis, actor, index, time, recorded);
+                let id = self.register.revise_point(&ctx, b)?;
+                Ok(vec![self.row(ProjectionKind::Point, &id)])
+            }
+            Body::PointPosition(b) => {
+                let ctx = ctx(&self.genesis, actor, index, time, recorded);
+                let id = self.register.record_position(&ctx, b)?;
+                Ok(vec![self.row(ProjectionKind::Point, &id)])
+            }
+            Body::PointStatus(b) => {
+                let ctx = ctx(&self.genesis, actor, index, time, recorded);
+                let id = self.register.set_status(&ctx, b)?;
+                Ok(vec![self.row(ProjectionKind::Point, &id)])
+            }
+            Body::PointLink(b) => {
+                let ctx = ctx(&self.genesis, actor, index, time, recorded);
+                let id = self.register.link_point(&ctx, &self.agreements, b)?;
+                Ok(vec![self.row(ProjectionKind::Point, &id)])
+            }
+            Body::DocumentDraft(b) => {
+                let ctx = ctx(&self.genesis, actor, index, time, recorded);
+                let id = self.register.draft(&ctx, b, false)?;
+                Ok(vec![self.row(ProjectionKind::Document, &id)])
+            }
+            Body::DocumentRevise(b) => {
+                let ctx = ctx(&self.genesis, actor, index, time, recorded);
+                let id = self.register.draft(&ctx, b, true)?;
+                Ok(vec![self.row(ProjectionKind::Document, &id)])
+            }
+            Body::DocumentSign(b) => {
+                let ctx = ctx(&self.genesis, actor, index, time, recorded);
+                let id = self.register.sign(&ctx, b)?;
+                Ok(vec![self.row(ProjectionKind::Document, &id)])
+            }
+            Body::DocumentPublish(b) => {
+                let ctx = ctx(&self.genesis, actor, index, time, recorded);
+                let id = self.register.publish(&ctx, b)?;
+                Ok(vec![self.row(ProjectionKind::Document, &id)])
+            }
         }
     }
 
@@ -723,6 +781,9 @@ impl State {
             K::Confirmation => serde_json::to_value(&self.chain.confirmations[id]),
             K::Thread => serde_json::to_value(&self.channels.threads[id]),
             K::Message => serde_json::to_value(&self.channels.messages[id]),
+            K::Round => serde_json::to_value(&self.register.rounds[id]),
+            K::Point => serde_json::to_value(&self.register.points[id]),
+            K::Document => serde_json::to_value(&self.register.documents[id]),
         }
         .expect("records serialize");
         ProjectionRow {
@@ -765,15 +826,19 @@ impl State {
         }
         let a = &self.agreements;
         // Kinds in byte order (a test checks it).
+        let r = &self.register;
         let [
             actor,
             confirmation,
             corridor,
             declaration,
+            document,
             incident,
             key,
             message,
             operation,
+            point,
+            round,
             settlement,
             thread,
             window,
@@ -782,10 +847,13 @@ impl State {
             .chain(rows(confirmation, &self.chain.confirmations, from))
             .chain(rows(corridor, &a.corridors, from))
             .chain(rows(declaration, &a.declarations, from))
+            .chain(rows(document, &r.documents, from))
             .chain(rows(incident, &self.incidents, from))
             .chain(rows(key, &self.keys, from))
             .chain(rows(message, &self.channels.messages, from))
             .chain(rows(operation, &self.operations.operations, from))
+            .chain(rows(point, &r.points, from))
+            .chain(rows(round, &r.rounds, from))
             .chain(rows(settlement, &a.settlements, from))
             .chain(rows(thread, &self.channels.threads, from))
             .chain(rows(window, &a.windows, from))
@@ -805,6 +873,8 @@ pub enum ProjectionKind {
     Corridor,
     /// `declaration` rows.
     Declaration,
+    /// `document` rows.
+    Document,
     /// `incident` rows.
     Incident,
     /// `key` rows.
@@ -813,6 +883,10 @@ pub enum ProjectionKind {
     Message,
     /// `operation` rows.
     Operation,
+    /// `point` rows.
+    Point,
+    /// `round` rows.
+    Round,
     /// `settlement` rows.
     Settlement,
     /// `thread` rows.
@@ -823,15 +897,18 @@ pub enum ProjectionKind {
 
 impl ProjectionKind {
     /// Every kind, in byte order of the names.
-    pub const ALL: [ProjectionKind; 11] = [
+    pub const ALL: [ProjectionKind; 14] = [
         ProjectionKind::Actor,
         ProjectionKind::Confirmation,
         ProjectionKind::Corridor,
         ProjectionKind::Declaration,
+        ProjectionKind::Document,
         ProjectionKind::Incident,
         ProjectionKind::Key,
         ProjectionKind::Message,
         ProjectionKind::Operation,
+        ProjectionKind::Point,
+        ProjectionKind::Round,
         ProjectionKind::Settlement,
         ProjectionKind::Thread,
         ProjectionKind::Window,
@@ -844,10 +921,13 @@ impl ProjectionKind {
             ProjectionKind::Confirmation => "confirmation",
             ProjectionKind::Corridor => "corridor",
             ProjectionKind::Declaration => "declaration",
+            ProjectionKind::Document => "document",
             ProjectionKind::Incident => "incident",
             ProjectionKind::Key => "key",
             ProjectionKind::Message => "message",
             ProjectionKind::Operation => "operation",
+            ProjectionKind::Point => "point",
+            ProjectionKind::Round => "round",
             ProjectionKind::Settlement => "settlement",
             ProjectionKind::Thread => "thread",
             ProjectionKind::Window => "window",

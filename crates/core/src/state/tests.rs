@@ -1241,6 +1241,7 @@ fn replay_never_consults_the_tz_database() {
 mod alerts;
 mod incidents;
 mod matrix;
+mod negotiation;
 mod operations;
 
 #[test]

@@ -29,7 +29,8 @@ const ACTORS: &[(&str, &str, u8)] = &[
 /// `role` = role-not-allowed; `party` = not-your-party; `int` =
 /// intermediary-cannot-act-for-party; `unit` = unit-cannot-accuse (the matrix's report accuses
 /// a party); `acc` = incident-answer-not-accused; `mine` = incident-not-yours; `unk` =
-/// unknown-incident (a report this actor may not read); `vint` = incident-verify-intermediary-only.
+/// unknown-incident (a report this actor may not read); `vint` = incident-verify-intermediary-only;
+/// `opp` = position-other-party; `sig` = document-signatory-only.
 #[rustfmt::skip]
 const COMMANDS: &[(&str, &str)] = &[
     //                     ua: admin coord unit sign | ru: admin coord unit sign | icrc: admin staff obs | urcs: admin member
@@ -63,6 +64,17 @@ const COMMANDS: &[(&str, &str)] = &[
     ("thread.open",        "ok ok role role     ok ok role role       ok ok role       ok ok"),
     ("message.send",       "ok ok role role     ok ok role role       ok ok role       ok ok"),
     ("message.ack",        "ok ok role role     ok ok role role       ok ok role       ok ok"),
+    ("round.record",       "ok ok role role     ok ok role role       ok ok role       role role"),
+    ("round.conclude",     "ok ok role role     ok ok role role       ok ok role       role role"),
+    ("point.propose",      "ok ok role ok       ok ok role ok         ok ok role       role role"),
+    ("point.revise",       "ok ok role ok       ok ok role ok         ok ok role       role role"),
+    ("point.position",     "ok ok role ok       opp opp role opp      int int role     role role"),
+    ("point.status",       "ok ok role ok       ok ok role ok         ok ok role       role role"),
+    ("point.link",         "ok ok role role     ok ok role role       ok ok role       role role"),
+    ("document.draft",     "ok ok role ok       ok ok role ok         ok ok role       role role"),
+    ("document.revise",    "ok ok role ok       ok ok role ok         ok ok role       role role"),
+    ("document.sign",      "sig sig sig ok      sig sig sig party     sig sig sig      sig sig"),
+    ("document.publish",   "ok ok role ok       party party role party int int role    role role"),
 ];
 
 fn code_of(cell: &str) -> Option<&'static str> {
@@ -76,6 +88,8 @@ fn code_of(cell: &str) -> Option<&'static str> {
         "mine" => Some("incident-not-yours"),
         "unk" => Some("unknown-incident"),
         "vint" => Some("incident-verify-intermediary-only"),
+        "opp" => Some("position-other-party"),
+        "sig" => Some("document-signatory-only"),
         other => panic!("unknown cell {other:?}"),
     }
 }
@@ -190,7 +204,78 @@ fn fixture() -> Harness {
         "message": "m0", "text": "Convoy at 08:30", "ack_required": ["ua", "ru", "icrc", "urcs"]}),
     )
     .unwrap();
+    register_fixture(&mut h);
     h
+}
+
+/// The register of the fixture: round `r1` held, round `r-open` without its outcome; point
+/// `h-open` (open) and `h-agreed` (both parties accepted, agreed text); document `doc1` (with
+/// h-agreed, unsigned) and `doc-signed` (signed by both parties' signatories).
+fn register_fixture(h: &mut Harness) {
+    let round = |id: &str, n: u32, starts: &str, local: &str| {
+        json!({"type": "round.record", "round": id, "number": n, "starts": starts,
+            "starts_local": {"local": local, "zone": "Europe/Moscow"},
+            "venue": names("Belovezhskaya Pushcha"), "format": "in-person",
+            "delegations": {"ua": [{"name": "Head of delegation", "role": "head"}],
+                            "ru": [{"name": "Head of delegation", "role": "head"}]},
+            "outcome": "Humanitarian corridors agreed"})
+    };
+    h.submit(
+        &kp(1),
+        "icrc/admin",
+        round("r1", 1, "2022-03-03T14:50:00Z", "2022-03-03T17:50"),
+    )
+    .unwrap();
+    let mut open = round("r-open", 2, "2022-03-07T12:00:00Z", "2022-03-07T15:00");
+    open.as_object_mut().unwrap().remove("outcome");
+    h.submit(&kp(1), "icrc/admin", open).unwrap();
+    for p in ["h-open", "h-agreed"] {
+        h.submit(
+            &kp(1),
+            "icrc/admin",
+            json!({"type": "point.propose", "point": p,
+            "basket": "humanitarian", "round": "r1", "text": {"en": "Humanitarian corridors"}}),
+        )
+        .unwrap();
+    }
+    for (seed, actor, party) in [(10, "ua/c", "ua"), (11, "ru/c", "ru")] {
+        h.submit(
+            &kp(seed),
+            actor,
+            json!({"type": "point.position", "point": "h-agreed",
+            "version": 1, "party": party, "round": "r1", "stance": "accepts", "text": "Agreed"}),
+        )
+        .unwrap();
+    }
+    h.submit(
+        &kp(1),
+        "icrc/admin",
+        json!({"type": "point.status", "point": "h-agreed",
+        "version": 1, "round": "r1", "status": "agreed-text"}),
+    )
+    .unwrap();
+    for d in ["doc1", "doc-signed"] {
+        h.submit(&kp(1), "icrc/admin", draft(d)).unwrap();
+    }
+    let signed = doc_hash(h, "doc-signed");
+    for (seed, actor, party) in [(21, "ua/sign", "ua"), (23, "ru/sign", "ru")] {
+        h.submit(
+            &kp(seed),
+            actor,
+            json!({"type": "document.sign", "document": "doc-signed",
+            "party": party, "version_hash": signed}),
+        )
+        .unwrap();
+    }
+}
+
+fn draft(id: &str) -> Value {
+    json!({"type": "document.draft", "document": id, "title": {"en": "Protocol"},
+        "points": ["h-agreed"], "binding_language": "en", "text": {"en": "The parties agree."}})
+}
+
+fn doc_hash(h: &Harness, id: &str) -> String {
+    h.state.register.documents[id].latest().hash.clone()
 }
 
 /// A valid notification of an aid delivery through w-active.
@@ -285,6 +370,45 @@ fn command(h: &Harness, ty: &str, n: usize) -> Value {
         "message.send" => json!({"type": ty, "thread": "icrc/t-all", "message": format!("m-{n}"),
             "text": "Noted"}),
         "message.ack" => json!({"type": ty, "thread": "icrc/t-all", "message": "m0"}),
+        "round.record" => {
+            // Rounds are recorded in order: each cell's after the fixture's.
+            let at = jiff::Timestamp::from_second(1_646_870_400 + 60 * n as i64).unwrap();
+            let utc = crate::time::format_log_time(at);
+            json!({"type": ty, "round": format!("r-{n}"), "number": 100 + n,
+                "starts": format!("{}Z", &utc[..19]),
+                "starts_local": {"local": &utc[..16], "zone": "UTC"},
+                "venue": names("Online"), "format": "video",
+                "delegations": {"ua": [{"name": "Deputy", "role": "member"}]}})
+        }
+        "round.conclude" => json!({"type": ty, "round": "r-open", "outcome": "No agreement",
+            "communique": [{"lang": "ru", "text": "Переговоры продолжатся", "original": true},
+                           {"lang": "en", "text": "The talks will go on", "original": false}]}),
+        "point.propose" => json!({"type": ty, "point": format!("m-{n}"), "basket": "military",
+            "round": "r1", "text": {"ru": "Прекращение огня"}}),
+        "point.revise" => json!({"type": ty, "point": "h-open", "base_version": 1, "round": "r1",
+            "text": {"en": "Humanitarian corridors, with guarantees"}}),
+        "point.position" => json!({"type": ty, "point": "h-open", "version": 1, "party": "ua",
+            "round": "r1", "stance": "reserves", "text": "With guarantees only"}),
+        "point.status" => json!({"type": ty, "point": "h-open", "version": 1, "round": "r1",
+            "status": "deferred"}),
+        "point.link" => json!({"type": ty, "point": "h-agreed", "corridors": ["c1"],
+            "windows": ["w-active"]}),
+        "document.draft" => {
+            let mut d = draft(&format!("doc-{n}"));
+            d["type"] = json!(ty);
+            d
+        }
+        "document.revise" => {
+            let mut d = draft("doc1");
+            d["type"] = json!(ty);
+            d["base_version"] = json!(1);
+            d["text"] = json!({"en": "The parties agree as follows."});
+            d
+        }
+        "document.sign" => json!({"type": ty, "document": "doc1", "party": "ua",
+            "version_hash": doc_hash(h, "doc1")}),
+        "document.publish" => json!({"type": ty, "document": "doc-signed", "party": "ua",
+            "version_hash": doc_hash(h, "doc-signed")}),
         other => panic!("no command for {other}"),
     }
 }
@@ -364,6 +488,8 @@ const READS: &[(&str, &str)] = &[
     ("message.send to every side",   "y y y y   y y y y   y y -   y y   -"),
     ("thread.open ua–icrc",          "y y y y   - - - -   y y -   - -   -"),
     ("message.send ua–icrc",         "y y y y   - - - -   y y -   - -   -"),
+    ("point.position ua",            "y y y y   y y y y   y y -   - -   -"),
+    ("document.sign ru",             "y y y y   y y y y   y y -   - -   -"),
 ];
 
 #[test]
@@ -437,6 +563,8 @@ fn read_matrix() {
         find(&is("message.send", "icrc/admin")),
         find(&is("thread.open", "ua/c")),
         find(&is("message.send", "ua/c")),
+        find(&is("point.position", "ua/c")),
+        find(&is("document.sign", "ru/sign")),
     ];
     assert_eq!(audiences.len(), READS.len());
     let mut failures = Vec::new();
