@@ -14,6 +14,7 @@ mod moving;
 mod ops;
 mod opts;
 mod publish;
+mod register;
 mod running;
 mod witness;
 
@@ -212,6 +213,22 @@ enum Command {
         #[command(subcommand)]
         command: running::MessageCommand,
     },
+    /// Rounds of talks in the negotiation register: record, conclude, list.
+    Round {
+        #[command(subcommand)]
+        command: register::RoundCommand,
+    },
+    /// Agenda points in three baskets, with each party's position: propose, revise, position,
+    /// status, link, list, history.
+    Point {
+        #[command(subcommand)]
+        command: register::PointCommand,
+    },
+    /// Documents for signing: draft, revise, sign, publish, show.
+    Document {
+        #[command(subcommand)]
+        command: register::DocumentCommand,
+    },
     /// Alerts for you: overdue acknowledgements, units that have not confirmed, halted windows,
     /// stopped convoys, messages; `--watch` keeps listening.
     Alerts(running::AlertsArgs),
@@ -394,6 +411,9 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Unit { command } => running::unit(command).await,
         Command::Thread { command } => running::thread(command).await,
         Command::Message { command } => running::message(command).await,
+        Command::Round { command } => register::round(command).await,
+        Command::Point { command } => register::point(command).await,
+        Command::Document { command } => register::document(command).await,
         Command::Alerts(args) => running::alerts(args).await,
         Command::Webhook { command } => running::webhook(command).await,
         Command::Demo {
@@ -451,6 +471,17 @@ const SUBCOMMAND_OF_TYPE: &[(&str, &[&str])] = &[
     ("thread.open", &["thread", "open"]),
     ("message.send", &["message", "send"]),
     ("message.ack", &["message", "ack"]),
+    ("round.record", &["round", "record"]),
+    ("round.conclude", &["round", "conclude"]),
+    ("point.propose", &["point", "propose"]),
+    ("point.revise", &["point", "revise"]),
+    ("point.position", &["point", "position"]),
+    ("point.status", &["point", "status"]),
+    ("point.link", &["point", "link"]),
+    ("document.draft", &["document", "draft"]),
+    ("document.revise", &["document", "revise"]),
+    ("document.sign", &["document", "sign"]),
+    ("document.publish", &["document", "publish"]),
 ];
 
 #[cfg(test)]

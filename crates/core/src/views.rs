@@ -187,4 +187,5 @@ pub fn corridors_geojson(corridors: &[Corridor], windows: &[Window], at: Timesta
     json!({"type": "FeatureCollection", "features": features})
 }
 pub mod incidents;
+pub mod register;
 pub mod running;

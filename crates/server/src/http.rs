@@ -85,6 +85,7 @@ pub fn router(log: Shared) -> Router {
         .merge(crate::alerts::routes(log.clone()))
         .merge(crate::webhooks::routes(log.clone()))
         .merge(crate::evidence::routes(log.clone()))
+        .merge(crate::register::routes(log.clone()))
         // The public site: `/` picks a language; `/events` streams status changes; every other
         // GET that no API route takes is looked up among the prebuilt public files.
         .route("/", get(crate::public::root))

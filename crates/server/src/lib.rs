@@ -18,6 +18,7 @@ pub mod nats;
 pub mod problem;
 pub mod public;
 pub mod queries;
+pub mod register;
 pub mod running;
 pub mod serve;
 pub mod webhooks;

@@ -1,0 +1,222 @@
+//! The negotiation register's read paths: rounds, agenda points (with each party's position),
+//! a point's history, documents. Signed reads, confidential to the parties and the intermediary
+//! (`access::record_audience`), each disclosure in the read audit; the JSON is
+//! `corridor_core::views::register`'s.
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::{Extension, Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Json, Response};
+use axum::routing::get;
+use corridor_core::access::{Audience, record_audience};
+use corridor_core::negotiation::{Basket, Document, Point, PointStatus, Round};
+use corridor_core::views::register as view;
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use crate::auth::{ReadFacts, Who};
+use crate::log::Log;
+use crate::problem::Problem;
+use crate::queries::{query, storage};
+
+type Shared = Arc<Log>;
+
+/// The routes, all behind the signed-read check.
+pub fn routes(log: Shared) -> Router<Shared> {
+    Router::new()
+        .route("/v1/rounds", get(rounds))
+        .route("/v1/points", get(points))
+        .route("/v1/points/{id}", get(point))
+        .route("/v1/points/{id}/history", get(history))
+        .route("/v1/documents", get(documents))
+        .route("/v1/documents/{id}", get(document))
+        .route_layer(axum::middleware::from_fn_with_state(
+            log,
+            crate::queries::members_only,
+        ))
+}
+
+/// `GET /v1/points` filters.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PointFilter {
+    basket: Option<String>,
+    status: Option<String>,
+}
+
+fn bad(field: &str, why: &str) -> Problem {
+    Problem::new(
+        StatusCode::BAD_REQUEST,
+        "invalid-field",
+        format!("{field}: {why}"),
+    )
+}
+
+fn not_found(what: &str, id: &str) -> Problem {
+    Problem::new(
+        StatusCode::NOT_FOUND,
+        "not-found",
+        format!("no {what} {id:?} that you may read"),
+    )
+}
+
+/// The records of `kind` the reader may read, with their audiences.
+async fn readable<T: serde::de::DeserializeOwned>(
+    log: &Log,
+    who: &Who,
+    kind: &str,
+) -> Result<Vec<(T, Audience)>, Problem> {
+    who.member()?;
+    let rows = log.db().projection_rows_of(kind).await.map_err(storage)?;
+    let directory = log.directory();
+    let facts = ReadFacts::new(&directory, log.genesis());
+    let mut out = Vec::new();
+    for r in rows {
+        let audience = record_audience(&facts, kind, &r.body);
+        if who.may_read(&audience) {
+            let t = serde_json::from_value(r.body).map_err(|e| corrupt(kind, &r.id, e))?;
+            out.push((t, audience));
+        }
+    }
+    Ok(out)
+}
+
+/// One record of `kind` if the reader may read it (else not found: no id is confirmed to
+/// someone who may not read it).
+async fn one<T: serde::de::DeserializeOwned>(
+    log: &Log,
+    who: &Who,
+    kind: &str,
+    id: &str,
+) -> Result<(T, Audience), Problem> {
+    who.member()?;
+    let row = log
+        .db()
+        .projection_row(kind, id)
+        .await
+        .map_err(storage)?
+        .ok_or_else(|| not_found(kind, id))?;
+    let directory = log.directory();
+    let facts = ReadFacts::new(&directory, log.genesis());
+    let audience = record_audience(&facts, kind, &row.body);
+    if !who.may_read(&audience) {
+        return Err(not_found(kind, id));
+    }
+    let t = serde_json::from_value(row.body).map_err(|e| corrupt(kind, id, e))?;
+    Ok((t, audience))
+}
+
+fn corrupt(kind: &str, id: &str, e: serde_json::Error) -> Problem {
+    Problem::new(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "projection-corrupt",
+        format!("{kind}/{id}: {e}; run `corridor rebuild`"),
+    )
+}
+
+async fn rounds(
+    State(log): State<Shared>,
+    Extension(who): Extension<Who>,
+) -> Result<Response, Problem> {
+    let mut list = readable::<Round>(&log, &who, "round").await?;
+    list.sort_by_key(|(r, _)| r.number);
+    let disclosed: Vec<_> = list
+        .iter()
+        .map(|(r, a)| (format!("round {}", r.id), a.clone()))
+        .collect();
+    crate::auth::audit(&log, &who, "/v1/rounds", &disclosed).await?;
+    let out: Vec<Value> = list
+        .iter()
+        .map(|(r, _)| view::round(r, log.genesis()))
+        .collect();
+    Ok(Json(json!({"rounds": out})).into_response())
+}
+
+async fn points(
+    State(log): State<Shared>,
+    Extension(who): Extension<Who>,
+    q: Result<Query<PointFilter>, axum::extract::rejection::QueryRejection>,
+) -> Result<Response, Problem> {
+    let f: PointFilter = query(q)?;
+    let basket = match f.basket.as_deref() {
+        None => None,
+        Some(b) => Some(
+            serde_json::from_value::<Basket>(json!(b))
+                .map_err(|_| bad("basket", "one of military, humanitarian, political"))?,
+        ),
+    };
+    let status = match f.status.as_deref() {
+        None => None,
+        Some(s) => Some(PointStatus::parse(s).ok_or_else(|| {
+            bad(
+                "status",
+                "one of open, mutual-understanding, agreed-text, rejected, deferred",
+            )
+        })?),
+    };
+    let list = readable::<Point>(&log, &who, "point").await?;
+    let mut disclosed = Vec::new();
+    let out: Vec<Value> = list
+        .iter()
+        .filter(|(p, _)| basket.is_none_or(|b| p.basket == b))
+        .filter(|(p, _)| status.is_none_or(|s| p.status == s))
+        .map(|(p, a)| {
+            disclosed.push((format!("point {}", p.id), a.clone()));
+            view::point(p, log.genesis())
+        })
+        .collect();
+    crate::auth::audit(&log, &who, "/v1/points", &disclosed).await?;
+    Ok(Json(json!({"points": out})).into_response())
+}
+
+async fn point(
+    State(log): State<Shared>,
+    Extension(who): Extension<Who>,
+    Path(id): Path<String>,
+) -> Result<Response, Problem> {
+    let (p, a) = one::<Point>(&log, &who, "point", &id).await?;
+    let path = format!("/v1/points/{id}");
+    crate::auth::audit(&log, &who, &path, &[(format!("point {id}"), a)]).await?;
+    Ok(Json(view::point(&p, log.genesis())).into_response())
+}
+
+async fn history(
+    State(log): State<Shared>,
+    Extension(who): Extension<Who>,
+    Path(id): Path<String>,
+) -> Result<Response, Problem> {
+    let (p, a) = one::<Point>(&log, &who, "point", &id).await?;
+    let path = format!("/v1/points/{id}/history");
+    crate::auth::audit(&log, &who, &path, &[(format!("point {id}"), a)]).await?;
+    Ok(Json(view::point_history(&p)).into_response())
+}
+
+async fn documents(
+    State(log): State<Shared>,
+    Extension(who): Extension<Who>,
+) -> Result<Response, Problem> {
+    let list = readable::<Document>(&log, &who, "document").await?;
+    let disclosed: Vec<_> = list
+        .iter()
+        .map(|(d, a)| (format!("document {}", d.id), a.clone()))
+        .collect();
+    crate::auth::audit(&log, &who, "/v1/documents", &disclosed).await?;
+    let out: Vec<Value> = list
+        .iter()
+        .map(|(d, _)| view::document(d, log.genesis()))
+        .collect();
+    Ok(Json(json!({"documents": out})).into_response())
+}
+
+async fn document(
+    State(log): State<Shared>,
+    Extension(who): Extension<Who>,
+    Path(id): Path<String>,
+) -> Result<Response, Problem> {
+    let (d, a) = one::<Document>(&log, &who, "document", &id).await?;
+    let path = format!("/v1/documents/{id}");
+    crate::auth::audit(&log, &who, &path, &[(format!("document {id}"), a)]).await?;
+    Ok(Json(view::document(&d, log.genesis())).into_response())
+}
