@@ -97,6 +97,16 @@ enum Command {
     /// Run a witness (C2SP tlog-witness): co-sign a log's checkpoints only while each is
     /// consistent with the last one co-signed.
     Witness(witness::WitnessArgs),
+    /// Check offline a document bundle (`corridor document bundle`): exit 0 only if every party
+    /// signed the document and the signatures, key registrations, proofs and checkpoint check
+    /// against the genesis with this fingerprint, never against keys in the bundle.
+    VerifyDocument {
+        /// The genesis fingerprint, as the parties compared it (`corridor genesis fingerprint`).
+        #[arg(long)]
+        genesis_fingerprint: String,
+        /// The bundle file.
+        file: PathBuf,
+    },
     /// Confirm offline the evidence a monitor wrote: exit 0 only if the log key's own
     /// signatures prove the fork or rewrite it describes.
     VerifyEvidence {
@@ -380,6 +390,10 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Monitor { server, .. } => ops::monitor(&server.url).await,
         Command::Witness(args) => witness::run(args).await,
+        Command::VerifyDocument {
+            genesis_fingerprint,
+            file,
+        } => register::verify_document(&genesis_fingerprint, &file),
         Command::VerifyEvidence { file, log_key } => {
             monitor::verify_evidence(&file, log_key.as_deref())
         }

@@ -245,6 +245,18 @@ pub enum DocumentCommand {
         #[arg(long)]
         version_hash: Option<String>,
     },
+    /// Download the bundle of a document every party signed: the text, the signatures, the
+    /// entries registering each signatory's key back to the genesis, inclusion proofs and a
+    /// checkpoint; anyone checks it offline with `corridor verify-document`.
+    Bundle {
+        #[command(flatten)]
+        conn: Conn,
+        /// The document.
+        id: String,
+        /// Where to write it.
+        #[arg(long)]
+        out: std::path::PathBuf,
+    },
     /// Show a document: its text, its points, who signed which version.
     Show {
         #[command(flatten)]
@@ -528,8 +540,50 @@ pub async fn document(cmd: DocumentCommand) -> anyhow::Result<()> {
                 "version_hash": hash});
             submit(&conn, body).await
         }
+        DocumentCommand::Bundle { conn, id, out } => {
+            let b = read(&conn, &format!("/v1/documents/{id}/bundle")).await?;
+            std::fs::write(&out, serde_json::to_string_pretty(&b)? + "\n")
+                .with_context(|| format!("cannot write {}", out.display()))?;
+            println!(
+                "wrote {} (check it with `corridor verify-document --genesis-fingerprint FP {}`)",
+                out.display(),
+                out.display()
+            );
+            Ok(())
+        }
         DocumentCommand::Show { conn, id } => {
             print(&read(&conn, &format!("/v1/documents/{id}")).await?)
         }
     }
+}
+
+/// `corridor verify-document`: exit 0 only for a document every party signed whose entries,
+/// proofs and checkpoint check against the genesis with this fingerprint; otherwise say which
+/// part failed.
+pub fn verify_document(fingerprint: &str, file: &std::path::Path) -> anyhow::Result<()> {
+    let text =
+        std::fs::read_to_string(file).with_context(|| format!("cannot read {}", file.display()))?;
+    let bundle: corridor_verify::bundle::Bundle = serde_json::from_str(&text).with_context(|| {
+        format!(
+            "{} is not a document bundle (get one with `corridor document bundle ID --out FILE`)",
+            file.display()
+        )
+    })?;
+    let p = corridor_verify::bundle::verify(&bundle, fingerprint)
+        .map_err(|e| anyhow::anyhow!("the bundle does NOT verify: {e}"))?;
+    println!(
+        "document {} version {} (hash {}) is signed by every party of the log with genesis {}:",
+        p.document,
+        p.version,
+        p.hash,
+        fingerprint.trim()
+    );
+    for (party, (actor, index)) in &p.signed {
+        println!("  {party}: {actor}, entry {index}, its key registered back to the genesis");
+    }
+    println!(
+        "every entry is in the tree of size {} that the log key signed. A bundle cannot show that no key was revoked before it signed: a monitor with the whole log checks that.",
+        p.size
+    );
+    Ok(())
 }

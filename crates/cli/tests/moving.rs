@@ -240,9 +240,12 @@ fn continues_consistently(dir: &Path, serve: &[&str], backup_last: &(i64, String
     assert_eq!(old.size, backup_last.0 as u64);
     let server = start(dir, serve);
     let served = get(&format!("{}/v1/log/checkpoint", server.url));
-    assert_eq!(
-        served, backup_last.1,
-        "the restored server serves the backup's last checkpoint, byte for byte"
+    // The log's own note byte for byte; the demo's witnesses may have co-signed it (their lines
+    // come after the log's signature, and the backup keeps them too).
+    assert!(
+        served.starts_with(&backup_last.1),
+        "the restored server serves the backup's last checkpoint, byte for byte:\n{served}\n{}",
+        backup_last.1
     );
     // `monitor` remembers this head; every later contact must be consistent with it.
     let out = with_server(dir, &server.url, &["monitor"]);

@@ -32,6 +32,7 @@ pub fn routes(log: Shared) -> Router<Shared> {
         .route("/v1/points/{id}/history", get(history))
         .route("/v1/documents", get(documents))
         .route("/v1/documents/{id}", get(document))
+        .route("/v1/documents/{id}/bundle", get(bundle))
         .route_layer(axum::middleware::from_fn_with_state(
             log,
             crate::queries::members_only,
@@ -219,4 +220,116 @@ async fn document(
     let path = format!("/v1/documents/{id}");
     crate::auth::audit(&log, &who, &path, &[(format!("document {id}"), a)]).await?;
     Ok(Json(view::document(&d, log.genesis())).into_response())
+}
+
+/// `GET /v1/documents/{id}/bundle`: a document every party signed, with the entries, proofs and
+/// checkpoint that `corridor verify-document` checks offline against the genesis fingerprint
+/// (`corridor_verify::bundle`). The entries: the genesis, every log-key rotation, each party's
+/// signature, each signatory's registration, and the registration of every key on the way from
+/// a signatory's key back to a party admin key the genesis names.
+async fn bundle(
+    State(log): State<Shared>,
+    Extension(who): Extension<Who>,
+    Path(id): Path<String>,
+) -> Result<Response, Problem> {
+    use corridor_core::entry::DisclosedEntry;
+    let (d, a) = one::<Document>(&log, &who, "document", &id).await?;
+    if !d.signed_by_all {
+        return Err(Problem::new(
+            StatusCode::CONFLICT,
+            "document-not-signed",
+            format!("{id:?} is not signed by every party yet: a bundle proves a signed document"),
+        ));
+    }
+    let head = log.head().ok_or_else(|| {
+        Problem::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "no-checkpoint",
+            "no checkpoint has been published yet",
+        )
+    })?;
+    let size = head.checkpoint.size;
+    let db = log.db();
+    let entry = |i: u64| async move {
+        db.entries(i, i + 1)
+            .await
+            .map_err(storage)?
+            .pop()
+            .ok_or_else(|| corrupt_index(i))
+    };
+    let mut wanted = std::collections::BTreeSet::from([0u64]);
+    for (epoch, _) in log.log_keys().iter().skip(1) {
+        wanted.insert(epoch.from_size - 1);
+    }
+    for seal in d.signatures.values() {
+        let i = seal.by.at_index;
+        wanted.insert(i);
+        let actor = db
+            .projection_row("actor", &seal.by.actor)
+            .await
+            .map_err(storage)?
+            .ok_or_else(|| corrupt_index(i))?;
+        wanted.insert(actor.body["registered_at"].as_u64().unwrap_or(0));
+        // Follow the signing key back through whoever registered it.
+        let mut key = entry(i).await?.key;
+        for _ in 0..16 {
+            let row = db
+                .projection_row("key", &key)
+                .await
+                .map_err(storage)?
+                .ok_or_else(|| corrupt_index(i))?;
+            let at = row.body["registered_at"].as_u64().unwrap_or(0);
+            if at == 0 {
+                break;
+            }
+            wanted.insert(at);
+            key = entry(at).await?.key;
+        }
+    }
+    if wanted.iter().any(|i| *i >= size) {
+        return Err(Problem::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "no-checkpoint",
+            "the latest signature is not covered by a checkpoint yet; ask again in a second",
+        )
+        .with_header("retry-after", "1"));
+    }
+    let mut entries = Vec::new();
+    let mut proofs = Vec::new();
+    for i in &wanted {
+        let e = entry(*i).await?;
+        let proof = log
+            .with_tree(|t| t.inclusion_proof(*i, size))
+            .map_err(|e| corrupt_index_why(*i, &e.to_string()))?;
+        proofs.push(corridor_verify::bundle::proof_lines(&proof));
+        entries.push(DisclosedEntry::from(&e));
+    }
+    let checkpoint = match log.cosigned() {
+        Some(c) if c.checkpoint.size == size => c.note,
+        _ => head.note,
+    };
+    let b = corridor_verify::bundle::Bundle {
+        format: corridor_verify::bundle::FORMAT.into(),
+        origin: log.origin().to_string(),
+        document: id.clone(),
+        version: d.latest().clone(),
+        entries,
+        proofs,
+        checkpoint,
+    };
+    let path = format!("/v1/documents/{id}/bundle");
+    crate::auth::audit(&log, &who, &path, &[(format!("document {id}"), a)]).await?;
+    Ok(Json(b).into_response())
+}
+
+fn corrupt_index(i: u64) -> Problem {
+    corrupt_index_why(i, "a record names an entry the log does not hold")
+}
+
+fn corrupt_index_why(i: u64, why: &str) -> Problem {
+    Problem::new(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "projection-corrupt",
+        format!("entry {i}: {why}; run `corridor verify`"),
+    )
 }

@@ -123,6 +123,10 @@ async fn the_register_is_read_by_the_parties_and_the_intermediary_only() {
     assert_eq!(doc["signed_by_all"], true, "{doc}");
     assert_eq!(doc["signatures"]["ru"]["by"]["actor"], "ru/sign");
 
+    // The bundle verifies offline against the genesis fingerprint, and each lie in a copy of
+    // it is named.
+    bundle_checks(&s).await;
+
     // The organisation reads nothing of it and learns no id.
     let org = s
         .get_as(&kp(5), "/v1/points")
@@ -156,4 +160,82 @@ async fn the_register_is_read_by_the_parties_and_the_intermediary_only() {
         text.contains("document protocol-1") && text.contains("point h-1"),
         "{text}"
     );
+}
+
+async fn bundle_checks(s: &Server) {
+    use corridor_verify::bundle::{Bundle, BundleError, verify};
+    // The last signature is covered by a checkpoint within the merge delay.
+    let mut b = None;
+    for _ in 0..50 {
+        let r = s.get_as(&kp(21), "/v1/documents/protocol-1/bundle").await;
+        if r.status == StatusCode::OK {
+            b = Some(r.json());
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let bundle: Bundle = serde_json::from_value(b.expect("a bundle")).unwrap();
+    let fp = corridor_core::genesis::fingerprint(&genesis().document);
+    let proven = verify(&bundle, &fp).unwrap();
+    assert_eq!(proven.signed["ru"].0, "ru/sign");
+    assert_eq!(proven.signed["ua"].0, "ua/sign");
+    // Another genesis.
+    let other = "0000-0000-0000-0000-0000-0000-0000-0000";
+    assert!(matches!(
+        verify(&bundle, other),
+        Err(BundleError::Genesis { .. })
+    ));
+    // A proof that does not verify.
+    let mut bad = bundle.clone();
+    let last = bad.proofs.len() - 1;
+    bad.proofs[last][0] = corridor_core::crypto::b64(&[9; 32]);
+    assert!(
+        matches!(verify(&bad, &fp), Err(BundleError::Proof { .. })),
+        "{:?}",
+        verify(&bad, &fp)
+    );
+    // A checkpoint signed by another key.
+    let mut bad = bundle.clone();
+    let cp = corridor_core::checkpoint::Checkpoint::verify(
+        &bundle.checkpoint,
+        &bundle.origin,
+        &s.log_key(),
+    )
+    .unwrap();
+    bad.checkpoint = cp.sign(&kp(99));
+    assert!(matches!(verify(&bad, &fp), Err(BundleError::Checkpoint(_))));
+    // A signatory's registration left out: its key no longer chains to the genesis.
+    let mut bad = bundle.clone();
+    let reg = bad
+        .entries
+        .iter()
+        .position(|e| e.entry_type == "actor.register" && e.command["body"]["actor"] == "ru/sign")
+        .expect("the registration of ru/sign is in the bundle");
+    bad.entries.remove(reg);
+    bad.proofs.remove(reg);
+    assert!(
+        matches!(verify(&bad, &fp), Err(BundleError::KeyChain { .. })),
+        "{:?}",
+        verify(&bad, &fp)
+    );
+    // A party's signature left out.
+    let mut bad = bundle.clone();
+    let sig = bad
+        .entries
+        .iter()
+        .position(|e| e.entry_type == "document.sign" && e.actor == "ru/sign")
+        .unwrap();
+    bad.entries.remove(sig);
+    bad.proofs.remove(sig);
+    assert!(matches!(verify(&bad, &fp), Err(BundleError::Document(_))));
+    // The text changed after signing.
+    let mut bad = bundle.clone();
+    bad.version
+        .text
+        .insert("en".into(), "The parties agree on nothing.".into());
+    assert!(matches!(verify(&bad, &fp), Err(BundleError::Document(_))));
+    // A signature entry's bytes altered: it no longer makes its leaf, or verify.
+    let mut bad = bundle.clone();
+    bad.entries[sig].command["body"]["party"] = json!("ua");
+    assert!(verify(&bad, &fp).is_err());
 }

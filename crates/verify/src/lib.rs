@@ -28,6 +28,7 @@ use corridor_core::time::{format_log_time, parse_utc};
 use corridor_storage::{Database, StoredCheckpoint, StoredRow};
 use rayon::prelude::*;
 
+pub mod bundle;
 pub mod evidence;
 pub use evidence::Evidence;
 
