@@ -196,6 +196,163 @@ pub async fn run(
     ops::run_server(log, listen, None).await
 }
 
+/// The exercise's rounds of talks: round 1 (28 February 2022, Gomel region) held, round 2
+/// (3 March, Belovezhskaya Pushcha, from 17:50 Moscow time) under way; the humanitarian point
+/// `h-1` and the military point `m-1` with both parties' positions on it; each party's
+/// signatory. Names are functions, not people: this is an exercise.
+fn register_talks(
+    s: &mut Stage,
+    icrc: &Keypair,
+    ua: &Keypair,
+    ru: &Keypair,
+    [ua_coord, ru_coord]: [&Keypair; 2],
+    [ua_sign, ru_sign]: [&Keypair; 2],
+) -> anyhow::Result<()> {
+    s.act(
+        ua,
+        "ua/admin",
+        register(
+            "ua/signatory",
+            "signatory",
+            ua_sign,
+            "Head of delegation, signs for Ukraine (exercise)",
+        ),
+    )?;
+    s.act(
+        ru,
+        "ru/admin",
+        register(
+            "ru/signatory",
+            "signatory",
+            ru_sign,
+            "Head of delegation, signs for the Russian Federation (exercise)",
+        ),
+    )?;
+    let delegations = json!({
+        "ua": [{"name": "Head of delegation (exercise)", "role": "head"},
+               {"name": "Humanitarian adviser (exercise)", "role": "member"}],
+        "ru": [{"name": "Head of delegation (exercise)", "role": "head"},
+               {"name": "Military expert (exercise)", "role": "expert"}]});
+    s.act(icrc, "intermediary/admin", json!({"type": "round.record", "round": "round-1",
+        "number": 1, "starts": "2022-02-28T09:00:00Z",
+        "starts_local": {"local": "2022-02-28T12:00", "zone": "Europe/Moscow"},
+        "venue": {"en": "Gomel region, Belarus (exercise)", "uk": "Гомельська область, Білорусь (навчання)",
+                  "ru": "Гомельская область, Беларусь (учения)"},
+        "format": "in-person", "delegations": delegations,
+        "outcome": "Exercise: the delegations set out their positions in three baskets and agreed to meet again."}))?;
+    s.act(
+        icrc,
+        "intermediary/admin",
+        json!({"type": "round.record", "round": "round-2",
+        "number": 2, "starts": "2022-03-03T14:50:00Z",
+        "starts_local": {"local": "2022-03-03T17:50", "zone": "Europe/Moscow"},
+        "venue": {"en": "Belovezhskaya Pushcha, Belarus (exercise)",
+                  "uk": "Біловезька пуща, Білорусь (навчання)",
+                  "ru": "Беловежская пуща, Беларусь (учения)"},
+        "format": "in-person", "delegations": delegations}),
+    )?;
+    s.act(icrc, "intermediary/admin", json!({"type": "point.propose", "point": "h-1",
+        "basket": "humanitarian", "round": "round-2", "text": {
+        "ru": "Совместное обеспечение гуманитарных коридоров для эвакуации мирного населения и доставки медикаментов и продовольствия; временное прекращение огня на время гуманитарной операции в районах эвакуации (учения).",
+        "uk": "Спільне забезпечення гуманітарних коридорів для евакуації мирного населення та доставки ліків і продовольства; тимчасове припинення вогню на час гуманітарної операції в районах евакуації (навчання).",
+        "en": "Joint provision of humanitarian corridors to evacuate civilians and deliver medicine and food; a temporary ceasefire for the duration of the humanitarian operation where an evacuation takes place (exercise)."}}))?;
+    s.act(
+        icrc,
+        "intermediary/admin",
+        json!({"type": "point.propose", "point": "m-1",
+        "basket": "military", "round": "round-2", "text": {
+        "en": "A ceasefire along the whole line of contact (exercise).",
+        "uk": "Припинення вогню вздовж усієї лінії зіткнення (навчання).",
+        "ru": "Прекращение огня по всей линии соприкосновения (учения)."}}),
+    )?;
+    s.act(
+        ua_coord,
+        "ua/coord-kyiv-oblast",
+        json!({"type": "point.position", "point": "m-1",
+        "version": 1, "party": "ua", "round": "round-2", "stance": "accepts",
+        "text": "Exercise: a full ceasefire comes first."}),
+    )?;
+    s.act(
+        ru_coord,
+        "ru/coord-1",
+        json!({"type": "point.position", "point": "m-1",
+        "version": 1, "party": "ru", "round": "round-2", "stance": "reserves",
+        "text": "Exercise: only as part of an overall settlement."}),
+    )?;
+    Ok(())
+}
+
+/// The end of round 2: both parties accept `h-1`, it becomes agreed text and is linked to the
+/// corridor and its 4 March window `w1`, the round's outcome and communiqué are recorded, and a
+/// protocol of the agreed point is signed by both signatories.
+fn agree_on_corridors(
+    s: &mut Stage,
+    icrc: &Keypair,
+    [ua_coord, ru_coord]: [&Keypair; 2],
+    [ua_sign, ru_sign]: [&Keypair; 2],
+    w1: &str,
+) -> anyhow::Result<()> {
+    for (k, actor, party) in [
+        (ua_coord, "ua/coord-kyiv-oblast", "ua"),
+        (ru_coord, "ru/coord-1", "ru"),
+    ] {
+        s.act(
+            k,
+            actor,
+            json!({"type": "point.position", "point": "h-1", "version": 1,
+            "party": party, "round": "round-2", "stance": "accepts",
+            "text": "Exercise: agreed, at agreed places, not everywhere."}),
+        )?;
+    }
+    s.act(
+        icrc,
+        "intermediary/admin",
+        json!({"type": "point.status", "point": "h-1",
+        "version": 1, "round": "round-2", "status": "agreed-text"}),
+    )?;
+    s.act(
+        icrc,
+        "intermediary/admin",
+        json!({"type": "point.link", "point": "h-1",
+        "corridors": [CORRIDOR], "windows": [w1]}),
+    )?;
+    s.act(icrc, "intermediary/admin", json!({"type": "round.conclude", "round": "round-2",
+        "outcome": "Exercise: agreement on the joint provision of humanitarian corridors; a third round announced for the following week.",
+        "communique": [
+            {"lang": "ru", "original": true, "text": "Учения: стороны договорились о совместном обеспечении гуманитарных коридоров."},
+            {"lang": "uk", "original": false, "text": "Навчання: сторони домовилися про спільне забезпечення гуманітарних коридорів."},
+            {"lang": "en", "original": false, "text": "Exercise: the parties agreed on the joint provision of humanitarian corridors."}]}))?;
+    s.act(icrc, "intermediary/admin", json!({"type": "document.draft", "document": "protocol-2022-03-03",
+        "title": {"ru": "Протокол о гуманитарных коридорах (учения)", "uk": "Протокол про гуманітарні коридори (навчання)",
+                  "en": "Protocol on humanitarian corridors (exercise)"},
+        "points": ["h-1"], "binding_language": "ru",
+        "text": {"ru": "Стороны договорились о совместном обеспечении гуманитарных коридоров (пункт h-1) (учения).",
+                 "uk": "Сторони домовилися про спільне забезпечення гуманітарних коридорів (пункт h-1) (навчання).",
+                 "en": "The parties agreed on the joint provision of humanitarian corridors (point h-1) (exercise)."}}))?;
+    let hash = {
+        let (rt, log) = s.open.as_ref().context("no scene is open")?;
+        let row = rt
+            .block_on(log.db().projection_row("document", "protocol-2022-03-03"))?
+            .context("the protocol was drafted")?;
+        row.body["versions"][0]["hash"]
+            .as_str()
+            .unwrap_or("")
+            .to_string()
+    };
+    for (k, actor, party) in [
+        (ua_sign, "ua/signatory", "ua"),
+        (ru_sign, "ru/signatory", "ru"),
+    ] {
+        s.act(
+            k,
+            actor,
+            json!({"type": "document.sign", "document": "protocol-2022-03-03",
+            "party": party, "version_hash": hash}),
+        )?;
+    }
+    Ok(())
+}
+
 /// The demo's witnesses: one per party, by party id and witness name.
 const DEMO_WITNESSES: [(&str, &str); 2] = [
     ("ua", "witness.ua.exercise.example"),
@@ -427,6 +584,8 @@ fn prepare(data_dir: &Path, until: Timestamp, no_rate_limits: bool) -> anyhow::R
     )?;
     let ru_coord = new_key(&keys_dir, "ru-coord-1.key", Some("ru/coord-1"))?;
     let lead = new_key(&keys_dir, "convoys-lead.key", Some("convoys/lead"))?;
+    let ua_sign = new_key(&keys_dir, "ua-signatory.key", Some("ua/signatory"))?;
+    let ru_sign = new_key(&keys_dir, "ru-signatory.key", Some("ru/signatory"))?;
     // Units' keys apart: a party's units are known to that party alone.
     let units_dir = keys_dir.join("units");
     let mut units = Vec::new();
@@ -566,6 +725,29 @@ fn prepare(data_dir: &Path, until: Timestamp, no_rate_limits: bool) -> anyhow::R
         &ua_coord,
         "ua/coord-kyiv-oblast",
         json!({"type": "window.consent", "window": w2, "party": "ua", "version_hash": hash}),
+    )?;
+
+    // The negotiation register: the two rounds so far, the humanitarian point and a military
+    // point on the table, the signatories who will sign for each party.
+    register_talks(
+        &mut s,
+        &icrc,
+        &ua,
+        &ru,
+        [&ua_coord, &ru_coord],
+        [&ua_sign, &ru_sign],
+    )?;
+    // Before 17:50 Moscow time plus three hours, the round ends: the humanitarian point is
+    // agreed text, implemented by the Borodianka corridor and its 4 March window, and signed.
+    if !s.scene("2022-03-03T17:40:00Z")? {
+        return Ok(());
+    }
+    agree_on_corridors(
+        &mut s,
+        &icrc,
+        [&ua_coord, &ru_coord],
+        [&ua_sign, &ru_sign],
+        w1,
     )?;
 
     // That evening each party registers the units holding the line along the route.

@@ -76,6 +76,8 @@ fn load_signers(dir: &Path) -> Vec<Arc<Signer>> {
         .expect("keys dir")
         .map(|e| e.expect("dir entry").path())
         .filter(|p| p.extension().is_some_and(|x| x == "key"))
+        // Signatories only sign documents; everyone else here reports incidents.
+        .filter(|p| !p.to_string_lossy().contains("signatory"))
         .collect();
     files.sort();
     for f in files {

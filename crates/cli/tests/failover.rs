@@ -154,6 +154,8 @@ fn load_signers(dir: &Path) -> Vec<(String, Keypair)> {
         .unwrap()
         .map(|e| e.unwrap().path())
         .filter(|p| p.extension().is_some_and(|x| x == "key"))
+        // Signatories only sign documents; everyone else here reports incidents.
+        .filter(|p| !p.to_string_lossy().contains("signatory"))
         .collect();
     files.sort();
     for f in files {

@@ -350,14 +350,14 @@ async fn has_evidence(db: &dyn corridor_storage::Database) {
     assert_eq!(db.evidence_links(&file.sha256).await.unwrap(), vec![link]);
 }
 
-/// The demo log (43 entries) and its export.
+/// The demo log (59 entries) and its export.
 fn demo_and_export(dir: &Path) -> PathBuf {
     ok(dir, &["demo", "--data-dir", "demo", "--no-serve"]);
     let out = ok(
         dir,
         &["export", "--data-dir", "demo", "--out", "demo.jsonl"],
     );
-    assert!(out.contains("exported 43 entries"), "{out}");
+    assert!(out.contains("exported 59 entries"), "{out}");
     dir.join("demo.jsonl")
 }
 
@@ -422,14 +422,14 @@ fn a_log_moves_sqlite_to_postgres_and_back_with_the_same_checkpoints() {
     );
     assert!(
         out.contains(&format!(
-            "imported 43 entries and {} checkpoints",
+            "imported 59 entries and {} checkpoints",
             source.len()
-        )) && out.contains("ok: 43 entries")
+        )) && out.contains("ok: 59 entries")
             && out.contains("log.key"),
         "{out}"
     );
     let out = ok(dir, &["verify", "--data-dir", "pg", "--database", url]);
-    assert!(out.contains("ok: 43 entries"), "{out}");
+    assert!(out.contains("ok: 59 entries"), "{out}");
     assert_eq!(
         pg_checkpoints(url),
         source,
@@ -467,16 +467,16 @@ fn a_log_moves_sqlite_to_postgres_and_back_with_the_same_checkpoints() {
         ],
     );
     assert!(
-        err.contains("already holds a log of 43 entries") && err.contains("createdb"),
+        err.contains("already holds a log of 59 entries") && err.contains("createdb"),
         "{err}"
     );
     assert_eq!(pg_checkpoints(url), source);
 
     // And back into a new SQLite data directory.
     let out = ok(dir, &["import", "--in", "pg.jsonl", "--data-dir", "back"]);
-    assert!(out.contains("imported 43 entries"), "{out}");
+    assert!(out.contains("imported 59 entries"), "{out}");
     let out = ok(dir, &["verify", "--data-dir", "back"]);
-    assert!(out.contains("ok: 43 entries"), "{out}");
+    assert!(out.contains("ok: 59 entries"), "{out}");
     assert_eq!(
         sqlite_checkpoints(&dir.join("back/corridor.sqlite")),
         source
@@ -504,7 +504,7 @@ fn import_refuses_a_non_empty_target_and_a_tampered_export_and_writes_nothing() 
     // Into the data directory the log came from: refused, the log unchanged.
     let err = fails(dir, &["import", "--in", "demo.jsonl", "--data-dir", "demo"]);
     assert!(
-        err.contains("already holds a log of 43 entries") && err.contains("new data directory"),
+        err.contains("already holds a log of 59 entries") && err.contains("new data directory"),
         "{err}"
     );
     ok(
@@ -561,7 +561,7 @@ fn a_sqlite_backup_taken_while_serving_restores_and_continues_consistently() {
             dir,
             &["backup", "--data-dir", "demo", "--out", "demo.backup"],
         );
-        assert!(out.contains("43 entries"), "{out}");
+        assert!(out.contains("59 entries"), "{out}");
         let err = fails(
             dir,
             &["backup", "--data-dir", "demo", "--out", "demo.backup"],
@@ -581,7 +581,7 @@ fn a_sqlite_backup_taken_while_serving_restores_and_continues_consistently() {
         &["restore", "--in", "demo.backup", "--data-dir", "restored"],
     );
     assert!(
-        out.contains("ok: 43 entries") && out.contains("log.key"),
+        out.contains("ok: 59 entries") && out.contains("log.key"),
         "{out}"
     );
     let restored = sqlite_checkpoints(&dir.join("restored/corridor.sqlite"));
@@ -590,7 +590,7 @@ fn a_sqlite_backup_taken_while_serving_restores_and_continues_consistently() {
         sqlite_checkpoints(&dir.join("demo/corridor.sqlite"))
     );
     let out = ok(dir, &["verify", "--data-dir", "restored"]);
-    assert!(out.contains("ok: 43 entries"), "{out}");
+    assert!(out.contains("ok: 59 entries"), "{out}");
     block(async {
         let db = corridor_storage_sqlite::Sqlite::open(&dir.join("restored/corridor.sqlite"))
             .await
@@ -683,7 +683,7 @@ fn a_postgres_backup_taken_while_serving_restores_and_continues_consistently() {
         );
         let url = with_password(&src.url).unwrap_or_else(|| src.url.clone());
         let out = ok(dir, &["backup", "--database", &url, "--out", "pg.backup"]);
-        assert!(out.contains("43 entries"), "{out}");
+        assert!(out.contains("59 entries"), "{out}");
         assert!(!out.contains("not-shown-pw"), "{out}");
     }
     let err = fails(
@@ -697,7 +697,7 @@ fn a_postgres_backup_taken_while_serving_restores_and_continues_consistently() {
         &["restore", "--in", "pg.backup", "--database", &src.url],
     );
     assert!(
-        err.contains("already holds a corridor log of 43 entries") && err.contains("createdb"),
+        err.contains("already holds a corridor log of 59 entries") && err.contains("createdb"),
         "{err}"
     );
     let out = ok(
@@ -712,14 +712,14 @@ fn a_postgres_backup_taken_while_serving_restores_and_continues_consistently() {
             "restored",
         ],
     );
-    assert!(out.contains("ok: 43 entries"), "{out}");
+    assert!(out.contains("ok: 59 entries"), "{out}");
     let restored = pg_checkpoints(&dst.url);
     assert_eq!(restored, source);
     let out = ok(
         dir,
         &["verify", "--data-dir", "restored", "--database", &dst.url],
     );
-    assert!(out.contains("ok: 43 entries"), "{out}");
+    assert!(out.contains("ok: 59 entries"), "{out}");
     block(async {
         let db = corridor_storage_postgres::Postgres::open(&dst.url)
             .await
