@@ -2022,3 +2022,99 @@ fn the_demo_is_witnessed_and_monitors_read_what_they_may() {
     assert!(m.status.success(), "{out}");
     assert!(out.contains("checked and replayed"), "{out}");
 }
+
+/// The demo's register (#19): the corridor says which agreed point it implements, for the
+/// parties and the intermediary only; the points and rounds read as recorded; the protocol's
+/// bundle verifies offline against the genesis fingerprint and fails against another.
+#[test]
+fn the_demo_corridor_names_the_point_it_implements() {
+    let d = tempfile::tempdir().unwrap();
+    let dir = d.path();
+    let (_demo, url) = start_demo(dir);
+    let get = |key: &str, path: &str| -> serde_json::Value {
+        let o = with_server(dir, &url, &["get", "--key", key, path]);
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        serde_json::from_slice(&o.stdout).unwrap()
+    };
+    let c = get(
+        "demo/keys/ru-coord-1.key",
+        "/v1/corridors/borodianka-berestianka",
+    );
+    assert_eq!(c["agreed_in"][0]["point"], "h-1", "{}", c["agreed_in"]);
+    assert_eq!(c["agreed_in"][0]["agreed_in_round"], "round-2");
+    let w = c["windows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|w| w["id"] == "borodianka-2022-03-04")
+        .unwrap();
+    assert_eq!(w["agreed_in"][0]["point"], "h-1");
+    // The convoy operator reads the corridor, not the talks.
+    let c = get(
+        "demo/keys/convoys-lead.key",
+        "/v1/corridors/borodianka-berestianka",
+    );
+    assert_eq!(c["agreed_in"], serde_json::json!([]));
+    // The point links back; the military point is open with both positions.
+    let p = get("demo/keys/ua-coord-kyiv-oblast.key", "/v1/points");
+    let points = p["points"].as_array().unwrap();
+    let h1 = points.iter().find(|p| p["id"] == "h-1").unwrap();
+    assert_eq!(
+        h1["corridors"],
+        serde_json::json!(["borodianka-berestianka"])
+    );
+    let m1 = points.iter().find(|p| p["id"] == "m-1").unwrap();
+    assert_eq!(m1["status"], "open");
+    assert_eq!(m1["positions"]["ru"]["stance"], "reserves");
+    // The protocol's bundle: verified against the genesis fingerprint, refused against another.
+    let o = with_server(
+        dir,
+        &url,
+        &[
+            "document",
+            "bundle",
+            "protocol-2022-03-03",
+            "--key",
+            "demo/keys/ua-signatory.key",
+            "--out",
+            "protocol.json",
+        ],
+    );
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let fp = with_server(dir, &url, &["genesis", "fingerprint", "demo/genesis.json"]);
+    let fp = String::from_utf8_lossy(&fp.stdout)
+        .lines()
+        .next()
+        .unwrap()
+        .to_string();
+    let o = with_server(
+        dir,
+        &url,
+        &[
+            "verify-document",
+            "--genesis-fingerprint",
+            &fp,
+            "protocol.json",
+        ],
+    );
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        o.status.success() && out.contains("signed by every party"),
+        "{out}"
+    );
+    let o = with_server(
+        dir,
+        &url,
+        &[
+            "verify-document",
+            "--genesis-fingerprint",
+            "0000-0000-0000-0000-0000-0000-0000-0000",
+            "protocol.json",
+        ],
+    );
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        !o.status.success() && err.contains("not the log you named"),
+        "{err}"
+    );
+}

@@ -585,6 +585,30 @@ async fn corridor(
             w["incident_flags"] = json!(incident_views::flags(reports(), &c.id, Some(&wid)));
         }
     }
+    // Which agreed points of the talks this corridor and its windows implement ("agreed in
+    // round 2, point h-1"), for readers of the register only, and audited as register reads.
+    let points =
+        crate::register::readable::<corridor_core::negotiation::Point>(&log, &who, "point").await?;
+    let mut disclosed = Vec::new();
+    let mut agreed_in = |pred: &dyn Fn(&corridor_core::negotiation::Point) -> bool| {
+        let mut out = Vec::new();
+        for (p, a) in points.iter().filter(|(p, _)| pred(p)) {
+            disclosed.push((format!("point {}", p.id), a.clone()));
+            out.push(corridor_core::views::register::agreed_in(p));
+        }
+        out
+    };
+    v["agreed_in"] = json!(agreed_in(&|p| p.corridors.contains(&c.id)));
+    if let Some(windows) = v["windows"].as_array_mut() {
+        for w in windows {
+            let wid = w["id"].as_str().unwrap_or_default().to_string();
+            w["agreed_in"] = json!(agreed_in(&|p| p.windows.contains(&wid)));
+        }
+    }
+    if !disclosed.is_empty() {
+        let path = format!("/v1/corridors/{id}");
+        crate::auth::audit(&log, &who, &path, &disclosed).await?;
+    }
     Ok(Json(v).into_response())
 }
 

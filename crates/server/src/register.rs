@@ -64,7 +64,7 @@ fn not_found(what: &str, id: &str) -> Problem {
 }
 
 /// The records of `kind` the reader may read, with their audiences.
-async fn readable<T: serde::de::DeserializeOwned>(
+pub(crate) async fn readable<T: serde::de::DeserializeOwned>(
     log: &Log,
     who: &Who,
     kind: &str,

@@ -60,6 +60,19 @@ pub fn point(p: &Point, genesis: &GenesisDocument) -> Value {
     })
 }
 
+/// How a corridor or window names the agreed point it implements: "agreed in round 2, point
+/// h-1" (the round of the latest change to agreed text).
+pub fn agreed_in(p: &Point) -> Value {
+    let round = p
+        .statuses
+        .iter()
+        .rev()
+        .find(|s| s.status == crate::negotiation::PointStatus::AgreedText)
+        .map(|s| s.round.clone());
+    json!({"point": p.id, "basket": p.basket, "status": p.status,
+           "version": p.latest().version, "agreed_in_round": round})
+}
+
 /// A point's whole history: every version with the change from the one before, language by
 /// language, word by word; every position on every version; every status change.
 pub fn point_history(p: &Point) -> Value {
