@@ -146,12 +146,25 @@ pub async fn publish(a: PublishArgs) -> anyhow::Result<()> {
             cosigned.as_ref().map(|(c, n)| (c, n.as_str())),
         ),
     };
+    // Published documents; a static copy cannot assemble their bundles (proofs come from the
+    // live log), so its pages point to the log server for them.
+    let documents: Vec<corridor_public::PublicDocument> = state
+        .register
+        .documents
+        .values()
+        .filter(|d| d.published)
+        .map(|d| corridor_public::PublicDocument {
+            document: d.clone(),
+            bundle: None,
+        })
+        .collect();
     let input = Input {
         genesis: &state.genesis,
         agreements: &state.agreements,
         at,
         checkpoint: &cited,
         base_url: &base,
+        documents: &documents,
     };
     let site = corridor_public::build(&input);
     if site.files.is_empty() {

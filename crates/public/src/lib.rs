@@ -101,6 +101,19 @@ pub struct Input<'a> {
     /// Absolute base URL of the public site without trailing slash (`https://corridors.example`),
     /// used where a link must be absolute (feeds, QR codes). Pages link relatively.
     pub base_url: &'a str,
+    /// The documents of the negotiation register that every party signed and agreed to
+    /// publish.
+    pub documents: &'a [PublicDocument],
+}
+
+/// A published document, as the public site shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PublicDocument {
+    /// The document with its signatures.
+    pub document: corridor_core::negotiation::Document,
+    /// Its bundle (JSON, `corridor_verify`'s format) for download, when the builder has one:
+    /// the live server assembles it; a static copy points to the log server instead.
+    pub bundle: Option<String>,
 }
 
 /// One file of the site.

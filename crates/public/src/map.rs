@@ -357,6 +357,7 @@ mod tests {
             at: fixture::at("2022-03-04T08:00:00Z"),
             checkpoint: &c,
             base_url: "",
+            documents: &[],
         };
         let p = Public::new(&input);
         svg(&p, &p.corridors[0], lang)

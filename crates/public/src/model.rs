@@ -402,6 +402,7 @@ mod tests {
             at: at(t),
             checkpoint: c,
             base_url: "https://corridors.example",
+            documents: &[],
         };
         let p = Public::new(&input);
         let s = p
@@ -504,6 +505,7 @@ mod tests {
                 at: at(t),
                 checkpoint: &c,
                 base_url: "https://corridors.example",
+                documents: &[],
             };
             let site = crate::build(&input);
             assert!(
@@ -544,6 +546,7 @@ mod tests {
             at: at("2022-03-04T21:00:00Z"),
             checkpoint: &c,
             base_url: "",
+            documents: &[],
         };
         let p = Public::new(&input);
         let w2 = p.corridors[0]
@@ -574,6 +577,7 @@ mod tests {
             at: at("2022-03-04T09:30:00Z"),
             checkpoint: &c,
             base_url: "https://corridors.example",
+            documents: &[],
         };
         let site = crate::build(&input);
         let mut seen = 0;
@@ -640,6 +644,7 @@ mod tests {
                 at: at("2022-03-04T08:00:00Z"),
                 checkpoint: &c,
                 base_url: "",
+                documents: &[],
             };
             crate::build(&input)
         };
@@ -679,6 +684,7 @@ mod tests {
             at: at("2022-03-04T08:00:00Z"),
             checkpoint: &c,
             base_url: "",
+            documents: &[],
         };
         let v: Value = serde_json::from_slice(&status_json(&Public::new(&input))).unwrap();
         assert_eq!(v["checkpoint"]["size"], 11);

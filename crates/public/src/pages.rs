@@ -38,6 +38,30 @@ pub fn render(p: &Public, site: &mut Site) {
         site.put(f.0, HTML, f.1.into_bytes());
         let f = not_found_page(p, lang);
         site.put(f.0, HTML, f.1.into_bytes());
+        if !p.input.documents.is_empty() {
+            site.put(
+                format!("/{}/documents/", crate::model::code(lang)),
+                HTML,
+                redirect_page(lang, "../").into_bytes(),
+            );
+        }
+        for d in p.input.documents {
+            let f = document_page(p, d, lang);
+            site.put(f.0, HTML, f.1.into_bytes());
+            // The bundle beside each language's page (a few kilobytes), so no folder of the
+            // site is without its page.
+            if let Some(b) = &d.bundle {
+                site.put(
+                    format!(
+                        "/{}/documents/{}/bundle.json",
+                        crate::model::code(lang),
+                        seg(&d.document.id)
+                    ),
+                    crate::JSON,
+                    b.clone().into_bytes(),
+                );
+            }
+        }
         for c in &p.corridors {
             let f = corridor_page(p, c, lang);
             site.put(f.0, HTML, f.1.into_bytes());
@@ -46,6 +70,127 @@ pub fn render(p: &Public, site: &mut Site) {
         }
     }
     crate::sms::render(p, site);
+}
+
+/// A text of `texts` in the page's language, else in the binding one, else any.
+fn in_lang<'a>(
+    texts: &'a std::collections::BTreeMap<String, String>,
+    lang: Lang,
+    binding: &str,
+) -> &'a str {
+    texts
+        .get(crate::model::code(lang))
+        .or_else(|| texts.get(binding))
+        .or_else(|| texts.values().next())
+        .map_or("", String::as_str)
+}
+
+/// The list of published documents on the front page, if any.
+fn documents_section(p: &Public, lang: Lang) -> String {
+    if p.input.documents.is_empty() {
+        return String::new();
+    }
+    let mut h = format!(
+        "<section aria-labelledby=\"docs\"><h2 id=\"docs\">{}</h2><ul>",
+        esc(&t(lang, "documents-title"))
+    );
+    for d in p.input.documents {
+        let v = d.document.latest();
+        let _ = write!(
+            h,
+            "<li><a href=\"documents/{}/\">{}</a></li>",
+            seg(&d.document.id),
+            esc(in_lang(&v.title, lang, &v.binding_language))
+        );
+    }
+    h.push_str("</ul></section>");
+    h
+}
+
+/// `/{lang}/documents/{id}/`: a document every party signed and agreed to publish, in each of
+/// its languages, the binding text marked as such and the others as translations, with who
+/// signed for each party and when, and the bundle anyone can check offline.
+fn document_page(p: &Public, d: &crate::PublicDocument, lang: Lang) -> (String, String) {
+    let v = d.document.latest();
+    let title = in_lang(&v.title, lang, &v.binding_language);
+    let zone = list_zone(p).to_string();
+    let mut m = format!(
+        "<p><a href=\"../../\">← {}</a></p><h1>{}</h1>",
+        esc(&t(lang, "back")),
+        esc(title)
+    );
+    // The page's language first, then the others; each marked binding or translation.
+    let mut langs: Vec<&String> = v.text.keys().collect();
+    langs.sort_by_key(|l| {
+        (
+            l.as_str() != crate::model::code(lang),
+            l.as_str() != v.binding_language,
+        )
+    });
+    for l in langs {
+        let mark = if *l == v.binding_language {
+            t(lang, "document-binding")
+        } else {
+            t(lang, "document-translation")
+        };
+        let native = match l.as_str() {
+            "uk" => "Українська",
+            "ru" => "Русский",
+            _ => "English",
+        };
+        let _ = write!(
+            m,
+            "<section lang=\"{l}\"><h2>{} — {}</h2><p>{}</p></section>",
+            esc(native),
+            esc(&mark),
+            esc(&v.text[l.as_str()])
+        );
+    }
+    m.push_str("<ul>");
+    for (party, seal) in &d.document.signatures {
+        let when = seal
+            .by
+            .at_time
+            .parse()
+            .map(|ts| when::at(lang, ts, &zone))
+            .unwrap_or_else(|_| seal.by.at_time.clone());
+        let _ = write!(
+            m,
+            "<li>{}</li>",
+            esc(&t_args(
+                lang,
+                "document-signed",
+                &[
+                    ("party", Arg::Str(&who(p, party, lang))),
+                    ("when", Arg::Str(&when)),
+                ]
+            ))
+        );
+    }
+    m.push_str("</ul>");
+    match &d.bundle {
+        Some(_) => {
+            let _ = write!(
+                m,
+                "<p><a href=\"bundle.json\" download>{}</a></p>",
+                esc(&t(lang, "document-bundle"))
+            );
+        }
+        None => {
+            let _ = write!(m, "<p>{}</p>", esc(&t(lang, "document-bundle-elsewhere")));
+        }
+    }
+    let f = Frame {
+        p,
+        lang,
+        rel: format!("documents/{}/", seg(&d.document.id)),
+        title: format!("{title} — {}", t(lang, "site-title")),
+        live: false,
+        all: false,
+        print: false,
+        zone,
+    };
+    (f.path(), f.page(&m))
 }
 
 /// A page that sends the reader on to `to` (relative) by itself, with a plain link for browsers
@@ -273,6 +418,7 @@ fn list_page(p: &Public, lang: Lang) -> (String, String) {
     }
     let decls: Vec<&Declaration> = p.declarations.to_vec();
     m.push_str(&statements(p, lang, &decls));
+    m.push_str(&documents_section(p, lang));
     let f = Frame {
         p,
         lang,

@@ -328,6 +328,7 @@ mod tests {
             at: fixture::at(t),
             checkpoint: c,
             base_url: "https://corridors.example",
+            documents: &[],
         })
     }
 

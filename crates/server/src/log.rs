@@ -87,10 +87,23 @@ pub struct Head {
 pub struct Snapshot {
     /// Settlements, corridors, windows, declarations.
     pub agreements: Arc<corridor_core::agreement::Agreements>,
+    /// The documents every party signed and agreed to publish.
+    pub published: Arc<Vec<corridor_core::negotiation::Document>>,
     /// Tree size the agreements were read at.
     pub size: u64,
     /// Root hash at that size.
     pub root: corridor_core::merkle::Hash,
+}
+
+/// The published documents of `state`: what the public site shows of the register.
+pub(crate) fn published(state: &State) -> Vec<corridor_core::negotiation::Document> {
+    state
+        .register
+        .documents
+        .values()
+        .filter(|d| d.published)
+        .cloned()
+        .collect()
 }
 
 /// Entry types that can change what the public sees.
@@ -101,6 +114,8 @@ fn changes_agreements(entry_type: &str) -> bool {
         "window.",
         "declaration.",
         "key.revoke",
+        // A document published, or a published one revised (which unpublishes it).
+        "document.",
     ]
     .iter()
     .any(|p| entry_type.starts_with(p))
@@ -432,6 +447,7 @@ impl Log {
         let (tx, rx) = mpsc::channel(8192);
         let (snapshot, _) = tokio::sync::watch::channel(Snapshot {
             agreements: Arc::new(state.agreements.clone()),
+            published: Arc::new(published(&state)),
             size: tree.size(),
             root: tree.root(),
         });

@@ -170,6 +170,21 @@ impl PublicSite {
         let mut cosigned = log.cosigned_changes();
         loop {
             let snapshot = snapshots.borrow_and_update().clone();
+            // Each published document with its bundle; one whose signatures no checkpoint covers
+            // yet gets none now, and the site is built again in a second.
+            let mut documents = Vec::new();
+            let mut bundle_missing = false;
+            for d in snapshot.published.iter() {
+                let bundle = crate::register::assemble_bundle(&log, d)
+                    .await
+                    .ok()
+                    .and_then(|b| serde_json::to_string_pretty(&b).ok());
+                bundle_missing |= bundle.is_none();
+                documents.push(corridor_public::PublicDocument {
+                    document: d.clone(),
+                    bundle,
+                });
+            }
             let latest = cosigned.borrow_and_update().clone();
             let witnessed = CitedWitnesses::of(
                 log.genesis().witnesses.as_ref(),
@@ -191,6 +206,7 @@ impl PublicSite {
                     at,
                     checkpoint: &cited,
                     base_url: &base_url,
+                    documents: &documents,
                 };
                 let next =
                     corridor_public::model::next_boundary(snapshot.agreements.windows.values(), at);
@@ -227,7 +243,10 @@ impl PublicSite {
             metrics::histogram!("corridor_public_build_seconds")
                 .record(started.elapsed().as_secs_f64());
             tracing::debug!(elapsed = ?started.elapsed(), "public site rebuilt");
-            let wait = next.map_or(Duration::from_secs(3600), |t| log.clock().real_until(t));
+            let mut wait = next.map_or(Duration::from_secs(3600), |t| log.clock().real_until(t));
+            if bundle_missing {
+                wait = wait.min(Duration::from_secs(1));
+            }
             tokio::select! {
                 changed = snapshots.changed() => {
                     if changed.is_err() {

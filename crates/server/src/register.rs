@@ -232,8 +232,21 @@ async fn bundle(
     Extension(who): Extension<Who>,
     Path(id): Path<String>,
 ) -> Result<Response, Problem> {
-    use corridor_core::entry::DisclosedEntry;
     let (d, a) = one::<Document>(&log, &who, "document", &id).await?;
+    let b = assemble_bundle(&log, &d).await?;
+    let path = format!("/v1/documents/{id}/bundle");
+    crate::auth::audit(&log, &who, &path, &[(format!("document {id}"), a)]).await?;
+    Ok(Json(b).into_response())
+}
+
+/// The bundle of `d`, every party's signature included, against the latest checkpoint (the
+/// public site offers it for each published document too).
+pub(crate) async fn assemble_bundle(
+    log: &Log,
+    d: &Document,
+) -> Result<corridor_verify::bundle::Bundle, Problem> {
+    use corridor_core::entry::DisclosedEntry;
+    let id = &d.id;
     if !d.signed_by_all {
         return Err(Problem::new(
             StatusCode::CONFLICT,
@@ -308,7 +321,7 @@ async fn bundle(
         Some(c) if c.checkpoint.size == size => c.note,
         _ => head.note,
     };
-    let b = corridor_verify::bundle::Bundle {
+    Ok(corridor_verify::bundle::Bundle {
         format: corridor_verify::bundle::FORMAT.into(),
         origin: log.origin().to_string(),
         document: id.clone(),
@@ -316,10 +329,7 @@ async fn bundle(
         entries,
         proofs,
         checkpoint,
-    };
-    let path = format!("/v1/documents/{id}/bundle");
-    crate::auth::audit(&log, &who, &path, &[(format!("document {id}"), a)]).await?;
-    Ok(Json(b).into_response())
+    })
 }
 
 fn corrupt_index(i: u64) -> Problem {

@@ -127,6 +127,43 @@ async fn the_register_is_read_by_the_parties_and_the_intermediary_only() {
     // it is named.
     bundle_checks(&s).await;
 
+    // Both parties agree to publish it: the public site shows it with its bundle.
+    let doc = s
+        .get("/v1/documents/protocol-1")
+        .await
+        .expect_json(StatusCode::OK);
+    let hash = doc["hash"].as_str().unwrap().to_string();
+    for (seed, actor, party) in [(10, "ua/c", "ua"), (11, "ru/c", "ru")] {
+        s.run(
+            &kp(seed),
+            actor,
+            json!({"type": "document.publish", "document": "protocol-1",
+            "party": party, "version_hash": hash}),
+        )
+        .await;
+    }
+    let mut page = String::new();
+    let mut bundle = None;
+    for _ in 0..50 {
+        let r = s.get_public("/en/documents/protocol-1/").await;
+        if r.status == StatusCode::OK {
+            page = r.text();
+            let b = s.get_public("/en/documents/protocol-1/bundle.json").await;
+            if b.status == StatusCode::OK {
+                bundle = Some(b.json());
+                break;
+            }
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(page.contains("English — binding text"), "{page}");
+    let bundle: corridor_verify::bundle::Bundle =
+        serde_json::from_value(bundle.expect("the published bundle")).unwrap();
+    let fp = corridor_core::genesis::fingerprint(&genesis().document);
+    corridor_verify::bundle::verify(&bundle, &fp).unwrap();
+    let front = s.get_public("/en/").await.text();
+    assert!(front.contains("documents/protocol-1/"), "{front}");
+
     // The organisation reads nothing of it and learns no id.
     let org = s
         .get_as(&kp(5), "/v1/points")
@@ -138,9 +175,10 @@ async fn the_register_is_read_by_the_parties_and_the_intermediary_only() {
         .await
         .expect_json(StatusCode::OK);
     assert_eq!(org["rounds"], json!([]));
+    // A published document is public; how it was negotiated is not.
     s.get_as(&kp(5), "/v1/documents/protocol-1")
         .await
-        .expect_problem(StatusCode::NOT_FOUND, "not-found");
+        .expect_json(StatusCode::OK);
     s.get_as(&kp(5), "/v1/points/h-1/history")
         .await
         .expect_problem(StatusCode::NOT_FOUND, "not-found");

@@ -110,6 +110,14 @@ print-scan = Current status: scan the code or open
 print-note = Printed information: the status may have changed since this page was printed.
 sms-link = Text for SMS
 
+## Documents
+documents-title = Signed documents
+document-binding = binding text
+document-translation = translation
+document-signed = Signed for { $party }, { $when }.
+document-bundle = Download the signed bundle (anyone can check it offline with corridor verify-document)
+document-bundle-elsewhere = The signed bundle, which anyone can check offline, is available from the log server.
+
 ## Footer
 as-of = As of { $when }.
 footer-checkpoint = Built from the log checkpoint with tree size { $size } and root { $root }.

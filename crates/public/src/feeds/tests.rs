@@ -35,6 +35,7 @@ fn with_public<T>(a: &Agreements, g: &GenesisDocument, t: &str, f: impl FnOnce(&
         at: at(t),
         checkpoint: &c,
         base_url: BASE,
+        documents: &[],
     };
     f(&Public::new(&input))
 }
@@ -826,6 +827,7 @@ fn build_includes_the_feeds() {
         at: at("2022-03-04T08:00:00Z"),
         checkpoint: &c,
         base_url: BASE,
+        documents: &[],
     };
     let s = crate::build(&input);
     for path in [

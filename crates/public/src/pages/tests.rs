@@ -17,6 +17,7 @@ fn site(a: &Agreements, g: &GenesisDocument, at: &str) -> Site {
         at: fixture::at(at),
         checkpoint: &c,
         base_url: "https://corridors.example",
+        documents: &[],
     };
     let p = Public::new(&input);
     let mut s = Site::default();
@@ -646,4 +647,87 @@ fn a_mistyped_address_gets_a_page_in_the_readers_language() {
         assert!(!h.contains("href=\"../"), "{h}");
         assert!(h.contains("href=\"/status.json\""), "{h}");
     }
+}
+
+/// A published document (#19 item 5): listed on the front page, shown in each of its languages
+/// with the binding text marked and the others as translations, with each party's signature,
+/// and its bundle beside the page; without a bundle, the page points to the log server.
+#[test]
+fn a_published_document_shows_its_binding_text_and_its_bundle() {
+    use corridor_core::negotiation::{Document, DocumentVersion, PartySeal, Stamp};
+    let (a, g) = (fixture::agreements(), fixture::genesis());
+    let stamp = |actor: &str| Stamp {
+        actor: actor.into(),
+        at_index: 20,
+        at_time: "2022-03-03T17:40:00.000000Z".into(),
+    };
+    let text = |ru: &str, en: &str| {
+        std::collections::BTreeMap::from([
+            ("ru".to_string(), ru.to_string()),
+            ("en".to_string(), en.to_string()),
+        ])
+    };
+    let v = DocumentVersion {
+        version: 1,
+        title: text("Протокол", "Protocol"),
+        points: vec![],
+        binding_language: "ru".into(),
+        text: text("Стороны договорились.", "The parties agreed."),
+        hash: "h".into(),
+        by: stamp("icrc/admin"),
+    };
+    let seal = |actor: &str| PartySeal {
+        version: 1,
+        hash: "h".into(),
+        by: stamp(actor),
+    };
+    let document = Document {
+        id: "protocol-1".into(),
+        versions: vec![v],
+        signatures: [("ua", "ua/signatory"), ("ru", "ru/signatory")]
+            .into_iter()
+            .map(|(p, a)| (p.to_string(), seal(a)))
+            .collect(),
+        voided: vec![],
+        publication: Default::default(),
+        signed_by_all: true,
+        published: true,
+    };
+    let build = |bundle: Option<String>| {
+        let docs = [crate::PublicDocument {
+            document: document.clone(),
+            bundle,
+        }];
+        let c = fixture::cited();
+        let input = Input {
+            genesis: &g,
+            agreements: &a,
+            at: fixture::at("2022-03-04T08:00:00Z"),
+            checkpoint: &c,
+            base_url: "https://corridors.example",
+            documents: &docs,
+        };
+        let mut s = Site::default();
+        render(&Public::new(&input), &mut s);
+        s
+    };
+    let s = build(Some("{\"format\":\"corridor-document-bundle/v1\"}".into()));
+    assert!(page(&s, "/en/").contains("href=\"documents/protocol-1/\">Protocol</a>"));
+    let en = page(&s, "/en/documents/protocol-1/");
+    assert!(en.contains("Русский — binding text"), "{en}");
+    assert!(en.contains("English — translation"), "{en}");
+    assert!(en.contains("Стороны договорились."), "{en}");
+    assert!(en.contains("href=\"bundle.json\""), "{en}");
+    assert_eq!(en.matches("Signed for").count(), 2, "{en}");
+    let uk = page(&s, "/uk/documents/protocol-1/");
+    assert!(uk.contains("переклад") && uk.contains("Протокол"), "{uk}");
+    assert!(page(&s, "/ru/documents/protocol-1/bundle.json").contains("corridor-document-bundle"));
+    // A static copy has no bundle: the page says where it is, and links to no missing file.
+    let s = build(None);
+    let en = page(&s, "/en/documents/protocol-1/");
+    assert!(
+        en.contains("available from the log server") && !en.contains("bundle.json"),
+        "{en}"
+    );
+    assert!(!s.files.contains_key("/en/documents/protocol-1/bundle.json"));
 }

@@ -14,7 +14,10 @@ struct Effects {
     size: u64,
     log_keys: Option<Vec<LogKeyEpoch>>,
     directory: Option<Directory>,
-    agreements: Option<Arc<corridor_core::agreement::Agreements>>,
+    agreements: Option<(
+        Arc<corridor_core::agreement::Agreements>,
+        Arc<Vec<corridor_core::negotiation::Document>>,
+    )>,
     running: Option<Arc<Running>>,
 }
 
@@ -45,7 +48,12 @@ impl Effects {
                 t.starts_with("actor.") || t.starts_with("key.") || t == "admin.recover"
             })
             .then(|| Directory::of(state)),
-            agreements: any(changes_agreements).then(|| Arc::new(state.agreements.clone())),
+            agreements: any(changes_agreements).then(|| {
+                (
+                    Arc::new(state.agreements.clone()),
+                    Arc::new(super::published(state)),
+                )
+            }),
             running: any(changes_running).then(|| Arc::new(Running::of(state))),
         }
     }
@@ -71,10 +79,11 @@ impl Log {
         if let Some(running) = effects.running {
             self.running.send_replace(running);
         }
-        if let Some(agreements) = effects.agreements {
+        if let Some((agreements, published)) = effects.agreements {
             let (size, root) = self.with_tree(|t| (t.size(), t.root()));
             self.snapshot.send_replace(Snapshot {
                 agreements,
+                published,
                 size,
                 root,
             });
@@ -89,6 +98,7 @@ impl Log {
         };
         self.snapshot.send_replace(Snapshot {
             agreements: Arc::new(s.agreements.clone()),
+            published: Arc::new(super::published(&s)),
             size: tree.size(),
             root: tree.root(),
         });
