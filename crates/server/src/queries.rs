@@ -588,7 +588,7 @@ async fn corridor(
     // Which agreed points of the talks this corridor and its windows implement ("agreed in
     // round 2, point h-1"), for readers of the register only, and audited as register reads.
     let points =
-        crate::register::readable::<corridor_core::negotiation::Point>(&log, &who, "point").await?;
+        crate::running::readable::<corridor_core::negotiation::Point>(&log, &who, "point").await?;
     let mut disclosed = Vec::new();
     let mut agreed_in = |pred: &dyn Fn(&corridor_core::negotiation::Point) -> bool| {
         let mut out = Vec::new();

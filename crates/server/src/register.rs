@@ -10,16 +10,17 @@ use axum::extract::{Extension, Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Json, Response};
 use axum::routing::get;
-use corridor_core::access::{Audience, record_audience};
+use corridor_core::access::Audience;
 use corridor_core::negotiation::{Basket, Document, Point, PointStatus, Round};
 use corridor_core::views::register as view;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use crate::auth::{ReadFacts, Who};
+use crate::auth::Who;
 use crate::log::Log;
 use crate::problem::Problem;
 use crate::queries::{query, storage};
+use crate::running::readable;
 
 type Shared = Arc<Log>;
 
@@ -63,27 +64,6 @@ fn not_found(what: &str, id: &str) -> Problem {
     )
 }
 
-/// The records of `kind` the reader may read, with their audiences.
-pub(crate) async fn readable<T: serde::de::DeserializeOwned>(
-    log: &Log,
-    who: &Who,
-    kind: &str,
-) -> Result<Vec<(T, Audience)>, Problem> {
-    who.member()?;
-    let rows = log.db().projection_rows_of(kind).await.map_err(storage)?;
-    let directory = log.directory();
-    let facts = ReadFacts::new(&directory, log.genesis());
-    let mut out = Vec::new();
-    for r in rows {
-        let audience = record_audience(&facts, kind, &r.body);
-        if who.may_read(&audience) {
-            let t = serde_json::from_value(r.body).map_err(|e| corrupt(kind, &r.id, e))?;
-            out.push((t, audience));
-        }
-    }
-    Ok(out)
-}
-
 /// One record of `kind` if the reader may read it (else not found: no id is confirmed to
 /// someone who may not read it).
 async fn one<T: serde::de::DeserializeOwned>(
@@ -92,29 +72,9 @@ async fn one<T: serde::de::DeserializeOwned>(
     kind: &str,
     id: &str,
 ) -> Result<(T, Audience), Problem> {
-    who.member()?;
-    let row = log
-        .db()
-        .projection_row(kind, id)
-        .await
-        .map_err(storage)?
-        .ok_or_else(|| not_found(kind, id))?;
-    let directory = log.directory();
-    let facts = ReadFacts::new(&directory, log.genesis());
-    let audience = record_audience(&facts, kind, &row.body);
-    if !who.may_read(&audience) {
-        return Err(not_found(kind, id));
-    }
-    let t = serde_json::from_value(row.body).map_err(|e| corrupt(kind, id, e))?;
-    Ok((t, audience))
-}
-
-fn corrupt(kind: &str, id: &str, e: serde_json::Error) -> Problem {
-    Problem::new(
-        StatusCode::INTERNAL_SERVER_ERROR,
-        "projection-corrupt",
-        format!("{kind}/{id}: {e}; run `corridor rebuild`"),
-    )
+    crate::running::readable_one(log, who, kind, id)
+        .await?
+        .ok_or_else(|| not_found(kind, id))
 }
 
 async fn rounds(

@@ -70,7 +70,7 @@ fn not_found(what: &str, id: &str) -> Problem {
 }
 
 /// The rows of `kind` the reader may read, typed, with their audiences.
-async fn readable<T: serde::de::DeserializeOwned>(
+pub(crate) async fn readable<T: serde::de::DeserializeOwned>(
     log: &Log,
     who: &Who,
     kind: &str,
@@ -90,7 +90,7 @@ async fn readable<T: serde::de::DeserializeOwned>(
 }
 
 /// One row of `kind` if the reader may read it.
-async fn readable_one<T: serde::de::DeserializeOwned>(
+pub(crate) async fn readable_one<T: serde::de::DeserializeOwned>(
     log: &Log,
     who: &Who,
     kind: &str,
