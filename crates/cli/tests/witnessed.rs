@@ -36,6 +36,40 @@ fn ok(dir: &Path, args: &[&str]) -> String {
     text(&o)
 }
 
+/// Register `ua/<who>` as a coordinator, from its own key and proof, by the ua admin; the
+/// command's output.
+fn coordinator(dir: &Path, who: &str, server: &str) -> String {
+    ok(
+        dir,
+        &[
+            "keygen",
+            "--out",
+            &format!("{who}.key"),
+            "--actor",
+            &format!("ua/{who}"),
+        ],
+    );
+    prove(dir, who, server);
+    let proof = format!("{who}.proof");
+    ok(
+        dir,
+        &[
+            "actor",
+            "register",
+            "--key",
+            "admin.key",
+            "--server",
+            server,
+            "--proof",
+            &proof,
+            "--role",
+            "coordinator",
+            "--name",
+            who,
+        ],
+    )
+}
+
 /// `corridor key prove` for `who`'s key, into `who.proof` (its stdout: warnings go to stderr).
 fn prove(dir: &Path, who: &str, server: &str) {
     let key = format!("{who}.key");
@@ -141,10 +175,8 @@ fn a_log_is_witnessed_by_both_parties_and_degrades_visibly_without_one() {
         dir,
         &["keygen", "--out", "admin.key", "--actor", "ua/admin"],
     );
-    // A minority quorum is refused when the genesis is written.
-    let o = corridor(
-        dir,
-        &[
+    let init = |extra: &[&str]| {
+        let mut args = vec![
             "init",
             "--origin",
             ORIGIN,
@@ -164,41 +196,19 @@ fn a_log_is_witnessed_by_both_parties_and_degrades_visibly_without_one() {
             "witness.ua.example=ua:wua.key.pub",
             "--witness",
             "witness.ru.example=ru:wru.key.pub",
-            "--witness-quorum",
-            "1",
-            "--out",
-            "minority.json",
-        ],
-    );
+        ];
+        args.extend_from_slice(extra);
+        corridor(dir, &args)
+    };
+    // A minority quorum is refused when the genesis is written.
+    let o = init(&["--witness-quorum", "1", "--out", "minority.json"]);
     assert!(
         !o.status.success() && text(&o).contains("majority"),
         "{}",
         text(&o)
     );
-    ok(
-        dir,
-        &[
-            "init",
-            "--origin",
-            ORIGIN,
-            "--log-key",
-            "log.key.pub",
-            "--intermediary",
-            "icrc=icrc.key.pub",
-            "--party",
-            "ua=admin.key.pub",
-            "--zone",
-            "ua=Europe/Kyiv",
-            "--party",
-            "ru=ru.key.pub",
-            "--zone",
-            "ru=Europe/Moscow",
-            "--witness",
-            "witness.ua.example=ua:wua.key.pub",
-            "--witness",
-            "witness.ru.example=ru:wru.key.pub",
-        ],
-    );
+    let o = init(&[]);
+    assert!(o.status.success(), "{}", text(&o));
     for k in ["admin", "icrc", "ru"] {
         ok(
             dir,
@@ -272,25 +282,7 @@ fn a_log_is_witnessed_by_both_parties_and_degrades_visibly_without_one() {
     assert!(!m.contains("NOT WITNESSED"), "{m}");
 
     // A client acts on a witnessed log without a warning.
-    ok(dir, &["keygen", "--out", "c1.key", "--actor", "ua/c1"]);
-    prove(dir, "c1", &server);
-    let out = ok(
-        dir,
-        &[
-            "actor",
-            "register",
-            "--key",
-            "admin.key",
-            "--server",
-            &server,
-            "--proof",
-            "c1.proof",
-            "--role",
-            "coordinator",
-            "--name",
-            "First coordinator",
-        ],
-    );
+    let out = coordinator(dir, "c1", &server);
     assert!(!out.contains("NOT witnessed"), "{out}");
     // The genesis and one registration.
     let size = 2;
@@ -298,25 +290,7 @@ fn a_log_is_witnessed_by_both_parties_and_degrades_visibly_without_one() {
 
     // The Russian Federation's witness goes down: commands still land, and everyone is told.
     drop(wru.take());
-    ok(dir, &["keygen", "--out", "c2.key", "--actor", "ua/c2"]);
-    prove(dir, "c2", &server);
-    ok(
-        dir,
-        &[
-            "actor",
-            "register",
-            "--key",
-            "admin.key",
-            "--server",
-            &server,
-            "--proof",
-            "c2.proof",
-            "--role",
-            "coordinator",
-            "--name",
-            "Second coordinator",
-        ],
-    );
+    let out = coordinator(dir, "c2", &server);
     // The server's round for the new checkpoint: the Ukrainian witness co-signs alone.
     let grown = size + 1;
     let deadline = Instant::now() + Duration::from_secs(30);
@@ -361,25 +335,7 @@ fn a_log_is_witnessed_by_both_parties_and_degrades_visibly_without_one() {
 
     // Back up (its state kept): the next checkpoint is co-signed by both again.
     let _wru = witness(dir, "ru", pru, &log_key);
-    ok(dir, &["keygen", "--out", "c3.key", "--actor", "ua/c3"]);
-    prove(dir, "c3", &server);
-    ok(
-        dir,
-        &[
-            "actor",
-            "register",
-            "--key",
-            "admin.key",
-            "--server",
-            &server,
-            "--proof",
-            "c3.proof",
-            "--role",
-            "coordinator",
-            "--name",
-            "Third coordinator",
-        ],
-    );
+    let out = coordinator(dir, "c3", &server);
     cosigned_by_both(&server, &g, grown + 1);
     let m = ok(
         dir,
