@@ -290,7 +290,7 @@ fn a_log_is_witnessed_by_both_parties_and_degrades_visibly_without_one() {
 
     // The Russian Federation's witness goes down: commands still land, and everyone is told.
     drop(wru.take());
-    let out = coordinator(dir, "c2", &server);
+    coordinator(dir, "c2", &server);
     // The server's round for the new checkpoint: the Ukrainian witness co-signs alone.
     let grown = size + 1;
     let deadline = Instant::now() + Duration::from_secs(30);
@@ -335,7 +335,7 @@ fn a_log_is_witnessed_by_both_parties_and_degrades_visibly_without_one() {
 
     // Back up (its state kept): the next checkpoint is co-signed by both again.
     let _wru = witness(dir, "ru", pru, &log_key);
-    let out = coordinator(dir, "c3", &server);
+    coordinator(dir, "c3", &server);
     cosigned_by_both(&server, &g, grown + 1);
     let m = ok(
         dir,
