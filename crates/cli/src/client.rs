@@ -115,6 +115,18 @@ struct Remembered {
     /// The genesis's witnesses, as first seen.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     witnesses: Option<Witnesses>,
+    /// On an exercise log, how far the log's simulated clock was ahead of this device's at the
+    /// last contact, in seconds: what a command signed offline is dated with.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    clock_offset_s: Option<i64>,
+}
+
+/// What this client last verified of `server`, for signing without a connection: the log's
+/// origin and, on an exercise log, the offset of its simulated clock from this device's.
+pub fn last_seen(server: &str) -> Option<(String, Option<i64>)> {
+    let file = server_dir(server.trim_end_matches('/')).join("checkpoint.json");
+    let r: Remembered = serde_json::from_str(&fs::read_to_string(file).ok()?).ok()?;
+    Some((r.origin, r.clock_offset_s))
 }
 
 /// Print `message` on stderr the first time only: a command that checks the log several times
@@ -259,6 +271,17 @@ impl Client {
                 size: cp.size,
                 note: head.note.clone(),
                 witnesses: head.witnesses.clone(),
+                clock_offset_s: head
+                    .clock
+                    .simulated
+                    .then(|| {
+                        head.clock
+                            .now
+                            .parse::<jiff::Timestamp>()
+                            .ok()
+                            .map(|t| t.as_second() - jiff::Timestamp::now().as_second())
+                    })
+                    .flatten(),
             })?,
         )?;
         fs::rename(&tmp, &file)?;
@@ -379,6 +402,7 @@ impl Client {
                 size: handover.size,
                 note: note.to_string(),
                 witnesses: r.witnesses.clone(),
+                clock_offset_s: r.clock_offset_s,
             };
         }
         Ok(())

@@ -102,6 +102,10 @@ pub struct InitArgs {
     /// majority of them at least) [default: all].
     #[arg(long)]
     witness_quorum: Option<u32>,
+    /// Field mode: how long a command signed offline by an actor of ROLE stays acceptable, as
+    /// ROLE=SECONDS, repeatable (e.g. coordinator=21600); other roles get the clock-skew limit.
+    #[arg(long = "offline-max-age")]
+    offline_max_age: Vec<String>,
     /// Where to write the genesis.
     #[arg(long, default_value = "genesis.json")]
     out: PathBuf,
@@ -193,7 +197,10 @@ pub fn init(a: InitArgs) -> anyhow::Result<()> {
             .iter()
             .map(|o| body("organisation", o))
             .collect::<anyhow::Result<_>>()?,
-        policy: Policy::default(),
+        policy: Policy {
+            offline_max_age_s: offline_policy(&a.offline_max_age)?,
+            ..Policy::default()
+        },
         witnesses: init_witnesses(&a.witnesses, a.witness_quorum)?,
     };
     doc.check()
@@ -216,6 +223,23 @@ pub fn init(a: InitArgs) -> anyhow::Result<()> {
         a.out.display()
     );
     Ok(())
+}
+
+fn offline_policy(
+    list: &[String],
+) -> anyhow::Result<Option<std::collections::BTreeMap<String, i64>>> {
+    if list.is_empty() {
+        return Ok(None);
+    }
+    let mut m = std::collections::BTreeMap::new();
+    for item in list {
+        let (role, secs) = split_eq("offline-max-age", item)?;
+        let secs: i64 = secs.parse().with_context(|| {
+            format!("--offline-max-age {item}: SECONDS is a whole number, e.g. coordinator=21600")
+        })?;
+        m.insert(role.to_string(), secs);
+    }
+    Ok(Some(m))
 }
 
 fn init_witnesses(
@@ -789,6 +813,11 @@ pub struct SubmitArgs {
     id: Option<String>,
     /// A JSON file with the command body, including its "type".
     body: PathBuf,
+    /// Field mode: sign into the outbox without contacting the server (the log's origin and, on
+    /// an exercise, its clock are those this device saw last); `corridor resend` sends it when a
+    /// connection returns. The genesis policy says how long such a command stays acceptable.
+    #[arg(long)]
+    offline: bool,
 }
 
 pub async fn submit(a: SubmitArgs) -> anyhow::Result<()> {
@@ -803,7 +832,48 @@ pub async fn submit(a: SubmitArgs) -> anyhow::Result<()> {
             corridor_core::command::COMMAND_TYPES.join(", ")
         );
     }
+    if a.offline {
+        return submit_offline(a.acting.key(), a.acting.server(), a.actor, a.id, body);
+    }
     submit_body(a.acting.key(), a.acting.server(), a.actor, a.id, body).await
+}
+
+/// `corridor submit --offline`: sign now, keep the envelope in the outbox, send nothing.
+fn submit_offline(
+    key: &Path,
+    server: &str,
+    actor: Option<String>,
+    id: Option<String>,
+    body: Value,
+) -> anyhow::Result<()> {
+    let key = keys::load(key)?;
+    let actor = actor.or(key.actor).context(
+        "which actor are you? pass --actor (e.g. --actor ua/coord-kyiv) or make the key with `corridor keygen --actor`",
+    )?;
+    let (origin, offset) = client::last_seen(server).with_context(|| {
+        format!("this device has never checked the log at {server}: run any command against it once while connected (e.g. `corridor monitor`), then sign offline")
+    })?;
+    let now = jiff::Timestamp::now().as_second() + offset.unwrap_or(0);
+    let time = corridor_core::time::format_log_time(
+        jiff::Timestamp::from_second(now).context("the clock")?,
+    );
+    let time = format!("{}Z", &time[..19]);
+    let id = id.unwrap_or_else(|| client::hex(&keys::random_seed()[..16]));
+    let envelope = Draft {
+        origin: &origin,
+        actor: &actor,
+        id: &id,
+        time: &time,
+        body,
+    }
+    .sign(&key.keypair);
+    SignedCommand::parse(&envelope, &origin).map_err(|e| anyhow::anyhow!("{e} ({})", e.code()))?;
+    let kept = client::outbox_put(server.trim_end_matches('/'), &envelope)?;
+    println!(
+        "signed offline at {time} as {actor} (command id {id}); kept in {}. Send it with `corridor resend` once connected: the same bytes, so it lands once.",
+        kept.display()
+    );
+    Ok(())
 }
 
 /// Sign `body` with the key file, keep the envelope in the outbox, send it and check the

@@ -2118,3 +2118,102 @@ fn the_demo_corridor_names_the_point_it_implements() {
         "{err}"
     );
 }
+
+/// Field mode (#17 item 5, the CLI's part): with the server unreachable, a coordinator signs
+/// two commands into the outbox (`submit --offline`, dated on the exercise clock this device
+/// saw last); once the server is back, `resend` lands both, once, and a second `resend` has
+/// nothing left to send.
+#[test]
+fn commands_signed_offline_land_once_when_the_connection_returns() {
+    let d = tempfile::tempdir().unwrap();
+    let dir = d.path();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let url = format!("http://127.0.0.1:{port}");
+    let serve = || {
+        let child = Command::new(env!("CARGO_BIN_EXE_corridor"))
+            .args([
+                "demo",
+                "--data-dir",
+                "demo",
+                "--listen",
+                &format!("127.0.0.1:{port}"),
+            ])
+            .current_dir(dir)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        for _ in 0..600 {
+            if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        Demo(child)
+    };
+    let key = "demo/keys/ua-coord-kyiv-oblast.key";
+    {
+        let _demo = serve();
+        // While connected, the device learns the log (and its exercise clock).
+        let o = with_server(dir, &url, &["monitor"]);
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    }
+    // The connection is gone: both commands are signed and kept, nothing is sent.
+    for n in 1..=2 {
+        let body = format!(
+            r#"{{"type": "incident.report", "incident": "ua/offline-{n}", "occurred_at": "2022-03-03T14:00:00Z",
+            "location": {{"lat_e7": 506451000, "lon_e7": 299220000}}, "category": "shelling",
+            "description": "Exercise: reported from a checkpoint without a signal"}}"#
+        );
+        std::fs::write(dir.join(format!("offline-{n}.json")), body).unwrap();
+        let o = with_server(
+            dir,
+            &url,
+            &[
+                "submit",
+                "--offline",
+                "--key",
+                key,
+                &format!("offline-{n}.json"),
+            ],
+        );
+        let out = String::from_utf8_lossy(&o.stdout);
+        assert!(
+            o.status.success() && out.contains("signed offline"),
+            "{out}{}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+    }
+    let o = with_server(dir, &url, &["resend"]);
+    assert!(
+        !o.status.success(),
+        "nothing can be sent while the server is down"
+    );
+    // The connection returns: both land, once.
+    let _demo = serve();
+    let o = with_server(dir, &url, &["resend"]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let o = with_server(dir, &url, &["resend"]);
+    assert!(String::from_utf8_lossy(&o.stdout).contains("nothing to resend"));
+    for n in 1..=2 {
+        let o = with_server(
+            dir,
+            &url,
+            &[
+                "get",
+                "--key",
+                key,
+                &format!("/v1/incidents/ua/offline-{n}"),
+            ],
+        );
+        assert!(
+            o.status.success(),
+            "ua/offline-{n}: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+    }
+}

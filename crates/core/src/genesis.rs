@@ -100,12 +100,36 @@ pub struct Policy {
     /// a genesis written before the pin existed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tzdb: Option<String>,
+    /// How long a command signed on a device without a connection stays acceptable, in seconds,
+    /// by role (field mode: a coordinator signs at a checkpoint with no signal and the command
+    /// is sent when a connection returns, hours later). A role not named here has
+    /// `max_clock_skew_s`. Only the past is widened: a command dated ahead of the log by more
+    /// than `max_clock_skew_s` is still refused. The entry keeps both times (the signing time in
+    /// the command, the sequencing time in the header), and every rule decides at the
+    /// sequencing time, the log's; the signing time only decides whether the command is still
+    /// acceptable. Absent in a genesis written before field mode.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub offline_max_age_s: Option<BTreeMap<String, i64>>,
 }
+
+/// Longest offline acceptance the genesis may grant: a week. Longer, and a lost device's queue
+/// could replay a stale world weeks later.
+pub const MAX_OFFLINE_AGE_S: i64 = 7 * 24 * 3600;
 
 impl Policy {
     /// The abuse limits in force.
     pub fn rate_limits(&self) -> RateLimits {
         self.rate_limits.clone().unwrap_or_default()
+    }
+
+    /// How far in the past a command of an actor of `role` may be signed and still be accepted.
+    pub fn max_age_s(&self, role: crate::command::Role) -> i64 {
+        self.offline_max_age_s
+            .as_ref()
+            .and_then(|m| m.get(role.as_str()))
+            .copied()
+            .unwrap_or(self.max_clock_skew_s)
+            .max(self.max_clock_skew_s)
     }
 }
 
@@ -119,6 +143,7 @@ impl Default for Policy {
             rate_limits: Some(RateLimits::default()),
             incident_status_public: None,
             tzdb: Some(crate::localtime::tzdb_version().to_string()),
+            offline_max_age_s: None,
         }
     }
 }
@@ -372,6 +397,19 @@ impl GenesisDocument {
         let pol = &self.policy;
         if pol.max_clock_skew_s <= 0 || pol.max_merge_delay_ms <= 0 || pol.max_window_s <= 0 {
             return Err(Rejection::invalid("policy", "limits must be positive"));
+        }
+        if let Some(m) = &pol.offline_max_age_s {
+            for (role, s) in m {
+                let known = crate::access::ALL_ROLES.iter().any(|r| r.as_str() == role);
+                if !known || *s < 0 || *s > MAX_OFFLINE_AGE_S {
+                    return Err(Rejection::invalid(
+                        "policy.offline_max_age_s",
+                        format!(
+                            "{role}={s}: a role (coordinator, unit, ...) and 0 to {MAX_OFFLINE_AGE_S} seconds"
+                        ),
+                    ));
+                }
+            }
         }
         if let Some(w) = &self.witnesses {
             self.check_witnesses(w, &ids, &keys)?;

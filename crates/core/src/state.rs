@@ -320,17 +320,6 @@ impl State {
         recorded: bool,
     ) -> Result<Vec<ProjectionRow>, Rejection> {
         let index = self.size;
-        // Clock skew, against the genesis policy.
-        let limit = self.genesis.policy.max_clock_skew_s;
-        let skew = (cmd.client_time.as_second() - time.as_second()).abs();
-        if skew > limit {
-            return Err(Rejection::ClockSkew {
-                client: format_log_time(cmd.client_time),
-                server: format_log_time(time),
-                skew_s: skew,
-                limit_s: limit,
-            });
-        }
         // The key: registered, to this actor, active now.
         let key_id = cmd.key.id();
         let key = self
@@ -352,6 +341,24 @@ impl State {
             .get(&cmd.actor)
             .expect("every key belongs to a registered actor")
             .clone();
+        // Clock skew, against the genesis policy: ahead of the log by at most the skew; behind
+        // it by at most what the policy allows the actor's role for commands signed offline.
+        // The signing time decides only this; every rule below decides at `time`, the log's.
+        let policy = &self.genesis.policy;
+        let ahead = cmd.client_time.as_second() - time.as_second();
+        let limit = if ahead > 0 {
+            policy.max_clock_skew_s
+        } else {
+            policy.max_age_s(actor.role)
+        };
+        if ahead.abs() > limit {
+            return Err(Rejection::ClockSkew {
+                client: format_log_time(cmd.client_time),
+                server: format_log_time(time),
+                skew_s: ahead.abs(),
+                limit_s: limit,
+            });
+        }
         crate::access::check_issue(&actor, cmd.body.type_name())?;
         let rows = self.decide_and_apply(&actor, &cmd.body, index, time, recorded)?;
         self.keys

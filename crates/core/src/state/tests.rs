@@ -21,7 +21,16 @@ struct Harness {
 
 impl Harness {
     fn new() -> Self {
-        let (g, _) = sample();
+        Harness::with_policy(|_| {})
+    }
+
+    /// A harness on the sample genesis with its policy changed by `f` (and signed again).
+    fn with_policy(f: impl FnOnce(&mut crate::genesis::Policy)) -> Self {
+        let (mut g, signers) = sample();
+        f(&mut g.document.policy);
+        for (s, k) in &signers {
+            g.sign(s, k).unwrap();
+        }
         let now: Timestamp = T0.parse().unwrap();
         let state = State::from_genesis(&g, now).unwrap();
         let genesis = Entry::new(
@@ -285,6 +294,58 @@ fn clock_skew_is_judged_against_policy() {
         .unwrap();
     h.submit_at(&kp(1), "icrc/admin", report("icrc/i1", None), near)
         .unwrap();
+}
+
+/// Field mode (#17 item 5): a command signed offline hours ago is accepted for a role the
+/// genesis grants it, refused beyond that and for other roles; a command dated ahead of the log
+/// is refused whatever the policy; the replay agrees.
+#[test]
+fn offline_signed_commands_are_accepted_within_the_roles_policy() {
+    let mut h = Harness::with_policy(|p| {
+        p.offline_max_age_s = Some([("coordinator".to_string(), 6 * 3600)].into());
+    });
+    h.submit(
+        &kp(3),
+        "ua/admin",
+        register("ua/coord-1", "coordinator", &kp(10)),
+    )
+    .unwrap();
+    let ago = |s: i64| {
+        h.now
+            .checked_sub(jiff::SignedDuration::from_secs(s))
+            .unwrap()
+    };
+    let (two_hours, seven_hours) = (ago(2 * 3600), ago(7 * 3600));
+    h.submit_at(&kp(10), "ua/coord-1", report("ua/i1", None), two_hours)
+        .unwrap();
+    let e = h
+        .submit_at(&kp(10), "ua/coord-1", report("ua/i2", None), seven_hours)
+        .unwrap_err();
+    assert_eq!(e.code(), "clock-skew");
+    // The admin's role has no offline allowance: the skew limit.
+    let e = h
+        .submit_at(&kp(3), "ua/admin", report("ua/i3", None), two_hours)
+        .unwrap_err();
+    assert_eq!(e.code(), "clock-skew");
+    // Ahead of the log: refused whatever the role's allowance.
+    let ahead = h
+        .now
+        .checked_add(jiff::SignedDuration::from_secs(3600))
+        .unwrap();
+    let e = h
+        .submit_at(&kp(10), "ua/coord-1", report("ua/i4", None), ahead)
+        .unwrap_err();
+    assert_eq!(e.code(), "clock-skew");
+    // Rules decide at the log's time: the report's entry is dated now, its command then.
+    let at = h.state.incidents["ua/i1"].reported_at as usize;
+    assert!(h.entries[at].header.time > crate::time::format_log_time(two_hours));
+    assert_eq!(h.replay(), h.state);
+    // A genesis may not grant more than a week, or an unknown role.
+    let (mut g, _) = sample();
+    g.document.policy.offline_max_age_s = Some([("coordinator".to_string(), 8 * 24 * 3600)].into());
+    assert_eq!(g.document.check().unwrap_err().code(), "invalid-field");
+    g.document.policy.offline_max_age_s = Some([("general".to_string(), 60)].into());
+    assert_eq!(g.document.check().unwrap_err().code(), "invalid-field");
 }
 
 #[test]

@@ -103,6 +103,7 @@ pub fn genesis_with_limits(limits: genesis::RateLimits) -> SignedGenesis {
             rate_limits: Some(limits),
             incident_status_public: None,
             tzdb: Some(corridor_core::localtime::tzdb_version().to_string()),
+            offline_max_age_s: None,
         },
         witnesses: None,
     };
