@@ -838,6 +838,36 @@ pub async fn submit(a: SubmitArgs) -> anyhow::Result<()> {
     submit_body(a.acting.key(), a.acting.server(), a.actor, a.id, body).await
 }
 
+/// Sign `body` with the loaded key file as `actor` (default: the one the file names) for the log
+/// `origin` at the log time `time` (kept to whole seconds), with the command id `id` (default:
+/// a fresh one), and refuse locally what the server would refuse for shape, before anything
+/// leaves the device: the envelope, the actor, the id and the time signed. Shared by the online
+/// and the offline path, so both sign the same way.
+fn sign_command(
+    key: keys::LoadedKey,
+    actor: Option<String>,
+    id: Option<String>,
+    origin: &str,
+    time: &str,
+    body: Value,
+) -> anyhow::Result<(Vec<u8>, String, String, String)> {
+    let actor = actor.or(key.actor).context(
+        "which actor are you? pass --actor (e.g. --actor ua/coord-kyiv) or make the key with `corridor keygen --actor`",
+    )?;
+    let time = format!("{}Z", &time[..19]);
+    let id = id.unwrap_or_else(|| client::hex(&keys::random_seed()[..16]));
+    let envelope = Draft {
+        origin,
+        actor: &actor,
+        id: &id,
+        time: &time,
+        body,
+    }
+    .sign(&key.keypair);
+    SignedCommand::parse(&envelope, origin).map_err(|e| anyhow::anyhow!("{e} ({})", e.code()))?;
+    Ok((envelope, actor, id, time))
+}
+
 /// `corridor submit --offline`: sign now, keep the envelope in the outbox, send nothing.
 fn submit_offline(
     key: &Path,
@@ -847,9 +877,6 @@ fn submit_offline(
     body: Value,
 ) -> anyhow::Result<()> {
     let key = keys::load(key)?;
-    let actor = actor.or(key.actor).context(
-        "which actor are you? pass --actor (e.g. --actor ua/coord-kyiv) or make the key with `corridor keygen --actor`",
-    )?;
     let (origin, offset) = client::last_seen(server).with_context(|| {
         format!("this device has never checked the log at {server}: run any command against it once while connected (e.g. `corridor monitor`), then sign offline")
     })?;
@@ -857,17 +884,7 @@ fn submit_offline(
     let time = corridor_core::time::format_log_time(
         jiff::Timestamp::from_second(now).context("the clock")?,
     );
-    let time = format!("{}Z", &time[..19]);
-    let id = id.unwrap_or_else(|| client::hex(&keys::random_seed()[..16]));
-    let envelope = Draft {
-        origin: &origin,
-        actor: &actor,
-        id: &id,
-        time: &time,
-        body,
-    }
-    .sign(&key.keypair);
-    SignedCommand::parse(&envelope, &origin).map_err(|e| anyhow::anyhow!("{e} ({})", e.code()))?;
+    let (envelope, actor, id, time) = sign_command(key, actor, id, &origin, &time, body)?;
     let kept = client::outbox_put(server.trim_end_matches('/'), &envelope)?;
     println!(
         "signed offline at {time} as {actor} (command id {id}); kept in {}. Send it with `corridor resend` once connected: the same bytes, so it lands once.",
@@ -886,9 +903,6 @@ pub async fn submit_body(
     body: Value,
 ) -> anyhow::Result<()> {
     let key = keys::load(key)?;
-    let actor = actor.or(key.actor).context(
-        "which actor are you? pass --actor (e.g. --actor ua/coord-kyiv) or make the key with `corridor keygen --actor`",
-    )?;
     let c = client::Client::new(server);
     let head = c.check_log().await?;
     // On an exercise log the client signs with the log's simulated time, or every command would
@@ -902,19 +916,7 @@ pub async fn submit_body(
     } else {
         corridor_core::time::format_log_time(jiff::Timestamp::now())
     };
-    let time = format!("{}Z", &time[..19]);
-    let id = id.unwrap_or_else(|| client::hex(&keys::random_seed()[..16]));
-    let envelope = Draft {
-        origin: &head.origin,
-        actor: &actor,
-        id: &id,
-        time: &time,
-        body,
-    }
-    .sign(&key.keypair);
-    // Refuse locally what the server would refuse for shape, before anything leaves the device.
-    SignedCommand::parse(&envelope, &head.origin)
-        .map_err(|e| anyhow::anyhow!("{e} ({})", e.code()))?;
+    let (envelope, ..) = sign_command(key, actor, id, &head.origin, &time, body)?;
     let kept = client::outbox_put(&c.base, &envelope)?;
     send_kept(&c, &kept, &envelope, &head).await
 }

@@ -503,6 +503,23 @@ async fn version_hash(
     Ok(hash.to_string())
 }
 
+/// A party's act on the current version of a document (`document.sign`, `document.publish`):
+/// for the key file's party unless named, over the hash given or the current one (printed
+/// first, with the binding text, as `act`).
+async fn party_act(
+    conn: &Conn,
+    ty: &str,
+    act: &str,
+    id: &str,
+    party: Option<String>,
+    hash: Option<String>,
+) -> anyhow::Result<()> {
+    let party = party_of(conn, party)?;
+    let hash = version_hash(conn, id, hash, act).await?;
+    let body = json!({"type": ty, "document": id, "party": party, "version_hash": hash});
+    submit(conn, body).await
+}
+
 pub async fn document(cmd: DocumentCommand) -> anyhow::Result<()> {
     match cmd {
         DocumentCommand::Draft(d) => {
@@ -520,25 +537,16 @@ pub async fn document(cmd: DocumentCommand) -> anyhow::Result<()> {
             conn,
             id,
             party,
-            version_hash: h,
-        } => {
-            let party = party_of(&conn, party)?;
-            let hash = version_hash(&conn, &id, h, "signing").await?;
-            let body = json!({"type": "document.sign", "document": id, "party": party,
-                "version_hash": hash});
-            submit(&conn, body).await
-        }
+            version_hash,
+        } => party_act(&conn, "document.sign", "signing", &id, party, version_hash).await,
         DocumentCommand::Publish {
             conn,
             id,
             party,
-            version_hash: h,
+            version_hash,
         } => {
-            let party = party_of(&conn, party)?;
-            let hash = version_hash(&conn, &id, h, "publishing").await?;
-            let body = json!({"type": "document.publish", "document": id, "party": party,
-                "version_hash": hash});
-            submit(&conn, body).await
+            let ty = "document.publish";
+            party_act(&conn, ty, "publishing", &id, party, version_hash).await
         }
         DocumentCommand::Bundle { conn, id, out } => {
             let b = read(&conn, &format!("/v1/documents/{id}/bundle")).await?;
