@@ -262,18 +262,9 @@ async fn checkpoint(State(log): State<Shared>) -> Result<Response, Problem> {
     let head = log.head().ok_or_else(no_head)?;
     Ok((
         [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
-        served_note(&log, &head),
+        log.served_note(&head),
     )
         .into_response())
-}
-
-/// The latest checkpoint as served: with the witnesses' co-signature lines once they were
-/// gathered for it (clients ignore lines by keys they do not know, per C2SP signed-note).
-fn served_note(log: &Shared, head: &crate::log::Head) -> String {
-    match log.cosigned() {
-        Some(c) if c.checkpoint.size == head.checkpoint.size => c.note,
-        _ => head.note.clone(),
-    }
 }
 
 fn no_head() -> Problem {
@@ -290,7 +281,7 @@ async fn head(State(log): State<Shared>) -> Result<Response, Problem> {
         "origin": head.checkpoint.origin,
         "size": head.checkpoint.size,
         "root": b64(&head.checkpoint.root),
-        "note": served_note(&log, &head),
+        "note": log.served_note(&head),
         "log_key": log.log_key_at(head.checkpoint.size).id(),
         // What the genesis says about witnesses, and the latest co-signed checkpoint (maybe
         // older than the head). Clients count the co-signatures themselves.

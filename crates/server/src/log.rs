@@ -690,6 +690,15 @@ impl Log {
         self.cosigned.borrow().clone()
     }
 
+    /// `head`'s note as served: with the witnesses' co-signature lines once they were gathered
+    /// for it (clients ignore lines by keys they do not know, per C2SP signed-note).
+    pub fn served_note(&self, head: &Head) -> String {
+        match self.cosigned() {
+            Some(c) if c.checkpoint.size == head.checkpoint.size => c.note,
+            _ => head.note.clone(),
+        }
+    }
+
     /// Woken when a new co-signed checkpoint is served (the public site cites it).
     pub fn cosigned_changes(&self) -> tokio::sync::watch::Receiver<Option<Head>> {
         self.cosigned.subscribe()

@@ -277,10 +277,7 @@ pub(crate) async fn assemble_bundle(
         proofs.push(corridor_verify::bundle::proof_lines(&proof));
         entries.push(DisclosedEntry::from(&e));
     }
-    let checkpoint = match log.cosigned() {
-        Some(c) if c.checkpoint.size == size => c.note,
-        _ => head.note,
-    };
+    let checkpoint = log.served_note(&head);
     Ok(corridor_verify::bundle::Bundle {
         format: corridor_verify::bundle::FORMAT.into(),
         origin: log.origin().to_string(),
