@@ -290,6 +290,16 @@ enum KeyCommand {
         #[arg(long)]
         origin: Option<String>,
     },
+    /// Write a passphrase-encrypted backup of your key (PBKDF2-HMAC-SHA256, AES-256-GCM): the
+    /// console's "Import a backup file" opens it, and `corridor` accepts it wherever a key file is
+    /// (passphrase from CORRIDOR_KEY_PASSPHRASE, or asked on the terminal).
+    Backup {
+        #[command(flatten)]
+        key: opts::KeyOpt,
+        /// Where to write the backup (never overwritten; mode 0600).
+        #[arg(long, value_name = "FILE")]
+        out: PathBuf,
+    },
     /// Add another key to a person of your side (`key.register`; rotation: add the new key,
     /// then revoke the old), from the proof `corridor key prove` printed for it.
     Register {
@@ -363,6 +373,25 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 actor,
                 origin,
             } => ops::key_prove(acting.key(), actor, origin, acting.server()).await,
+            KeyCommand::Backup { key, out } => {
+                let loaded = keys::load(&key.path)?;
+                keys::write_backup(&loaded, &out)?;
+                println!(
+                    "key backup: {} (encrypted with your passphrase; public key {}{})",
+                    out.display(),
+                    loaded.keypair.public(),
+                    loaded
+                        .actor
+                        .as_deref()
+                        .map(|a| format!(", actor {a}"))
+                        .unwrap_or_default()
+                );
+                println!(
+                    "the console's \"Import a backup file\" opens it, and corridor accepts it wherever a key file is (set {} or type the passphrase when asked)",
+                    keys::PASSPHRASE_ENV
+                );
+                Ok(())
+            }
             KeyCommand::Register { acting, proof } => {
                 let body = acts::key_register(&proof)?;
                 ops::submit_body(acting.key(), acting.server(), None, None, body).await

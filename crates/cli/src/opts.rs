@@ -21,7 +21,7 @@ pub struct ServerOpt {
 /// The key file a command signs with.
 #[derive(Args, Clone, Debug)]
 pub struct KeyOpt {
-    /// Your private key file (made with `corridor keygen`).
+    /// Your private key file (made with `corridor keygen`), or an encrypted key backup of it.
     #[arg(id = "key", long = "key", env = "CORRIDOR_KEY", value_name = "FILE")]
     pub path: PathBuf,
 }

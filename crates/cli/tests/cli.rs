@@ -55,6 +55,141 @@ fn keygen_writes_a_private_file_and_refuses_to_overwrite() {
     assert!(err.contains("refusing to overwrite"), "{err}");
 }
 
+/// `corridor` with `CORRIDOR_KEY_PASSPHRASE` set to `passphrase`, or unset (stdin is never a
+/// terminal here, so an encrypted key cannot be asked for).
+fn corridor_passphrase(dir: &Path, passphrase: Option<&str>, args: &[&str]) -> Output {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_corridor"));
+    cmd.args(args)
+        .current_dir(dir)
+        .env("CORRIDOR_HOME", dir.join("home"))
+        .env_remove("CORRIDOR_KEY");
+    match passphrase {
+        Some(p) => cmd.env("CORRIDOR_KEY_PASSPHRASE", p),
+        None => cmd.env_remove("CORRIDOR_KEY_PASSPHRASE"),
+    };
+    cmd.output().expect("run corridor")
+}
+
+#[test]
+fn an_encrypted_key_backup_is_accepted_wherever_a_key_file_is() {
+    let d = tempfile::tempdir().unwrap();
+    let dir = d.path();
+    ok(dir, &["keygen", "--out", "a.key", "--actor", "ua/coord-2"]);
+    let run = |passphrase: Option<&str>, args: &[&str]| {
+        let out = corridor_passphrase(dir, passphrase, args);
+        (
+            out.status.success(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    // "é" precomposed here, decomposed when it is typed again below: NFC makes them one.
+    let (success, stdout, stderr) = run(
+        Some("caf\u{e9} au lait"),
+        &["key", "backup", "--key", "a.key", "--out", "a.backup"],
+    );
+    assert!(success, "{stdout}\n{stderr}");
+    assert!(stdout.contains("a.backup"), "{stdout}");
+    assert!(stdout.contains("\"Import a backup file\""), "{stdout}");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(dir.join("a.backup"))
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o600);
+    }
+    let file: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("a.backup")).unwrap()).unwrap();
+    let public = std::fs::read_to_string(dir.join("a.key.pub")).unwrap();
+    assert_eq!(file["kind"], "corridor-ed25519-key-encrypted");
+    assert_eq!(file["public"], public.trim());
+    assert_eq!(file["actor"], "ua/coord-2");
+    assert_eq!(file["kdf"]["name"], "PBKDF2-HMAC-SHA256");
+    assert_eq!(file["kdf"]["iterations"], 600_000);
+    assert_eq!(file["cipher"]["name"], "AES-256-GCM");
+    assert!(
+        !std::fs::read_to_string(dir.join("a.backup"))
+            .unwrap()
+            .contains("seed")
+    );
+
+    // Never overwritten.
+    let (success, _, stderr) = run(
+        Some("other"),
+        &["key", "backup", "--key", "a.key", "--out", "a.backup"],
+    );
+    assert!(
+        !success && stderr.contains("refusing to overwrite"),
+        "{stderr}"
+    );
+
+    // The backup signs exactly as the key file does (the actor comes from the backup too).
+    let prove = ["key", "prove", "--origin", "corridor.test/cli", "--key"];
+    let plain = ok(dir, &[&prove[..], &["a.key"]].concat());
+    let (success, from_backup, stderr) = run(
+        Some("cafe\u{301} au lait"),
+        &[&prove[..], &["a.backup"]].concat(),
+    );
+    assert!(success, "{stderr}");
+    assert_eq!(from_backup, plain);
+    assert!(
+        plain.contains("ua/coord-2") && plain.contains(public.trim()),
+        "{plain}"
+    );
+
+    // A wrong passphrase names the file and says what to check.
+    let (success, _, stderr) = run(Some("cafe au lait"), &[&prove[..], &["a.backup"]].concat());
+    assert!(!success);
+    assert!(stderr.contains("a.backup"), "{stderr}");
+    assert!(
+        stderr.contains("the passphrase does not open this key backup"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("check the passphrase"), "{stderr}");
+
+    // No passphrase and no terminal to ask on: say how to give one.
+    let (success, _, stderr) = run(None, &[&prove[..], &["a.backup"]].concat());
+    assert!(!success);
+    assert!(
+        stderr.contains(
+            "a.backup is encrypted: set CORRIDOR_KEY_PASSPHRASE or run in a terminal to be asked"
+        ),
+        "{stderr}"
+    );
+    let (success, _, stderr) = run(
+        None,
+        &["key", "backup", "--key", "a.key", "--out", "b.backup"],
+    );
+    assert!(
+        !success && stderr.contains("CORRIDOR_KEY_PASSPHRASE"),
+        "{stderr}"
+    );
+    assert!(!dir.join("b.backup").exists());
+    let (success, _, stderr) = run(
+        Some("short"),
+        &["key", "backup", "--key", "a.key", "--out", "b.backup"],
+    );
+    assert!(!success && stderr.contains("shorter than 10"), "{stderr}");
+    assert!(!dir.join("b.backup").exists());
+
+    // Another tool's JSON is neither a key file nor a backup, and the error says how to make one.
+    std::fs::write(
+        dir.join("wallet.json"),
+        r#"{"version": 3, "crypto": {"cipher": "aes-128-ctr", "ciphertext": "00"}}"#,
+    )
+    .unwrap();
+    let (success, _, stderr) = run(Some("x"), &[&prove[..], &["wallet.json"]].concat());
+    assert!(!success);
+    assert!(
+        stderr.contains("wallet.json is not a corridor key file or key backup"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("corridor keygen --out FILE"), "{stderr}");
+    assert!(stderr.contains("corridor key backup"), "{stderr}");
+}
+
 fn genesis_setup(dir: &Path, exercise: bool) {
     for k in ["log", "icrc", "ua", "ru", "r1", "r2", "r3"] {
         ok(dir, &["keygen", "--out", &format!("{k}.key")]);

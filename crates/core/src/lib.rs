@@ -13,6 +13,7 @@
 pub mod access;
 pub mod agreement;
 pub mod alerts;
+pub mod backup;
 pub mod chain;
 pub mod channel;
 pub mod checkpoint;
