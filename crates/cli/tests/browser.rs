@@ -1,5 +1,6 @@
-//! The public pages in real headless Chromium: `tools/browser/public.mjs` (playwright-core with
-//! Debian's chromium) against a `corridor demo` it starts itself. Screenshots go to
+//! The public pages and the console in real headless Chromium: `tools/browser/public.mjs` and
+//! `console.mjs` (playwright-core with Debian's chromium), each against a `corridor demo` it
+//! starts itself. Screenshots go to
 //! `target/browser-artifacts/`.
 //!
 //! Skips with a message when node, chromium or the npm packages are missing (`scripts/test.sh`
@@ -15,10 +16,11 @@ fn missing(what: &str) {
     eprintln!("skipping the browser tests: {what}");
 }
 
-#[test]
-fn public_pages_in_headless_chromium() {
+/// Runs one of the browser scripts in `tools/browser` against this build's `corridor`, and
+/// requires its final line to count `checks` checks.
+fn run_browser_script(script: &str, summary: &str) {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
-    let script = root.join("tools/browser/public.mjs");
+    let script = root.join("tools/browser").join(script);
     let chromium = std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
     if !Path::new(&chromium).exists() {
         return missing(&format!(
@@ -48,8 +50,17 @@ fn public_pages_in_headless_chromium() {
         out.status.success(),
         "browser checks failed:\n{stdout}\n{stderr}"
     );
-    assert!(
-        stdout.contains("browser: 7 checks passed"),
-        "{stdout}\n{stderr}"
-    );
+    assert!(stdout.contains(summary), "{stdout}\n{stderr}");
+}
+
+#[test]
+fn public_pages_in_headless_chromium() {
+    run_browser_script("public.mjs", "browser: 7 checks passed");
+}
+
+/// The coordinator console (#17): keys made and imported in the page, registration, consent,
+/// an incident, the offline queue, the bad inputs and the core's signing vectors, in Chromium.
+#[test]
+fn the_console_in_headless_chromium() {
+    run_browser_script("console.mjs", "console: 12 checks passed");
 }

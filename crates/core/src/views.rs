@@ -97,6 +97,9 @@ pub fn window(
             "version": x.version, "hash": x.hash, "actor": x.actor, "at": x.at_time,
             "entry": x.at_index, "start": x.terms.start, "end": x.terms.end,
             "corridor_version": x.corridor_version,
+            // Every version's full terms and local times, so a reader (the console's consent
+            // screen) can show what changed from one version to the next before anyone signs.
+            "terms": x.terms, "local": local(&zones, x.start(), x.end()),
         })).collect::<Vec<_>>(),
         "acts": w.acts,
     })

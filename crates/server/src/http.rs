@@ -90,6 +90,10 @@ pub fn router(log: Shared) -> Router {
         // GET that no API route takes is looked up among the prebuilt public files.
         .route("/", get(crate::public::root))
         .route("/events", get(crate::public::events))
+        // The coordinator console: a page that signs in the browser with a key kept there.
+        .route("/console", get(crate::console::redirect))
+        .route("/console/", get(crate::console::index))
+        .route("/console/{*path}", get(crate::console::file))
         // After every route: it applies to the routes already added. axum keeps the `Allow`
         // header on the reply.
         .method_not_allowed_fallback(|req: Request| async move {

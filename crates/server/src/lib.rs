@@ -10,6 +10,7 @@ pub mod alerts;
 pub mod auth;
 pub mod clock;
 pub mod cluster;
+pub mod console;
 pub mod evidence;
 pub mod http;
 pub mod limits;

@@ -56,8 +56,36 @@ pub fn routes(log: Shared) -> Router<Shared> {
         .route("/v1/incidents.geojson", get(incidents_geojson))
         .route("/v1/incidents/{*id}", get(incident))
         .route("/v1/audit/reads", get(audit_reads))
+        .route("/v1/me", get(me))
         .route_layer(axum::middleware::from_fn_with_state(log, members_only))
         .route("/v1/time/resolve", get(resolve))
+}
+
+/// `GET /v1/me`: whom the signing key acts for (actor, affiliation, role, name), and the
+/// parties with their names and zones. The console reads it to offer a person their role's work
+/// and to show times in each party's zone; the server still decides every command itself.
+async fn me(
+    State(log): State<Shared>,
+    Extension(who): Extension<Who>,
+) -> Result<Response, Problem> {
+    let Who::Actor(actor, key) = &who else {
+        return Err(Problem::new(
+            StatusCode::UNAUTHORIZED,
+            "auth-required",
+            "GET /v1/me needs a signed request",
+        ));
+    };
+    let g = log.genesis();
+    Ok(Json(json!({
+        "actor": actor,
+        "key": key,
+        "origin": g.origin,
+        "exercise": g.exercise,
+        "parties": g.parties.iter().map(|p| json!({"id": p.id, "names": p.names, "zone": p.zone})).collect::<Vec<_>>(),
+        "intermediary": g.intermediary.id,
+        "organisations": g.organisations.iter().map(|o| &o.id).collect::<Vec<_>>(),
+    }))
+    .into_response())
 }
 
 /// Require a signed request by an active key of a registered actor, and hand the reader to the

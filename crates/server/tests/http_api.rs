@@ -1115,7 +1115,7 @@ fn declared_routes() -> BTreeSet<(String, String)> {
 /// Routes of the public site rather than the API: `/` picks a language by redirect and
 /// `/events` is the server-sent event stream of `status.json`, both described with the public
 /// pages in the README, not in the API's OpenAPI document.
-const PUBLIC_SITE_ROUTES: &[&str] = &["/", "/events"];
+const PUBLIC_SITE_ROUTES: &[&str] = &["/", "/events", "/console", "/console/", "/console/{*path}"];
 
 #[tokio::test]
 async fn health_metrics_and_openapi() {

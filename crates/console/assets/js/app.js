@@ -1,0 +1,858 @@
+// The coordinator console. A person picks (or makes) a key kept in this browser, the page checks
+// the log the server shows against what it verified before, and every command is shown in
+// words, signed here, queued on the device and sent; every read is a signed read.
+//
+// Everything the page shows is put in with textContent, never parsed as HTML: the texts come
+// from the other side of a conflict.
+
+import * as store from './store.js';
+import {
+  CryptoError,
+  decryptBackup,
+  ed25519Supported,
+  encryptBackup,
+  hex,
+  keyFromSeed,
+  proveKey,
+  randomNonce,
+  randomSeed,
+  signCommand,
+  signRequest,
+  unb64,
+} from './crypto.js';
+import { rootText, verifyConsistency, verifyNote, verifyReceipt } from './log.js';
+import { currentLang, problemText, t } from './i18n.js';
+import { drawMap } from './map.js';
+
+const state = {
+  head: null, // the server's /v1/log/head, once verified
+  trust: null, // what this console trusts of the log (store.trust)
+  offline: false,
+  key: null, // {publicKey, actor, privateKey, backup}
+  me: null, // /v1/me for the key
+  meError: null,
+  corridors: [],
+  windows: [],
+  incidents: [],
+  picked: null,
+  review: null, // {body, words, diff} waiting for "Sign"
+  message: null, // {kind: 'ok'|'error', text}
+};
+
+// ---------- small DOM helpers ----------
+
+function el(tag, attrs = {}, ...children) {
+  const e = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs)) {
+    if (v === undefined || v === null || v === false) continue;
+    if (k.startsWith('on')) e.addEventListener(k.slice(2), v);
+    else if (k === 'class') e.className = v;
+    else e.setAttribute(k, v === true ? '' : String(v));
+  }
+  for (const c of children.flat()) {
+    if (c === null || c === undefined || c === false) continue;
+    e.append(c instanceof Node ? c : document.createTextNode(String(c)));
+  }
+  return e;
+}
+
+function field(label, input, hint) {
+  const id = input.id || `f-${Math.random().toString(36).slice(2)}`;
+  input.id = id;
+  return el('div', { class: 'field' }, el('label', { for: id }, label), input, hint && el('small', {}, hint));
+}
+
+function messageElement() {
+  const m = state.message;
+  return (
+    m &&
+    el('p', { id: 'message', class: `message ${m.kind}`, role: m.kind === 'error' ? 'alert' : 'status', tabindex: '-1' }, m.text)
+  );
+}
+
+function clearMessage() {
+  state.message = null;
+  document.getElementById('message-slot')?.replaceChildren();
+}
+
+/** Say something in the message slot only: the forms keep what the person typed. */
+function say(kind, text) {
+  state.message = { kind, text };
+  const slot = document.getElementById('message-slot');
+  if (slot) slot.replaceChildren(messageElement() ?? '');
+  document.getElementById('message')?.focus();
+}
+
+// ---------- the log's clock ----------
+
+/** Now on the log's clock: an exercise log runs in 2022, and the server refuses other times. */
+function logNow() {
+  return new Date(Date.now() + (state.trust?.clockOffsetMs ?? 0));
+}
+
+function utc(text) {
+  return text ? `${text.replace('T', ' ').replace(/:\d\d(\.\d+)?Z$/, '').replace(/Z$/, '')} UTC` : '—';
+}
+
+// ---------- the log ----------
+
+class Broken extends Error {}
+
+async function getJson(path) {
+  const resp = await fetch(path, { cache: 'no-store' });
+  const body = await resp.json().catch(() => null);
+  if (!resp.ok) throw Object.assign(new Error(problemText(body, resp.status)), { problem: body });
+  return body;
+}
+
+/** Check the server's head against what this console verified before, as `corridor` does. */
+async function checkLog() {
+  let head;
+  try {
+    head = await getJson('/v1/log/head');
+  } catch (e) {
+    if (e.problem) throw e;
+    state.offline = true;
+    const all = await store.trusted();
+    state.trust = all.find((x) => x.origin === state.trust?.origin) ?? all[0] ?? null;
+    return;
+  }
+  state.offline = false;
+  let tr = await store.trust(head.origin);
+  if (tr?.broken) {
+    state.trust = tr;
+    return;
+  }
+  try {
+    if (tr && tr.logKey !== head.log_key) tr = await followHandovers(head, tr);
+    const logKey = tr ? tr.logKey : head.log_key;
+    const cp = await verifyNote(head.note, head.origin, unb64(logKey)).catch((e) => {
+      throw new Broken(t('broken-note', { why: e.message }));
+    });
+    if (tr) {
+      const old = await verifyNote(tr.note, tr.origin, unb64(tr.logKey));
+      if (cp.size < old.size) throw new Broken(t('broken-shrunk', { old: old.size, now: cp.size }));
+      let proof = [];
+      if (cp.size > old.size) {
+        const p = await getJson(`/v1/log/proof/consistency?from=${old.size}&to=${cp.size}`);
+        proof = p.proof.map((h) => unb64(h));
+      }
+      if (!(await verifyConsistency(old.size, cp.size, old.root, cp.root, proof))) {
+        throw new Broken(t('broken-inconsistent', { old: old.size, now: cp.size }));
+      }
+    }
+    const clockOffsetMs = head.clock.simulated ? Date.parse(head.clock.now) - Date.now() : 0;
+    tr = { origin: head.origin, logKey, size: cp.size, root: rootText(cp.root), note: head.note, clockOffsetMs };
+    await store.putTrust(tr);
+    state.trust = tr;
+    state.head = head;
+  } catch (e) {
+    if (!(e instanceof Broken)) throw e;
+    // Remember it: a console that was shown another history stays stopped until a person who
+    // knows why starts it over (like deleting the CLI's checkpoint.json).
+    const stopped = { ...(tr ?? { origin: head.origin, logKey: head.log_key }), broken: e.message };
+    await store.putTrust(stopped);
+    state.trust = stopped;
+  }
+}
+
+/** The server signs with a newer log key: follow the handovers, each signed by both keys. */
+async function followHandovers(head, tr) {
+  const chain = head.log_keys ?? [];
+  const start = chain.findIndex((k) => k.key === tr.logKey);
+  if (start < 0) throw new Broken(t('broken-key', { key: head.log_key }));
+  let cur = tr;
+  for (const next of chain.slice(start + 1)) {
+    if (!next.handover) throw new Broken(t('broken-key', { key: next.key }));
+    const a = await verifyNote(next.handover, cur.origin, unb64(cur.logKey));
+    await verifyNote(next.handover, cur.origin, unb64(next.key));
+    const old = await verifyNote(cur.note, cur.origin, unb64(cur.logKey));
+    const p = await getJson(`/v1/log/proof/consistency?from=${old.size}&to=${a.size}`);
+    if (!(await verifyConsistency(old.size, a.size, old.root, a.root, p.proof.map((h) => unb64(h))))) {
+      throw new Broken(t('broken-inconsistent', { old: old.size, now: a.size }));
+    }
+    cur = { ...cur, logKey: next.key, size: a.size, note: next.handover };
+  }
+  return cur;
+}
+
+// ---------- signed reads and commands ----------
+
+async function signedGet(pathAndQuery) {
+  const k = state.key;
+  const headers = await signRequest({
+    privateKey: k.privateKey,
+    publicKey: k.publicKey,
+    origin: state.trust.origin,
+    method: 'GET',
+    pathAndQuery,
+    created: Math.floor(logNow().getTime() / 1000),
+    nonce: randomNonce(),
+  });
+  const resp = await fetch(pathAndQuery, { headers, cache: 'no-store' });
+  const body = await resp.json().catch(() => null);
+  if (!resp.ok) throw Object.assign(new Error(problemText(body, resp.status)), { problem: body });
+  return body;
+}
+
+function newId() {
+  return `console-${hex(globalThis.crypto.getRandomValues(new Uint8Array(8)))}`;
+}
+
+/** Sign `body` as the chosen key, queue it on the device, and send it if the server is there. */
+async function signAndQueue(body, words) {
+  if (!state.trust) throw new Error(t('no-log'));
+  if (state.trust.broken) throw new Error(t('signing-stopped', { why: state.trust.broken }));
+  const k = state.key;
+  const { envelope } = await signCommand({
+    privateKey: k.privateKey,
+    publicKey: k.publicKey,
+    actor: k.actor,
+    origin: state.trust.origin,
+    id: newId(),
+    time: logNow().toISOString(),
+    body,
+  });
+  const item = { origin: state.trust.origin, actor: k.actor, envelope, words, state: 'queued', signedAt: logNow().toISOString() };
+  item.local = await store.putOutbox(item);
+  return send(item);
+}
+
+/** Send one outbox item; keep it queued if the server cannot be reached. */
+async function send(item) {
+  let resp;
+  try {
+    resp = await fetch('/v1/commands', { method: 'POST', headers: { 'content-type': 'application/json' }, body: item.envelope });
+  } catch {
+    state.offline = true;
+    return item;
+  }
+  const body = await resp.json().catch(() => null);
+  if (resp.ok) {
+    item.state = 'sent';
+    item.receipt = body;
+    const tr = await store.trust(item.origin);
+    item.receiptVerified = tr ? await verifyReceipt(body, unb64(tr.logKey)).catch(() => false) : false;
+  } else if (resp.status >= 500 || resp.status === 429) {
+    item.lastProblem = body; // the server is there but busy: keep it queued
+  } else {
+    item.state = 'refused';
+    item.problem = body;
+  }
+  await store.putOutbox(item);
+  return item;
+}
+
+/** Send everything still queued, oldest first (the same bytes each time). */
+async function flushOutbox() {
+  if (state.trust?.broken) return;
+  for (const item of await store.outbox()) {
+    if (item.state === 'queued') await send(item);
+  }
+}
+
+// ---------- loading what the role reads ----------
+
+async function loadMe() {
+  state.me = null;
+  state.meError = null;
+  const k = state.key;
+  if (!k || !state.trust || state.trust.broken) return;
+  if (state.offline) {
+    // In the field: work from what this key last read, so commands can still be signed.
+    Object.assign(state, k.lastRead ?? {});
+    return;
+  }
+  try {
+    state.me = await signedGet('/v1/me');
+  } catch (e) {
+    state.meError = e.problem?.code === 'auth-unknown-key' ? 'unregistered' : e.message;
+    return;
+  }
+  const [c, w, i] = await Promise.all([
+    signedGet('/v1/corridors'),
+    signedGet('/v1/windows'),
+    signedGet('/v1/incidents').catch(() => ({ incidents: [] })),
+  ]);
+  state.corridors = c.corridors ?? [];
+  state.windows = w.windows ?? [];
+  state.incidents = i.incidents ?? [];
+  // Kept beside the key (what its holder may read anyway) for working without a connection.
+  k.lastRead = { me: state.me, corridors: state.corridors, windows: state.windows, incidents: state.incidents };
+  await store.putKey(k);
+}
+
+// ---------- rendering ----------
+
+const ADMIN_ROLES = ['party-admin', 'intermediary', 'organisation-admin'];
+const ACTING_ROLES = ['coordinator', 'intermediary', 'party-admin'];
+
+function render() {
+  document.documentElement.lang = currentLang();
+  document.title = t('title');
+  const main = document.getElementById('app');
+  const parts = [
+    header(),
+    el('div', { id: 'message-slot' }, messageElement()),
+    logPanel(),
+    keyPanel(),
+    state.key && mePanel(),
+    state.review && reviewPanel(),
+    state.me && !state.trust?.broken && workPanels(),
+    outboxPanel(),
+  ];
+  main.replaceChildren(...parts.flat().filter(Boolean));
+}
+
+function header() {
+  const langs = ['uk', 'ru', 'en'].map((l) =>
+    el('a', { href: `?lang=${l}`, 'aria-current': l === currentLang() ? 'true' : null, lang: l }, { uk: 'Українська', ru: 'Русский', en: 'English' }[l]),
+  );
+  const exercise = state.head?.exercise || state.trust?.clockOffsetMs;
+  return el(
+    'header',
+    {},
+    el('h1', {}, t('title')),
+    el('nav', { 'aria-label': t('language') }, langs),
+    exercise && el('p', { class: 'exercise' }, t('exercise', { now: utc(logNow().toISOString()) })),
+    state.offline && el('p', { class: 'offline', role: 'status' }, t('offline')),
+  );
+}
+
+function logPanel() {
+  const tr = state.trust;
+  if (tr?.broken) {
+    return el(
+      'section',
+      { class: 'log broken', 'aria-labelledby': 'log-h' },
+      el('h2', { id: 'log-h' }, t('log-broken-title')),
+      el('p', { role: 'alert' }, tr.broken),
+      el('p', {}, t('log-broken-what')),
+      el(
+        'details',
+        {},
+        el('summary', {}, t('start-over')),
+        el('p', {}, t('start-over-what')),
+        el('button', { type: 'button', onclick: startOver }, t('start-over-button')),
+      ),
+    );
+  }
+  if (!tr) return el('section', { class: 'log' }, el('p', {}, state.offline ? t('no-log-offline') : t('checking')));
+  return el(
+    'section',
+    { class: 'log ok', 'aria-labelledby': 'log-h' },
+    el('h2', { id: 'log-h' }, t('log-title')),
+    el('p', {}, t('log-trusted', { origin: tr.origin, size: tr.size })),
+    el('p', { class: 'mono' }, t('log-root', { root: tr.root ?? '' }), ' · ', t('log-key', { key: tr.logKey })),
+  );
+}
+
+async function startOver() {
+  await store.deleteTrust(state.trust.origin);
+  state.trust = null;
+  state.head = null;
+  await refresh();
+}
+
+function keyPanel() {
+  const choose = el(
+    'select',
+    {
+      id: 'key-select',
+      onchange: async (ev) => {
+        state.key = (await store.keys()).find((k) => k.publicKey === ev.target.value) ?? null;
+        await refresh();
+      },
+    },
+    el('option', { value: '' }, t('key-none')),
+    ...(state.keys ?? []).map((k) =>
+      el('option', { value: k.publicKey, selected: state.key?.publicKey === k.publicKey }, `${k.actor} · ${k.publicKey.slice(0, 10)}…`),
+    ),
+  );
+  return el(
+    'section',
+    { 'aria-labelledby': 'key-h' },
+    el('h2', { id: 'key-h' }, t('key-title')),
+    el('p', {}, t('key-what')),
+    field(t('key-choose'), choose),
+    el('details', {}, el('summary', {}, t('key-create')), createKeyForm()),
+    el('details', {}, el('summary', {}, t('key-import')), importKeyForm()),
+    state.key &&
+      el(
+        'p',
+        {},
+        el('button', { type: 'button', onclick: exportBackup }, t('key-export')),
+        ' ',
+        el('button', { type: 'button', class: 'danger', onclick: forgetKey }, t('key-forget')),
+      ),
+  );
+}
+
+function passphraseInputs(prefix, twice) {
+  const a = el('input', { id: `${prefix}-pass`, type: 'password', autocomplete: 'new-password', required: true, minlength: 10 });
+  const b = twice && el('input', { id: `${prefix}-pass2`, type: 'password', autocomplete: 'new-password', required: true });
+  return [field(t('passphrase'), a, twice && t('passphrase-hint')), b && field(t('passphrase-again'), b)];
+}
+
+function createKeyForm() {
+  const actor = el('input', { id: 'new-actor', required: true, pattern: '[A-Za-z0-9][A-Za-z0-9._:@-]*/[A-Za-z0-9][A-Za-z0-9._:@-]*', placeholder: 'ua/coord-2', autocomplete: 'off' });
+  return el(
+    'form',
+    {
+      onsubmit: async (ev) => {
+        ev.preventDefault();
+        const pass = document.getElementById('new-pass').value;
+        if (pass !== document.getElementById('new-pass2').value) return say('error', t('passphrase-mismatch'));
+        const seed = randomSeed();
+        try {
+          const { privateKey, publicKey } = await keyFromSeed(seed);
+          const backup = await encryptBackup(seed, publicKey, actor.value.trim(), pass);
+          const k = { publicKey, actor: actor.value.trim(), privateKey, backup };
+          await store.putKey(k);
+          state.key = k;
+          say('ok', t('key-created', { actor: k.actor }));
+        } finally {
+          seed.fill(0);
+        }
+        await refresh();
+      },
+    },
+    field(t('key-actor'), actor, t('key-actor-hint')),
+    ...passphraseInputs('new', true),
+    el('button', { type: 'submit' }, t('key-create-button')),
+  );
+}
+
+function importKeyForm() {
+  const file = el('input', { id: 'import-file', type: 'file', accept: '.json,.key,application/json', required: true });
+  return el(
+    'form',
+    {
+      onsubmit: async (ev) => {
+        ev.preventDefault();
+        let parsed;
+        try {
+          parsed = JSON.parse(await file.files[0].text());
+        } catch {
+          return say('error', t('backup-not-json'));
+        }
+        try {
+          const seed = await decryptBackup(parsed, document.getElementById('import-pass').value);
+          const { privateKey, publicKey } = await keyFromSeed(seed);
+          seed.fill(0);
+          const k = { publicKey, actor: parsed.actor ?? '', privateKey, backup: parsed };
+          await store.putKey(k);
+          state.key = k;
+          say('ok', t('key-imported', { actor: k.actor }));
+        } catch (e) {
+          return say('error', e instanceof CryptoError ? t(`backup-${e.code}`) : e.message);
+        }
+        await refresh();
+      },
+    },
+    field(t('backup-file'), file),
+    ...passphraseInputs('import', false),
+    el('button', { type: 'submit' }, t('key-import-button')),
+  );
+}
+
+function exportBackup() {
+  const k = state.key;
+  const blob = new Blob([`${JSON.stringify(k.backup, null, 2)}\n`], { type: 'application/json' });
+  const a = el('a', { href: URL.createObjectURL(blob), download: `${k.actor.replace('/', '-') || 'corridor'}.key.enc.json` });
+  document.body.append(a);
+  a.click();
+  a.remove();
+  say('ok', t('key-exported'));
+}
+
+async function forgetKey() {
+  if (!confirm(t('key-forget-confirm'))) return;
+  await store.deleteKey(state.key.publicKey);
+  state.key = null;
+  await refresh();
+}
+
+function mePanel() {
+  if (state.me) {
+    const a = state.me.actor;
+    return el(
+      'section',
+      { 'aria-labelledby': 'me-h' },
+      el('h2', { id: 'me-h' }, t('me-title')),
+      el('p', {}, t('me', { actor: a.id, name: a.name, role: t(`role-${a.role}`) })),
+    );
+  }
+  if (state.meError === 'unregistered' || state.offline) {
+    return el(
+      'section',
+      { 'aria-labelledby': 'me-h' },
+      el('h2', { id: 'me-h' }, t('me-title')),
+      el('p', {}, state.offline ? t('me-offline', { actor: state.key.actor }) : t('me-unregistered')),
+      !state.offline && registrationRequest(),
+    );
+  }
+  return el('section', {}, el('p', { role: 'alert' }, state.meError ?? t('checking')));
+}
+
+function registrationRequest() {
+  const out = el('textarea', { id: 'registration-request', readonly: true, rows: 5 });
+  proveKey(state.key.privateKey, state.key.publicKey, state.trust.origin, state.key.actor).then((proof) => {
+    out.value = JSON.stringify({ actor: state.key.actor, key: state.key.publicKey, key_proof: proof }, null, 1);
+  });
+  return field(t('registration-request'), out, t('registration-request-hint'));
+}
+
+// ---------- work by role ----------
+
+function workPanels() {
+  const role = state.me.actor.role;
+  const panels = [];
+  if (ADMIN_ROLES.includes(role)) panels.push(registerPanel());
+  panels.push(windowsPanel(ACTING_ROLES.includes(role)));
+  if (ACTING_ROLES.includes(role)) panels.push(incidentPanel());
+  return panels;
+}
+
+function registerPanel() {
+  const req = el('textarea', { id: 'reg-request', rows: 5, required: true, placeholder: '{"actor": "…", "key": "…", "key_proof": "…"}' });
+  const role = el('select', { id: 'reg-role' }, ...['coordinator', 'unit', 'signatory', 'observer', 'organisation-member', 'intermediary', 'party-admin'].map((r) => el('option', { value: r }, t(`role-${r}`))));
+  const name = el('input', { id: 'reg-name', required: true, autocomplete: 'off' });
+  return el(
+    'section',
+    { 'aria-labelledby': 'reg-h' },
+    el('h2', { id: 'reg-h' }, t('register-title')),
+    el(
+      'form',
+      {
+        onsubmit: (ev) => {
+          ev.preventDefault();
+          let r;
+          try {
+            r = JSON.parse(req.value);
+          } catch {
+            return say('error', t('register-bad-request'));
+          }
+          if (typeof r.actor !== 'string' || typeof r.key !== 'string' || typeof r.key_proof !== 'string') return say('error', t('register-bad-request'));
+          const body = { type: 'actor.register', actor: r.actor, role: role.value, key: r.key, key_proof: r.key_proof, name: name.value.trim() };
+          review(body, t('words-register', { actor: r.actor, role: t(`role-${role.value}`), name: body.name, key: r.key }));
+        },
+      },
+      field(t('register-request'), req, t('register-request-hint')),
+      field(t('register-role'), role),
+      field(t('register-name'), name),
+      el('button', { type: 'submit' }, t('review')),
+    ),
+  );
+}
+
+function localTimes(local) {
+  return Object.entries(local ?? {}).map(([zone, v]) => el('li', {}, `${zone}: ${v.start.replace('T', ' ')} – ${v.end.replace('T', ' ')}`));
+}
+
+function windowsPanel(acting) {
+  const party = state.me.actor.affiliation?.kind === 'party' ? state.me.actor.affiliation.id : null;
+  const routes = state.corridors
+    .filter((c) => c.route?.coordinates?.length)
+    .map((c) => ({ id: c.id, label: c.names?.[currentLang()] ?? c.id, coordinates: c.route.coordinates, status: c.status ?? 'proposed' }));
+  const mapHost = el('div', { class: 'map-host' });
+  drawMap(mapHost, {
+    routes,
+    points: state.incidents
+      .filter((i) => Number.isSafeInteger(i.location?.lat_e7) && Number.isSafeInteger(i.location?.lon_e7))
+      .map((i) => ({ label: `${i.id}: ${t(`category-${i.category}`)}`, lon: i.location.lon_e7 / 1e7, lat: i.location.lat_e7 / 1e7, kind: 'incident' })),
+    picked: state.picked,
+    title: t('map-title'),
+    onPick: acting
+      ? (p) => {
+          state.picked = p;
+          render();
+          document.getElementById('inc-lat')?.focus();
+        }
+      : null,
+  });
+  return el(
+    'section',
+    { 'aria-labelledby': 'win-h' },
+    el('h2', { id: 'win-h' }, t('windows-title')),
+    el('p', {}, t('windows-as-of', { at: utc(logNow().toISOString()) })),
+    mapHost,
+    el(
+      'ul',
+      { class: 'windows' },
+      state.windows.map((w) =>
+        el(
+          'li',
+          { class: `window status-${w.status}`, 'data-window': w.id },
+          el('h3', {}, `${w.id} · ${t(`status-${w.status}`)}`),
+          el('p', {}, t('window-version', { version: w.version, corridor: w.corridor })),
+          el('p', {}, `${utc(w.start)} – ${utc(w.end)}`),
+          el('ul', { class: 'zones' }, localTimes(w.local)),
+          el('p', {}, t('window-consents', { list: Object.entries(w.consents ?? {}).map(([p, c]) => `${p}: ${c.consented ? '✓' : '—'}`).join(', ') })),
+          acting && party && windowActions(w, party),
+        ),
+      ),
+    ),
+  );
+}
+
+function windowActions(w, party) {
+  const consented = w.consents?.[party]?.consented;
+  const buttons = [];
+  if (!consented && w.status === 'proposed') {
+    buttons.push(el('button', { type: 'button', onclick: () => reviewConsent(w, party) }, t('consent')));
+  }
+  if (['agreed', 'active'].includes(w.status)) {
+    buttons.push(el('button', { type: 'button', class: 'danger', onclick: () => reviewSuspend(w, party) }, t('suspend')));
+  }
+  if (w.status === 'suspended') {
+    buttons.push(el('button', { type: 'button', onclick: () => reviewResume(w, party) }, t('resume')));
+  }
+  return el('p', { class: 'actions' }, buttons);
+}
+
+/** The rows that differ between the version before and this one: what a consent changes. */
+function versionDiff(w) {
+  const versions = w.versions ?? [];
+  const cur = versions.find((v) => v.version === w.version);
+  const prev = versions.find((v) => v.version === w.version - 1);
+  if (!cur || !prev) return null;
+  const show = (v) => ({
+    [t('diff-start')]: utc(v.terms?.start ?? v.start),
+    [t('diff-end')]: utc(v.terms?.end ?? v.end),
+    [t('diff-corridor-version')]: String(v.corridor_version),
+    [t('diff-parties')]: (v.terms?.required_parties ?? []).join(', '),
+    ...Object.fromEntries(Object.entries(v.terms?.guarantees ?? {}).map(([p, g]) => [t('diff-guarantee', { party: p }), g])),
+  });
+  const a = show(prev);
+  const b = show(cur);
+  const rows = [...new Set([...Object.keys(a), ...Object.keys(b)])].map((k) => ({ k, old: a[k] ?? '—', now: b[k] ?? '—', changed: a[k] !== b[k] }));
+  return { from: prev.version, to: cur.version, rows };
+}
+
+function windowWords(w) {
+  const zones = Object.entries(w.local ?? {}).map(([z, v]) => `${z} ${v.start.replace('T', ' ')} – ${v.end.replace('T', ' ')}`);
+  const guarantees = Object.entries(w.guarantees ?? {}).map(([p, g]) => `${p}: «${g}»`).join('; ');
+  return t('words-window', {
+    window: w.id,
+    version: w.version,
+    hash: w.version_hash,
+    start: utc(w.start),
+    end: utc(w.end),
+    zones: zones.join('; '),
+    parties: (w.required_parties ?? []).join(', '),
+    guarantees: guarantees || '—',
+  });
+}
+
+function reviewConsent(w, party) {
+  review(
+    { type: 'window.consent', window: w.id, party, version_hash: w.version_hash },
+    `${t('words-consent', { party })} ${windowWords(w)}`,
+    versionDiff(w),
+  );
+}
+
+function reviewResume(w, party) {
+  review({ type: 'window.resume', window: w.id, party, version_hash: w.version_hash }, `${t('words-resume', { party })} ${windowWords(w)}`);
+}
+
+function reviewSuspend(w, party) {
+  const reason = el('select', { id: 'suspend-public' }, ...['shelling', 'mines', 'road-damage', 'other'].map((r) => el('option', { value: r }, t(`reason-${r}`))));
+  const text = el('textarea', { id: 'suspend-reason', rows: 2, required: true });
+  state.review = {
+    form: el(
+      'form',
+      {
+        onsubmit: (ev) => {
+          ev.preventDefault();
+          review(
+            { type: 'window.suspend', window: w.id, party, reason: text.value.trim(), public_reason: reason.value },
+            t('words-suspend', { party, window: w.id, reason: t(`reason-${reason.value}`), text: text.value.trim() }),
+          );
+        },
+      },
+      el('h2', {}, t('suspend-title', { window: w.id })),
+      field(t('suspend-public'), reason, t('suspend-public-hint')),
+      field(t('suspend-reason'), text, t('suspend-reason-hint')),
+      el('button', { type: 'submit' }, t('review')),
+      ' ',
+      el('button', { type: 'button', onclick: cancelReview }, t('cancel')),
+    ),
+  };
+  render();
+  document.getElementById('suspend-public')?.focus();
+}
+
+function incidentPanel() {
+  const party = state.me.actor.affiliation?.id;
+  const others = (state.me.parties ?? []).map((p) => p.id).filter((p) => p !== party);
+  const lat = el('input', { id: 'inc-lat', inputmode: 'decimal', required: true, value: state.picked?.lat ?? '' });
+  const lon = el('input', { id: 'inc-lon', inputmode: 'decimal', required: true, value: state.picked?.lon ?? '' });
+  const acc = el('input', { id: 'inc-accuracy', inputmode: 'numeric', value: '500', required: true });
+  const when = el('input', { id: 'inc-when', type: 'datetime-local', required: true, value: logNow().toISOString().slice(0, 16) });
+  const category = el('select', { id: 'inc-category' }, ...['shelling', 'gunfire', 'air-strike', 'mines', 'blockade', 'convoy-stopped', 'detention', 'other'].map((c) => el('option', { value: c }, t(`category-${c}`))));
+  const accused = el('select', { id: 'inc-accused' }, el('option', { value: '' }, t('accused-none')), ...others.map((p) => el('option', { value: p }, p)));
+  const text = el('textarea', { id: 'inc-text', rows: 3, required: true });
+  return el(
+    'section',
+    { 'aria-labelledby': 'inc-h' },
+    el('h2', { id: 'inc-h' }, t('incident-title')),
+    el('p', {}, t('incident-map-hint')),
+    el(
+      'form',
+      {
+        onsubmit: (ev) => {
+          ev.preventDefault();
+          const e7 = (s) => Math.round(Number(String(s).replace(',', '.')) * 1e7);
+          if (!Number.isFinite(e7(lat.value)) || !Number.isFinite(e7(lon.value))) return say('error', t('incident-bad-point'));
+          const body = {
+            type: 'incident.report',
+            incident: `${party}/${newId().slice(8)}`,
+            occurred_at: `${when.value}:00Z`,
+            location: { lat_e7: e7(lat.value), lon_e7: e7(lon.value) },
+            accuracy_m: Math.round(Number(acc.value)),
+            category: category.value,
+            description: text.value.trim(),
+            accused_party: accused.value || undefined,
+            evidence: [],
+          };
+          review(body, t('words-incident', { category: t(`category-${category.value}`), when: utc(body.occurred_at), lat: lat.value, lon: lon.value, acc: acc.value, accused: accused.value || t('accused-none'), text: body.description }));
+        },
+      },
+      field(t('incident-lat'), lat),
+      field(t('incident-lon'), lon),
+      field(t('incident-accuracy'), acc),
+      field(t('incident-when'), when, t('incident-when-hint')),
+      field(t('incident-category'), category),
+      field(t('incident-accused'), accused),
+      field(t('incident-text'), text),
+      el('button', { type: 'submit' }, t('review')),
+    ),
+  );
+}
+
+// ---------- review and sign ----------
+
+function review(body, words, diff) {
+  state.review = { body, words, diff };
+  state.message = null;
+  render();
+  document.getElementById('review-h')?.focus();
+}
+
+function cancelReview() {
+  state.review = null;
+  render();
+}
+
+function reviewPanel() {
+  const r = state.review;
+  if (r.form) return el('section', { class: 'review' }, r.form);
+  return el(
+    'section',
+    { class: 'review', 'aria-labelledby': 'review-h' },
+    el('h2', { id: 'review-h', tabindex: '-1' }, t('review-title')),
+    el('p', { class: 'words' }, r.words),
+    r.diff &&
+      el(
+        'table',
+        { class: 'diff' },
+        el('caption', {}, t('diff-caption', { from: r.diff.from, to: r.diff.to })),
+        el('tr', {}, el('th', { scope: 'col' }, ''), el('th', { scope: 'col' }, t('diff-before')), el('th', { scope: 'col' }, t('diff-now'))),
+        r.diff.rows.map((row) => el('tr', { class: row.changed ? 'changed' : '' }, el('th', { scope: 'row' }, row.k), el('td', {}, row.old), el('td', {}, row.now, row.changed ? ` (${t('diff-changed')})` : ''))),
+      ),
+    el('details', {}, el('summary', {}, t('review-json')), el('pre', {}, JSON.stringify(r.body, null, 2))),
+    state.trust?.broken && el('p', { role: 'alert' }, t('signing-stopped', { why: state.trust.broken })),
+    el(
+      'p',
+      {},
+      el('button', { type: 'button', id: 'sign', disabled: !!state.trust?.broken, onclick: signReviewed }, t('sign')),
+      ' ',
+      el('button', { type: 'button', onclick: cancelReview }, t('cancel')),
+    ),
+  );
+}
+
+async function signReviewed() {
+  clearMessage();
+  const r = state.review;
+  state.review = null;
+  let said;
+  try {
+    const item = await signAndQueue(r.body, r.words);
+    if (item.state === 'sent') said = ['ok', t('sent', { index: item.receipt.receipt.index })];
+    else if (item.state === 'refused') said = ['error', problemText(item.problem)];
+    else said = ['ok', t('queued')];
+  } catch (e) {
+    said = ['error', e.message];
+  }
+  // Show the outcome once the page shows the state it leads to (the outbox, the windows).
+  await refresh();
+  say(...said);
+}
+
+function outboxPanel() {
+  const items = (state.outbox ?? []).slice().reverse();
+  return el(
+    'section',
+    { 'aria-labelledby': 'out-h' },
+    el('h2', { id: 'out-h' }, t('outbox-title')),
+    items.length === 0
+      ? el('p', {}, t('outbox-empty'))
+      : el(
+          'ol',
+          { class: 'outbox', reversed: true },
+          items.map((i) =>
+            el(
+              'li',
+              { class: `out-${i.state}`, 'data-state': i.state },
+              el('strong', {}, t(`out-${i.state}`)),
+              ' ',
+              i.words,
+              i.state === 'sent' && el('small', {}, ` ${t('out-receipt', { index: i.receipt.receipt.index, time: utc(i.receipt.receipt.time) })}${i.receiptVerified ? '' : ` ${t('out-receipt-unverified')}`}`),
+              i.state === 'refused' && el('small', { class: 'problem' }, ` ${problemText(i.problem)}`),
+            ),
+          ),
+        ),
+    items.some((i) => i.state === 'queued') &&
+      el('button', { type: 'button', id: 'send-queued', onclick: async () => { await flushOutbox(); await refresh(); } }, t('send-queued')),
+  );
+}
+
+// ---------- the loop ----------
+
+async function refresh() {
+  try {
+    await checkLog();
+    if (!state.offline && !state.trust?.broken) await flushOutbox();
+    state.keys = await store.keys();
+    if (state.key) state.key = state.keys.find((k) => k.publicKey === state.key.publicKey) ?? null;
+    await loadMe();
+  } catch (e) {
+    state.message = { kind: 'error', text: e.message };
+  }
+  state.outbox = await store.outbox();
+  render();
+}
+
+async function start() {
+  if (!(await ed25519Supported())) {
+    document.getElementById('app').replaceChildren(el('p', { role: 'alert' }, t('no-ed25519')));
+    return;
+  }
+  // A new attempt clears the last message, so what is shown is always about this one.
+  document.addEventListener('submit', clearMessage, true);
+  window.addEventListener('online', refresh);
+  window.addEventListener('offline', async () => {
+    state.offline = true;
+    await loadMe();
+    render();
+  });
+  const keys = await store.keys();
+  state.keys = keys;
+  if (keys.length === 1) state.key = keys[0];
+  await refresh();
+}
+
+start();

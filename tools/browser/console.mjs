@@ -1,0 +1,393 @@
+// The coordinator console in real headless Chromium, against a `corridor demo` it starts itself.
+// Every check is an assertion on the page or on what the server holds; screenshots are kept as
+// artefacts.
+//
+//   CORRIDOR_BIN=target/debug/corridor node tools/browser/console.mjs [ARTEFACT_DIR]
+//
+// Two browser contexts are two devices: the Russian party's admin, who imports the backup of
+// their key that `corridor key backup` wrote, and a new coordinator, who makes a key in the
+// page. The admin registers the coordinator through the console; the coordinator consents to a
+// window and reports an incident; both entries verify with `corridor verify`. The private key
+// appears in no request and nowhere in page storage in clear. Then: the network cut in the
+// browser, two commands signed, the network back, both land once; the bad inputs (a wrong
+// passphrase, another tool's file, a command the server refuses, a server whose log does not
+// verify); and the signing bytes against the core's vectors, in Chromium's own WebCrypto.
+import { chromium } from 'playwright-core';
+import { spawn, execFileSync } from 'node:child_process';
+import { mkdtempSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import net from 'node:net';
+import assert from 'node:assert/strict';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const bin = resolve(process.env.CORRIDOR_BIN ?? 'target/debug/corridor');
+const out = resolve(process.argv[2] ?? 'target/browser-artifacts');
+const chromiumPath = process.env.CHROMIUM ?? '/usr/bin/chromium';
+const vectors = JSON.parse(readFileSync(join(here, '../../crates/console/vectors.json'), 'utf8'));
+const { decryptBackup, b64 } = await import(join(here, '../../crates/console/assets/js/crypto.js'));
+mkdirSync(out, { recursive: true });
+
+const WINDOW = 'borodianka-2022-03-05';
+const PASS = 'пароль для навчання 2022';
+const NEW_ACTOR = 'ru/coord-console';
+
+function freePort() {
+  return new Promise((ok) => {
+    const s = net.createServer();
+    s.listen(0, '127.0.0.1', () => {
+      const p = s.address().port;
+      s.close(() => ok(p));
+    });
+  });
+}
+
+const dir = mkdtempSync(join(tmpdir(), 'corridor-console-'));
+const data = join(dir, 'demo');
+const port = await freePort();
+const base = `http://127.0.0.1:${port}`;
+const server = spawn(bin, ['demo', '--data-dir', data, '--listen', `127.0.0.1:${port}`, '--clock', '2022-03-04T12:00:00Z'], {
+  stdio: ['ignore', 'ignore', 'inherit'],
+});
+const stop = () => {
+  try {
+    server.kill('SIGKILL');
+  } catch {}
+};
+process.on('exit', stop);
+
+const corridor = (...args) =>
+  execFileSync(bin, args, { encoding: 'utf8', env: { ...process.env, CORRIDOR_HOME: join(dir, 'home'), CORRIDOR_KEY_PASSPHRASE: PASS } });
+
+let browser;
+let passed = 0;
+const pages = [];
+async function check(name, f) {
+  const t = Date.now();
+  try {
+    await f();
+  } catch (e) {
+    for (const [i, p] of pages.entries()) await p.screenshot({ path: join(out, `console-failed-${i}.png`), fullPage: true }).catch(() => {});
+    throw e;
+  }
+  passed += 1;
+  console.log(`ok   ${name} (${Date.now() - t} ms)`);
+}
+
+// Every request a page makes, headers and body, to look for the private key afterwards.
+function recordRequests(ctx) {
+  const seen = [];
+  ctx.on('request', (r) => seen.push(`${r.method()} ${r.url()}\n${JSON.stringify(r.headers())}\n${r.postData() ?? ''}`));
+  return seen;
+}
+
+async function waitFor(page, f, what, timeout = 15000) {
+  const until = Date.now() + timeout;
+  for (;;) {
+    if (await f()) return;
+    if (Date.now() > until) {
+      await page.screenshot({ path: join(out, `console-timeout.png`), fullPage: true });
+      throw new Error(`timed out waiting for ${what}`);
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+async function message(page) {
+  await page.waitForSelector('#message');
+  return page.textContent('#message');
+}
+
+async function outboxStates(page) {
+  return page.$$eval('.outbox li', (lis) => lis.map((li) => li.dataset.state));
+}
+
+// Everything in the page's storage, as text: localStorage and every IndexedDB record, with
+// CryptoKey objects described by their properties (not their bytes, which no script can read).
+async function storageDump(page) {
+  return page.evaluate(async () => {
+    const parts = [JSON.stringify({ ...localStorage }), JSON.stringify({ ...sessionStorage })];
+    const db = await new Promise((ok, ko) => {
+      const r = indexedDB.open('corridor-console');
+      r.onsuccess = () => ok(r.result);
+      r.onerror = () => ko(r.error);
+    });
+    for (const name of db.objectStoreNames) {
+      const rows = await new Promise((ok) => {
+        const q = db.transaction(name).objectStore(name).getAll();
+        q.onsuccess = () => ok(q.result);
+      });
+      parts.push(
+        JSON.stringify(rows, (k, v) =>
+          v instanceof CryptoKey ? { cryptoKey: true, extractable: v.extractable, type: v.type, usages: v.usages } : v,
+        ),
+      );
+    }
+    return parts.join('\n');
+  });
+}
+
+try {
+  for (let i = 0; ; i++) {
+    try {
+      if ((await fetch(`${base}/readyz`)).ok) break;
+    } catch {}
+    assert.ok(i < 600, 'the demo server did not start');
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  browser = await chromium.launch({
+    executablePath: chromiumPath,
+    headless: true,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+  });
+  const errors = [];
+
+  await check('the console is served with its own scripts only, and the signing bytes match the core in Chromium', async () => {
+    const resp = await fetch(`${base}/console/`);
+    assert.equal(resp.status, 200);
+    assert.match(resp.headers.get('content-security-policy'), /script-src 'self'/);
+    assert.equal((await fetch(`${base}/console`, { redirect: 'manual' })).status, 308);
+    const ctx = await browser.newContext();
+    const page = await ctx.newPage();
+    page.on('pageerror', (e) => errors.push(String(e)));
+    await page.goto(`${base}/console/?lang=en`);
+    const failures = await page.evaluate(async (v) => (await import('/console/js/selftest.js')).checkVectors(v), vectors);
+    assert.deepEqual(failures, []);
+    await ctx.close();
+  });
+
+  // The Russian party's admin: a backup written by the CLI, imported into the page.
+  const adminBackup = join(dir, 'ru-admin.backup.json');
+  corridor('key', 'backup', '--key', join(data, 'keys/ru-admin.key'), '--out', adminBackup);
+  const adminCtx = await browser.newContext({ viewport: { width: 1100, height: 900 }, acceptDownloads: true });
+  const adminRequests = recordRequests(adminCtx);
+  const admin = await adminCtx.newPage();
+pages.push(admin);
+  admin.on('pageerror', (e) => errors.push(String(e)));
+
+  await check('a wrong passphrase and another tool\'s file are refused in the user\'s language', async () => {
+    await admin.goto(`${base}/console/?lang=uk`);
+    await admin.waitForSelector('.log.ok');
+    await admin.click('text=Імпортувати файл резервної копії');
+    await admin.setInputFiles('#import-file', adminBackup);
+    await admin.fill('#import-pass', 'не та фраза');
+    await admin.click('form button:has-text("Імпортувати")');
+    assert.match(await message(admin), /Парольна фраза не відкриває цю копію/);
+    const other = join(dir, 'other.json');
+    writeFileSync(other, JSON.stringify({ version: 'age-encryption.org/v1', recipients: [] }));
+    await admin.setInputFiles('#import-file', other);
+    await admin.fill('#import-pass', PASS);
+    await admin.click('form button:has-text("Імпортувати")');
+    assert.match(await message(admin), /не є резервною копією ключа corridor/);
+    await admin.setInputFiles('#import-file', join(data, 'keys/ru-admin.key'));
+    await admin.click('form button:has-text("Імпортувати")');
+    assert.match(await message(admin), /незашифрований файл ключа/);
+    assert.equal(await admin.$$eval('#key-select option', (o) => o.length), 1, 'no key was stored');
+  });
+
+  await check('the admin imports the backup the CLI wrote and is recognised by a signed read', async () => {
+    await admin.goto(`${base}/console/?lang=en`);
+    await admin.waitForSelector('.log.ok');
+    await admin.click('text=Import a backup file');
+    await admin.setInputFiles('#import-file', adminBackup);
+    await admin.fill('#import-pass', PASS);
+    await admin.click('form button:has-text("Import")');
+    assert.match(await message(admin), /imported/);
+    await admin.waitForSelector('#reg-h');
+    assert.match(await admin.textContent('#me-h + p'), /ru\/admin/);
+    assert.match(await admin.textContent('.log.ok'), /verified/);
+  });
+
+  // The new coordinator: a key made in the page.
+  const coordCtx = await browser.newContext({ viewport: { width: 390, height: 844 }, acceptDownloads: true });
+  const coordRequests = recordRequests(coordCtx);
+  const coord = await coordCtx.newPage();
+pages.push(coord);
+  coord.on('pageerror', (e) => errors.push(String(e)));
+  let request;
+
+  await check('a coordinator makes a key in the page and gets a registration request', async () => {
+    await coord.goto(`${base}/console/?lang=ru`);
+    await coord.waitForSelector('.log.ok');
+    await coord.click('text=Создать новый ключ');
+    await coord.fill('#new-actor', NEW_ACTOR);
+    await coord.fill('#new-pass', PASS);
+    await coord.fill('#new-pass2', PASS);
+    await coord.click('button:has-text("Создать ключ")');
+    assert.match(await message(coord), /Ключ для ru\/coord-console создан/);
+    await waitFor(coord, async () => (await coord.inputValue('#registration-request').catch(() => '')).includes('key_proof'), 'the registration request');
+    request = await coord.inputValue('#registration-request');
+    assert.equal(JSON.parse(request).actor, NEW_ACTOR);
+    await coord.screenshot({ path: join(out, 'console-new-key-ru.png'), fullPage: true });
+  });
+
+  await check('a command the server refuses shows its problem in the user\'s language and is not sent', async () => {
+    const bad = JSON.parse(request);
+    bad.key_proof = b64(new Uint8Array(64));
+    await admin.goto(`${base}/console/?lang=uk`);
+    await admin.waitForSelector('#reg-h');
+    await admin.fill('#reg-request', JSON.stringify(bad));
+    await admin.fill('#reg-name', 'Тест');
+    await admin.click('#reg-h ~ form button');
+    await admin.click('#sign');
+    assert.match(await message(admin), /не доводить володіння ключем.*key-proof-invalid/);
+    assert.deepEqual(await outboxStates(admin), ['refused']);
+  });
+
+  await check('the admin registers the coordinator through the console', async () => {
+    await admin.goto(`${base}/console/?lang=en`);
+    await admin.waitForSelector('#reg-h');
+    await admin.fill('#reg-request', request);
+    await admin.selectOption('#reg-role', 'coordinator');
+    await admin.fill('#reg-name', 'Координатор (консоль)');
+    await admin.click('#reg-h ~ form button');
+    assert.match(await admin.textContent('.review .words'), /You register ru\/coord-console as coordinator/);
+    await admin.click('#sign');
+    assert.match(await message(admin), /Sent: the log accepted it as entry \d+/);
+    assert.deepEqual(await outboxStates(admin), ['sent', 'refused']);
+  });
+
+  await check('the coordinator consents to the exact version shown, with the times in every zone', async () => {
+    await coord.goto(`${base}/console/?lang=en`);
+    await coord.waitForSelector('.windows');
+    assert.match(await coord.textContent('#me-h + p'), /\(ru\/coord-console\), coordinator/);
+    const win = coord.locator(`[data-window="${WINDOW}"]`);
+    assert.match(await win.textContent(), /proposed/);
+    assert.match(await win.textContent(), /Europe\/Moscow/);
+    assert.match(await win.textContent(), /Europe\/Kyiv/);
+    await win.locator('button:has-text("Consent")').click();
+    const words = await coord.textContent('.review .words');
+    assert.match(words, /For ru, you consent to exactly this: Window borodianka-2022-03-05, version 2 \([A-Za-z0-9+\/=]{44}\): from 2022-03-05 07:00 UTC to 2022-03-05 15:00 UTC; local times: Europe\/Kyiv 2022-03-05 09:00:00\+02:00/);
+    // Version 2 amended version 1: the changed terms are marked against the version before.
+    assert.match(await coord.textContent('.review .diff caption'), /from version 1 to version 2/);
+    assert.ok((await coord.$$('.review .diff tr.changed')).length >= 1, 'the diff marks what changed');
+
+    await coord.screenshot({ path: join(out, 'console-consent-review.png'), fullPage: true });
+    await coord.click('#sign');
+    assert.match(await message(coord), /Sent/);
+    await coord.waitForSelector(`[data-window="${WINDOW}"]`);
+    assert.match(await coord.locator(`[data-window="${WINDOW}"]`).textContent(), /agreed|open now/);
+  });
+
+  await check('the coordinator reports an incident placed on the map', async () => {
+    const map = coord.locator('svg.map');
+    const box = await map.boundingBox();
+    await map.click({ position: { x: box.width / 2, y: box.height / 2 } });
+    assert.notEqual(await coord.inputValue('#inc-lat'), '');
+    await coord.selectOption('#inc-category', 'shelling');
+    await coord.fill('#inc-text', 'Обстріл біля мосту (навчання)');
+    await coord.click('#inc-h ~ form button');
+    assert.match(await coord.textContent('.review .words'), /You report: shelling/);
+    await coord.click('#sign');
+    assert.match(await message(coord), /Sent/);
+  });
+
+  await check('both entries are in the log and verify with `corridor verify`', async () => {
+    const read = (path) => JSON.parse(corridor('get', '--server', base, '--key', join(data, 'keys/intermediary-admin.key'), path));
+    const windows = read(`/v1/windows?corridor=borodianka-berestianka`).windows;
+    assert.equal(windows.find((w) => w.id === WINDOW).consents.ru.actor, NEW_ACTOR, 'the consent is the coordinator\'s');
+    const reports = read('/v1/incidents').incidents.filter((i) => i.reporter === NEW_ACTOR);
+    assert.equal(reports.length, 1, 'the report is in the log once');
+    assert.equal(reports[0].description, 'Обстріл біля мосту (навчання)');
+    const verified = corridor('verify', '--data-dir', data);
+    assert.match(verified, /verified|ok/i, verified);
+  });
+
+  let seed;
+  await check('the backup the page exports opens in `corridor`, and the private key is nowhere in clear', async () => {
+    const [download] = await Promise.all([coord.waitForEvent('download'), coord.click('text=Export encrypted backup')]);
+    const file = join(dir, 'coord.backup.json');
+    await download.saveAs(file);
+    const proof = JSON.parse(corridor('key', 'prove', '--key', file, '--server', base));
+    assert.equal(proof.actor, NEW_ACTOR);
+    assert.equal(proof.key, JSON.parse(request).key);
+    seed = await decryptBackup(JSON.parse(readFileSync(file, 'utf8')), PASS);
+    const forms = [b64(seed), Buffer.from(seed).toString('hex'), Buffer.from(seed).toString('base64url')];
+    const dump = await storageDump(coord);
+    assert.match(dump, /"cryptoKey":true,"extractable":false,"type":"private"/);
+    for (const f of forms) {
+      assert.ok(!dump.includes(f), 'the seed is in page storage in clear');
+      for (const r of coordRequests) assert.ok(!r.includes(f), `the seed was sent: ${r.slice(0, 80)}`);
+    }
+    const adminSeed = JSON.parse(readFileSync(join(data, 'keys/ru-admin.key'), 'utf8')).seed;
+    assert.ok(!(await storageDump(admin)).includes(adminSeed));
+    for (const r of adminRequests) assert.ok(!r.includes(adminSeed), 'the admin seed was sent');
+  });
+
+  await check('offline: two commands signed with the network cut land once each when it returns', async () => {
+    await coordCtx.setOffline(true);
+    await coord.evaluate(() => window.dispatchEvent(new Event('offline')));
+    await coord.waitForSelector('.offline');
+    for (const text of ['Перший звіт без зв’язку', 'Другий звіт без зв’язку']) {
+      await coord.fill('#inc-lat', '50.6');
+      await coord.fill('#inc-lon', '29.93');
+      await coord.fill('#inc-text', text);
+      await coord.click('#inc-h ~ form button');
+      await coord.click('#sign');
+      assert.match(await message(coord), /kept on this device/);
+    }
+    const states = await outboxStates(coord);
+    assert.deepEqual(states.slice(0, 2), ['queued', 'queued']);
+    await coord.screenshot({ path: join(out, 'console-offline.png'), fullPage: true });
+    await coordCtx.setOffline(false);
+    await coord.evaluate(() => window.dispatchEvent(new Event('online')));
+    await waitFor(coord, async () => (await outboxStates(coord)).every((s) => s === 'sent'), 'the queued commands to be sent');
+    // Sending the same bytes again gives the original receipts: nothing lands twice.
+    const again = await coord.evaluate(async () => {
+      const db = await new Promise((ok) => {
+        const r = indexedDB.open('corridor-console');
+        r.onsuccess = () => ok(r.result);
+      });
+      const items = await new Promise((ok) => {
+        const q = db.transaction('outbox').objectStore('outbox').getAll();
+        q.onsuccess = () => ok(q.result);
+      });
+      const out = [];
+      for (const i of items.filter((x) => x.state === 'sent')) {
+        const r = await fetch('/v1/commands', { method: 'POST', headers: { 'content-type': 'application/json' }, body: i.envelope });
+        out.push({ status: r.status, index: (await r.json()).receipt.index, was: i.receipt.receipt.index });
+      }
+      return out;
+    });
+    assert.ok(again.length >= 4);
+    for (const a of again) {
+      assert.equal(a.status, 200, 'a repeat is answered 200 with the original receipt');
+      assert.equal(a.index, a.was);
+    }
+    const reports = JSON.parse(corridor('get', '--server', base, '--key', join(data, 'keys/intermediary-admin.key'), '/v1/incidents'));
+    const offline = reports.incidents.filter((i) => /без зв’язку/.test(JSON.stringify(i)));
+    assert.equal(offline.length, 2, 'each offline report is in the log once');
+  });
+
+  await check('a server whose log does not verify: the console stops signing and says why', async () => {
+    // Let the log grow, then answer the console's consistency proof with a forged one.
+    const report = join(dir, 'report.json');
+    writeFileSync(report, JSON.stringify({ type: 'incident.report', incident: 'ua/console-growth', occurred_at: '2022-03-04T11:00:00Z',
+      location: { lat_e7: 506300000, lon_e7: 299000000 }, category: 'gunfire', description: 'The log grows after the console last looked.' }));
+    corridor('submit', '--server', base, '--key', join(data, 'keys/ua-coord-kyiv-oblast.key'), report);
+    await coord.route('**/v1/log/proof/consistency*', async (route) => {
+      const resp = await route.fetch();
+      const body = await resp.json();
+      body.proof = body.proof.map(() => b64(new Uint8Array(32).fill(7)));
+      await route.fulfill({ response: resp, json: body });
+    });
+    await coord.goto(`${base}/console/?lang=en`);
+    await coord.waitForSelector('.log.broken');
+    assert.match(await coord.textContent('.log.broken'), /not consistent with the one this console verified/);
+    await coord.unroute('**/v1/log/proof/consistency*');
+    // It stays stopped after the server behaves again: a person must decide to start over.
+    await coord.goto(`${base}/console/?lang=uk`);
+    await coord.waitForSelector('.log.broken');
+    assert.match(await coord.textContent('.log.broken h2'), /підписання зупинено/);
+    assert.equal(await coord.$('#sign'), null);
+    assert.equal(await coord.$('#inc-h'), null, 'no work is offered while the log does not verify');
+    await coord.screenshot({ path: join(out, 'console-broken-uk.png'), fullPage: true });
+  });
+
+  assert.deepEqual(errors, [], 'no script errors in the pages');
+  console.log(`console: ${passed} checks passed`);
+} finally {
+  await browser?.close();
+  stop();
+}
