@@ -5,8 +5,8 @@
 //   CORRIDOR_BIN=target/debug/corridor node tools/browser/console.mjs [ARTEFACT_DIR]
 //
 // Two browser contexts are two devices: the Russian party's admin, who imports the backup of
-// their key that `corridor key backup` wrote, and a new coordinator, who makes a key in the
-// page. The admin registers the coordinator through the console; the coordinator consents to a
+// their key that `corridor key backup` wrote into the console the server serves, and a new
+// coordinator, who makes a key in the console their own `corridor console` serves locally. The admin registers the coordinator through the console; the coordinator consents to a
 // window and reports an incident; both entries verify with `corridor verify`. The private key
 // appears in no request and nowhere in page storage in clear. Then: the network cut in the
 // browser, two commands signed, the network back, both land once; the bad inputs (a wrong
@@ -50,10 +50,19 @@ const base = `http://127.0.0.1:${port}`;
 const server = spawn(bin, ['demo', '--data-dir', data, '--listen', `127.0.0.1:${port}`, '--clock', '2022-03-04T12:00:00Z'], {
   stdio: ['ignore', 'ignore', 'inherit'],
 });
+// The coordinator's device runs the console from its own binary (`corridor console`), which
+// passes the API through to the server; the admin uses the one the server serves.
+const localPort = await freePort();
+const local = `http://127.0.0.1:${localPort}`;
+const proxy = spawn(bin, ['console', '--server', base, '--listen', `127.0.0.1:${localPort}`], {
+  stdio: ['ignore', 'ignore', 'inherit'],
+});
 const stop = () => {
-  try {
-    server.kill('SIGKILL');
-  } catch {}
+  for (const p of [server, proxy]) {
+    try {
+      p.kill('SIGKILL');
+    } catch {}
+  }
 };
 process.on('exit', stop);
 
@@ -136,6 +145,14 @@ try {
     assert.ok(i < 600, 'the demo server did not start');
     await new Promise((r) => setTimeout(r, 100));
   }
+  for (let i = 0; ; i++) {
+    try {
+      if ((await fetch(`${local}/v1/log/head`)).ok) break;
+    } catch {}
+    assert.ok(i < 300, 'the local console did not start');
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  assert.equal((await fetch(`${local}/events`)).status, 404, 'the local console passes only /v1/');
   browser = await chromium.launch({
     executablePath: chromiumPath,
     headless: true,
@@ -208,7 +225,7 @@ pages.push(coord);
   let request;
 
   await check('a coordinator makes a key in the page and gets a registration request', async () => {
-    await coord.goto(`${base}/console/?lang=ru`);
+    await coord.goto(`${local}/console/?lang=ru`);
     await coord.waitForSelector('.log.ok');
     await coord.click('text=Создать новый ключ');
     await coord.fill('#new-actor', NEW_ACTOR);
@@ -249,7 +266,7 @@ pages.push(coord);
   });
 
   await check('the coordinator consents to the exact version shown, with the times in every zone', async () => {
-    await coord.goto(`${base}/console/?lang=en`);
+    await coord.goto(`${local}/console/?lang=en`);
     await coord.waitForSelector('.windows');
     assert.match(await coord.textContent('#me-h + p'), /\(ru\/coord-console\), coordinator/);
     const win = coord.locator(`[data-window="${WINDOW}"]`);
@@ -283,12 +300,46 @@ pages.push(coord);
     assert.match(await message(coord), /Sent/);
   });
 
+  await check('the coordinator proposes a window, amends it with the change marked, and answers an incident', async () => {
+    await coord.click('#propose-window');
+    await coord.selectOption('#win-corridor', 'borodianka-berestianka');
+    await coord.fill('#win-id', 'borodianka-console-1');
+    await coord.fill('#win-start', '2022-03-06T07:00');
+    await coord.fill('#win-end', '2022-03-06T13:00');
+    await coord.fill('#win-guarantee', 'Вогонь уздовж маршруту не відкривається (навчання).');
+    await coord.click('.review form button[type=submit]');
+    assert.match(await coord.textContent('.review .words'), /You propose window borodianka-console-1 on corridor borodianka-berestianka: from 2022-03-06 07:00 UTC to 2022-03-06 13:00 UTC; parties whose consent is required: ua, ru/);
+    await coord.click('#sign');
+    assert.match(await message(coord), /Sent/);
+    const win = coord.locator('[data-window="borodianka-console-1"]');
+    await win.locator('button:has-text("Amend")').click();
+    await coord.fill('#win-end', '2022-03-06T15:00');
+    await coord.click('.review form button[type=submit]');
+    assert.match(await coord.textContent('.review .words'), /new version of window borodianka-console-1.*to 2022-03-06 15:00 UTC/);
+    const changed = await coord.$$eval('.review .diff tr.changed th', (th) => th.map((x) => x.textContent));
+    assert.deepEqual(changed, ['End'], 'only the end changed');
+    await coord.click('#sign');
+    assert.match(await message(coord), /Sent/);
+    assert.match(await coord.locator('[data-window="borodianka-console-1"]').textContent(), /Version 2/);
+    const accused = coord.locator('[data-incident] button:has-text("Answer")').first();
+    await accused.click();
+    await coord.fill('#answer-text', 'Навчання: наші підрозділи в цей час вогню не відкривали.');
+    await coord.click('.review form button[type=submit]');
+    assert.match(await coord.textContent('.review .words'), /You answer incident/);
+    await coord.click('#sign');
+    assert.match(await message(coord), /Sent/);
+    assert.match(await coord.textContent('.incidents'), /ru\/coord-console: Навчання: наші підрозділи/);
+  });
+
   await check('both entries are in the log and verify with `corridor verify`', async () => {
     const read = (path) => JSON.parse(corridor('get', '--server', base, '--key', join(data, 'keys/intermediary-admin.key'), path));
     const windows = read(`/v1/windows?corridor=borodianka-berestianka`).windows;
     assert.equal(windows.find((w) => w.id === WINDOW).consents.ru.actor, NEW_ACTOR, 'the consent is the coordinator\'s');
     const reports = read('/v1/incidents').incidents.filter((i) => i.reporter === NEW_ACTOR);
     assert.equal(reports.length, 1, 'the report is in the log once');
+    const proposed = windows.find((w) => w.id === 'borodianka-console-1');
+    assert.equal(proposed.version, 2);
+    assert.equal(proposed.end, '2022-03-06T15:00:00Z');
     assert.equal(reports[0].description, 'Обстріл біля мосту (навчання)');
     const verified = corridor('verify', '--data-dir', data);
     assert.match(verified, /verified|ok/i, verified);
@@ -372,12 +423,12 @@ pages.push(coord);
       body.proof = body.proof.map(() => b64(new Uint8Array(32).fill(7)));
       await route.fulfill({ response: resp, json: body });
     });
-    await coord.goto(`${base}/console/?lang=en`);
+    await coord.goto(`${local}/console/?lang=en`);
     await coord.waitForSelector('.log.broken');
     assert.match(await coord.textContent('.log.broken'), /not consistent with the one this console verified/);
     await coord.unroute('**/v1/log/proof/consistency*');
     // It stays stopped after the server behaves again: a person must decide to start over.
-    await coord.goto(`${base}/console/?lang=uk`);
+    await coord.goto(`${local}/console/?lang=uk`);
     await coord.waitForSelector('.log.broken');
     assert.match(await coord.textContent('.log.broken h2'), /підписання зупинено/);
     assert.equal(await coord.$('#sign'), null);

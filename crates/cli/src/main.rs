@@ -6,6 +6,7 @@
 mod acts;
 mod agree;
 mod client;
+mod console;
 mod demo;
 mod evidence;
 mod keys;
@@ -97,6 +98,10 @@ enum Command {
     /// Run a witness (C2SP tlog-witness): co-sign a log's checkpoints only while each is
     /// consistent with the last one co-signed.
     Witness(witness::WitnessArgs),
+    /// Serve the coordinator console on this machine (default http://127.0.0.1:8090/console/)
+    /// from this binary, passing the log's API through to --server: the page that holds your
+    /// key then runs the script you built or checked, not one the server chose.
+    Console(console::ConsoleArgs),
     /// Check offline a document bundle (`corridor document bundle`): exit 0 only if every party
     /// signed the document and the signatures, key registrations, proofs and checkpoint check
     /// against the genesis with this fingerprint, never against keys in the bundle.
@@ -419,6 +424,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Monitor { server, .. } => ops::monitor(&server.url).await,
         Command::Witness(args) => witness::run(args).await,
+        Command::Console(args) => console::run(args).await,
         Command::VerifyDocument {
             genesis_fingerprint,
             file,

@@ -808,3 +808,40 @@ async fn incident_queries_filter_count_flag_and_refuse_bad_filters() {
             .expect_problem(StatusCode::BAD_REQUEST, "invalid-field");
     }
 }
+
+/// `GET /v1/me` tells a signed reader whom their key acts for (the console builds its screens
+/// from it), and tells nobody anything without a signature.
+#[tokio::test]
+async fn me_names_the_signing_actor_and_only_to_a_signed_reader() {
+    let (s, _) = fixture().await;
+    s.get_public("/v1/me")
+        .await
+        .expect_problem(StatusCode::UNAUTHORIZED, "auth-required");
+
+    let coord = s
+        .get_as(&kp(11), "/v1/me")
+        .await
+        .expect_json(StatusCode::OK);
+    assert_eq!(coord["actor"]["id"], "ru/coord", "{coord}");
+    assert_eq!(coord["actor"]["role"], "coordinator", "{coord}");
+    assert_eq!(coord["key"], kp(11).public().to_string(), "{coord}");
+    let parties: Vec<&str> = coord["parties"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(parties, ["ua", "ru"], "{coord}");
+    assert!(coord["parties"][0]["zone"].is_string(), "{coord}");
+
+    let observer = s
+        .get_as(&kp(12), "/v1/me")
+        .await
+        .expect_json(StatusCode::OK);
+    assert_eq!(observer["actor"]["id"], "icrc/obs", "{observer}");
+    assert_eq!(observer["actor"]["role"], "observer", "{observer}");
+
+    // A key nobody registered is not a member.
+    let stranger = s.get_as(&kp(99), "/v1/me").await;
+    assert_ne!(stranger.status, StatusCode::OK, "{}", stranger.text());
+}

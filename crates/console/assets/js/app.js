@@ -111,7 +111,9 @@ async function checkLog() {
   try {
     head = await getJson('/v1/log/head');
   } catch (e) {
-    if (e.problem) throw e;
+    // A local `corridor console` answers 502 upstream-unreachable when the server is out of
+    // reach: that is no connection too, not an error of the log.
+    if (e.problem && e.problem.code !== 'upstream-unreachable') throw e;
     state.offline = true;
     const all = await store.trusted();
     state.trust = all.find((x) => x.origin === state.trust?.origin) ?? all[0] ?? null;
@@ -511,6 +513,7 @@ function workPanels() {
   if (ADMIN_ROLES.includes(role)) panels.push(registerPanel());
   panels.push(windowsPanel(ACTING_ROLES.includes(role)));
   if (ACTING_ROLES.includes(role)) panels.push(incidentPanel());
+  panels.push(incidentsPanel(ACTING_ROLES.includes(role)));
   return panels;
 }
 
@@ -593,7 +596,68 @@ function windowsPanel(acting) {
         ),
       ),
     ),
+    acting && party && el('p', {}, el('button', { type: 'button', id: 'propose-window', onclick: () => windowForm(null, party) }, t('propose'))),
   );
+}
+
+const utcInput = (text) => (text ? text.slice(0, 16) : '');
+const fromInput = (value) => `${value}:00Z`;
+
+/** The form for a new window (`w` null) or a new version of `w`, shown in place of the review. */
+function windowForm(w, party) {
+  const corridors = state.corridors.filter((c) => c.status !== 'withdrawn');
+  const corridor = el('select', { id: 'win-corridor', disabled: !!w }, ...corridors.map((c) => el('option', { value: c.id, selected: w?.corridor === c.id }, `${c.names?.[currentLang()] ?? c.id} (${c.id})`)));
+  const id = el('input', { id: 'win-id', required: true, value: w?.id ?? '', readonly: !!w, pattern: '[A-Za-z0-9][A-Za-z0-9._:@/-]*', autocomplete: 'off' });
+  const start = el('input', { id: 'win-start', type: 'datetime-local', required: true, value: utcInput(w?.start) });
+  const end = el('input', { id: 'win-end', type: 'datetime-local', required: true, value: utcInput(w?.end) });
+  const guarantee = el('textarea', { id: 'win-guarantee', rows: 2, required: true }, w?.guarantees?.[party] ?? '');
+  state.review = {
+    form: el(
+      'form',
+      {
+        onsubmit: (ev) => {
+          ev.preventDefault();
+          const c = state.corridors.find((x) => x.id === corridor.value);
+          const terms = {
+            start: fromInput(start.value),
+            end: fromInput(end.value),
+            required_parties: w?.required_parties ?? (state.me.parties ?? []).map((p) => p.id),
+            guarantees: { ...(w?.guarantees ?? {}), [party]: guarantee.value.trim() },
+          };
+          const corridorVersion = c?.latest_version ?? c?.version ?? w?.corridor_version;
+          const body = w
+            ? { type: 'window.amend', window: w.id, base_version: w.version, corridor_version: corridorVersion, terms }
+            : { type: 'window.propose', window: id.value.trim(), corridor: corridor.value, corridor_version: corridorVersion, terms };
+          const words = t(w ? 'words-amend' : 'words-propose', {
+            window: body.window,
+            corridor: w?.corridor ?? corridor.value,
+            start: utc(terms.start),
+            end: utc(terms.end),
+            parties: terms.required_parties.join(', '),
+            guarantee: terms.guarantees[party],
+          });
+          review(body, words, w ? termsDiff(w, terms) : null);
+        },
+      },
+      el('h2', {}, w ? t('amend-title', { window: w.id }) : t('propose-title')),
+      field(t('window-corridor'), corridor),
+      field(t('window-id'), id, t('window-id-hint')),
+      field(t('window-start'), start, t('incident-when-hint')),
+      field(t('window-end'), end),
+      field(t('window-guarantee', { party }), guarantee, t('window-guarantee-hint')),
+      el('button', { type: 'submit' }, t('review')),
+      ' ',
+      el('button', { type: 'button', onclick: cancelReview }, t('cancel')),
+    ),
+  };
+  render();
+  document.getElementById(w ? 'win-start' : 'win-corridor')?.focus();
+}
+
+/** What a new version would change against the window's current one. */
+function termsDiff(w, terms) {
+  const cur = (w.versions ?? []).find((v) => v.version === w.version);
+  return diffRows(w.version, w.version + 1, cur ?? { terms: w, corridor_version: w.corridor_version }, { terms, corridor_version: w.corridor_version });
 }
 
 function windowActions(w, party) {
@@ -601,6 +665,9 @@ function windowActions(w, party) {
   const buttons = [];
   if (!consented && w.status === 'proposed') {
     buttons.push(el('button', { type: 'button', onclick: () => reviewConsent(w, party) }, t('consent')));
+  }
+  if (w.status === 'proposed') {
+    buttons.push(el('button', { type: 'button', onclick: () => windowForm(w, party) }, t('amend')));
   }
   if (['agreed', 'active'].includes(w.status)) {
     buttons.push(el('button', { type: 'button', class: 'danger', onclick: () => reviewSuspend(w, party) }, t('suspend')));
@@ -617,6 +684,11 @@ function versionDiff(w) {
   const cur = versions.find((v) => v.version === w.version);
   const prev = versions.find((v) => v.version === w.version - 1);
   if (!cur || !prev) return null;
+  return diffRows(prev.version, cur.version, prev, cur);
+}
+
+/** Two versions' terms side by side, each row marked when it changed. */
+function diffRows(from, to, a, b) {
   const show = (v) => ({
     [t('diff-start')]: utc(v.terms?.start ?? v.start),
     [t('diff-end')]: utc(v.terms?.end ?? v.end),
@@ -624,10 +696,10 @@ function versionDiff(w) {
     [t('diff-parties')]: (v.terms?.required_parties ?? []).join(', '),
     ...Object.fromEntries(Object.entries(v.terms?.guarantees ?? {}).map(([p, g]) => [t('diff-guarantee', { party: p }), g])),
   });
-  const a = show(prev);
-  const b = show(cur);
-  const rows = [...new Set([...Object.keys(a), ...Object.keys(b)])].map((k) => ({ k, old: a[k] ?? '—', now: b[k] ?? '—', changed: a[k] !== b[k] }));
-  return { from: prev.version, to: cur.version, rows };
+  const x = show(a);
+  const y = show(b);
+  const rows = [...new Set([...Object.keys(x), ...Object.keys(y)])].map((k) => ({ k, old: x[k] ?? '—', now: y[k] ?? '—', changed: x[k] !== y[k] }));
+  return { from, to, rows };
 }
 
 function windowWords(w) {
@@ -730,6 +802,55 @@ function incidentPanel() {
       el('button', { type: 'submit' }, t('review')),
     ),
   );
+}
+
+function incidentsPanel(acting) {
+  const party = state.me.actor.affiliation?.id;
+  return el(
+    'section',
+    { 'aria-labelledby': 'incs-h' },
+    el('h2', { id: 'incs-h' }, t('incidents-title')),
+    state.incidents.length === 0
+      ? el('p', {}, t('incidents-none'))
+      : el(
+          'ul',
+          { class: 'incidents' },
+          state.incidents.map((i) =>
+            el(
+              'li',
+              { 'data-incident': i.id },
+              el('h3', {}, `${i.id} · ${t(`category-${i.category}`)} · ${utc(i.occurred_at)}`),
+              el('p', {}, t('incident-by', { reporter: i.reporter, accused: i.accused_party ?? t('accused-none') })),
+              el('p', { class: 'quote' }, i.description),
+              (i.responses ?? []).map((r) => el('p', { class: 'response' }, `${r.actor}: ${r.text}`)),
+              acting && party && i.accused_party === party && el('button', { type: 'button', onclick: () => answerForm(i) }, t('answer')),
+            ),
+          ),
+        ),
+  );
+}
+
+function answerForm(i) {
+  const text = el('textarea', { id: 'answer-text', rows: 3, required: true });
+  state.review = {
+    form: el(
+      'form',
+      {
+        onsubmit: (ev) => {
+          ev.preventDefault();
+          review({ type: 'incident.respond', incident: i.id, text: text.value.trim() }, t('words-answer', { incident: i.id, text: text.value.trim() }));
+        },
+      },
+      el('h2', {}, t('answer-title', { incident: i.id })),
+      el('p', { class: 'quote' }, i.description),
+      field(t('answer-text'), text),
+      el('button', { type: 'submit' }, t('review')),
+      ' ',
+      el('button', { type: 'button', onclick: cancelReview }, t('cancel')),
+    ),
+  };
+  render();
+  text.focus();
 }
 
 // ---------- review and sign ----------
