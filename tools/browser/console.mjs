@@ -331,12 +331,73 @@ pages.push(coord);
     assert.match(await coord.textContent('.incidents'), /ru\/coord-console: Навчання: наші підрозділи/);
   });
 
+  await check('the coordinator proposes corridors from a GeoJSON file and by drawing on the map', async () => {
+    await coord.click('#propose-corridor');
+    const file = (name, g) => ({ name, mimeType: 'application/geo+json', buffer: Buffer.from(JSON.stringify(g)) });
+    // Another kind of file first: told what is wrong, nothing drawn.
+    await coord.setInputFiles('#cor-file', file('pin.geojson', { type: 'Point', coordinates: [30.2, 50.5] }));
+    assert.match(await message(coord), /no route: it needs a LineString/);
+    assert.match(await coord.textContent('#cor-points'), /No route yet/);
+    // A drawing tool's export: a collection with a marker and the one line, saying what it is.
+    const line = [[30.2506, 50.5218], [30.24, 50.53], [30.2120, 50.5432]];
+    await coord.setInputFiles(
+      '#cor-file',
+      file('irpin-bucha.geojson', {
+        type: 'FeatureCollection',
+        features: [
+          { type: 'Feature', properties: {}, geometry: { type: 'Point', coordinates: [30.22, 50.53] } },
+          { type: 'Feature', properties: { id: 'irpin-bucha-console', origin: 'irpin', destination: 'bucha', purpose: 'both' }, geometry: { type: 'LineString', coordinates: line } },
+        ],
+      }),
+    );
+    assert.match(await message(coord), /Read 3 points/);
+    assert.equal(await coord.inputValue('#cor-id'), 'irpin-bucha-console', 'the file says its id');
+    assert.equal(await coord.inputValue('#cor-origin'), 'irpin');
+    assert.equal(await coord.locator('.review .point-draft').count(), 3, 'the route is on the map');
+    await coord.fill('#cor-name-uk', 'Ірпінь – Буча (навчання)');
+    await coord.fill('#cor-name-ru', 'Ирпень – Буча (учения)');
+    await coord.fill('#cor-name-en', 'Irpin – Bucha (exercise)');
+    await coord.click('.review form button[type=submit]');
+    assert.match(await coord.textContent('.review .words'), /You propose corridor irpin-bucha-console «Ірпінь – Буча \(навчання\)» .* for evacuation and aid, from Irpin to Bucha: a route of 3 points, about 3\.\d km, from 50\.52180, 30\.25060 to 50\.54320, 30\.21200, with 500 m either side/);
+    await coord.click('#sign');
+    assert.match(await message(coord), /Sent/);
+
+    // Drawn: three clicks on the map, one taken back, one typed.
+    await coord.click('#propose-corridor');
+    const map = coord.locator('.review svg.map');
+    const box = await map.boundingBox();
+    for (const [x, y] of [[0.3, 0.3], [0.5, 0.5], [0.7, 0.6]]) await map.click({ position: { x: box.width * x, y: box.height * y } });
+    assert.match(await coord.textContent('#cor-points'), /3 points/);
+    await coord.click('#cor-undo');
+    assert.match(await coord.textContent('#cor-points'), /2 points/);
+    await coord.fill('#cor-add', '50.6451, 29.9220');
+    await coord.press('#cor-add', 'Enter');
+    assert.match(await coord.textContent('#cor-points'), /3 points/);
+    await map.screenshot({ path: join(out, 'console-draw-corridor.png') });
+    await coord.fill('#cor-id', 'drawn-console');
+    await coord.fill('#cor-name-uk', 'Намальований (навчання)');
+    await coord.fill('#cor-name-ru', 'Нарисованный (учения)');
+    await coord.fill('#cor-name-en', 'Drawn (exercise)');
+    await coord.selectOption('#cor-origin', 'bucha');
+    await coord.selectOption('#cor-destination', 'borodianka');
+    await coord.click('.review form button[type=submit]');
+    const signed = JSON.parse(await coord.textContent('.review details pre'));
+    assert.equal(signed.terms.route.length, 3);
+    assert.deepEqual(signed.terms.route[2], [299220000, 506451000], 'the typed point, exactly');
+    await coord.click('#sign');
+    assert.match(await message(coord), /Sent/);
+  });
+
   await check('both entries are in the log and verify with `corridor verify`', async () => {
     const read = (path) => JSON.parse(corridor('get', '--server', base, '--key', join(data, 'keys/intermediary-admin.key'), path));
     const windows = read(`/v1/windows?corridor=borodianka-berestianka`).windows;
     assert.equal(windows.find((w) => w.id === WINDOW).consents.ru.actor, NEW_ACTOR, 'the consent is the coordinator\'s');
     const reports = read('/v1/incidents').incidents.filter((i) => i.reporter === NEW_ACTOR);
     assert.equal(reports.length, 1, 'the report is in the log once');
+    const corridors = read('/v1/corridors').corridors;
+    const fromFile = corridors.find((c) => c.id === 'irpin-bucha-console');
+    assert.deepEqual(fromFile?.route.coordinates, [[30.2506, 50.5218], [30.24, 50.53], [30.212, 50.5432]], 'the file\'s route, exactly');
+    assert.equal(corridors.find((c) => c.id === 'drawn-console')?.route.coordinates.length, 3);
     const proposed = windows.find((w) => w.id === 'borodianka-console-1');
     assert.equal(proposed.version, 2);
     assert.equal(proposed.end, '2022-03-06T15:00:00Z');

@@ -278,6 +278,35 @@ fn backups() -> Value {
     }])
 }
 
+/// GeoJSON files and the route the core reads from each (`null`: refused), so an uploaded file
+/// gives the page the same signed route as `corridor corridor propose --route` gives the CLI:
+/// decimals exact up to seven places, rounding past that, half away from zero.
+fn routes() -> Value {
+    let texts = [
+        include_str!("../../../scenario/borodianka-berestianka.geojson").to_string(),
+        r#"{"type":"LineString","coordinates":[[29.123456789,50.00000005],[29.12345675,50.1],[29.92205,50.6451]]}"#.into(),
+        r#"{"type":"LineString","coordinates":[[-0.00000005,51.5],[-0.00000015,51.50000025],[1e-7,51.6],[-0.1234567,51.7]]}"#.into(),
+        r#"{"type":"Feature","properties":{"id":"x"},"geometry":{"type":"LineString","coordinates":[[30,50],[30.5,50]]}}"#.into(),
+        r#"{"type":"FeatureCollection","features":[{"type":"Feature","properties":{},"geometry":{"type":"Point","coordinates":[29.9,50.6]}},{"type":"Feature","properties":{},"geometry":{"type":"LineString","coordinates":[[29.9,50.6],[29.8,50.5]]}}]}"#.into(),
+        r#"{"type":"LineString","coordinates":[[180.00000001,0],[179.99,0]]}"#.into(),
+        r#"{"type":"LineString","coordinates":[[180.0000001,0],[179.99,0]]}"#.into(),
+        r#"{"type":"LineString","coordinates":[[29.9,50.6],[29.9,50.6]]}"#.into(),
+        r#"{"type":"LineString","coordinates":[["29.9",50.6],[29.8,50.5]]}"#.into(),
+        r#"{"type":"Point","coordinates":[29.9,50.6]}"#.into(),
+        r#"{"type":"FeatureCollection","features":[{"type":"Feature","properties":{},"geometry":{"type":"LineString","coordinates":[[29.9,50.6],[29.8,50.5]]}},{"type":"Feature","properties":{},"geometry":{"type":"LineString","coordinates":[[29.7,50.6],[29.8,50.5]]}}]}"#.into(),
+    ];
+    let out: Vec<Value> = texts
+        .into_iter()
+        .map(|text| {
+            let v: Value = serde_json::from_str(&text).unwrap();
+            let route = corridor_core::agreement::route_from_geojson(&v).ok();
+            json!({"geojson": text, "route": route})
+        })
+        .collect();
+    assert!(out.iter().filter(|r| r["route"].is_null()).count() >= 5);
+    json!(out)
+}
+
 fn vectors() -> Value {
     let _ = PublicKey::parse; // (the key ids in the file are `PublicKey::id`)
     json!({
@@ -290,6 +319,7 @@ fn vectors() -> Value {
         "notes": notes(),
         "receipts": receipts(),
         "backups": backups(),
+        "routes": routes(),
     })
 }
 

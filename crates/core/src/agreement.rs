@@ -878,11 +878,35 @@ impl Agreements {
     }
 }
 
-/// A route from GeoJSON (RFC 7946: a LineString geometry, or a Feature holding one; WGS 84,
+/// A route from GeoJSON (RFC 7946: a LineString geometry, a Feature holding one, or a
+/// FeatureCollection with exactly one LineString feature, as drawing tools export; WGS 84,
 /// `[longitude, latitude]`) to the integer 1e-7 degree pairs signed commands carry. Positions
-/// with more than seven decimals are rounded to the nearest 1e-7 degree (about 1 cm).
+/// with more than seven decimals are rounded to the nearest 1e-7 degree (about 1 cm). A
+/// collection with two lines is refused: which one is the corridor is for a person to say. The
+/// console reads files the same way (`console/assets/js/map.js`, checked with shared vectors).
 pub fn route_from_geojson(v: &serde_json::Value) -> Result<Vec<[i64; 2]>, Rejection> {
     let bad = |why: &str| Rejection::rule("invalid-geometry", why.to_string());
+    let v = if v["type"] == "FeatureCollection" {
+        let lines: Vec<&serde_json::Value> = v["features"]
+            .as_array()
+            .map(|f| {
+                f.iter()
+                    .filter(|f| f["geometry"]["type"] == "LineString")
+                    .collect()
+            })
+            .unwrap_or_default();
+        match lines[..] {
+            [one] => one,
+            [] => return Err(bad("the collection holds no LineString feature")),
+            _ => {
+                return Err(bad(
+                    "the collection holds more than one LineString: keep only the corridor's route",
+                ));
+            }
+        }
+    } else {
+        v
+    };
     let geometry = if v["type"] == "Feature" {
         &v["geometry"]
     } else {
@@ -959,5 +983,28 @@ mod geojson_tests {
         let fine =
             json!({"type": "LineString", "coordinates": [[29.123456789, 50.6], [29.8, 50.6]]});
         assert_eq!(route_from_geojson(&fine).unwrap()[0][0], 291_234_568);
+    }
+
+    #[test]
+    fn a_collection_with_one_line_is_its_route_and_with_two_is_refused() {
+        let line = |lon: f64| {
+            json!({"type": "Feature", "properties": {},
+                "geometry": {"type": "LineString", "coordinates": [[lon, 50.6], [29.8, 50.5]]}})
+        };
+        let pin = json!({"type": "Feature", "properties": {},
+            "geometry": {"type": "Point", "coordinates": [29.9, 50.6]}});
+        let one = json!({"type": "FeatureCollection", "features": [pin, line(29.9)]});
+        assert_eq!(
+            route_from_geojson(&one).unwrap(),
+            vec![[299_000_000, 506_000_000], [298_000_000, 505_000_000]]
+        );
+        for features in [json!([line(29.9), line(29.7)]), json!([pin]), json!(null)] {
+            let v = json!({"type": "FeatureCollection", "features": features});
+            assert_eq!(
+                route_from_geojson(&v).unwrap_err().code(),
+                "invalid-geometry",
+                "{v}"
+            );
+        }
     }
 }

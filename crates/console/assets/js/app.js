@@ -22,7 +22,7 @@ import {
 } from './crypto.js';
 import { rootText, verifyConsistency, verifyNote, verifyReceipt } from './log.js';
 import { currentLang, problemText, t } from './i18n.js';
-import { drawMap } from './map.js';
+import { drawMap, routeE7, routeFromGeoJson, routeLengthKm } from './map.js';
 
 const state = {
   head: null, // the server's /v1/log/head, once verified
@@ -32,6 +32,7 @@ const state = {
   me: null, // /v1/me for the key
   meError: null,
   corridors: [],
+  settlements: [],
   windows: [],
   incidents: [],
   picked: null,
@@ -271,16 +272,18 @@ async function loadMe() {
     state.meError = e.problem?.code === 'auth-unknown-key' ? 'unregistered' : e.message;
     return;
   }
-  const [c, w, i] = await Promise.all([
+  const [c, w, i, s] = await Promise.all([
     signedGet('/v1/corridors'),
     signedGet('/v1/windows'),
     signedGet('/v1/incidents').catch(() => ({ incidents: [] })),
+    signedGet('/v1/settlements').catch(() => ({ settlements: [] })),
   ]);
   state.corridors = c.corridors ?? [];
+  state.settlements = s.settlements ?? [];
   state.windows = w.windows ?? [];
   state.incidents = i.incidents ?? [];
   // Kept beside the key (what its holder may read anyway) for working without a connection.
-  k.lastRead = { me: state.me, corridors: state.corridors, windows: state.windows, incidents: state.incidents };
+  k.lastRead = { me: state.me, corridors: state.corridors, settlements: state.settlements, windows: state.windows, incidents: state.incidents };
   await store.putKey(k);
 }
 
@@ -596,8 +599,164 @@ function windowsPanel(acting) {
         ),
       ),
     ),
-    acting && party && el('p', {}, el('button', { type: 'button', id: 'propose-window', onclick: () => windowForm(null, party) }, t('propose'))),
+    acting &&
+      el(
+        'p',
+        { class: 'actions' },
+        party && el('button', { type: 'button', id: 'propose-window', onclick: () => windowForm(null, party) }, t('propose')),
+        ' ',
+        el('button', { type: 'button', id: 'propose-corridor', onclick: corridorForm }, t('propose-corridor')),
+      ),
   );
+}
+
+const settlementName = (id) => state.settlements.find((x) => x.id === id)?.names?.[currentLang()] ?? id;
+
+/**
+ * The form for a new corridor: its names in the three languages, where it runs from and to,
+ * and the route, drawn point by point on the map or read from a GeoJSON file. The route is
+ * signed as the core keeps it (1e-7 degree), so what the review shows is what is signed.
+ */
+function corridorForm() {
+  const draft = [];
+  const settlementOptions = (id) => el('select', { id, required: true }, el('option', { value: '' }, '—'), ...state.settlements.map((x) => el('option', { value: x.id }, `${x.names?.[currentLang()] ?? x.id} (${x.id})`)));
+  const id = el('input', { id: 'cor-id', required: true, pattern: '[A-Za-z0-9][A-Za-z0-9._:@/-]*', autocomplete: 'off' });
+  const names = Object.fromEntries(['uk', 'ru', 'en'].map((l) => [l, el('input', { id: `cor-name-${l}`, lang: l, required: true, autocomplete: 'off' })]));
+  const origin = settlementOptions('cor-origin');
+  const destination = settlementOptions('cor-destination');
+  const purpose = el('select', { id: 'cor-purpose' }, ...['evacuation', 'aid', 'both'].map((p) => el('option', { value: p }, t(`purpose-${p}`))));
+  const buffer = el('input', { id: 'cor-buffer', type: 'number', min: 50, max: 20000, step: 1, value: 500, required: true });
+  const binding = el('select', { id: 'cor-binding' }, ...['uk', 'ru', 'en'].map((l) => el('option', { value: l, selected: l === currentLang() }, { uk: 'Українська', ru: 'Русский', en: 'English' }[l])));
+  const file = el('input', { id: 'cor-file', type: 'file', accept: '.geojson,.json,application/geo+json,application/json' });
+  const count = el('p', { class: 'route-points', id: 'cor-points', 'aria-live': 'polite' });
+  // Without a pointer, a point is typed: "lat, lon" in degrees, as a phone's GPS shows it.
+  const typed = el('input', { id: 'cor-add', inputmode: 'decimal', autocomplete: 'off', placeholder: '50.6451, 29.9220' });
+  const addTyped = () => {
+    const [lat, lon] = typed.value.split(/[,;\s]+/).filter(Boolean).map((x) => Number(x));
+    if (!Number.isFinite(lat) || !Number.isFinite(lon) || Math.abs(lat) > 90 || Math.abs(lon) > 180) return say('error', t('route-bad-point'));
+    draft.push([lon, lat]);
+    typed.value = '';
+    redraw();
+  };
+  typed.addEventListener('keydown', (ev) => {
+    if (ev.key === 'Enter') {
+      ev.preventDefault();
+      addTyped();
+    }
+  });
+  const mapHost = el('div', { class: 'map-host' });
+  const redraw = () => {
+    // Frame the work, not the whole country: the routes there are, the ends chosen, the points so far.
+    const ends = state.settlements.filter((x) => [origin.value, destination.value].includes(x.id) && Number.isSafeInteger(x.location?.lat_e7)).map((x) => [x.location.lon_e7 / 1e7, x.location.lat_e7 / 1e7]);
+    const frame = [...state.corridors.flatMap((c) => c.route?.coordinates ?? []), ...ends, ...draft];
+    count.textContent = draft.length ? t('route-so-far', { points: draft.length, km: routeLengthKm(draft).toFixed(1) }) : t('route-none');
+    drawMap(mapHost, {
+      routes: state.corridors.filter((c) => c.route?.coordinates?.length).map((c) => ({ id: c.id, label: c.names?.[currentLang()] ?? c.id, coordinates: c.route.coordinates, status: 'existing' })),
+      points: state.settlements
+        .filter((x) => Number.isSafeInteger(x.location?.lat_e7))
+        .map((x) => ({ label: x.names?.[currentLang()] ?? x.id, lon: x.location.lon_e7 / 1e7, lat: x.location.lat_e7 / 1e7, kind: 'settlement' })),
+      draft,
+      frame: new Set(frame.map((p) => p.join(','))).size >= 2 ? frame : undefined,
+      title: t('route-map-title'),
+      onPick: (p) => {
+        draft.push([p.lon, p.lat]);
+        redraw();
+      },
+    });
+  };
+  origin.addEventListener('change', () => redraw());
+  destination.addEventListener('change', () => redraw());
+  file.addEventListener('change', async () => {
+    const f = file.files?.[0];
+    if (!f) return;
+    try {
+      const { coordinates, properties } = routeFromGeoJson(await f.text());
+      draft.splice(0, draft.length, ...coordinates);
+      // A file that says what it is (the scenario's does) fills in what is still empty.
+      if (!id.value && typeof properties.id === 'string') id.value = properties.id;
+      for (const [input, key] of [[origin, 'origin'], [destination, 'destination']]) {
+        if (!input.value && [...input.options].some((o) => o.value === properties[key])) input.value = properties[key];
+      }
+      if (['evacuation', 'aid', 'both'].includes(properties.purpose)) purpose.value = properties.purpose;
+      if (Number.isSafeInteger(properties.buffer_m)) buffer.value = String(properties.buffer_m);
+      clearMessage();
+      say('ok', t('route-read', { points: coordinates.length, km: routeLengthKm(coordinates).toFixed(1), file: f.name }));
+    } catch (e) {
+      say('error', t(e.message.startsWith('route-') ? e.message : 'route-not-json'));
+    }
+    redraw();
+  });
+  state.review = {
+    form: el(
+      'form',
+      {
+        onsubmit: (ev) => {
+          ev.preventDefault();
+          if (new Set(routeE7(draft).map((p) => p.join(','))).size < 2) return say('error', t('route-too-short'));
+          if (origin.value === destination.value) return say('error', t('route-same-ends'));
+          const terms = {
+            names: { en: names.en.value.trim(), uk: names.uk.value.trim(), ru: names.ru.value.trim() },
+            route: routeE7(draft),
+            buffer_m: Math.round(Number(buffer.value)),
+            origin: origin.value,
+            destination: destination.value,
+            checkpoints: [],
+            purpose: purpose.value,
+            binding_language: binding.value,
+          };
+          const body = { type: 'corridor.propose', corridor: id.value.trim(), terms };
+          review(
+            body,
+            t('words-propose-corridor', {
+              corridor: body.corridor,
+              uk: terms.names.uk,
+              ru: terms.names.ru,
+              en: terms.names.en,
+              origin: settlementName(terms.origin),
+              destination: settlementName(terms.destination),
+              purpose: t(`purpose-${terms.purpose}`),
+              buffer: terms.buffer_m,
+              points: draft.length,
+              km: routeLengthKm(draft).toFixed(1),
+              first: draft[0].map((x) => x.toFixed(5)).reverse().join(', '),
+              last: draft[draft.length - 1].map((x) => x.toFixed(5)).reverse().join(', '),
+              binding: { uk: 'Українська', ru: 'Русский', en: 'English' }[terms.binding_language],
+            }),
+          );
+        },
+      },
+      el('h2', {}, t('propose-corridor-title')),
+      field(t('corridor-id'), id, t('window-id-hint')),
+      field(t('corridor-name', { lang: 'Українська' }), names.uk),
+      field(t('corridor-name', { lang: 'Русский' }), names.ru),
+      field(t('corridor-name', { lang: 'English' }), names.en),
+      field(t('corridor-origin'), origin),
+      field(t('corridor-destination'), destination),
+      field(t('corridor-purpose'), purpose),
+      field(t('corridor-buffer'), buffer, t('corridor-buffer-hint')),
+      field(t('corridor-binding'), binding, t('corridor-binding-hint')),
+      el('p', {}, t('route-how')),
+      field(t('route-file'), file),
+      mapHost,
+      count,
+      field(t('route-add'), typed, t('route-add-hint')),
+      el(
+        'p',
+        { class: 'actions' },
+        el('button', { type: 'button', id: 'cor-add-point', onclick: addTyped }, t('route-add-button')),
+        ' ',
+        el('button', { type: 'button', id: 'cor-undo', onclick: () => { draft.pop(); redraw(); } }, t('route-undo')),
+        ' ',
+        el('button', { type: 'button', id: 'cor-clear', onclick: () => { draft.length = 0; redraw(); } }, t('route-clear')),
+      ),
+      el('button', { type: 'submit' }, t('review')),
+      ' ',
+      el('button', { type: 'button', onclick: cancelReview }, t('cancel')),
+    ),
+  };
+  redraw();
+  render();
+  id.focus();
 }
 
 const utcInput = (text) => (text ? text.slice(0, 16) : '');

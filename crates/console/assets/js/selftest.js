@@ -15,6 +15,7 @@ import {
   unb64,
 } from './crypto.js';
 import { verifyConsistency, verifyNote, verifyReceipt } from './log.js';
+import { routeE7, routeFromGeoJson } from './map.js';
 
 /** Every disagreement with the vectors, as readable lines (empty: all agree). */
 export async function checkVectors(v) {
@@ -100,6 +101,15 @@ export async function checkVectors(v) {
       (e) => e.code,
     );
     expect(other === 'not-corridor', `backup: another tool's file gave ${other}`);
+  }
+  for (const r of v.routes ?? []) {
+    let got;
+    try {
+      got = routeE7(routeFromGeoJson(r.geojson).coordinates);
+    } catch {
+      got = null;
+    }
+    expect(JSON.stringify(got) === JSON.stringify(r.route), `route from ${r.geojson}\n  got  ${JSON.stringify(got)}\n  want ${JSON.stringify(r.route)}`);
   }
   return failures;
 }
