@@ -29,8 +29,8 @@ pub enum SettlementsCommand {
 #[derive(Subcommand)]
 pub enum CorridorCommand {
     /// Propose a corridor: the route from a GeoJSON LineString (a Feature, or a collection with
-    /// one line), the other terms
-    /// (names, buffer_m, origin, destination, purpose, instructions...) from a JSON file.
+    /// one line), the other terms (names, buffer_m, origin, destination, purpose,
+    /// instructions...) from a JSON file.
     Propose(CorridorArgs),
     /// Amend a corridor: a new version of its terms; old versions stay readable.
     Amend {
