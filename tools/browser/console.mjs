@@ -4,14 +4,17 @@
 //
 //   CORRIDOR_BIN=target/debug/corridor node tools/browser/console.mjs [ARTEFACT_DIR]
 //
-// Two browser contexts are two devices: the Russian party's admin, who imports the backup of
-// their key that `corridor key backup` wrote into the console the server serves, and a new
-// coordinator, who makes a key in the console their own `corridor console` serves locally. The admin registers the coordinator through the console; the coordinator consents to a
-// window and reports an incident; both entries verify with `corridor verify`. The private key
-// appears in no request and nowhere in page storage in clear. Then: the network cut in the
-// browser, two commands signed, the network back, both land once; the bad inputs (a wrong
-// passphrase, another tool's file, a command the server refuses, a server whose log does not
-// verify); and the signing bytes against the core's vectors, in Chromium's own WebCrypto.
+// Browser contexts are devices: the Russian party's admin, who imports the backup of their key
+// that `corridor key backup` wrote into the console the server serves; a new coordinator, who
+// makes a key in the console their own `corridor console` serves locally; and a convoy lead. The
+// admin registers the coordinator through the console; the coordinator consents to a window,
+// reports an incident, proposes windows and corridors, acknowledges a convoy and writes in the
+// channel; the convoy lead notifies a movement and records one on the road; everything verifies
+// with `corridor verify`. The private key appears in no request and nowhere in page storage in
+// clear. Then: the network cut in the browser, two commands signed, the network back, both land
+// once; the bad inputs (a wrong passphrase, another tool's file, a command the server refuses, a
+// server whose log does not verify); and the signing bytes against the core's vectors, in
+// Chromium's own WebCrypto.
 import { chromium } from 'playwright-core';
 import { spawn, execFileSync } from 'node:child_process';
 import { mkdtempSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -388,7 +391,91 @@ pages.push(coord);
     assert.match(await message(coord), /Sent/);
   });
 
-  await check('both entries are in the log and verify with `corridor verify`', async () => {
+  await check('the coordinator acknowledges the overdue convoy seeing every plate, and writes to the other party', async () => {
+    const op = coord.locator('[data-operation="convoys/aid-1"]');
+    assert.match(await op.textContent(), /ru: OVERDUE/);
+    await op.locator('button.ack').click();
+    assert.match(await coord.textContent('.review .words'), /For ru, you acknowledge notification convoys\/aid-1 \(aid delivery\).*truck AI 0005 EX.*truck AI 0006 EX.*AID1-FOOD-1: family food parcels, 1200 box/);
+    await coord.click('#sign');
+    assert.match(await message(coord), /Sent/);
+    assert.match(await coord.locator('[data-operation="convoys/aid-1"]').textContent(), /ru: acknowledged/);
+    assert.equal(await coord.locator('[data-operation="convoys/aid-1"] button.ack').count(), 0, 'nothing left to acknowledge');
+
+    await coord.locator('[data-thread="convoys/evac-1-line"] button.reply').click();
+    await coord.fill('#msg-text', 'Навчання: блокпост на в’їзді до Берестянки пропустить автобуси о 10:00.');
+    await coord.check('#msg-ack-ua');
+    await coord.click('.review form button[type=submit]');
+    assert.match(await coord.textContent('.review .words'), /You send in thread convoys\/evac-1-line: .*to be acknowledged by: ua\./);
+    await coord.click('#sign');
+    assert.match(await message(coord), /Sent/);
+    assert.match(await coord.locator('[data-thread="convoys/evac-1-line"]').textContent(), /ru\/coord-console · .*блокпост на в’їзді.*ua: awaited/);
+  });
+
+  // The convoy lead of the organisation: a third device, the CLI's backup imported.
+  const leadBackup = join(dir, 'convoys-lead.backup.json');
+  corridor('key', 'backup', '--key', join(data, 'keys/convoys-lead.key'), '--out', leadBackup);
+  const leadCtx = await browser.newContext({ viewport: { width: 1000, height: 900 } });
+  const lead = await leadCtx.newPage();
+  pages.push(lead);
+  lead.on('pageerror', (e) => errors.push(String(e)));
+
+  await check('the convoy lead notifies a movement, records its departure on the map and the outcome', async () => {
+    await lead.goto(`${base}/console/?lang=uk`);
+    await lead.waitForSelector('.log.ok');
+    await lead.click('text=Імпортувати файл резервної копії');
+    await lead.setInputFiles('#import-file', leadBackup);
+    await lead.fill('#import-pass', PASS);
+    await lead.click('form button:has-text("Імпортувати")');
+    await lead.waitForSelector('#ops-h');
+    assert.equal(await lead.locator('#reg-h').count(), 0, 'an organisation member registers nobody');
+
+    await lead.click('#notify-operation');
+    await lead.selectOption('#op-window', 'borodianka-2022-03-05');
+    await lead.fill('#op-name', 'evac-console');
+    await lead.selectOption('#op-kind', 'evacuation');
+    await lead.fill('#op-departure', '2022-03-05T07:30');
+    await lead.fill('#op-arrival', '2022-03-05T09:00');
+    await lead.fill('#op-capacity', '90');
+    const vehicle = (n) => lead.locator('#op-vehicles fieldset').nth(n);
+    await vehicle(0).locator('[name=plate]').fill('AI 0100 EX');
+    await vehicle(0).locator('[name=markings]').fill('білий, синій прапор, НАВЧАННЯ 100');
+    await lead.click('#op-add-vehicle');
+    await vehicle(1).locator('[name=type]').selectOption('ambulance');
+    await vehicle(1).locator('[name=plate]').fill('AI 0101 EX');
+    await vehicle(1).locator('[name=markings]').fill('білий, червона смуга, НАВЧАННЯ 101');
+    await lead.click('.review form button[type=submit]');
+    assert.match(await lead.textContent('.review .words'), /Ви повідомляєте сторони про convoys\/evac-console \(евакуація\) у вікні borodianka-2022-03-05: відправлення 2022-03-05 07:30 UTC.*автобус AI 0100 EX.*швидка AI 0101 EX/);
+    await lead.click('#sign');
+    assert.match(await message(lead), /Надіслано/);
+    assert.match(await lead.locator('[data-operation="convoys/evac-console"]').textContent(), /ua: ще ні.*ru: ще ні|ru: ще ні.*ua: ще ні/);
+
+    // The aid convoy leaves: placed by a click on the corridor's map, then typed exactly.
+    await lead.locator('[data-operation="convoys/aid-1"] button:has-text("Записати рух")').click();
+    const map = lead.locator('.review svg.map');
+    const box = await map.boundingBox();
+    await map.click({ position: { x: box.width / 2, y: box.height / 2 } });
+    assert.notEqual(await lead.inputValue('#move-lat'), '', 'the click placed the point');
+    await lead.fill('#move-lat', '50.6451');
+    await lead.fill('#move-lon', '29.922');
+    await lead.fill('#move-when', '2022-03-04T11:05');
+    await lead.click('.review form button[type=submit]');
+    assert.match(await lead.textContent('.review .words'), /convoys\/aid-1: відправилася о 2022-03-04 11:05 UTC, у точці 50.6451, 29.922; без підрахунку людей/);
+    await lead.click('#sign');
+    assert.match(await message(lead), /Надіслано/);
+    assert.match(await lead.locator('[data-operation="convoys/aid-1"]').textContent(), /у дорозі/);
+
+    await lead.locator('[data-operation="convoys/aid-1"] button:has-text("Записати результат")').click();
+    await lead.selectOption('#outcome', 'impeded');
+    await lead.fill('#outcome-reason', 'Навчання: огляд на блокпості тривав дві години.');
+    await lead.click('.review form button[type=submit]');
+    assert.match(await lead.textContent('.review .words'), /convoys\/aid-1: перешкоджали/);
+    await lead.click('#sign');
+    assert.match(await message(lead), /Надіслано/);
+    assert.match(await lead.locator('[data-operation="convoys/aid-1"]').textContent(), /перешкоджали/);
+    await lead.screenshot({ path: join(out, 'console-operations-uk.png'), fullPage: true });
+  });
+
+  await check('what the console signed is in the log, as signed, and verifies with `corridor verify`', async () => {
     const read = (path) => JSON.parse(corridor('get', '--server', base, '--key', join(data, 'keys/intermediary-admin.key'), path));
     const windows = read(`/v1/windows?corridor=borodianka-berestianka`).windows;
     assert.equal(windows.find((w) => w.id === WINDOW).consents.ru.actor, NEW_ACTOR, 'the consent is the coordinator\'s');
@@ -398,6 +485,16 @@ pages.push(coord);
     const fromFile = corridors.find((c) => c.id === 'irpin-bucha-console');
     assert.deepEqual(fromFile?.route.coordinates, [[30.2506, 50.5218], [30.24, 50.53], [30.212, 50.5432]], 'the file\'s route, exactly');
     assert.equal(corridors.find((c) => c.id === 'drawn-console')?.route.coordinates.length, 3);
+    const aid = read('/v1/operations/convoys/aid-1');
+    assert.equal(aid.acknowledgements.ru.actor, NEW_ACTOR, 'the acknowledgement is the coordinator\'s');
+    assert.equal(aid.timeline[0].event, 'departed');
+    assert.deepEqual(aid.timeline[0].location, [29.922, 50.6451], "the typed point, as GeoJSON [lon, lat]");
+    assert.equal(aid.outcome?.outcome ?? aid.outcome, 'impeded');
+    const notified = read('/v1/operations/convoys/evac-console');
+    assert.deepEqual(notified.vehicles.map((v) => v.plate), ['AI 0100 EX', 'AI 0101 EX']);
+    const thread = read('/v1/threads/convoys/evac-1-line');
+    const written = thread.messages.find((m) => m.actor === NEW_ACTOR);
+    assert.deepEqual(written?.awaiting, ['ua']);
     const proposed = windows.find((w) => w.id === 'borodianka-console-1');
     assert.equal(proposed.version, 2);
     assert.equal(proposed.end, '2022-03-06T15:00:00Z');

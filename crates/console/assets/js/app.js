@@ -22,7 +22,7 @@ import {
 } from './crypto.js';
 import { rootText, verifyConsistency, verifyNote, verifyReceipt } from './log.js';
 import { currentLang, problemText, t } from './i18n.js';
-import { drawMap, routeE7, routeFromGeoJson, routeLengthKm } from './map.js';
+import { degreesE7, drawMap, routeE7, routeFromGeoJson, routeLengthKm } from './map.js';
 
 const state = {
   head: null, // the server's /v1/log/head, once verified
@@ -34,6 +34,8 @@ const state = {
   corridors: [],
   settlements: [],
   windows: [],
+  operations: [],
+  threads: [],
   incidents: [],
   picked: null,
   review: null, // {body, words, diff} waiting for "Sign"
@@ -237,7 +239,9 @@ async function send(item) {
     const tr = await store.trust(item.origin);
     item.receiptVerified = tr ? await verifyReceipt(body, unb64(tr.logKey)).catch(() => false) : false;
   } else if (resp.status >= 500 || resp.status === 429) {
-    item.lastProblem = body; // the server is there but busy: keep it queued
+    // The server is busy, or (through `corridor console`) not reachable: keep it queued.
+    if (body?.code === 'upstream-unreachable') state.offline = true;
+    item.lastProblem = body;
   } else {
     item.state = 'refused';
     item.problem = body;
@@ -272,18 +276,23 @@ async function loadMe() {
     state.meError = e.problem?.code === 'auth-unknown-key' ? 'unregistered' : e.message;
     return;
   }
-  const [c, w, i, s] = await Promise.all([
+  const [c, w, i, s, o, th] = await Promise.all([
     signedGet('/v1/corridors'),
     signedGet('/v1/windows'),
     signedGet('/v1/incidents').catch(() => ({ incidents: [] })),
     signedGet('/v1/settlements').catch(() => ({ settlements: [] })),
+    signedGet('/v1/operations').catch(() => ({ operations: [] })),
+    signedGet('/v1/threads').catch(() => ({ threads: [] })),
   ]);
   state.corridors = c.corridors ?? [];
   state.settlements = s.settlements ?? [];
+  state.operations = o.operations ?? [];
+  // A thread's messages come with it: a party reads what it must acknowledge without a click.
+  state.threads = await Promise.all((th.threads ?? []).map((x) => signedGet(`/v1/threads/${x.id}`).catch(() => ({ ...x, messages: [] }))));
   state.windows = w.windows ?? [];
   state.incidents = i.incidents ?? [];
   // Kept beside the key (what its holder may read anyway) for working without a connection.
-  k.lastRead = { me: state.me, corridors: state.corridors, settlements: state.settlements, windows: state.windows, incidents: state.incidents };
+  k.lastRead = { me: state.me, corridors: state.corridors, settlements: state.settlements, windows: state.windows, incidents: state.incidents, operations: state.operations, threads: state.threads };
   await store.putKey(k);
 }
 
@@ -517,6 +526,8 @@ function workPanels() {
   panels.push(windowsPanel(ACTING_ROLES.includes(role)));
   if (ACTING_ROLES.includes(role)) panels.push(incidentPanel());
   panels.push(incidentsPanel(ACTING_ROLES.includes(role)));
+  panels.push(operationsPanel());
+  panels.push(channelPanel());
   return panels;
 }
 
@@ -1003,6 +1014,342 @@ function answerForm(i) {
       el('h2', {}, t('answer-title', { incident: i.id })),
       el('p', { class: 'quote' }, i.description),
       field(t('answer-text'), text),
+      el('button', { type: 'submit' }, t('review')),
+      ' ',
+      el('button', { type: 'button', onclick: cancelReview }, t('cancel')),
+    ),
+  };
+  render();
+  text.focus();
+}
+
+// ---------- operations: convoys and evacuations through a window ----------
+
+const PARTY_ROLES = ['party-admin', 'coordinator', 'signatory'];
+const OPERATOR_ROLES = ['intermediary', 'organisation-admin', 'organisation-member'];
+const zoned = (v) => (v && typeof v === 'object' ? v.utc : v);
+const zoneList = (v) => (v && typeof v === 'object' ? Object.entries(v).filter(([z]) => z !== 'utc').map(([z, x]) => `${z} ${x.replace('T', ' ').slice(0, 16)}`).join('; ') : '');
+
+function operationsPanel() {
+  const side = state.me.actor.affiliation?.id;
+  const role = state.me.actor.role;
+  const party = PARTY_ROLES.includes(role) && state.me.actor.affiliation?.kind === 'party' ? side : null;
+  const operator = OPERATOR_ROLES.includes(role);
+  return el(
+    'section',
+    { 'aria-labelledby': 'ops-h' },
+    el('h2', { id: 'ops-h' }, t('operations-title')),
+    state.operations.length === 0
+      ? el('p', {}, t('operations-none'))
+      : el(
+          'ul',
+          { class: 'operations' },
+          state.operations.map((o) =>
+            el(
+              'li',
+              { 'data-operation': o.id, class: o.overdue ? 'overdue' : '' },
+              el('h3', {}, `${o.id} · ${t(`op-kind-${o.kind}`)} · ${t(`progress-${o.progress}`)}${o.outcome ? ` · ${t(`outcome-${o.outcome}`)}` : ''}`),
+              el('p', {}, t('operation-plan', { window: o.window, vehicles: o.vehicles, departure: utc(zoned(o.departure)), arrival: utc(zoned(o.arrival)) })),
+              el('p', { class: 'zones' }, zoneList(o.departure)),
+              el('p', {}, t('operation-acks', { list: Object.entries(o.acknowledgements ?? {}).map(([p, st]) => `${p}: ${t(`ack-${st}`)}`).join(', ') })),
+              el(
+                'p',
+                { class: 'actions' },
+                party && o.acknowledgements?.[party] && o.acknowledgements[party] !== 'acknowledged' && el('button', { type: 'button', class: 'ack', onclick: () => reviewAck(o, party) }, t('acknowledge')),
+                operator && o.notifier === side && !o.outcome && el('button', { type: 'button', onclick: () => moveForm(o) }, t('record-move')),
+                ' ',
+                operator && o.notifier === side && !o.outcome && el('button', { type: 'button', onclick: () => outcomeForm(o) }, t('record-outcome')),
+              ),
+            ),
+          ),
+        ),
+    operator && el('p', {}, el('button', { type: 'button', id: 'notify-operation', onclick: notifyForm }, t('notify'))),
+  );
+}
+
+/** Acknowledge: the words list every vehicle, so the checkpoints are told exactly what comes. */
+async function reviewAck(o, party) {
+  let detail = null;
+  if (!state.offline) detail = await signedGet(`/v1/operations/${o.id}`).catch(() => null);
+  const vehicles = detail?.vehicles?.map((v) => `${t(`vehicle-${v.type}`)} ${v.plate} (${v.markings})`).join('; ');
+  const manifest = detail?.manifest?.map((c) => `${c.tracking}: ${c.item}, ${c.sent} ${c.unit}`).join('; ');
+  review(
+    { type: 'operation.ack', operation: o.id, party },
+    t('words-ack', {
+      party,
+      operation: o.id,
+      kind: t(`op-kind-${o.kind}`),
+      window: o.window,
+      departure: utc(zoned(o.departure)),
+      arrival: utc(zoned(o.arrival)),
+      vehicles: vehicles ?? t('vehicles-count', { n: o.vehicles }),
+      manifest: manifest || '—',
+    }),
+  );
+}
+
+/** The notification of a new movement: vehicles and manifest as rows, added one at a time. */
+function notifyForm() {
+  const side = state.me.actor.affiliation?.id;
+  const windows = state.windows.filter((w) => ['agreed', 'active', 'proposed'].includes(w.status));
+  const win = el('select', { id: 'op-window' }, ...windows.map((w) => el('option', { value: w.id }, `${w.id} (${t(`status-${w.status}`)}, ${utc(w.start)} – ${utc(w.end)})`)));
+  const name = el('input', { id: 'op-name', required: true, pattern: '[A-Za-z0-9][A-Za-z0-9._:@-]*', autocomplete: 'off' });
+  const kind = el('select', { id: 'op-kind' }, ...['evacuation', 'aid-delivery', 'both'].map((k) => el('option', { value: k }, t(`op-kind-${k}`))));
+  const capacity = el('input', { id: 'op-capacity', type: 'number', min: 0, value: 0 });
+  const departure = el('input', { id: 'op-departure', type: 'datetime-local', required: true });
+  const arrival = el('input', { id: 'op-arrival', type: 'datetime-local', required: true });
+  const vehicles = el('div', { class: 'rows', id: 'op-vehicles' });
+  const consignments = el('div', { class: 'rows', id: 'op-consignments' });
+  const addVehicle = () => {
+    const n = vehicles.children.length + 1;
+    vehicles.append(
+      el(
+        'fieldset',
+        { class: 'row vehicle' },
+        el('legend', {}, t('vehicle-n', { n })),
+        field(t('vehicle-type'), el('select', { name: 'type' }, ...['bus', 'truck', 'van', 'car', 'ambulance', 'other'].map((v) => el('option', { value: v }, t(`vehicle-${v}`))))),
+        field(t('vehicle-plate'), el('input', { name: 'plate', required: true, autocomplete: 'off' })),
+        field(t('vehicle-markings'), el('input', { name: 'markings', required: true, autocomplete: 'off' })),
+      ),
+    );
+  };
+  const addConsignment = () => {
+    const n = consignments.children.length + 1;
+    consignments.append(
+      el(
+        'fieldset',
+        { class: 'row consignment' },
+        el('legend', {}, t('consignment-n', { n })),
+        field(t('consignment-tracking'), el('input', { name: 'tracking', required: true, autocomplete: 'off' })),
+        field(t('consignment-category'), el('select', { name: 'category' }, ...['medicine', 'food', 'water', 'fuel', 'shelter', 'other'].map((c) => el('option', { value: c }, t(`goods-${c}`))))),
+        field(t('consignment-item'), el('input', { name: 'item', required: true, autocomplete: 'off' })),
+        field(t('consignment-quantity'), el('input', { name: 'quantity', type: 'number', min: 1, step: 1, required: true })),
+        field(t('consignment-unit'), el('select', { name: 'unit' }, ...['kg', 't', 'l', 'm3', 'piece', 'box', 'pallet', 'kit', 'dose', 'ration', 'carton', 'bag'].map((u) => el('option', { value: u }, u)))),
+      ),
+    );
+  };
+  addVehicle();
+  const rows = (host) => [...host.children].map((f) => Object.fromEntries([...f.querySelectorAll('[name]')].map((i) => [i.name, i.value.trim()])));
+  state.review = {
+    form: el(
+      'form',
+      {
+        onsubmit: (ev) => {
+          ev.preventDefault();
+          const body = {
+            type: 'operation.notify',
+            operation: `${side}/${name.value.trim()}`,
+            window: win.value,
+            kind: kind.value,
+            vehicles: rows(vehicles),
+            consignments: rows(consignments).map((c) => ({ ...c, quantity: Math.round(Number(c.quantity)) })),
+            evacuee_capacity: Math.round(Number(capacity.value) || 0),
+            departure: fromInput(departure.value),
+            arrival: fromInput(arrival.value),
+          };
+          review(
+            body,
+            t('words-notify', {
+              operation: body.operation,
+              kind: t(`op-kind-${body.kind}`),
+              window: body.window,
+              departure: utc(body.departure),
+              arrival: utc(body.arrival),
+              vehicles: body.vehicles.map((v) => `${t(`vehicle-${v.type}`)} ${v.plate} (${v.markings})`).join('; '),
+              manifest: body.consignments.map((c) => `${c.tracking}: ${c.item}, ${c.quantity} ${c.unit}`).join('; ') || '—',
+              capacity: body.evacuee_capacity,
+            }),
+          );
+        },
+      },
+      el('h2', {}, t('notify-title')),
+      field(t('operation-window'), win),
+      field(t('operation-name', { side }), name, t('window-id-hint')),
+      field(t('operation-kind'), kind),
+      field(t('operation-departure'), departure, t('incident-when-hint')),
+      field(t('operation-arrival'), arrival),
+      field(t('operation-capacity'), capacity),
+      el('h3', {}, t('vehicles-title')),
+      vehicles,
+      el('p', {}, el('button', { type: 'button', id: 'op-add-vehicle', onclick: addVehicle }, t('add-vehicle'))),
+      el('h3', {}, t('manifest-title')),
+      consignments,
+      el('p', {}, el('button', { type: 'button', id: 'op-add-consignment', onclick: addConsignment }, t('add-consignment'))),
+      el('button', { type: 'submit' }, t('review')),
+      ' ',
+      el('button', { type: 'button', onclick: cancelReview }, t('cancel')),
+    ),
+  };
+  render();
+  win.focus();
+}
+
+/** One event on the road: where (on the corridor's map or typed), when, and who is on board. */
+function moveForm(o) {
+  const event = el('select', { id: 'move-event' }, ...['departed', 'checkpoint', 'stopped', 'resumed', 'arrived'].map((e) => el('option', { value: e }, t(`event-${e}`))));
+  const when = el('input', { id: 'move-when', type: 'datetime-local', required: true, value: logNow().toISOString().slice(0, 16) });
+  const lat = el('input', { id: 'move-lat', inputmode: 'decimal', required: true });
+  const lon = el('input', { id: 'move-lon', inputmode: 'decimal', required: true });
+  const counts = Object.fromEntries(['adults', 'children', 'elderly', 'disabled', 'wounded'].map((k) => [k, el('input', { id: `move-${k}`, type: 'number', min: 0, step: 1, value: '' })]));
+  const destination = el('select', { id: 'move-destination' }, el('option', { value: '' }, '—'), ...state.settlements.map((x) => el('option', { value: x.id }, x.names?.[currentLang()] ?? x.id)));
+  const voluntary = el('input', { id: 'move-voluntary', type: 'checkbox' });
+  const reason = el('textarea', { id: 'move-reason', rows: 2 });
+  const corridor = state.corridors.find((c) => c.id === o.corridor);
+  const mapHost = el('div', { class: 'map-host' });
+  const draw = () =>
+    drawMap(mapHost, {
+      routes: corridor?.route?.coordinates?.length ? [{ id: corridor.id, label: corridor.names?.[currentLang()] ?? corridor.id, coordinates: corridor.route.coordinates, status: 'existing' }] : [],
+      points: [],
+      picked: lat.value && lon.value ? { lat: Number(lat.value), lon: Number(lon.value) } : null,
+      title: t('move-map-title'),
+      onPick: (p) => {
+        lat.value = String(p.lat);
+        lon.value = String(p.lon);
+        draw();
+      },
+    });
+  draw();
+  state.review = {
+    form: el(
+      'form',
+      {
+        onsubmit: (ev) => {
+          ev.preventDefault();
+          const e7 = (x) => degreesE7(Number(String(x).replace(',', '.')));
+          if (!Number.isFinite(Number(lat.value.replace(',', '.'))) || !Number.isFinite(Number(lon.value.replace(',', '.')))) return say('error', t('incident-bad-point'));
+          const people = Object.fromEntries(Object.entries(counts).map(([k, i]) => [k, Math.round(Number(i.value) || 0)]));
+          const counted = Object.values(counts).some((i) => i.value !== '');
+          const body = {
+            type: 'operation.move',
+            operation: o.id,
+            event: event.value,
+            occurred_at: fromInput(when.value),
+            location: { lat_e7: e7(lat.value), lon_e7: e7(lon.value) },
+            reason: reason.value.trim() || undefined,
+            evacuees: counted ? people : undefined,
+            destination: event.value === 'departed' && destination.value ? destination.value : undefined,
+            voluntary: event.value === 'departed' && counted ? voluntary.checked : undefined,
+          };
+          const total = Object.values(people).reduce((a, b) => a + b, 0);
+          review(
+            body,
+            t('words-move', {
+              operation: o.id,
+              event: t(`event-${body.event}`),
+              when: utc(body.occurred_at),
+              lat: lat.value,
+              lon: lon.value,
+              people: counted ? t('move-people', { total, ...people }) : t('move-no-count'),
+              reason: body.reason ?? '—',
+            }) + (body.voluntary === undefined ? '' : ` ${t(body.voluntary ? 'move-voluntary-yes' : 'move-voluntary-no')}`),
+          );
+        },
+      },
+      el('h2', {}, t('move-title', { operation: o.id })),
+      field(t('move-event'), event),
+      field(t('move-when'), when, t('incident-when-hint')),
+      el('p', {}, t('move-map-hint')),
+      mapHost,
+      field(t('incident-lat'), lat),
+      field(t('incident-lon'), lon),
+      el('fieldset', {}, el('legend', {}, t('move-evacuees')), ...Object.entries(counts).map(([k, i]) => field(t(`evacuees-${k}`), i))),
+      field(t('move-destination'), destination, t('move-destination-hint')),
+      el('div', { class: 'field check' }, el('label', { for: 'move-voluntary' }, voluntary, ' ', t('move-voluntary'))),
+      field(t('move-reason'), reason, t('move-reason-hint')),
+      el('button', { type: 'submit' }, t('review')),
+      ' ',
+      el('button', { type: 'button', onclick: cancelReview }, t('cancel')),
+    ),
+  };
+  render();
+  event.focus();
+}
+
+function outcomeForm(o) {
+  const outcome = el('select', { id: 'outcome' }, ...['facilitated', 'impeded', 'denied', 'postponed'].map((x) => el('option', { value: x }, t(`outcome-${x}`))));
+  const reason = el('textarea', { id: 'outcome-reason', rows: 3, required: true });
+  state.review = {
+    form: el(
+      'form',
+      {
+        onsubmit: (ev) => {
+          ev.preventDefault();
+          const body = { type: 'operation.outcome', operation: o.id, outcome: outcome.value, reason: reason.value.trim() };
+          review(body, t('words-outcome', { operation: o.id, outcome: t(`outcome-${body.outcome}`), reason: body.reason }));
+        },
+      },
+      el('h2', {}, t('outcome-title', { operation: o.id })),
+      field(t('outcome'), outcome),
+      field(t('outcome-reason'), reason),
+      el('button', { type: 'submit' }, t('review')),
+      ' ',
+      el('button', { type: 'button', onclick: cancelReview }, t('cancel')),
+    ),
+  };
+  render();
+  outcome.focus();
+}
+
+// ---------- the channel: threads between the parties, through the intermediary ----------
+
+function channelPanel() {
+  const side = state.me.actor.affiliation?.id;
+  return el(
+    'section',
+    { 'aria-labelledby': 'chan-h' },
+    el('h2', { id: 'chan-h' }, t('channel-title')),
+    state.threads.length === 0
+      ? el('p', {}, t('channel-none'))
+      : el(
+          'ul',
+          { class: 'threads' },
+          state.threads.map((th) =>
+            el(
+              'li',
+              { 'data-thread': th.id },
+              el('h3', {}, `${th.subject} (${th.id})`),
+              el('p', { class: 'zones' }, t('thread-about', { participants: (th.participants ?? []).join(', '), about: th.operation ?? th.corridor ?? '—' })),
+              el(
+                'ol',
+                { class: 'messages' },
+                (th.messages ?? []).map((m) =>
+                  el(
+                    'li',
+                    { 'data-message': m.id },
+                    el('p', {}, el('strong', {}, `${m.actor} · ${utc(zoned(m.at))}`), ' ', m.text),
+                    Object.keys(m.acknowledgements ?? {}).length > 0 &&
+                      el('p', { class: 'zones' }, t('message-acks', { list: Object.entries(m.acknowledgements).map(([p, a]) => `${p}: ${a.acknowledged ? '✓' : t('awaited')}`).join(', ') })),
+                    (m.awaiting ?? []).includes(side) &&
+                      el('button', { type: 'button', class: 'ack', onclick: () => review({ type: 'message.ack', thread: th.id, message: m.id }, t('words-message-ack', { side, thread: th.id, message: m.id, text: m.text })) }, t('acknowledge')),
+                  ),
+                ),
+              ),
+              el('button', { type: 'button', class: 'reply', onclick: () => messageForm(th) }, t('write')),
+            ),
+          ),
+        ),
+  );
+}
+
+function messageForm(th) {
+  const side = state.me.actor.affiliation?.id;
+  const text = el('textarea', { id: 'msg-text', rows: 4, required: true });
+  const others = (th.participants ?? []).filter((p) => p !== side);
+  const boxes = others.map((p) => el('input', { type: 'checkbox', name: 'ack', value: p, id: `msg-ack-${p}` }));
+  state.review = {
+    form: el(
+      'form',
+      {
+        onsubmit: (ev) => {
+          ev.preventDefault();
+          const ack = boxes.filter((b) => b.checked).map((b) => b.value);
+          const body = { type: 'message.send', thread: th.id, message: `m-${newId().slice(8)}`, text: text.value.trim(), ack_required: ack };
+          review(body, t('words-message', { thread: th.id, text: body.text, ack: ack.join(', ') || '—' }));
+        },
+      },
+      el('h2', {}, t('message-title', { subject: th.subject })),
+      field(t('message-text'), text),
+      el('fieldset', {}, el('legend', {}, t('message-ack-required')), ...boxes.map((b) => el('div', { class: 'field check' }, el('label', { for: b.id }, b, ' ', b.value)))),
       el('button', { type: 'submit' }, t('review')),
       ' ',
       el('button', { type: 'button', onclick: cancelReview }, t('cancel')),
