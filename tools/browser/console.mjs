@@ -111,6 +111,19 @@ async function message(page) {
   return page.textContent('#message');
 }
 
+/** Nothing is wider than the phone's screen: no sideways scrolling to read what one signs. */
+async function fitsTheScreen(page) {
+  const { wide, screen, over } = await page.evaluate(() => ({
+    wide: document.documentElement.scrollWidth,
+    screen: window.innerWidth,
+    over: [...document.querySelectorAll('body *')]
+      .filter((e) => e.getBoundingClientRect().right > window.innerWidth + 1 || (e.scrollWidth > e.clientWidth + 1 && getComputedStyle(e).overflowX === 'visible'))
+      .slice(0, 5)
+      .map((e) => `${e.tagName.toLowerCase()}${e.id ? '#' + e.id : ''}.${e.getAttribute('class')} ${Math.round(e.getBoundingClientRect().right)}px/${e.scrollWidth}px: ${(e.textContent ?? '').slice(0, 40)}`),
+  }));
+  assert.ok(wide <= screen, `the page fits a ${screen}px screen, but is ${wide}px wide: ${over.join(' | ')}`);
+}
+
 async function outboxStates(page) {
   return page.$$eval('.outbox li', (lis) => lis.map((li) => li.dataset.state));
 }
@@ -409,6 +422,54 @@ pages.push(coord);
     await coord.click('#sign');
     assert.match(await message(coord), /Sent/);
     assert.match(await coord.locator('[data-thread="convoys/evac-1-line"]').textContent(), /ru\/coord-console · .*блокпост на в’їзді.*ua: awaited/);
+  });
+
+  await check('the coordinator states a position on an agenda point and agrees to publish the signed protocol', async () => {
+    const point = coord.locator('[data-point="m-1"]');
+    assert.match(await point.textContent(), /ru: accepts with reservations/);
+    await point.locator('button').click();
+    await coord.selectOption('#pos-stance', 'accepts');
+    await coord.fill('#pos-text', 'Навчання: приймаємо текст версії без застережень.');
+    await coord.click('.review form button[type=submit]');
+    assert.match(await coord.textContent('.review .words'), /For ru, on point m-1 version \d+ \(«.+»\), you state in round-2: accepts — «Навчання: приймаємо/);
+    await coord.click('#sign');
+    assert.match(await message(coord), /Sent/);
+    assert.match(await coord.locator('[data-point="m-1"]').textContent(), /ru: accepts \(round-2\) — Навчання/);
+
+    const doc = coord.locator('[data-document="protocol-2022-03-03"]');
+    await doc.locator('button:has-text("Agree to publish")').click();
+    assert.match(await coord.textContent('.review .words'), /For ru, you agree to publish document protocol-2022-03-03 .*version 1 \([A-Za-z0-9+\/=]{44}\), as signed: «Стороны договорились/);
+    await coord.click('#sign');
+    assert.match(await message(coord), /Sent/);
+    assert.equal(await coord.locator('[data-document="protocol-2022-03-03"] button').count(), 0, 'nothing left to do on it');
+    await fitsTheScreen(coord);
+  });
+
+  await check('a unit confirms on a phone the terms it received, and is shown as having done so', async () => {
+    const unitBackup = join(dir, 'ru-unit-2.backup.json');
+    corridor('key', 'backup', '--key', join(data, 'keys/units/ru-unit-2.key'), '--out', unitBackup);
+    const ctx = await browser.newContext({ viewport: { width: 360, height: 740 } });
+    const unit = await ctx.newPage();
+    pages.push(unit);
+    unit.on('pageerror', (e) => errors.push(String(e)));
+    await unit.goto(`${base}/console/?lang=ru`);
+    await unit.waitForSelector('.log.ok');
+    await unit.click('text=Импортировать файл резервной копии');
+    await unit.setInputFiles('#import-file', unitBackup);
+    await unit.fill('#import-pass', PASS);
+    await unit.click('form button:has-text("Импортировать")');
+    const win = unit.locator('[data-window="borodianka-2022-03-04"]');
+    await win.locator('button.confirm').waitFor();
+    assert.equal(await unit.locator('#ops-h').count(), 0, 'a unit is not shown the convoys');
+    await win.locator('button.confirm').click();
+    assert.match(await unit.textContent('.review .words'), /Как подразделение ru\/unit-2, вы подтверждаете, что получили именно эти условия: .*borodianka-2022-03-04/);
+    await unit.click('#sign');
+    assert.match(await message(unit), /Отправлено|журнал принял/);
+    assert.match(await unit.locator('[data-window="borodianka-2022-03-04"]').textContent(), /Вы подтвердили: условия версии/);
+    assert.equal(await unit.locator('[data-window="borodianka-2022-03-04"] button.confirm').count(), 0);
+    await fitsTheScreen(unit);
+    await unit.screenshot({ path: join(out, 'console-unit-ru.png'), fullPage: true });
+    await ctx.close();
   });
 
   // The convoy lead of the organisation: a third device, the CLI's backup imported.

@@ -62,5 +62,5 @@ fn public_pages_in_headless_chromium() {
 /// an incident, the offline queue, the bad inputs and the core's signing vectors, in Chromium.
 #[test]
 fn the_console_in_headless_chromium() {
-    run_browser_script("console.mjs", "console: 16 checks passed");
+    run_browser_script("console.mjs", "console: 18 checks passed");
 }

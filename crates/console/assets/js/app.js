@@ -36,6 +36,10 @@ const state = {
   windows: [],
   operations: [],
   threads: [],
+  points: [],
+  rounds: [],
+  documents: [],
+  receipts: {}, // window id → /v1/windows/{id}/receipts, read by units for what they still owe
   incidents: [],
   picked: null,
   review: null, // {body, words, diff} waiting for "Sign"
@@ -287,12 +291,29 @@ async function loadMe() {
   state.corridors = c.corridors ?? [];
   state.settlements = s.settlements ?? [];
   state.operations = o.operations ?? [];
-  // A thread's messages come with it: a party reads what it must acknowledge without a click.
-  state.threads = await Promise.all((th.threads ?? []).map((x) => signedGet(`/v1/threads/${x.id}`).catch(() => ({ ...x, messages: [] }))));
   state.windows = w.windows ?? [];
   state.incidents = i.incidents ?? [];
+  const role = state.me.actor.role;
+  // What another key read before stays with that key, not on this one's screens.
+  Object.assign(state, { points: [], rounds: [], documents: [], receipts: {} });
+  if (PARTY_ROLES.includes(role) || ['intermediary', 'observer'].includes(role)) {
+    const [pts, rds, docs] = await Promise.all([
+      signedGet('/v1/points').catch(() => ({ points: [] })),
+      signedGet('/v1/rounds').catch(() => ({ rounds: [] })),
+      signedGet('/v1/documents').catch(() => ({ documents: [] })),
+    ]);
+    state.points = pts.points ?? [];
+    state.rounds = rds.rounds ?? [];
+    state.documents = docs.documents ?? [];
+  }
+  if (role === 'unit') {
+    const owed = state.windows.filter((x) => !['withdrawn', 'cancelled', 'expired'].includes(x.status));
+    state.receipts = Object.fromEntries(await Promise.all(owed.map((x) => signedGet(`/v1/windows/${x.id}/receipts`).then((r) => [x.id, r], () => [x.id, null]))));
+  }
+  // A thread's messages come with it: a party reads what it must acknowledge without a click.
+  state.threads = await Promise.all((th.threads ?? []).map((x) => signedGet(`/v1/threads/${x.id}`).catch(() => ({ ...x, messages: [] }))));
   // Kept beside the key (what its holder may read anyway) for working without a connection.
-  k.lastRead = { me: state.me, corridors: state.corridors, settlements: state.settlements, windows: state.windows, incidents: state.incidents, operations: state.operations, threads: state.threads };
+  k.lastRead = { me: state.me, corridors: state.corridors, settlements: state.settlements, windows: state.windows, incidents: state.incidents, operations: state.operations, threads: state.threads, points: state.points, rounds: state.rounds, documents: state.documents, receipts: state.receipts };
   await store.putKey(k);
 }
 
@@ -526,8 +547,9 @@ function workPanels() {
   panels.push(windowsPanel(ACTING_ROLES.includes(role)));
   if (ACTING_ROLES.includes(role)) panels.push(incidentPanel());
   panels.push(incidentsPanel(ACTING_ROLES.includes(role)));
-  panels.push(operationsPanel());
-  panels.push(channelPanel());
+  if (role !== 'unit') panels.push(operationsPanel());
+  if (role !== 'unit') panels.push(channelPanel());
+  if (state.points.length || state.documents.length) panels.push(registerOfTalksPanel());
   return panels;
 }
 
@@ -607,6 +629,7 @@ function windowsPanel(acting) {
           el('ul', { class: 'zones' }, localTimes(w.local)),
           el('p', {}, t('window-consents', { list: Object.entries(w.consents ?? {}).map(([p, c]) => `${p}: ${c.consented ? '✓' : '—'}`).join(', ') })),
           acting && party && windowActions(w, party),
+          state.me.actor.role === 'unit' && unitActions(w),
         ),
       ),
     ),
@@ -1357,6 +1380,123 @@ function messageForm(th) {
   };
   render();
   text.focus();
+}
+
+// ---------- down the chain of command: a unit confirms what it received ----------
+
+/** What this unit still owes for window `w`: the terms in force and each act, by the receipts. */
+function unitActions(w) {
+  const me = state.me.actor.id;
+  const party = state.me.actor.affiliation?.id;
+  const notices = state.receipts[w.id]?.parties?.[party]?.notices ?? [];
+  const owed = notices.filter((n) => (n.pending ?? []).includes(me));
+  const done = notices.filter((n) => (n.confirmed ?? []).some((c) => c.unit === me));
+  return el(
+    'div',
+    { class: 'unit' },
+    done.map((n) => el('p', { class: 'zones' }, t('unit-confirmed', { what: noticeWords(n) }))),
+    el(
+      'p',
+      { class: 'actions' },
+      owed.map((n) =>
+        el(
+          'button',
+          {
+            type: 'button',
+            class: 'confirm',
+            onclick: () =>
+              n.notice === 'terms'
+                ? review({ type: 'unit.confirm', window: w.id, version_hash: n.hash }, `${t('words-unit-terms', { unit: me })} ${windowWords(w)}`)
+                : review({ type: 'unit.confirm', window: w.id, act_index: n.index }, t('words-unit-act', { unit: me, what: noticeWords(n), window: w.id })),
+          },
+          t('unit-confirm', { what: noticeWords(n) }),
+        ),
+      ),
+    ),
+  );
+}
+
+const noticeWords = (n) => (n.notice === 'terms' ? t('notice-terms', { version: n.version }) : t('notice-act', { kind: t(`act-${n.kind}`), index: n.index }));
+
+// ---------- the register of the talks: points, positions, documents ----------
+
+const inLang = (texts) => texts?.[currentLang()] ?? texts?.en ?? Object.values(texts ?? {})[0] ?? '';
+
+function registerOfTalksPanel() {
+  const role = state.me.actor.role;
+  const party = PARTY_ROLES.includes(role) && state.me.actor.affiliation?.kind === 'party' ? state.me.actor.affiliation.id : null;
+  return el(
+    'section',
+    { 'aria-labelledby': 'talks-h' },
+    el('h2', { id: 'talks-h' }, t('talks-title')),
+    el('h3', {}, t('points-title')),
+    el(
+      'ul',
+      { class: 'points' },
+      state.points.map((p) =>
+        el(
+          'li',
+          { 'data-point': p.id },
+          el('h4', {}, `${p.id} · ${t(`basket-${p.basket}`)} · ${t('point-version', { version: p.version })} · ${t(`point-status-${p.status}`)}`),
+          el('p', { class: 'quote' }, inLang(p.text)),
+          el('ul', { class: 'zones' }, Object.entries(p.positions ?? {}).map(([who, x]) => el('li', {}, `${who}: ${t(`stance-${x.stance}`)} (${x.round}) — ${x.text}`))),
+          party && el('button', { type: 'button', onclick: () => positionForm(p, party) }, t('state-position')),
+        ),
+      ),
+    ),
+    el('h3', {}, t('documents-title')),
+    el(
+      'ul',
+      { class: 'documents' },
+      state.documents.map((d) =>
+        el(
+          'li',
+          { 'data-document': d.id },
+          el('h4', {}, `${inLang(d.title)} (${d.id}, ${t('point-version', { version: d.version })})`),
+          el('p', {}, t('document-state', { signed: Object.keys(d.signatures ?? {}).join(', ') || '—', awaiting: (d.awaiting_signature ?? []).join(', ') || '—', published: t(d.published ? 'yes' : 'no') })),
+          el('details', {}, el('summary', {}, t('document-text', { lang: d.binding_language })), el('p', { class: 'quote', lang: d.binding_language }, d.text?.[d.binding_language] ?? '')),
+          party && role === 'signatory' && (d.awaiting_signature ?? []).includes(party) &&
+            el('button', { type: 'button', onclick: () => review({ type: 'document.sign', document: d.id, party, version_hash: d.hash }, documentWords('words-document-sign', d, party)) }, t('sign-document')),
+          party && d.signed_by_all && !d.published && !d.publication?.[party] &&
+            el('button', { type: 'button', onclick: () => review({ type: 'document.publish', document: d.id, party, version_hash: d.hash }, documentWords('words-document-publish', d, party)) }, t('publish-document')),
+        ),
+      ),
+    ),
+  );
+}
+
+/** A document act names the exact version: its hash, and its binding text in full. */
+function documentWords(key, d, party) {
+  return t(key, { party, document: d.id, title: inLang(d.title), version: d.version, hash: d.hash, lang: d.binding_language, text: d.text?.[d.binding_language] ?? '' });
+}
+
+function positionForm(p, party) {
+  const stance = el('select', { id: 'pos-stance' }, ...['accepts', 'reserves', 'rejects'].map((x) => el('option', { value: x }, t(`stance-${x}`))));
+  const rounds = [...state.rounds].sort((a, b) => (b.number ?? 0) - (a.number ?? 0));
+  const round = el('select', { id: 'pos-round' }, ...rounds.map((r) => el('option', { value: r.id }, `${r.id} (${utc(zoned(r.starts))})`)));
+  const text = el('textarea', { id: 'pos-text', rows: 3, required: true });
+  state.review = {
+    form: el(
+      'form',
+      {
+        onsubmit: (ev) => {
+          ev.preventDefault();
+          const body = { type: 'point.position', point: p.id, version: p.version, party, round: round.value, stance: stance.value, text: text.value.trim() };
+          review(body, t('words-position', { party, point: p.id, version: p.version, quoted: inLang(p.text), stance: t(`stance-${body.stance}`), round: body.round, text: body.text }));
+        },
+      },
+      el('h2', {}, t('position-title', { point: p.id, version: p.version })),
+      el('p', { class: 'quote' }, inLang(p.text)),
+      field(t('position-stance'), stance),
+      field(t('position-round'), round),
+      field(t('position-text'), text),
+      el('button', { type: 'submit' }, t('review')),
+      ' ',
+      el('button', { type: 'button', onclick: cancelReview }, t('cancel')),
+    ),
+  };
+  render();
+  stance.focus();
 }
 
 // ---------- review and sign ----------

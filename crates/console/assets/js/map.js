@@ -9,6 +9,11 @@ const W = 640;
 const H = 400;
 const PAD = 24;
 
+/** A label's place beside a point at `x`: to its right, or to its left in the right half, so it stays on the map. */
+function beside(x, gap) {
+  return x > W / 2 ? { x: x - gap, 'text-anchor': 'end' } : { x: x + gap };
+}
+
 function svg(tag, attrs = {}) {
   const e = document.createElementNS(NS, tag);
   for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, String(v));
@@ -58,7 +63,7 @@ export function drawMap(host, { routes, points, picked, draft = [], frame, onPic
     line.append(lt);
     root.append(line);
     const [x0, y0] = r.coordinates[0];
-    const label = svg('text', { x: px(x0) + 6, y: py(y0) - 6, class: 'map-label' });
+    const label = svg('text', { ...beside(px(x0), 6), y: py(y0) - 6, class: 'map-label' });
     label.textContent = r.label;
     root.append(label);
   }
@@ -69,7 +74,7 @@ export function drawMap(host, { routes, points, picked, draft = [], frame, onPic
     c.append(pt);
     root.append(c);
     if (p.kind === 'settlement') {
-      const name = svg('text', { x: px(p.lon) + 8, y: py(p.lat) + 4, class: 'map-label' });
+      const name = svg('text', { ...beside(px(p.lon), 8), y: py(p.lat) + 4, class: 'map-label' });
       name.textContent = p.label;
       root.append(name);
     }
