@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Run corridor's whole test suite. Installs what the interoperability tests need (npm
 # `canonicalize`, PyPI `rfc8785` and `cryptography` into tools/interop/.venv) and the browser tests need (npm
-# `playwright-core`; Chromium itself comes from Debian: `apt-get install chromium`) the first time.
+# `playwright-core` and `puppeteer-core`; the browsers themselves come from Debian: `apt-get install
+# chromium firefox-esr`) the first time.
 # Tests that need a missing tool skip with a message; under CI=true they fail instead. The
 # server's API suite runs twice: on SQLite, then on PostgreSQL.
 set -euo pipefail
@@ -11,7 +12,7 @@ if command -v npm >/dev/null 2>&1; then
   if [ ! -d tools/interop/node_modules/canonicalize ]; then
     npm ci --prefix tools/interop --no-audit --no-fund --loglevel=error
   fi
-  if [ ! -d tools/browser/node_modules/playwright-core ]; then
+  if [ ! -d tools/browser/node_modules/playwright-core ] || [ ! -d tools/browser/node_modules/puppeteer-core ]; then
     npm ci --prefix tools/browser --no-audit --no-fund --loglevel=error
   fi
 else

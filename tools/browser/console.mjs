@@ -175,6 +175,14 @@ try {
     args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
   });
   const errors = [];
+  // Script errors, and what the browser reports as errors in the console (an invalid `pattern`,
+  // say); failed requests are expected while the network is cut, and the checks look at those.
+  const watch = (page) => {
+    page.on('pageerror', (e) => errors.push(String(e)));
+    page.on('console', (m) => {
+      if (['error', 'warning'].includes(m.type()) && !/Failed to load resource|net::ERR_/.test(m.text())) errors.push(`${m.type()}: ${m.text()}`);
+    });
+  };
 
   await check('the console is served with its own scripts only, and the signing bytes match the core in Chromium', async () => {
     const resp = await fetch(`${base}/console/`);
@@ -183,7 +191,7 @@ try {
     assert.equal((await fetch(`${base}/console`, { redirect: 'manual' })).status, 308);
     const ctx = await browser.newContext();
     const page = await ctx.newPage();
-    page.on('pageerror', (e) => errors.push(String(e)));
+    watch(page);
     await page.goto(`${base}/console/?lang=en`);
     const failures = await page.evaluate(async (v) => (await import('/console/js/selftest.js')).checkVectors(v), vectors);
     assert.deepEqual(failures, []);
@@ -197,7 +205,7 @@ try {
   const adminRequests = recordRequests(adminCtx);
   const admin = await adminCtx.newPage();
 pages.push(admin);
-  admin.on('pageerror', (e) => errors.push(String(e)));
+  watch(admin);
 
   await check('a wrong passphrase and another tool\'s file are refused in the user\'s language', async () => {
     await admin.goto(`${base}/console/?lang=uk`);
@@ -237,7 +245,7 @@ pages.push(admin);
   const coordRequests = recordRequests(coordCtx);
   const coord = await coordCtx.newPage();
 pages.push(coord);
-  coord.on('pageerror', (e) => errors.push(String(e)));
+  watch(coord);
   let request;
 
   await check('a coordinator makes a key in the page and gets a registration request', async () => {
@@ -451,7 +459,7 @@ pages.push(coord);
     const ctx = await browser.newContext({ viewport: { width: 360, height: 740 } });
     const unit = await ctx.newPage();
     pages.push(unit);
-    unit.on('pageerror', (e) => errors.push(String(e)));
+    watch(unit);
     await unit.goto(`${base}/console/?lang=ru`);
     await unit.waitForSelector('.log.ok');
     await unit.click('text=Импортировать файл резервной копии');
@@ -478,7 +486,7 @@ pages.push(coord);
   const leadCtx = await browser.newContext({ viewport: { width: 1000, height: 900 } });
   const lead = await leadCtx.newPage();
   pages.push(lead);
-  lead.on('pageerror', (e) => errors.push(String(e)));
+  watch(lead);
 
   await check('the convoy lead notifies a movement, records its departure on the map and the outcome', async () => {
     await lead.goto(`${base}/console/?lang=uk`);

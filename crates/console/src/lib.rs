@@ -41,6 +41,7 @@ assets! {
     "js/app.js" => "text/javascript; charset=utf-8",
     "js/crypto.js" => "text/javascript; charset=utf-8",
     "js/i18n.js" => "text/javascript; charset=utf-8",
+    "js/ids.js" => "text/javascript; charset=utf-8",
     "js/jcs.js" => "text/javascript; charset=utf-8",
     "js/log.js" => "text/javascript; charset=utf-8",
     "js/map.js" => "text/javascript; charset=utf-8",

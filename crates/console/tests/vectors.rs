@@ -307,6 +307,39 @@ fn routes() -> Value {
     json!(out)
 }
 
+/// Identifiers and whether the core takes each as an id and as an actor id, so the forms'
+/// `pattern` attributes (`assets/js/ids.js`) refuse exactly what the server would.
+fn ids() -> Value {
+    use corridor_core::ids::{check_actor_id, check_id};
+    let long = format!("ua/{}", "a".repeat(125));
+    let longer = format!("ua/{}", "a".repeat(126));
+    let cases = [
+        "ua/coord-kyiv",
+        "ua",
+        "borodianka-2022-03-05",
+        "a.b_c:d@e-f",
+        "ua/coord/extra",
+        "ua//coord",
+        "/ua",
+        "ua/",
+        "-ua",
+        "ua/-coord",
+        "ua/coord 1",
+        "ua/коорд",
+        "ua\\coord",
+        "ua/coord\n",
+        "",
+        "Z9/0",
+        "ua/co-ord_2.x",
+        &long,
+        &longer,
+    ];
+    json!(cases
+        .iter()
+        .map(|id| json!({"id": id, "id_ok": check_id("f", id).is_ok(), "actor_ok": check_actor_id("f", id).is_ok()}))
+        .collect::<Vec<_>>())
+}
+
 fn vectors() -> Value {
     let _ = PublicKey::parse; // (the key ids in the file are `PublicKey::id`)
     json!({
@@ -320,6 +353,7 @@ fn vectors() -> Value {
         "receipts": receipts(),
         "backups": backups(),
         "routes": routes(),
+        "ids": ids(),
     })
 }
 

@@ -22,6 +22,7 @@ import {
 } from './crypto.js';
 import { rootText, verifyConsistency, verifyNote, verifyReceipt } from './log.js';
 import { currentLang, problemText, t } from './i18n.js';
+import { ACTOR_PATTERN, ID_PATTERN, MAX_ID_LEN, SEGMENT_PATTERN } from './ids.js';
 import { degreesE7, drawMap, routeE7, routeFromGeoJson, routeLengthKm } from './map.js';
 
 const state = {
@@ -430,7 +431,7 @@ function passphraseInputs(prefix, twice) {
 }
 
 function createKeyForm() {
-  const actor = el('input', { id: 'new-actor', required: true, pattern: '[A-Za-z0-9][A-Za-z0-9._:@-]*/[A-Za-z0-9][A-Za-z0-9._:@-]*', placeholder: 'ua/coord-2', autocomplete: 'off' });
+  const actor = el('input', { id: 'new-actor', required: true, pattern: ACTOR_PATTERN, maxlength: MAX_ID_LEN, placeholder: 'ua/coord-2', autocomplete: 'off' });
   return el(
     'form',
     {
@@ -654,7 +655,7 @@ const settlementName = (id) => state.settlements.find((x) => x.id === id)?.names
 function corridorForm() {
   const draft = [];
   const settlementOptions = (id) => el('select', { id, required: true }, el('option', { value: '' }, '—'), ...state.settlements.map((x) => el('option', { value: x.id }, `${x.names?.[currentLang()] ?? x.id} (${x.id})`)));
-  const id = el('input', { id: 'cor-id', required: true, pattern: '[A-Za-z0-9][A-Za-z0-9._:@/-]*', autocomplete: 'off' });
+  const id = el('input', { id: 'cor-id', required: true, pattern: ID_PATTERN, maxlength: MAX_ID_LEN, autocomplete: 'off' });
   const names = Object.fromEntries(['uk', 'ru', 'en'].map((l) => [l, el('input', { id: `cor-name-${l}`, lang: l, required: true, autocomplete: 'off' })]));
   const origin = settlementOptions('cor-origin');
   const destination = settlementOptions('cor-destination');
@@ -800,7 +801,7 @@ const fromInput = (value) => `${value}:00Z`;
 function windowForm(w, party) {
   const corridors = state.corridors.filter((c) => c.status !== 'withdrawn');
   const corridor = el('select', { id: 'win-corridor', disabled: !!w }, ...corridors.map((c) => el('option', { value: c.id, selected: w?.corridor === c.id }, `${c.names?.[currentLang()] ?? c.id} (${c.id})`)));
-  const id = el('input', { id: 'win-id', required: true, value: w?.id ?? '', readonly: !!w, pattern: '[A-Za-z0-9][A-Za-z0-9._:@/-]*', autocomplete: 'off' });
+  const id = el('input', { id: 'win-id', required: true, value: w?.id ?? '', readonly: !!w, pattern: ID_PATTERN, maxlength: MAX_ID_LEN, autocomplete: 'off' });
   const start = el('input', { id: 'win-start', type: 'datetime-local', required: true, value: utcInput(w?.start) });
   const end = el('input', { id: 'win-end', type: 'datetime-local', required: true, value: utcInput(w?.end) });
   const guarantee = el('textarea', { id: 'win-guarantee', rows: 2, required: true }, w?.guarantees?.[party] ?? '');
@@ -1116,7 +1117,7 @@ function notifyForm() {
   const side = state.me.actor.affiliation?.id;
   const windows = state.windows.filter((w) => ['agreed', 'active', 'proposed'].includes(w.status));
   const win = el('select', { id: 'op-window' }, ...windows.map((w) => el('option', { value: w.id }, `${w.id} (${t(`status-${w.status}`)}, ${utc(w.start)} – ${utc(w.end)})`)));
-  const name = el('input', { id: 'op-name', required: true, pattern: '[A-Za-z0-9][A-Za-z0-9._:@-]*', autocomplete: 'off' });
+  const name = el('input', { id: 'op-name', required: true, pattern: SEGMENT_PATTERN, maxlength: MAX_ID_LEN, autocomplete: 'off' });
   const kind = el('select', { id: 'op-kind' }, ...['evacuation', 'aid-delivery', 'both'].map((k) => el('option', { value: k }, t(`op-kind-${k}`))));
   const capacity = el('input', { id: 'op-capacity', type: 'number', min: 0, value: 0 });
   const departure = el('input', { id: 'op-departure', type: 'datetime-local', required: true });

@@ -16,6 +16,7 @@ import {
 } from './crypto.js';
 import { verifyConsistency, verifyNote, verifyReceipt } from './log.js';
 import { routeE7, routeFromGeoJson } from './map.js';
+import { ACTOR_PATTERN, ID_PATTERN, MAX_ID_LEN } from './ids.js';
 
 /** Every disagreement with the vectors, as readable lines (empty: all agree). */
 export async function checkVectors(v) {
@@ -110,6 +111,22 @@ export async function checkVectors(v) {
       got = null;
     }
     expect(JSON.stringify(got) === JSON.stringify(r.route), `route from ${r.geojson}\n  got  ${JSON.stringify(got)}\n  want ${JSON.stringify(r.route)}`);
+  }
+  // As a browser compiles a `pattern` attribute: anchored, with the `v` flag.
+  const compiled = (p) => {
+    try {
+      return new RegExp(`^(?:${p})$`, 'v');
+    } catch (e) {
+      failures.push(`pattern ${p} does not compile with the v flag: ${e.message}`);
+      return null;
+    }
+  };
+  const [idRe, actorRe] = [compiled(ID_PATTERN), compiled(ACTOR_PATTERN)];
+  for (const c of v.ids ?? []) {
+    if (!idRe || !actorRe) break;
+    const fits = c.id.length >= 1 && c.id.length <= MAX_ID_LEN;
+    expect((fits && idRe.test(c.id)) === c.id_ok, `id ${JSON.stringify(c.id)}: the form says ${fits && idRe.test(c.id)}, the core ${c.id_ok}`);
+    expect((fits && actorRe.test(c.id)) === c.actor_ok, `actor id ${JSON.stringify(c.id)}: the form says ${fits && actorRe.test(c.id)}, the core ${c.actor_ok}`);
   }
   return failures;
 }
