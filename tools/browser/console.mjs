@@ -488,7 +488,7 @@ pages.push(coord);
   pages.push(lead);
   watch(lead);
 
-  await check('the convoy lead notifies a movement, records its departure on the map and the outcome', async () => {
+  await check('the convoy lead notifies a movement, records it on the map to arrival, the receipts and the outcome', async () => {
     await lead.goto(`${base}/console/?lang=uk`);
     await lead.waitForSelector('.log.ok');
     await lead.click('text=Імпортувати файл резервної копії');
@@ -533,6 +533,26 @@ pages.push(coord);
     assert.match(await message(lead), /Надіслано/);
     assert.match(await lead.locator('[data-operation="convoys/aid-1"]').textContent(), /у дорозі/);
 
+    // It arrives; the receipts must add up to what was sent or say why.
+    await lead.locator('[data-operation="convoys/aid-1"] button:has-text("Записати рух")').click();
+    await lead.selectOption('#move-event', 'arrived');
+    await lead.fill('#move-lat', '50.59');
+    await lead.fill('#move-lon', '29.83');
+    await lead.fill('#move-when', '2022-03-04T11:55');
+    await lead.click('.review form button[type=submit]');
+    await lead.click('#sign');
+    assert.match(await message(lead), /Надіслано/);
+    await lead.locator('[data-operation="convoys/aid-1"] button.receive').click();
+    const water = lead.locator('.review fieldset[data-tracking="AID1-WAT-1"]');
+    await water.locator('[name=delivered]').fill('9000');
+    await lead.click('.review form button[type=submit]');
+    assert.match(await message(lead), /AID1-WAT-1: доставлене, пошкоджене й втрачене мають разом дорівнювати надісланим 10000/);
+    await water.locator('[name=reason]').fill('Навчання: 1000 л злили на блокпості для перевірки.');
+    await lead.click('.review form button[type=submit]');
+    assert.match(await lead.textContent('.review .words'), /AID1-FOOD-1 \(family food parcels\): доставлено 1200, пошкоджено 0, втрачено 0 з 1200 box.*AID1-WAT-1 \(drinking water\): доставлено 9000/);
+    await lead.click('#sign');
+    assert.match(await message(lead), /Надіслано/);
+
     await lead.locator('[data-operation="convoys/aid-1"] button:has-text("Записати результат")').click();
     await lead.selectOption('#outcome', 'impeded');
     await lead.fill('#outcome-reason', 'Навчання: огляд на блокпості тривав дві години.');
@@ -559,6 +579,9 @@ pages.push(coord);
     assert.equal(aid.timeline[0].event, 'departed');
     assert.deepEqual(aid.timeline[0].location, [29.922, 50.6451], "the typed point, as GeoJSON [lon, lat]");
     assert.equal(aid.outcome?.outcome ?? aid.outcome, 'impeded');
+    const water = aid.manifest.find((c) => c.tracking === 'AID1-WAT-1');
+    assert.deepEqual([water.delivered, water.damaged, water.lost], [9000, 0, 0]);
+    assert.match(water.reason, /1000 л/);
     const notified = read('/v1/operations/convoys/evac-console');
     assert.deepEqual(notified.vehicles.map((v) => v.plate), ['AI 0100 EX', 'AI 0101 EX']);
     const thread = read('/v1/threads/convoys/evac-1-line');

@@ -1082,6 +1082,8 @@ function operationsPanel() {
                 party && o.acknowledgements?.[party] && o.acknowledgements[party] !== 'acknowledged' && el('button', { type: 'button', class: 'ack', onclick: () => reviewAck(o, party) }, t('acknowledge')),
                 operator && o.notifier === side && !o.outcome && el('button', { type: 'button', onclick: () => moveForm(o) }, t('record-move')),
                 ' ',
+                operator && o.notifier === side && o.progress === 'arrived' && o.consignments > 0 && el('button', { type: 'button', class: 'receive', onclick: () => receiveForm(o) }, t('record-receipts')),
+                ' ',
                 operator && o.notifier === side && !o.outcome && el('button', { type: 'button', onclick: () => outcomeForm(o) }, t('record-outcome')),
               ),
             ),
@@ -1287,6 +1289,68 @@ function moveForm(o) {
   };
   render();
   event.focus();
+}
+
+/** Receipts at the destination: each consignment still open, split into delivered, damaged
+ * and lost, which must add up to what was sent or say why (WFP's RITA). */
+async function receiveForm(o) {
+  const detail = await signedGet(`/v1/operations/${o.id}`).catch((e) => say('error', e.message));
+  if (!detail) return;
+  const open = (detail.manifest ?? []).filter((c) => !c.received_at);
+  if (open.length === 0) return say('ok', t('receipts-none-open'));
+  const lines = open.map((c) => {
+    const n = (name, value) => el('input', { name, type: 'number', min: 0, step: 1, required: true, value });
+    return {
+      c,
+      delivered: n('delivered', c.sent),
+      damaged: n('damaged', 0),
+      lost: n('lost', 0),
+      reason: el('input', { name: 'reason', autocomplete: 'off' }),
+    };
+  });
+  state.review = {
+    form: el(
+      'form',
+      {
+        onsubmit: (ev) => {
+          ev.preventDefault();
+          const receipts = lines.map((l) => ({
+            tracking: l.c.tracking,
+            delivered: Math.round(Number(l.delivered.value)),
+            damaged: Math.round(Number(l.damaged.value)),
+            lost: Math.round(Number(l.lost.value)),
+            reason: l.reason.value.trim() || undefined,
+          }));
+          const short = receipts.find((r, i) => r.delivered + r.damaged + r.lost !== lines[i].c.sent && !r.reason);
+          if (short) return say('error', t('receipt-does-not-add-up', { tracking: short.tracking, sent: lines[receipts.indexOf(short)].c.sent }));
+          review(
+            { type: 'operation.receive', operation: o.id, receipts },
+            t('words-receive', {
+              operation: o.id,
+              list: receipts.map((r, i) => t('receipt-line', { ...r, item: lines[i].c.item, sent: lines[i].c.sent, unit: lines[i].c.unit, reason: r.reason ?? '—' })).join('; '),
+            }),
+          );
+        },
+      },
+      el('h2', {}, t('receive-title', { operation: o.id })),
+      lines.map((l) =>
+        el(
+          'fieldset',
+          { class: 'row receipt', 'data-tracking': l.c.tracking },
+          el('legend', {}, `${l.c.tracking}: ${l.c.item}, ${t('receipt-sent', { sent: l.c.sent, unit: l.c.unit })}`),
+          field(t('receipt-delivered'), l.delivered),
+          field(t('receipt-damaged'), l.damaged),
+          field(t('receipt-lost'), l.lost),
+          field(t('receipt-reason'), l.reason, t('receipt-reason-hint')),
+        ),
+      ),
+      el('button', { type: 'submit' }, t('review')),
+      ' ',
+      el('button', { type: 'button', onclick: cancelReview }, t('cancel')),
+    ),
+  };
+  render();
+  lines[0].delivered.focus();
 }
 
 function outcomeForm(o) {
