@@ -54,8 +54,11 @@ struct Upstream {
     http: reqwest::Client,
 }
 
-/// The router: the console's files from this binary, `/v1/...` passed to `server`.
-pub fn app(server: &str) -> Router {
+/// The router: the console's files from this binary, `/v1/...` passed to `server`. On loopback
+/// (`loopback_only`), a request must name the machine itself as its host: a web page elsewhere
+/// that rebinds its own name to 127.0.0.1 (DNS rebinding) is refused rather than served a
+/// console under its origin or let through to the log's server.
+pub fn app(server: &str, loopback_only: bool) -> Router {
     let upstream = Arc::new(Upstream {
         base: server.trim_end_matches('/').to_string(),
         http: reqwest::Client::new(),
@@ -67,6 +70,37 @@ pub fn app(server: &str) -> Router {
         .route("/console/{*path}", get(corridor_server::console::file))
         .fallback(pass)
         .with_state(upstream)
+        .layer(axum::middleware::from_fn(
+            move |req: Request, next: axum::middleware::Next| async move {
+                if loopback_only && !names_this_machine(&req) {
+                    return problem(
+                        StatusCode::MISDIRECTED_REQUEST,
+                        "host-not-allowed",
+                        "this local console answers only to 127.0.0.1, localhost or [::1]".into(),
+                    );
+                }
+                next.run(req).await
+            },
+        ))
+}
+
+/// Whether the request's Host is this machine by a name no one else controls.
+fn names_this_machine(req: &Request) -> bool {
+    let Some(host) = req
+        .headers()
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+    else {
+        return false;
+    };
+    let name = match host.rsplit_once(':') {
+        Some((name, port)) if port.bytes().all(|b| b.is_ascii_digit()) => name,
+        _ => host,
+    };
+    matches!(
+        name.to_ascii_lowercase().as_str(),
+        "127.0.0.1" | "localhost" | "[::1]"
+    )
 }
 
 fn problem(status: StatusCode, code: &str, detail: String) -> Response {
@@ -169,7 +203,7 @@ pub async fn run(a: ConsoleArgs) -> anyhow::Result<()> {
         a.server,
         listener.local_addr()?
     );
-    axum::serve(listener, app(&a.server)).await?;
+    axum::serve(listener, app(&a.server, a.listen.ip().is_loopback())).await?;
     Ok(())
 }
 
@@ -195,7 +229,7 @@ mod tests {
 
     #[tokio::test]
     async fn the_page_comes_from_this_binary_and_only_v1_goes_to_the_server() {
-        let local = serve(app(&closed_port())).await;
+        let local = serve(app(&closed_port(), true)).await;
         let http = reqwest::Client::new();
 
         let page = http.get(format!("{local}/console/")).send().await.unwrap();
@@ -208,6 +242,28 @@ mod tests {
         assert_eq!(other.status(), 404);
         let p: serde_json::Value = other.json().await.unwrap();
         assert_eq!(p["code"], "not-found");
+
+        // Another name for this address (DNS rebinding) is refused, page and API alike.
+        for path in ["/console/", "/v1/log/checkpoint"] {
+            let rebound = http
+                .get(format!("{local}{path}"))
+                .header("host", "attacker.example:8090")
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(rebound.status(), 421, "{path}");
+            let p: serde_json::Value = rebound.json().await.unwrap();
+            assert_eq!(p["code"], "host-not-allowed");
+        }
+        let by_name = http
+            .get(format!(
+                "{}/console/",
+                local.replace("127.0.0.1", "localhost")
+            ))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(by_name.status(), 200);
 
         // The server is down: the page is told so in a problem it reads as "offline".
         let down = http
@@ -244,7 +300,7 @@ mod tests {
             })
             .with_state(seen.clone());
         let server = serve(upstream).await;
-        let local = serve(app(&server)).await;
+        let local = serve(app(&server, true)).await;
 
         let reply = reqwest::Client::new()
             .post(format!("{local}/v1/commands?x=1"))
