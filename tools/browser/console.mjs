@@ -355,7 +355,7 @@ pages.push(coord);
     assert.match(await coord.textContent('.incidents'), /ru\/coord-console: Навчання: наші підрозділи/);
   });
 
-  await check('the coordinator proposes corridors from a GeoJSON file and by drawing on the map', async () => {
+  await check('the coordinator proposes corridors from a GeoJSON file and by drawing on the map, and amends one', async () => {
     await coord.click('#propose-corridor');
     const file = (name, g) => ({ name, mimeType: 'application/geo+json', buffer: Buffer.from(JSON.stringify(g)) });
     // Another kind of file first: told what is wrong, nothing drawn.
@@ -385,6 +385,32 @@ pages.push(coord);
     assert.match(await coord.textContent('.review .words'), /You propose corridor irpin-bucha-console «Ірпінь – Буча \(навчання\)» .* for evacuation and aid, from Irpin to Bucha: a route of 3 points, about 3\.\d km, from 50\.52180, 30\.25060 to 50\.54320, 30\.21200, with 500 m either side/);
     await coord.click('#sign');
     assert.match(await message(coord), /Sent/);
+
+    // Amended with what civilians are told; the route comes back exactly, so it is not a change.
+    const item = coord.locator('[data-corridor="irpin-bucha-console"]');
+    assert.match(await item.textContent(), /not yet complete/);
+    await item.locator('button.amend-corridor').click();
+    await coord.fill('#cor-who_may_leave-uk', 'Усі цивільні (навчання)');
+    await coord.click('.review form button[type=submit]');
+    assert.match(await message(coord), /Who may leave: give the text in all three languages/);
+    const civil = {
+      who_may_leave: ['Усі цивільні (навчання)', 'Все гражданские (учения)', 'All civilians (exercise)'],
+      reception: ['Буча, школа № 3 (навчання)', 'Буча, школа № 3 (учения)', 'Bucha, school no. 3 (exercise)'],
+      bring: ['Документи й ліки (навчання)', 'Документы и лекарства (учения)', 'Papers and medicine (exercise)'],
+      gather: ['Ірпінь, центральна площа (навчання)', 'Ирпень, центральная площадь (учения)', 'Irpin, central square (exercise)'],
+      if_suspended: ['Залишайтеся в укритті (навчання)', 'Оставайтесь в укрытии (учения)', 'Stay in shelter (exercise)'],
+    };
+    for (const [k, texts] of Object.entries(civil)) {
+      for (const [i, l] of ['uk', 'ru', 'en'].entries()) await coord.fill(`#cor-${k}-${l}`, texts[i]);
+    }
+    await coord.selectOption('#cor-aid', 'true');
+    await coord.click('.review form button[type=submit]');
+    assert.match(await coord.textContent('.review .words'), /You propose version 2 of corridor irpin-bucha-console/);
+    const changed = await coord.$$eval('.review .diff tr.changed th', (th) => th.map((x) => x.textContent));
+    assert.deepEqual(changed, ['Who may leave', 'Aid may enter', 'Reception point', 'What to bring', 'Where to gather', 'What to do if the corridor is suspended']);
+    await coord.click('#sign');
+    assert.match(await message(coord), /Sent/);
+    assert.doesNotMatch(await coord.locator('[data-corridor="irpin-bucha-console"]').textContent(), /not yet complete/);
 
     // Drawn: three clicks on the map, one taken back, one typed.
     await coord.click('#propose-corridor');
@@ -573,6 +599,8 @@ pages.push(coord);
     const corridors = read('/v1/corridors').corridors;
     const fromFile = corridors.find((c) => c.id === 'irpin-bucha-console');
     assert.deepEqual(fromFile?.route.coordinates, [[30.2506, 50.5218], [30.24, 50.53], [30.212, 50.5432]], 'the file\'s route, exactly');
+    assert.equal(fromFile.version, 2);
+    assert.equal(fromFile.reception.en, 'Bucha, school no. 3 (exercise)');
     assert.equal(corridors.find((c) => c.id === 'drawn-console')?.route.coordinates.length, 3);
     const aid = read('/v1/operations/convoys/aid-1');
     assert.equal(aid.acknowledgements.ru.actor, NEW_ACTOR, 'the acknowledgement is the coordinator\'s');

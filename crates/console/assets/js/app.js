@@ -619,6 +619,21 @@ function windowsPanel(acting) {
     mapHost,
     el(
       'ul',
+      { class: 'corridors' },
+      state.corridors.map((c) =>
+        el(
+          'li',
+          { 'data-corridor': c.id },
+          el('strong', {}, `${c.names?.[currentLang()] ?? c.id}`),
+          ` (${c.id}, ${t('point-version', { version: c.latest_version ?? c.version })}): ${settlementName(c.origin?.id)} → ${settlementName(c.destination?.id)}`,
+          !(c.who_may_leave && c.reception && c.instructions) && el('small', { class: 'incomplete' }, ` ${t('corridor-incomplete')}`),
+          acting && ' ',
+          acting && el('button', { type: 'button', class: 'amend-corridor', onclick: () => corridorForm(c) }, t('amend')),
+        ),
+      ),
+    ),
+    el(
+      'ul',
       { class: 'windows' },
       state.windows.map((w) =>
         el(
@@ -640,7 +655,7 @@ function windowsPanel(acting) {
         { class: 'actions' },
         party && el('button', { type: 'button', id: 'propose-window', onclick: () => windowForm(null, party) }, t('propose')),
         ' ',
-        el('button', { type: 'button', id: 'propose-corridor', onclick: corridorForm }, t('propose-corridor')),
+        el('button', { type: 'button', id: 'propose-corridor', onclick: () => corridorForm() }, t('propose-corridor')),
       ),
   );
 }
@@ -652,16 +667,38 @@ const settlementName = (id) => state.settlements.find((x) => x.id === id)?.names
  * and the route, drawn point by point on the map or read from a GeoJSON file. The route is
  * signed as the core keeps it (1e-7 degree), so what the review shows is what is signed.
  */
-function corridorForm() {
-  const draft = [];
+function corridorForm(c = null) {
+  const draft = c ? (c.route?.coordinates ?? []).map((p) => [p[0], p[1]]) : [];
   const settlementOptions = (id) => el('select', { id, required: true }, el('option', { value: '' }, '—'), ...state.settlements.map((x) => el('option', { value: x.id }, `${x.names?.[currentLang()] ?? x.id} (${x.id})`)));
-  const id = el('input', { id: 'cor-id', required: true, pattern: ID_PATTERN, maxlength: MAX_ID_LEN, autocomplete: 'off' });
-  const names = Object.fromEntries(['uk', 'ru', 'en'].map((l) => [l, el('input', { id: `cor-name-${l}`, lang: l, required: true, autocomplete: 'off' })]));
+  const id = el('input', { id: 'cor-id', required: true, pattern: ID_PATTERN, maxlength: MAX_ID_LEN, autocomplete: 'off', value: c?.id ?? '', readonly: !!c });
+  const names = Object.fromEntries(['uk', 'ru', 'en'].map((l) => [l, el('input', { id: `cor-name-${l}`, lang: l, required: true, autocomplete: 'off', value: c?.names?.[l] ?? '' })]));
+  // What civilians are told: optional when proposing, required (all three languages) before
+  // the parties can consent to a window on the corridor.
+  const civil = Object.fromEntries(
+    ['who_may_leave', 'reception', 'bring', 'gather', 'if_suspended'].map((k) => {
+      const now = k === 'who_may_leave' || k === 'reception' ? c?.[k] : c?.instructions?.[k];
+      return [k, Object.fromEntries(['uk', 'ru', 'en'].map((l) => [l, el('input', { id: `cor-${k}-${l}`, lang: l, autocomplete: 'off', value: now?.[l] ?? '' })]))];
+    }),
+  );
+  const aid = el('select', { id: 'cor-aid' }, ...[['', '—'], ['true', t('yes')], ['false', t('no')]].map(([v, label]) => el('option', { value: v, selected: String(c?.aid_may_enter ?? '') === v }, label)));
+  /** Three languages or none: a text in one language only is not one a civilian can read. */
+  const readNames = (inputs, what) => {
+    const v = Object.fromEntries(Object.entries(inputs).map(([l, i]) => [l, i.value.trim()]));
+    const filled = Object.values(v).filter(Boolean).length;
+    if (filled === 0) return undefined;
+    if (filled < 3) throw new Error(t('corridor-three-languages', { what }));
+    return { en: v.en, uk: v.uk, ru: v.ru };
+  };
   const origin = settlementOptions('cor-origin');
   const destination = settlementOptions('cor-destination');
   const purpose = el('select', { id: 'cor-purpose' }, ...['evacuation', 'aid', 'both'].map((p) => el('option', { value: p }, t(`purpose-${p}`))));
-  const buffer = el('input', { id: 'cor-buffer', type: 'number', min: 50, max: 20000, step: 1, value: 500, required: true });
-  const binding = el('select', { id: 'cor-binding' }, ...['uk', 'ru', 'en'].map((l) => el('option', { value: l, selected: l === currentLang() }, { uk: 'Українська', ru: 'Русский', en: 'English' }[l])));
+  const buffer = el('input', { id: 'cor-buffer', type: 'number', min: 50, max: 20000, step: 1, value: c?.buffer_m ?? 500, required: true });
+  const binding = el('select', { id: 'cor-binding' }, ...['uk', 'ru', 'en'].map((l) => el('option', { value: l, selected: l === (c?.binding_language ?? currentLang()) }, { uk: 'Українська', ru: 'Русский', en: 'English' }[l])));
+  if (c) {
+    origin.value = c.origin?.id ?? '';
+    destination.value = c.destination?.id ?? '';
+    purpose.value = c.purpose;
+  }
   const file = el('input', { id: 'cor-file', type: 'file', accept: '.geojson,.json,application/geo+json,application/json' });
   const count = el('p', { class: 'route-points', id: 'cor-points', 'aria-live': 'polite' });
   // Without a pointer, a point is typed: "lat, lon" in degrees, as a phone's GPS shows it.
@@ -729,16 +766,39 @@ function corridorForm() {
           ev.preventDefault();
           if (new Set(routeE7(draft).map((p) => p.join(','))).size < 2) return say('error', t('route-too-short'));
           if (origin.value === destination.value) return say('error', t('route-same-ends'));
+          let told;
+          try {
+            told = {
+              who_may_leave: readNames(civil.who_may_leave, t('corridor-who-may-leave')),
+              reception: readNames(civil.reception, t('corridor-reception')),
+              bring: readNames(civil.bring, t('corridor-bring')),
+              gather: readNames(civil.gather, t('corridor-gather')),
+              if_suspended: readNames(civil.if_suspended, t('corridor-if-suspended')),
+            };
+          } catch (e) {
+            return say('error', e.message);
+          }
+          const some = [told.bring, told.gather, told.if_suspended].filter(Boolean).length;
+          if (some > 0 && some < 3) return say('error', t('corridor-instructions-whole'));
           const terms = {
             names: { en: names.en.value.trim(), uk: names.uk.value.trim(), ru: names.ru.value.trim() },
             route: routeE7(draft),
             buffer_m: Math.round(Number(buffer.value)),
             origin: origin.value,
             destination: destination.value,
-            checkpoints: [],
+            // Checkpoints are kept as they are: the console does not edit them yet.
+            checkpoints: (c?.checkpoints ?? []).map((k) => ({ names: k.names, location: { lat_e7: degreesE7(k.location[1]), lon_e7: degreesE7(k.location[0]) } })),
             purpose: purpose.value,
+            who_may_leave: told.who_may_leave,
+            aid_may_enter: aid.value === '' ? undefined : aid.value === 'true',
+            reception: told.reception,
+            instructions: some === 3 ? { bring: told.bring, gather: told.gather, if_suspended: told.if_suspended } : undefined,
             binding_language: binding.value,
           };
+          if (c) {
+            const body = { type: 'corridor.amend', corridor: c.id, base_version: c.latest_version ?? c.version, terms };
+            return review(body, t('words-amend-corridor', { corridor: c.id, version: body.base_version + 1 }), corridorDiff(c, terms));
+          }
           const body = { type: 'corridor.propose', corridor: id.value.trim(), terms };
           review(
             body,
@@ -756,11 +816,11 @@ function corridorForm() {
               first: draft[0].map((x) => x.toFixed(5)).reverse().join(', '),
               last: draft[draft.length - 1].map((x) => x.toFixed(5)).reverse().join(', '),
               binding: { uk: 'Українська', ru: 'Русский', en: 'English' }[terms.binding_language],
-            }),
+            }) + (terms.who_may_leave && terms.reception && terms.instructions ? '' : ` ${t('corridor-needs-civil')}`),
           );
         },
       },
-      el('h2', {}, t('propose-corridor-title')),
+      el('h2', {}, c ? t('amend-corridor-title', { corridor: c.id, version: c.latest_version ?? c.version }) : t('propose-corridor-title')),
       field(t('corridor-id'), id, t('window-id-hint')),
       field(t('corridor-name', { lang: 'Українська' }), names.uk),
       field(t('corridor-name', { lang: 'Русский' }), names.ru),
@@ -770,6 +830,19 @@ function corridorForm() {
       field(t('corridor-purpose'), purpose),
       field(t('corridor-buffer'), buffer, t('corridor-buffer-hint')),
       field(t('corridor-binding'), binding, t('corridor-binding-hint')),
+      el(
+        'fieldset',
+        { class: 'civil' },
+        el('legend', {}, t('corridor-civil')),
+        [
+          ['who_may_leave', 'corridor-who-may-leave'],
+          ['reception', 'corridor-reception'],
+          ['bring', 'corridor-bring'],
+          ['gather', 'corridor-gather'],
+          ['if_suspended', 'corridor-if-suspended'],
+        ].map(([k, label]) => el('div', { class: 'three' }, el('h4', {}, t(label)), ...['uk', 'ru', 'en'].map((l) => field({ uk: 'Українська', ru: 'Русский', en: 'English' }[l], civil[k][l])))),
+        field(t('corridor-aid-may-enter'), aid),
+      ),
       el('p', {}, t('route-how')),
       field(t('route-file'), file),
       mapHost,
@@ -791,7 +864,32 @@ function corridorForm() {
   };
   redraw();
   render();
-  id.focus();
+  (c ? names.uk : id).focus();
+}
+
+/** An amendment against the corridor's latest version, row by row. */
+function corridorDiff(c, terms) {
+  const n = (x) => (x ? `«${x.uk}» / «${x.ru}» / «${x.en}»` : '—');
+  const route = (coords) => t('route-summary', { points: coords.length, km: routeLengthKm(coords).toFixed(1) });
+  const show = (v) => ({
+    [t('diff-names')]: n(v.names),
+    [t('diff-route')]: v.routeText,
+    [t('corridor-buffer')]: String(v.buffer_m),
+    [t('corridor-origin')]: settlementName(v.origin),
+    [t('corridor-destination')]: settlementName(v.destination),
+    [t('corridor-purpose')]: t(`purpose-${v.purpose}`),
+    [t('corridor-who-may-leave')]: n(v.who_may_leave),
+    [t('corridor-aid-may-enter')]: v.aid_may_enter === undefined || v.aid_may_enter === null ? '—' : t(v.aid_may_enter ? 'yes' : 'no'),
+    [t('corridor-reception')]: n(v.reception),
+    [t('corridor-bring')]: n(v.instructions?.bring),
+    [t('corridor-gather')]: n(v.instructions?.gather),
+    [t('corridor-if-suspended')]: n(v.instructions?.if_suspended),
+    [t('corridor-binding')]: v.binding_language,
+  });
+  const before = show({ ...c, origin: c.origin?.id, destination: c.destination?.id, routeText: `${route(c.route?.coordinates ?? [])} ${JSON.stringify(routeE7(c.route?.coordinates ?? []))}` });
+  const after = show({ ...terms, routeText: `${route(terms.route.map(([x, y]) => [x / 1e7, y / 1e7]))} ${JSON.stringify(terms.route)}` });
+  const version = c.latest_version ?? c.version;
+  return { from: version, to: version + 1, rows: Object.keys(after).map((k) => ({ k, old: before[k], now: after[k], changed: before[k] !== after[k] })) };
 }
 
 const utcInput = (text) => (text ? text.slice(0, 16) : '');
