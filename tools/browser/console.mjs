@@ -501,6 +501,8 @@ pages.push(coord);
     assert.match(await message(unit), /Отправлено|журнал принял/);
     assert.match(await unit.locator('[data-window="borodianka-2022-03-04"]').textContent(), /Вы подтвердили: условия версии/);
     assert.equal(await unit.locator('[data-window="borodianka-2022-03-04"] button.confirm').count(), 0);
+    assert.match(await unit.locator('[data-window="borodianka-console-1"]').textContent(), /предложено/);
+    assert.equal(await unit.locator('[data-window="borodianka-console-1"] button.confirm').count(), 0, 'a unit is never asked to confirm a window only proposed');
     await fitsTheScreen(unit);
     await unit.screenshot({ path: join(out, 'console-unit-ru.png'), fullPage: true });
     await ctx.close();

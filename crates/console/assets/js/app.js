@@ -308,7 +308,9 @@ async function loadMe() {
     state.documents = docs.documents ?? [];
   }
   if (role === 'unit') {
-    const owed = state.windows.filter((x) => !['withdrawn', 'cancelled', 'expired'].includes(x.status));
+    // Only what was agreed reaches the units: a proposal is not an order, but its withdrawal or
+    // cancellation after agreement is, so those windows stay.
+    const owed = state.windows.filter((x) => !['proposed', 'expired'].includes(x.status));
     state.receipts = Object.fromEntries(await Promise.all(owed.map((x) => signedGet(`/v1/windows/${x.id}/receipts`).then((r) => [x.id, r], () => [x.id, null]))));
   }
   // A thread's messages come with it: a party reads what it must acknowledge without a click.
@@ -1552,7 +1554,10 @@ function unitActions(w) {
   const me = state.me.actor.id;
   const party = state.me.actor.affiliation?.id;
   const notices = state.receipts[w.id]?.parties?.[party]?.notices ?? [];
-  const owed = notices.filter((n) => (n.pending ?? []).includes(me));
+  // The terms only of a window in force; every act (suspension, resumption, withdrawal,
+  // cancellation) of one that was agreed. A unit is never asked to confirm a mere proposal.
+  const inForce = ['agreed', 'active', 'suspended'].includes(w.status);
+  const owed = notices.filter((n) => (n.pending ?? []).includes(me) && (n.notice !== 'terms' || inForce) && w.status !== 'proposed');
   const done = notices.filter((n) => (n.confirmed ?? []).some((c) => c.unit === me));
   return el(
     'div',
