@@ -47,6 +47,9 @@ const state = {
   message: null, // {kind: 'ok'|'error', text}
 };
 
+/** Each language by its own name: what a person looks for when choosing one. */
+const LANG_NAMES = { uk: 'Українська', ru: 'Русский', en: 'English' };
+
 // ---------- small DOM helpers ----------
 
 function el(tag, attrs = {}, ...children) {
@@ -344,7 +347,7 @@ function render() {
 
 function header() {
   const langs = ['uk', 'ru', 'en'].map((l) =>
-    el('a', { href: `?lang=${l}`, 'aria-current': l === currentLang() ? 'true' : null, lang: l }, { uk: 'Українська', ru: 'Русский', en: 'English' }[l]),
+    el('a', { href: `?lang=${l}`, 'aria-current': l === currentLang() ? 'true' : null, lang: l }, LANG_NAMES[l]),
   );
   const exercise = state.head?.exercise || state.trust?.clockOffsetMs;
   return el(
@@ -695,7 +698,7 @@ function corridorForm(c = null) {
   const destination = settlementOptions('cor-destination');
   const purpose = el('select', { id: 'cor-purpose' }, ...['evacuation', 'aid', 'both'].map((p) => el('option', { value: p }, t(`purpose-${p}`))));
   const buffer = el('input', { id: 'cor-buffer', type: 'number', min: 50, max: 20000, step: 1, value: c?.buffer_m ?? 500, required: true });
-  const binding = el('select', { id: 'cor-binding' }, ...['uk', 'ru', 'en'].map((l) => el('option', { value: l, selected: l === (c?.binding_language ?? currentLang()) }, { uk: 'Українська', ru: 'Русский', en: 'English' }[l])));
+  const binding = el('select', { id: 'cor-binding' }, ...['uk', 'ru', 'en'].map((l) => el('option', { value: l, selected: l === (c?.binding_language ?? currentLang()) }, LANG_NAMES[l])));
   if (c) {
     origin.value = c.origin?.id ?? '';
     destination.value = c.destination?.id ?? '';
@@ -760,112 +763,100 @@ function corridorForm(c = null) {
     }
     redraw();
   });
-  state.review = {
-    form: el(
-      'form',
-      {
-        onsubmit: (ev) => {
-          ev.preventDefault();
-          if (new Set(routeE7(draft).map((p) => p.join(','))).size < 2) return say('error', t('route-too-short'));
-          if (origin.value === destination.value) return say('error', t('route-same-ends'));
-          let told;
-          try {
-            told = {
-              who_may_leave: readNames(civil.who_may_leave, t('corridor-who-may-leave')),
-              reception: readNames(civil.reception, t('corridor-reception')),
-              bring: readNames(civil.bring, t('corridor-bring')),
-              gather: readNames(civil.gather, t('corridor-gather')),
-              if_suspended: readNames(civil.if_suspended, t('corridor-if-suspended')),
-            };
-          } catch (e) {
-            return say('error', e.message);
-          }
-          const some = [told.bring, told.gather, told.if_suspended].filter(Boolean).length;
-          if (some > 0 && some < 3) return say('error', t('corridor-instructions-whole'));
-          const terms = {
-            names: { en: names.en.value.trim(), uk: names.uk.value.trim(), ru: names.ru.value.trim() },
-            route: routeE7(draft),
-            buffer_m: Math.round(Number(buffer.value)),
-            origin: origin.value,
-            destination: destination.value,
-            // Checkpoints are kept as they are: the console does not edit them yet.
-            checkpoints: (c?.checkpoints ?? []).map((k) => ({ names: k.names, location: { lat_e7: degreesE7(k.location[1]), lon_e7: degreesE7(k.location[0]) } })),
-            purpose: purpose.value,
-            who_may_leave: told.who_may_leave,
-            aid_may_enter: aid.value === '' ? undefined : aid.value === 'true',
-            reception: told.reception,
-            instructions: some === 3 ? { bring: told.bring, gather: told.gather, if_suspended: told.if_suspended } : undefined,
-            binding_language: binding.value,
-          };
-          if (c) {
-            const body = { type: 'corridor.amend', corridor: c.id, base_version: c.latest_version ?? c.version, terms };
-            return review(body, t('words-amend-corridor', { corridor: c.id, version: body.base_version + 1 }), corridorDiff(c, terms));
-          }
-          const body = { type: 'corridor.propose', corridor: id.value.trim(), terms };
-          review(
-            body,
-            t('words-propose-corridor', {
-              corridor: body.corridor,
-              uk: terms.names.uk,
-              ru: terms.names.ru,
-              en: terms.names.en,
-              origin: settlementName(terms.origin),
-              destination: settlementName(terms.destination),
-              purpose: t(`purpose-${terms.purpose}`),
-              buffer: terms.buffer_m,
-              points: draft.length,
-              km: routeLengthKm(draft).toFixed(1),
-              first: draft[0].map((x) => x.toFixed(5)).reverse().join(', '),
-              last: draft[draft.length - 1].map((x) => x.toFixed(5)).reverse().join(', '),
-              binding: { uk: 'Українська', ru: 'Русский', en: 'English' }[terms.binding_language],
-            }) + (terms.who_may_leave && terms.reception && terms.instructions ? '' : ` ${t('corridor-needs-civil')}`),
-          );
-        },
-      },
-      el('h2', {}, c ? t('amend-corridor-title', { corridor: c.id, version: c.latest_version ?? c.version }) : t('propose-corridor-title')),
-      field(t('corridor-id'), id, t('window-id-hint')),
-      field(t('corridor-name', { lang: 'Українська' }), names.uk),
-      field(t('corridor-name', { lang: 'Русский' }), names.ru),
-      field(t('corridor-name', { lang: 'English' }), names.en),
-      field(t('corridor-origin'), origin),
-      field(t('corridor-destination'), destination),
-      field(t('corridor-purpose'), purpose),
-      field(t('corridor-buffer'), buffer, t('corridor-buffer-hint')),
-      field(t('corridor-binding'), binding, t('corridor-binding-hint')),
-      el(
-        'fieldset',
-        { class: 'civil' },
-        el('legend', {}, t('corridor-civil')),
-        [
-          ['who_may_leave', 'corridor-who-may-leave'],
-          ['reception', 'corridor-reception'],
-          ['bring', 'corridor-bring'],
-          ['gather', 'corridor-gather'],
-          ['if_suspended', 'corridor-if-suspended'],
-        ].map(([k, label]) => el('div', { class: 'three' }, el('h4', {}, t(label)), ...['uk', 'ru', 'en'].map((l) => field({ uk: 'Українська', ru: 'Русский', en: 'English' }[l], civil[k][l])))),
-        field(t('corridor-aid-may-enter'), aid),
-      ),
-      el('p', {}, t('route-how')),
-      field(t('route-file'), file),
-      mapHost,
-      count,
-      field(t('route-add'), typed, t('route-add-hint')),
-      el(
-        'p',
-        { class: 'actions' },
-        el('button', { type: 'button', id: 'cor-add-point', onclick: addTyped }, t('route-add-button')),
-        ' ',
-        el('button', { type: 'button', id: 'cor-undo', onclick: () => { draft.pop(); redraw(); } }, t('route-undo')),
-        ' ',
-        el('button', { type: 'button', id: 'cor-clear', onclick: () => { draft.length = 0; redraw(); } }, t('route-clear')),
-      ),
-      el('button', { type: 'submit' }, t('review')),
-      ' ',
-      el('button', { type: 'button', onclick: cancelReview }, t('cancel')),
-    ),
-  };
   redraw();
-  render();
+  showForm(
+    () => {
+      if (new Set(routeE7(draft).map((p) => p.join(','))).size < 2) return say('error', t('route-too-short'));
+      if (origin.value === destination.value) return say('error', t('route-same-ends'));
+      let told;
+      try {
+        told = {
+          who_may_leave: readNames(civil.who_may_leave, t('corridor-who-may-leave')),
+          reception: readNames(civil.reception, t('corridor-reception')),
+          bring: readNames(civil.bring, t('corridor-bring')),
+          gather: readNames(civil.gather, t('corridor-gather')),
+          if_suspended: readNames(civil.if_suspended, t('corridor-if-suspended')),
+        };
+      } catch (e) {
+        return say('error', e.message);
+      }
+      const some = [told.bring, told.gather, told.if_suspended].filter(Boolean).length;
+      if (some > 0 && some < 3) return say('error', t('corridor-instructions-whole'));
+      const terms = {
+        names: { en: names.en.value.trim(), uk: names.uk.value.trim(), ru: names.ru.value.trim() },
+        route: routeE7(draft),
+        buffer_m: Math.round(Number(buffer.value)),
+        origin: origin.value,
+        destination: destination.value,
+        // Checkpoints are kept as they are: the console does not edit them yet.
+        checkpoints: (c?.checkpoints ?? []).map((k) => ({ names: k.names, location: { lat_e7: degreesE7(k.location[1]), lon_e7: degreesE7(k.location[0]) } })),
+        purpose: purpose.value,
+        who_may_leave: told.who_may_leave,
+        aid_may_enter: aid.value === '' ? undefined : aid.value === 'true',
+        reception: told.reception,
+        instructions: some === 3 ? { bring: told.bring, gather: told.gather, if_suspended: told.if_suspended } : undefined,
+        binding_language: binding.value,
+      };
+      if (c) {
+        const body = { type: 'corridor.amend', corridor: c.id, base_version: c.latest_version ?? c.version, terms };
+        return review(body, t('words-amend-corridor', { corridor: c.id, version: body.base_version + 1 }), corridorDiff(c, terms));
+      }
+      const body = { type: 'corridor.propose', corridor: id.value.trim(), terms };
+      review(
+        body,
+        t('words-propose-corridor', {
+          corridor: body.corridor,
+          uk: terms.names.uk,
+          ru: terms.names.ru,
+          en: terms.names.en,
+          origin: settlementName(terms.origin),
+          destination: settlementName(terms.destination),
+          purpose: t(`purpose-${terms.purpose}`),
+          buffer: terms.buffer_m,
+          points: draft.length,
+          km: routeLengthKm(draft).toFixed(1),
+          first: draft[0].map((x) => x.toFixed(5)).reverse().join(', '),
+          last: draft[draft.length - 1].map((x) => x.toFixed(5)).reverse().join(', '),
+          binding: LANG_NAMES[terms.binding_language],
+        }) + (terms.who_may_leave && terms.reception && terms.instructions ? '' : ` ${t('corridor-needs-civil')}`),
+      );
+    },
+    el('h2', {}, c ? t('amend-corridor-title', { corridor: c.id, version: c.latest_version ?? c.version }) : t('propose-corridor-title')),
+    field(t('corridor-id'), id, t('window-id-hint')),
+    ...['uk', 'ru', 'en'].map((l) => field(t('corridor-name', { lang: LANG_NAMES[l] }), names[l])),
+    field(t('corridor-origin'), origin),
+    field(t('corridor-destination'), destination),
+    field(t('corridor-purpose'), purpose),
+    field(t('corridor-buffer'), buffer, t('corridor-buffer-hint')),
+    field(t('corridor-binding'), binding, t('corridor-binding-hint')),
+    el(
+      'fieldset',
+      { class: 'civil' },
+      el('legend', {}, t('corridor-civil')),
+      [
+        ['who_may_leave', 'corridor-who-may-leave'],
+        ['reception', 'corridor-reception'],
+        ['bring', 'corridor-bring'],
+        ['gather', 'corridor-gather'],
+        ['if_suspended', 'corridor-if-suspended'],
+      ].map(([k, label]) => el('div', { class: 'three' }, el('h4', {}, t(label)), ...['uk', 'ru', 'en'].map((l) => field(LANG_NAMES[l], civil[k][l])))),
+      field(t('corridor-aid-may-enter'), aid),
+    ),
+    el('p', {}, t('route-how')),
+    field(t('route-file'), file),
+    mapHost,
+    count,
+    field(t('route-add'), typed, t('route-add-hint')),
+    el(
+      'p',
+      { class: 'actions' },
+      el('button', { type: 'button', id: 'cor-add-point', onclick: addTyped }, t('route-add-button')),
+      ' ',
+      el('button', { type: 'button', id: 'cor-undo', onclick: () => { draft.pop(); redraw(); } }, t('route-undo')),
+      ' ',
+      el('button', { type: 'button', id: 'cor-clear', onclick: () => { draft.length = 0; redraw(); } }, t('route-clear')),
+    ),
+  );
   (c ? names.uk : id).focus();
 }
 
@@ -891,7 +882,7 @@ function corridorDiff(c, terms) {
   const before = show({ ...c, origin: c.origin?.id, destination: c.destination?.id, routeText: `${route(c.route?.coordinates ?? [])} ${JSON.stringify(routeE7(c.route?.coordinates ?? []))}` });
   const after = show({ ...terms, routeText: `${route(terms.route.map(([x, y]) => [x / 1e7, y / 1e7]))} ${JSON.stringify(terms.route)}` });
   const version = c.latest_version ?? c.version;
-  return { from: version, to: version + 1, rows: Object.keys(after).map((k) => ({ k, old: before[k], now: after[k], changed: before[k] !== after[k] })) };
+  return diffTable(version, version + 1, before, after);
 }
 
 const utcInput = (text) => (text ? text.slice(0, 16) : '');
@@ -905,46 +896,36 @@ function windowForm(w, party) {
   const start = el('input', { id: 'win-start', type: 'datetime-local', required: true, value: utcInput(w?.start) });
   const end = el('input', { id: 'win-end', type: 'datetime-local', required: true, value: utcInput(w?.end) });
   const guarantee = el('textarea', { id: 'win-guarantee', rows: 2, required: true }, w?.guarantees?.[party] ?? '');
-  state.review = {
-    form: el(
-      'form',
-      {
-        onsubmit: (ev) => {
-          ev.preventDefault();
-          const c = state.corridors.find((x) => x.id === corridor.value);
-          const terms = {
-            start: fromInput(start.value),
-            end: fromInput(end.value),
-            required_parties: w?.required_parties ?? (state.me.parties ?? []).map((p) => p.id),
-            guarantees: { ...(w?.guarantees ?? {}), [party]: guarantee.value.trim() },
-          };
-          const corridorVersion = c?.latest_version ?? c?.version ?? w?.corridor_version;
-          const body = w
-            ? { type: 'window.amend', window: w.id, base_version: w.version, corridor_version: corridorVersion, terms }
-            : { type: 'window.propose', window: id.value.trim(), corridor: corridor.value, corridor_version: corridorVersion, terms };
-          const words = t(w ? 'words-amend' : 'words-propose', {
-            window: body.window,
-            corridor: w?.corridor ?? corridor.value,
-            start: utc(terms.start),
-            end: utc(terms.end),
-            parties: terms.required_parties.join(', '),
-            guarantee: terms.guarantees[party],
-          });
-          review(body, words, w ? termsDiff(w, terms) : null);
-        },
-      },
-      el('h2', {}, w ? t('amend-title', { window: w.id }) : t('propose-title')),
-      field(t('window-corridor'), corridor),
-      field(t('window-id'), id, t('window-id-hint')),
-      field(t('window-start'), start, t('incident-when-hint')),
-      field(t('window-end'), end),
-      field(t('window-guarantee', { party }), guarantee, t('window-guarantee-hint')),
-      el('button', { type: 'submit' }, t('review')),
-      ' ',
-      el('button', { type: 'button', onclick: cancelReview }, t('cancel')),
-    ),
-  };
-  render();
+  showForm(
+    () => {
+      const c = state.corridors.find((x) => x.id === corridor.value);
+      const terms = {
+        start: fromInput(start.value),
+        end: fromInput(end.value),
+        required_parties: w?.required_parties ?? (state.me.parties ?? []).map((p) => p.id),
+        guarantees: { ...(w?.guarantees ?? {}), [party]: guarantee.value.trim() },
+      };
+      const corridorVersion = c?.latest_version ?? c?.version ?? w?.corridor_version;
+      const body = w
+        ? { type: 'window.amend', window: w.id, base_version: w.version, corridor_version: corridorVersion, terms }
+        : { type: 'window.propose', window: id.value.trim(), corridor: corridor.value, corridor_version: corridorVersion, terms };
+      const words = t(w ? 'words-amend' : 'words-propose', {
+        window: body.window,
+        corridor: w?.corridor ?? corridor.value,
+        start: utc(terms.start),
+        end: utc(terms.end),
+        parties: terms.required_parties.join(', '),
+        guarantee: terms.guarantees[party],
+      });
+      review(body, words, w ? termsDiff(w, terms) : null);
+    },
+    el('h2', {}, w ? t('amend-title', { window: w.id }) : t('propose-title')),
+    field(t('window-corridor'), corridor),
+    field(t('window-id'), id, t('window-id-hint')),
+    field(t('window-start'), start, t('incident-when-hint')),
+    field(t('window-end'), end),
+    field(t('window-guarantee', { party }), guarantee, t('window-guarantee-hint')),
+  );
   document.getElementById(w ? 'win-start' : 'win-corridor')?.focus();
 }
 
@@ -990,8 +971,11 @@ function diffRows(from, to, a, b) {
     [t('diff-parties')]: (v.terms?.required_parties ?? []).join(', '),
     ...Object.fromEntries(Object.entries(v.terms?.guarantees ?? {}).map(([p, g]) => [t('diff-guarantee', { party: p }), g])),
   });
-  const x = show(a);
-  const y = show(b);
+  return diffTable(from, to, show(a), show(b));
+}
+
+/** Rows of label → text before and after, each marked when it changed: what the review shows. */
+function diffTable(from, to, x, y) {
   const rows = [...new Set([...Object.keys(x), ...Object.keys(y)])].map((k) => ({ k, old: x[k] ?? '—', now: y[k] ?? '—', changed: x[k] !== y[k] }));
   return { from, to, rows };
 }
@@ -1026,27 +1010,17 @@ function reviewResume(w, party) {
 function reviewSuspend(w, party) {
   const reason = el('select', { id: 'suspend-public' }, ...['shelling', 'mines', 'road-damage', 'other'].map((r) => el('option', { value: r }, t(`reason-${r}`))));
   const text = el('textarea', { id: 'suspend-reason', rows: 2, required: true });
-  state.review = {
-    form: el(
-      'form',
-      {
-        onsubmit: (ev) => {
-          ev.preventDefault();
-          review(
-            { type: 'window.suspend', window: w.id, party, reason: text.value.trim(), public_reason: reason.value },
-            t('words-suspend', { party, window: w.id, reason: t(`reason-${reason.value}`), text: text.value.trim() }),
-          );
-        },
-      },
-      el('h2', {}, t('suspend-title', { window: w.id })),
-      field(t('suspend-public'), reason, t('suspend-public-hint')),
-      field(t('suspend-reason'), text, t('suspend-reason-hint')),
-      el('button', { type: 'submit' }, t('review')),
-      ' ',
-      el('button', { type: 'button', onclick: cancelReview }, t('cancel')),
-    ),
-  };
-  render();
+  showForm(
+    () => {
+      review(
+        { type: 'window.suspend', window: w.id, party, reason: text.value.trim(), public_reason: reason.value },
+        t('words-suspend', { party, window: w.id, reason: t(`reason-${reason.value}`), text: text.value.trim() }),
+      );
+    },
+    el('h2', {}, t('suspend-title', { window: w.id })),
+    field(t('suspend-public'), reason, t('suspend-public-hint')),
+    field(t('suspend-reason'), text, t('suspend-reason-hint')),
+  );
   document.getElementById('suspend-public')?.focus();
 }
 
@@ -1126,24 +1100,14 @@ function incidentsPanel(acting) {
 
 function answerForm(i) {
   const text = el('textarea', { id: 'answer-text', rows: 3, required: true });
-  state.review = {
-    form: el(
-      'form',
-      {
-        onsubmit: (ev) => {
-          ev.preventDefault();
-          review({ type: 'incident.respond', incident: i.id, text: text.value.trim() }, t('words-answer', { incident: i.id, text: text.value.trim() }));
-        },
-      },
-      el('h2', {}, t('answer-title', { incident: i.id })),
-      el('p', { class: 'quote' }, i.description),
-      field(t('answer-text'), text),
-      el('button', { type: 'submit' }, t('review')),
-      ' ',
-      el('button', { type: 'button', onclick: cancelReview }, t('cancel')),
-    ),
-  };
-  render();
+  showForm(
+    () => {
+      review({ type: 'incident.respond', incident: i.id, text: text.value.trim() }, t('words-answer', { incident: i.id, text: text.value.trim() }));
+    },
+    el('h2', {}, t('answer-title', { incident: i.id })),
+    el('p', { class: 'quote' }, i.description),
+    field(t('answer-text'), text),
+  );
   text.focus();
 }
 
@@ -1193,12 +1157,17 @@ function operationsPanel() {
   );
 }
 
+/** A vehicle as a checkpoint sees it: type, plate, markings. */
+const vehicleWords = (v) => `${t(`vehicle-${v.type}`)} ${v.plate} (${v.markings})`;
+/** A manifest line: tracking number, item, quantity and unit. */
+const consignmentWords = (c, quantity) => `${c.tracking}: ${c.item}, ${quantity} ${c.unit}`;
+
 /** Acknowledge: the words list every vehicle, so the checkpoints are told exactly what comes. */
 async function reviewAck(o, party) {
   let detail = null;
   if (!state.offline) detail = await signedGet(`/v1/operations/${o.id}`).catch(() => null);
-  const vehicles = detail?.vehicles?.map((v) => `${t(`vehicle-${v.type}`)} ${v.plate} (${v.markings})`).join('; ');
-  const manifest = detail?.manifest?.map((c) => `${c.tracking}: ${c.item}, ${c.sent} ${c.unit}`).join('; ');
+  const vehicles = detail?.vehicles?.map(vehicleWords).join('; ');
+  const manifest = detail?.manifest?.map((c) => consignmentWords(c, c.sent)).join('; ');
   review(
     { type: 'operation.ack', operation: o.id, party },
     t('words-ack', {
@@ -1256,57 +1225,47 @@ function notifyForm() {
   };
   addVehicle();
   const rows = (host) => [...host.children].map((f) => Object.fromEntries([...f.querySelectorAll('[name]')].map((i) => [i.name, i.value.trim()])));
-  state.review = {
-    form: el(
-      'form',
-      {
-        onsubmit: (ev) => {
-          ev.preventDefault();
-          const body = {
-            type: 'operation.notify',
-            operation: `${side}/${name.value.trim()}`,
-            window: win.value,
-            kind: kind.value,
-            vehicles: rows(vehicles),
-            consignments: rows(consignments).map((c) => ({ ...c, quantity: Math.round(Number(c.quantity)) })),
-            evacuee_capacity: Math.round(Number(capacity.value) || 0),
-            departure: fromInput(departure.value),
-            arrival: fromInput(arrival.value),
-          };
-          review(
-            body,
-            t('words-notify', {
-              operation: body.operation,
-              kind: t(`op-kind-${body.kind}`),
-              window: body.window,
-              departure: utc(body.departure),
-              arrival: utc(body.arrival),
-              vehicles: body.vehicles.map((v) => `${t(`vehicle-${v.type}`)} ${v.plate} (${v.markings})`).join('; '),
-              manifest: body.consignments.map((c) => `${c.tracking}: ${c.item}, ${c.quantity} ${c.unit}`).join('; ') || '—',
-              capacity: body.evacuee_capacity,
-            }),
-          );
-        },
-      },
-      el('h2', {}, t('notify-title')),
-      field(t('operation-window'), win),
-      field(t('operation-name', { side }), name, t('window-id-hint')),
-      field(t('operation-kind'), kind),
-      field(t('operation-departure'), departure, t('incident-when-hint')),
-      field(t('operation-arrival'), arrival),
-      field(t('operation-capacity'), capacity),
-      el('h3', {}, t('vehicles-title')),
-      vehicles,
-      el('p', {}, el('button', { type: 'button', id: 'op-add-vehicle', onclick: addVehicle }, t('add-vehicle'))),
-      el('h3', {}, t('manifest-title')),
-      consignments,
-      el('p', {}, el('button', { type: 'button', id: 'op-add-consignment', onclick: addConsignment }, t('add-consignment'))),
-      el('button', { type: 'submit' }, t('review')),
-      ' ',
-      el('button', { type: 'button', onclick: cancelReview }, t('cancel')),
-    ),
-  };
-  render();
+  showForm(
+    () => {
+      const body = {
+        type: 'operation.notify',
+        operation: `${side}/${name.value.trim()}`,
+        window: win.value,
+        kind: kind.value,
+        vehicles: rows(vehicles),
+        consignments: rows(consignments).map((c) => ({ ...c, quantity: Math.round(Number(c.quantity)) })),
+        evacuee_capacity: Math.round(Number(capacity.value) || 0),
+        departure: fromInput(departure.value),
+        arrival: fromInput(arrival.value),
+      };
+      review(
+        body,
+        t('words-notify', {
+          operation: body.operation,
+          kind: t(`op-kind-${body.kind}`),
+          window: body.window,
+          departure: utc(body.departure),
+          arrival: utc(body.arrival),
+          vehicles: body.vehicles.map(vehicleWords).join('; '),
+          manifest: body.consignments.map((c) => consignmentWords(c, c.quantity)).join('; ') || '—',
+          capacity: body.evacuee_capacity,
+        }),
+      );
+    },
+    el('h2', {}, t('notify-title')),
+    field(t('operation-window'), win),
+    field(t('operation-name', { side }), name, t('window-id-hint')),
+    field(t('operation-kind'), kind),
+    field(t('operation-departure'), departure, t('incident-when-hint')),
+    field(t('operation-arrival'), arrival),
+    field(t('operation-capacity'), capacity),
+    el('h3', {}, t('vehicles-title')),
+    vehicles,
+    el('p', {}, el('button', { type: 'button', id: 'op-add-vehicle', onclick: addVehicle }, t('add-vehicle'))),
+    el('h3', {}, t('manifest-title')),
+    consignments,
+    el('p', {}, el('button', { type: 'button', id: 'op-add-consignment', onclick: addConsignment }, t('add-consignment'))),
+  );
   win.focus();
 }
 
@@ -1335,59 +1294,49 @@ function moveForm(o) {
       },
     });
   draw();
-  state.review = {
-    form: el(
-      'form',
-      {
-        onsubmit: (ev) => {
-          ev.preventDefault();
-          const e7 = (x) => degreesE7(Number(String(x).replace(',', '.')));
-          if (!Number.isFinite(Number(lat.value.replace(',', '.'))) || !Number.isFinite(Number(lon.value.replace(',', '.')))) return say('error', t('incident-bad-point'));
-          const people = Object.fromEntries(Object.entries(counts).map(([k, i]) => [k, Math.round(Number(i.value) || 0)]));
-          const counted = Object.values(counts).some((i) => i.value !== '');
-          const body = {
-            type: 'operation.move',
-            operation: o.id,
-            event: event.value,
-            occurred_at: fromInput(when.value),
-            location: { lat_e7: e7(lat.value), lon_e7: e7(lon.value) },
-            reason: reason.value.trim() || undefined,
-            evacuees: counted ? people : undefined,
-            destination: event.value === 'departed' && destination.value ? destination.value : undefined,
-            voluntary: event.value === 'departed' && counted ? voluntary.checked : undefined,
-          };
-          const total = Object.values(people).reduce((a, b) => a + b, 0);
-          review(
-            body,
-            t('words-move', {
-              operation: o.id,
-              event: t(`event-${body.event}`),
-              when: utc(body.occurred_at),
-              lat: lat.value,
-              lon: lon.value,
-              people: counted ? t('move-people', { total, ...people }) : t('move-no-count'),
-              reason: body.reason ?? '—',
-            }) + (body.voluntary === undefined ? '' : ` ${t(body.voluntary ? 'move-voluntary-yes' : 'move-voluntary-no')}`),
-          );
-        },
-      },
-      el('h2', {}, t('move-title', { operation: o.id })),
-      field(t('move-event'), event),
-      field(t('move-when'), when, t('incident-when-hint')),
-      el('p', {}, t('move-map-hint')),
-      mapHost,
-      field(t('incident-lat'), lat),
-      field(t('incident-lon'), lon),
-      el('fieldset', {}, el('legend', {}, t('move-evacuees')), ...Object.entries(counts).map(([k, i]) => field(t(`evacuees-${k}`), i))),
-      field(t('move-destination'), destination, t('move-destination-hint')),
-      el('div', { class: 'field check' }, el('label', { for: 'move-voluntary' }, voluntary, ' ', t('move-voluntary'))),
-      field(t('move-reason'), reason, t('move-reason-hint')),
-      el('button', { type: 'submit' }, t('review')),
-      ' ',
-      el('button', { type: 'button', onclick: cancelReview }, t('cancel')),
-    ),
-  };
-  render();
+  showForm(
+    () => {
+      const e7 = (x) => degreesE7(Number(String(x).replace(',', '.')));
+      if (!Number.isFinite(Number(lat.value.replace(',', '.'))) || !Number.isFinite(Number(lon.value.replace(',', '.')))) return say('error', t('incident-bad-point'));
+      const people = Object.fromEntries(Object.entries(counts).map(([k, i]) => [k, Math.round(Number(i.value) || 0)]));
+      const counted = Object.values(counts).some((i) => i.value !== '');
+      const body = {
+        type: 'operation.move',
+        operation: o.id,
+        event: event.value,
+        occurred_at: fromInput(when.value),
+        location: { lat_e7: e7(lat.value), lon_e7: e7(lon.value) },
+        reason: reason.value.trim() || undefined,
+        evacuees: counted ? people : undefined,
+        destination: event.value === 'departed' && destination.value ? destination.value : undefined,
+        voluntary: event.value === 'departed' && counted ? voluntary.checked : undefined,
+      };
+      const total = Object.values(people).reduce((a, b) => a + b, 0);
+      review(
+        body,
+        t('words-move', {
+          operation: o.id,
+          event: t(`event-${body.event}`),
+          when: utc(body.occurred_at),
+          lat: lat.value,
+          lon: lon.value,
+          people: counted ? t('move-people', { total, ...people }) : t('move-no-count'),
+          reason: body.reason ?? '—',
+        }) + (body.voluntary === undefined ? '' : ` ${t(body.voluntary ? 'move-voluntary-yes' : 'move-voluntary-no')}`),
+      );
+    },
+    el('h2', {}, t('move-title', { operation: o.id })),
+    field(t('move-event'), event),
+    field(t('move-when'), when, t('incident-when-hint')),
+    el('p', {}, t('move-map-hint')),
+    mapHost,
+    field(t('incident-lat'), lat),
+    field(t('incident-lon'), lon),
+    el('fieldset', {}, el('legend', {}, t('move-evacuees')), ...Object.entries(counts).map(([k, i]) => field(t(`evacuees-${k}`), i))),
+    field(t('move-destination'), destination, t('move-destination-hint')),
+    el('div', { class: 'field check' }, el('label', { for: 'move-voluntary' }, voluntary, ' ', t('move-voluntary'))),
+    field(t('move-reason'), reason, t('move-reason-hint')),
+  );
   event.focus();
 }
 
@@ -1408,73 +1357,53 @@ async function receiveForm(o) {
       reason: el('input', { name: 'reason', autocomplete: 'off' }),
     };
   });
-  state.review = {
-    form: el(
-      'form',
-      {
-        onsubmit: (ev) => {
-          ev.preventDefault();
-          const receipts = lines.map((l) => ({
-            tracking: l.c.tracking,
-            delivered: Math.round(Number(l.delivered.value)),
-            damaged: Math.round(Number(l.damaged.value)),
-            lost: Math.round(Number(l.lost.value)),
-            reason: l.reason.value.trim() || undefined,
-          }));
-          const short = receipts.find((r, i) => r.delivered + r.damaged + r.lost !== lines[i].c.sent && !r.reason);
-          if (short) return say('error', t('receipt-does-not-add-up', { tracking: short.tracking, sent: lines[receipts.indexOf(short)].c.sent }));
-          review(
-            { type: 'operation.receive', operation: o.id, receipts },
-            t('words-receive', {
-              operation: o.id,
-              list: receipts.map((r, i) => t('receipt-line', { ...r, item: lines[i].c.item, sent: lines[i].c.sent, unit: lines[i].c.unit, reason: r.reason ?? '—' })).join('; '),
-            }),
-          );
-        },
-      },
-      el('h2', {}, t('receive-title', { operation: o.id })),
-      lines.map((l) =>
-        el(
-          'fieldset',
-          { class: 'row receipt', 'data-tracking': l.c.tracking },
-          el('legend', {}, `${l.c.tracking}: ${l.c.item}, ${t('receipt-sent', { sent: l.c.sent, unit: l.c.unit })}`),
-          field(t('receipt-delivered'), l.delivered),
-          field(t('receipt-damaged'), l.damaged),
-          field(t('receipt-lost'), l.lost),
-          field(t('receipt-reason'), l.reason, t('receipt-reason-hint')),
-        ),
+  showForm(
+    () => {
+      const receipts = lines.map((l) => ({
+        tracking: l.c.tracking,
+        delivered: Math.round(Number(l.delivered.value)),
+        damaged: Math.round(Number(l.damaged.value)),
+        lost: Math.round(Number(l.lost.value)),
+        reason: l.reason.value.trim() || undefined,
+      }));
+      const short = receipts.find((r, i) => r.delivered + r.damaged + r.lost !== lines[i].c.sent && !r.reason);
+      if (short) return say('error', t('receipt-does-not-add-up', { tracking: short.tracking, sent: lines[receipts.indexOf(short)].c.sent }));
+      review(
+        { type: 'operation.receive', operation: o.id, receipts },
+        t('words-receive', {
+          operation: o.id,
+          list: receipts.map((r, i) => t('receipt-line', { ...r, item: lines[i].c.item, sent: lines[i].c.sent, unit: lines[i].c.unit, reason: r.reason ?? '—' })).join('; '),
+        }),
+      );
+    },
+    el('h2', {}, t('receive-title', { operation: o.id })),
+    lines.map((l) =>
+      el(
+        'fieldset',
+        { class: 'row receipt', 'data-tracking': l.c.tracking },
+        el('legend', {}, `${l.c.tracking}: ${l.c.item}, ${t('receipt-sent', { sent: l.c.sent, unit: l.c.unit })}`),
+        field(t('receipt-delivered'), l.delivered),
+        field(t('receipt-damaged'), l.damaged),
+        field(t('receipt-lost'), l.lost),
+        field(t('receipt-reason'), l.reason, t('receipt-reason-hint')),
       ),
-      el('button', { type: 'submit' }, t('review')),
-      ' ',
-      el('button', { type: 'button', onclick: cancelReview }, t('cancel')),
     ),
-  };
-  render();
+  );
   lines[0].delivered.focus();
 }
 
 function outcomeForm(o) {
   const outcome = el('select', { id: 'outcome' }, ...['facilitated', 'impeded', 'denied', 'postponed'].map((x) => el('option', { value: x }, t(`outcome-${x}`))));
   const reason = el('textarea', { id: 'outcome-reason', rows: 3, required: true });
-  state.review = {
-    form: el(
-      'form',
-      {
-        onsubmit: (ev) => {
-          ev.preventDefault();
-          const body = { type: 'operation.outcome', operation: o.id, outcome: outcome.value, reason: reason.value.trim() };
-          review(body, t('words-outcome', { operation: o.id, outcome: t(`outcome-${body.outcome}`), reason: body.reason }));
-        },
-      },
-      el('h2', {}, t('outcome-title', { operation: o.id })),
-      field(t('outcome'), outcome),
-      field(t('outcome-reason'), reason),
-      el('button', { type: 'submit' }, t('review')),
-      ' ',
-      el('button', { type: 'button', onclick: cancelReview }, t('cancel')),
-    ),
-  };
-  render();
+  showForm(
+    () => {
+      const body = { type: 'operation.outcome', operation: o.id, outcome: outcome.value, reason: reason.value.trim() };
+      review(body, t('words-outcome', { operation: o.id, outcome: t(`outcome-${body.outcome}`), reason: body.reason }));
+    },
+    el('h2', {}, t('outcome-title', { operation: o.id })),
+    field(t('outcome'), outcome),
+    field(t('outcome-reason'), reason),
+  );
   outcome.focus();
 }
 
@@ -1524,26 +1453,16 @@ function messageForm(th) {
   const text = el('textarea', { id: 'msg-text', rows: 4, required: true });
   const others = (th.participants ?? []).filter((p) => p !== side);
   const boxes = others.map((p) => el('input', { type: 'checkbox', name: 'ack', value: p, id: `msg-ack-${p}` }));
-  state.review = {
-    form: el(
-      'form',
-      {
-        onsubmit: (ev) => {
-          ev.preventDefault();
-          const ack = boxes.filter((b) => b.checked).map((b) => b.value);
-          const body = { type: 'message.send', thread: th.id, message: `m-${newId().slice(8)}`, text: text.value.trim(), ack_required: ack };
-          review(body, t('words-message', { thread: th.id, text: body.text, ack: ack.join(', ') || '—' }));
-        },
-      },
-      el('h2', {}, t('message-title', { subject: th.subject })),
-      field(t('message-text'), text),
-      el('fieldset', {}, el('legend', {}, t('message-ack-required')), ...boxes.map((b) => el('div', { class: 'field check' }, el('label', { for: b.id }, b, ' ', b.value)))),
-      el('button', { type: 'submit' }, t('review')),
-      ' ',
-      el('button', { type: 'button', onclick: cancelReview }, t('cancel')),
-    ),
-  };
-  render();
+  showForm(
+    () => {
+      const ack = boxes.filter((b) => b.checked).map((b) => b.value);
+      const body = { type: 'message.send', thread: th.id, message: `m-${newId().slice(8)}`, text: text.value.trim(), ack_required: ack };
+      review(body, t('words-message', { thread: th.id, text: body.text, ack: ack.join(', ') || '—' }));
+    },
+    el('h2', {}, t('message-title', { subject: th.subject })),
+    field(t('message-text'), text),
+    el('fieldset', {}, el('legend', {}, t('message-ack-required')), ...boxes.map((b) => el('div', { class: 'field check' }, el('label', { for: b.id }, b, ' ', b.value)))),
+  );
   text.focus();
 }
 
@@ -1643,31 +1562,43 @@ function positionForm(p, party) {
   const rounds = [...state.rounds].sort((a, b) => (b.number ?? 0) - (a.number ?? 0));
   const round = el('select', { id: 'pos-round' }, ...rounds.map((r) => el('option', { value: r.id }, `${r.id} (${utc(zoned(r.starts))})`)));
   const text = el('textarea', { id: 'pos-text', rows: 3, required: true });
+  showForm(
+    () => {
+      const body = { type: 'point.position', point: p.id, version: p.version, party, round: round.value, stance: stance.value, text: text.value.trim() };
+      review(body, t('words-position', { party, point: p.id, version: p.version, quoted: inLang(p.text), stance: t(`stance-${body.stance}`), round: body.round, text: body.text }));
+    },
+    el('h2', {}, t('position-title', { point: p.id, version: p.version })),
+    el('p', { class: 'quote' }, inLang(p.text)),
+    field(t('position-stance'), stance),
+    field(t('position-round'), round),
+    field(t('position-text'), text),
+  );
+  stance.focus();
+}
+
+// ---------- review and sign ----------
+
+/**
+ * Show a form in place of the review: its title and fields (`children`), then Review and
+ * Cancel. `onSubmit` runs without a page load and either says what is wrong or calls `review`.
+ */
+function showForm(onSubmit, ...children) {
+  const submit = (ev) => {
+    ev.preventDefault();
+    onSubmit();
+  };
   state.review = {
     form: el(
       'form',
-      {
-        onsubmit: (ev) => {
-          ev.preventDefault();
-          const body = { type: 'point.position', point: p.id, version: p.version, party, round: round.value, stance: stance.value, text: text.value.trim() };
-          review(body, t('words-position', { party, point: p.id, version: p.version, quoted: inLang(p.text), stance: t(`stance-${body.stance}`), round: body.round, text: body.text }));
-        },
-      },
-      el('h2', {}, t('position-title', { point: p.id, version: p.version })),
-      el('p', { class: 'quote' }, inLang(p.text)),
-      field(t('position-stance'), stance),
-      field(t('position-round'), round),
-      field(t('position-text'), text),
+      { onsubmit: submit },
+      ...children,
       el('button', { type: 'submit' }, t('review')),
       ' ',
       el('button', { type: 'button', onclick: cancelReview }, t('cancel')),
     ),
   };
   render();
-  stance.focus();
 }
-
-// ---------- review and sign ----------
 
 function review(body, words, diff) {
   state.review = { body, words, diff };
