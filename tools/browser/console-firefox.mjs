@@ -6,12 +6,12 @@
 //
 //   CORRIDOR_BIN=target/debug/corridor node tools/browser/console-firefox.mjs [ARTEFACT_DIR]
 import puppeteer from 'puppeteer-core';
-import { spawn, execFileSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import net from 'node:net';
+import { freePort, startCorridor, waitUntilUp } from './demo.mjs';
 import assert from 'node:assert/strict';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -24,37 +24,14 @@ mkdirSync(out, { recursive: true });
 const ACTOR = 'ua/coord-firefox';
 const PASS = 'фраза для навчання 2022';
 
-function freePort() {
-  return new Promise((ok) => {
-    const s = net.createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const p = s.address().port;
-      s.close(() => ok(p));
-    });
-  });
-}
-
 const dir = mkdtempSync(join(tmpdir(), 'corridor-firefox-'));
 const data = join(dir, 'demo');
 const port = await freePort();
 const base = `http://127.0.0.1:${port}`;
-const server = spawn(bin, ['demo', '--data-dir', data, '--listen', `127.0.0.1:${port}`, '--clock', '2022-03-04T12:00:00Z'], {
-  stdio: ['ignore', 'ignore', 'inherit'],
-});
-process.on('exit', () => {
-  try {
-    server.kill('SIGKILL');
-  } catch {}
-});
+startCorridor(bin, ['demo', '--data-dir', data, '--listen', `127.0.0.1:${port}`, '--clock', '2022-03-04T12:00:00Z']);
 const corridor = (...args) => execFileSync(bin, args, { encoding: 'utf8', env: { ...process.env, CORRIDOR_HOME: join(dir, 'home') } });
 
-for (let i = 0; ; i++) {
-  try {
-    if ((await fetch(`${base}/v1/log/head`)).ok) break;
-  } catch {}
-  if (i > 600) throw new Error('the demo server did not start');
-  await new Promise((r) => setTimeout(r, 200));
-}
+await waitUntilUp(`${base}/readyz`, 'the demo server', 1200);
 
 const browser = await puppeteer.launch({ browser: 'firefox', executablePath: firefoxPath, headless: true, args: ['--width=390', '--height=844'] });
 const page = await browser.newPage();

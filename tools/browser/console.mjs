@@ -16,12 +16,12 @@
 // server whose log does not verify); and the signing bytes against the core's vectors, in
 // Chromium's own WebCrypto.
 import { chromium } from 'playwright-core';
-import { spawn, execFileSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import net from 'node:net';
+import { freePort, startCorridor, stopCorridors, waitUntilUp } from './demo.mjs';
 import assert from 'node:assert/strict';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -36,38 +36,16 @@ const WINDOW = 'borodianka-2022-03-05';
 const PASS = 'пароль для навчання 2022';
 const NEW_ACTOR = 'ru/coord-console';
 
-function freePort() {
-  return new Promise((ok) => {
-    const s = net.createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const p = s.address().port;
-      s.close(() => ok(p));
-    });
-  });
-}
-
 const dir = mkdtempSync(join(tmpdir(), 'corridor-console-'));
 const data = join(dir, 'demo');
 const port = await freePort();
 const base = `http://127.0.0.1:${port}`;
-const server = spawn(bin, ['demo', '--data-dir', data, '--listen', `127.0.0.1:${port}`, '--clock', '2022-03-04T12:00:00Z'], {
-  stdio: ['ignore', 'ignore', 'inherit'],
-});
+startCorridor(bin, ['demo', '--data-dir', data, '--listen', `127.0.0.1:${port}`, '--clock', '2022-03-04T12:00:00Z']);
 // The coordinator's device runs the console from its own binary (`corridor console`), which
 // passes the API through to the server; the admin uses the one the server serves.
 const localPort = await freePort();
 const local = `http://127.0.0.1:${localPort}`;
-const proxy = spawn(bin, ['console', '--server', base, '--listen', `127.0.0.1:${localPort}`], {
-  stdio: ['ignore', 'ignore', 'inherit'],
-});
-const stop = () => {
-  for (const p of [server, proxy]) {
-    try {
-      p.kill('SIGKILL');
-    } catch {}
-  }
-};
-process.on('exit', stop);
+startCorridor(bin, ['console', '--server', base, '--listen', `127.0.0.1:${localPort}`]);
 
 const corridor = (...args) =>
   execFileSync(bin, args, { encoding: 'utf8', env: { ...process.env, CORRIDOR_HOME: join(dir, 'home'), CORRIDOR_KEY_PASSPHRASE: PASS } });
@@ -154,20 +132,8 @@ async function storageDump(page) {
 }
 
 try {
-  for (let i = 0; ; i++) {
-    try {
-      if ((await fetch(`${base}/readyz`)).ok) break;
-    } catch {}
-    assert.ok(i < 600, 'the demo server did not start');
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  for (let i = 0; ; i++) {
-    try {
-      if ((await fetch(`${local}/v1/log/head`)).ok) break;
-    } catch {}
-    assert.ok(i < 300, 'the local console did not start');
-    await new Promise((r) => setTimeout(r, 100));
-  }
+  await waitUntilUp(`${base}/readyz`, 'the demo server', 600);
+  await waitUntilUp(`${local}/v1/log/head`, 'the local console', 300);
   assert.equal((await fetch(`${local}/events`)).status, 404, 'the local console passes only /v1/');
   browser = await chromium.launch({
     executablePath: chromiumPath,
@@ -720,5 +686,5 @@ pages.push(coord);
   console.log(`console: ${passed} checks passed`);
 } finally {
   await browser?.close();
-  stop();
+  stopCorridors();
 }

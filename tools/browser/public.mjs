@@ -12,7 +12,7 @@ import { spawn, execFileSync } from 'node:child_process';
 import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import net from 'node:net';
+import { freePort } from './demo.mjs';
 import assert from 'node:assert/strict';
 
 const bin = resolve(process.env.CORRIDOR_BIN ?? 'target/debug/corridor');
@@ -24,13 +24,6 @@ const CORRIDOR = 'borodianka-berestianka';
 const WINDOW = 'borodianka-2022-03-04';
 const OPENS = Date.parse('2022-03-04T07:00:00Z');
 const CLOCK = '2022-03-04T06:59:35Z';
-
-function freePort() {
-  return new Promise((ok) => {
-    const s = net.createServer();
-    s.listen(0, '127.0.0.1', () => { const p = s.address().port; s.close(() => ok(p)); });
-  });
-}
 
 const dir = mkdtempSync(join(tmpdir(), 'corridor-browser-'));
 const port = await freePort();
